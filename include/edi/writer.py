@@ -1,0 +1,134 @@
+"""Write X12 interchanges: fixed-width ISA, correct SE01/GE01/IEA01 counts,
+no trailing empty elements or components."""
+from __future__ import annotations
+
+import datetime as _dt
+from decimal import Decimal
+from typing import Iterable, Sequence
+
+from .reader import Delimiters
+
+DEFAULT = Delimiters("*", ":", "^", "~")
+
+# A segment is a list: [tag, el1, el2, ...]; an element is a str / number / None or a
+# list (composite: components) — a list of lists is a repeated composite.
+
+
+def fmt_amount(v) -> str:
+    """Money/quantity as X12 R: no trailing zeros needed, no exponent ('12.5', '100')."""
+    if v is None or v == "":
+        return ""
+    if isinstance(v, str):
+        return v
+    d = Decimal(v) if not isinstance(v, Decimal) else v
+    if d == d.to_integral_value():
+        return str(d.quantize(Decimal(1)))
+    s = format(d.normalize(), "f")
+    return s
+
+
+def fmt_money(v) -> str:
+    """Money with two decimals when fractional, e.g. '100', '12.50' → '12.5'."""
+    return fmt_amount(v)
+
+
+def fmt_date(d) -> str:
+    if d is None or d == "":
+        return ""
+    if isinstance(d, str):
+        return d.replace("-", "")
+    return d.strftime("%Y%m%d")
+
+
+def _el(v, d: Delimiters) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, (list, tuple)):
+        if v and isinstance(v[0], (list, tuple)):  # repeated composite
+            return d.repetition.join(_el(x, d) for x in v)
+        comps = [_el(x, d) for x in v]
+        while comps and comps[-1] == "":
+            comps.pop()
+        return d.component.join(comps)
+    if isinstance(v, Decimal):
+        return fmt_amount(v)
+    if isinstance(v, (_dt.date,)):
+        return fmt_date(v)
+    return str(v)
+
+
+def segment_text(seg: Sequence, d: Delimiters = DEFAULT) -> str:
+    els = [_el(x, d) for x in seg]
+    while len(els) > 1 and els[-1] == "":
+        els.pop()
+    return d.element.join(els)
+
+
+class X12Writer:
+    """Accumulate segments of one interchange; ``build_interchange`` is the usual entry."""
+
+    def __init__(self, delimiters: Delimiters = DEFAULT, line_breaks: bool = False):
+        self.d = delimiters
+        self.sep = delimiters.segment + ("\n" if line_breaks else "")
+        self.out: list[str] = []
+
+    def add(self, seg: Sequence) -> None:
+        self.out.append(segment_text(seg, self.d) + self.sep)
+
+    def add_raw(self, text: str) -> None:
+        self.out.append(text + self.sep)
+
+    def getvalue(self) -> bytes:
+        return "".join(self.out).encode("utf-8")
+
+
+def isa_segment(sender_id, receiver_id, control_number, *, d: Delimiters = DEFAULT,
+                usage_indicator="P", when: _dt.datetime | None = None,
+                sender_qualifier="ZZ", receiver_qualifier="ZZ", ack_requested="0") -> str:
+    when = when or _dt.datetime.now()
+    cn = int(control_number)
+    if not 0 <= cn <= 999999999:
+        raise ValueError("ISA13 must fit in 9 digits")
+    els = ["ISA", "00", " " * 10, "00", " " * 10, sender_qualifier.ljust(2)[:2],
+           str(sender_id).ljust(15)[:15], receiver_qualifier.ljust(2)[:2],
+           str(receiver_id).ljust(15)[:15], when.strftime("%y%m%d"), when.strftime("%H%M"),
+           d.repetition or "U", "00501", f"{cn:09d}", ack_requested, usage_indicator, d.component]
+    text = d.element.join(els)
+    assert len(text) + 1 == 106, len(text)
+    return text
+
+
+def build_interchange(sender_id: str, receiver_id: str, interchange_control_number: int,
+                      groups: Iterable, delimiters: Delimiters = DEFAULT, usage_indicator: str = "P",
+                      date: _dt.datetime | None = None, line_breaks: bool = False,
+                      sender_qualifier: str = "ZZ", receiver_qualifier: str = "ZZ") -> bytes:
+    """Build one interchange.
+
+    ``groups``: iterable of ``(functional_id_code, gs_sender, gs_receiver, group_control_number,
+    version, transactions)``; ``transactions``: iterable of ``(st_type, st_control_number,
+    segments)``; segments are lists ``[tag, el1, ...]`` (composites as nested lists), without
+    ST/SE (added here with the right count).
+    """
+    when = date or _dt.datetime.now()
+    w = X12Writer(delimiters, line_breaks)
+    w.add_raw(isa_segment(sender_id, receiver_id, interchange_control_number, d=delimiters,
+                          usage_indicator=usage_indicator, when=when,
+                          sender_qualifier=sender_qualifier, receiver_qualifier=receiver_qualifier))
+    ngroups = 0
+    for fic, gs_sender, gs_receiver, gcn, version, transactions in groups:
+        ngroups += 1
+        w.add(["GS", fic, gs_sender, gs_receiver, when.strftime("%Y%m%d"), when.strftime("%H%M"),
+               str(int(gcn)), "X", version])
+        nst = 0
+        for st_type, st_cn, segments in transactions:
+            nst += 1
+            stcn = str(st_cn).zfill(4)
+            w.add(["ST", st_type, stcn, version])
+            n = 1
+            for seg in segments:
+                w.add(seg)
+                n += 1
+            w.add(["SE", str(n + 1), stcn])
+        w.add(["GE", str(nst), str(int(gcn))])
+    w.add(["IEA", str(ngroups), f"{int(interchange_control_number):09d}"])
+    return w.getvalue()
