@@ -55,12 +55,27 @@ def _pyx12_findings(text: str, name: str | None) -> list[Finding]:
     _quiet_pyx12()
     out = io.StringIO()
     param = pyx12.params.params()
+    envelope_errors: list[Finding] = []
+
+    def callback(seg, src, node, valid):
+        # pyx12's JSON output skips element errors on envelope segments (ISA/GS/ST/SE/GE/IEA)
+        sid = seg.get_seg_id()
+        if sid in ("ISA", "GS", "ST", "SE", "GE", "IEA") and node is not None:
+            try:
+                _ok, errs = node.is_valid_errors(seg)
+            except Exception:
+                return
+            for e in errs:
+                envelope_errors.append(Finding("error", f"pyx12:{e.err_cde}", e.err_str or "", sid,
+                                               src.get_cur_line(), None, name))
+
     with _lock:
         try:
-            ok = pyx12.x12n_document.x12n_document(param, io.StringIO(text), None, None, None, fd_json=out)
+            ok = pyx12.x12n_document.x12n_document(param, io.StringIO(text), None, None, None, fd_json=out,
+                                                   callback=callback)
         except Exception as exc:  # pyx12 raising is itself a finding
             return [Finding("error", "pyx12", f"pyx12 could not validate: {exc}", file=name)]
-    findings: list[Finding] = []
+    findings: list[Finding] = list(envelope_errors)
     try:
         doc = json.loads(out.getvalue() or "{}")
     except ValueError:

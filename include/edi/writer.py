@@ -123,7 +123,9 @@ def build_interchange(sender_id: str, receiver_id: str, interchange_control_numb
         for st_type, st_cn, segments in transactions:
             nst += 1
             stcn = str(st_cn).zfill(4)
-            w.add(["ST", st_type, stcn, version])
+            # ST03 is "not used" in the 835 guide; required in the other 5010 guides
+            st03 = version if version.startswith("005010") and st_type != "835" else ""
+            w.add(["ST", st_type, stcn, st03])
             n = 1
             for seg in segments:
                 w.add(seg)
