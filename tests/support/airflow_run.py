@@ -5,24 +5,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from contextlib import contextmanager
-from pathlib import Path
 
-DAGS_DIR = Path(__file__).resolve().parents[2] / "dags"
-
-
-def load_dag(dag_id: str, file_name: str | None = None):
-    """Import a DAG file from dags/ by DAG id (file named after the DAG unless given)."""
-    path = DAGS_DIR / (file_name or f"{dag_id}.py")
-    spec = importlib.util.spec_from_file_location(f"dagfile_{dag_id}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    for value in vars(module).values():
-        if getattr(value, "dag_id", None) == dag_id and hasattr(value, "test"):
-            return value
-    raise LookupError(f"{path} defines no DAG {dag_id!r}")
+from include.devenv.dags import load_dag  # noqa: F401  (re-exported for tests)
 
 
 def run_dag(dag, *, expect: str = "success", conf: dict | None = None, **kwargs):
