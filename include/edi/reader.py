@@ -222,7 +222,7 @@ def _iter(fh, name, chunk_size) -> Iterator[Segment]:
                 text = seg_bytes.decode("utf-8", "replace")
                 els = text.split(esep)
                 tag = els[0]
-                if tag == "ISA":
+                if tag == "ISA" or (seg_bytes[:3] == b"ISA" and not in_interchange):
                     # a new interchange: re-read its delimiters
                     abs_pos = pos + lead
                     need = abs_pos + 200

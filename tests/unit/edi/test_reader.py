@@ -1,0 +1,183 @@
+"""Tokenizer/envelope reader: delimiters, streaming, lenient envelopes, X12Error only."""
+from __future__ import annotations
+
+import io
+import random
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from include.edi.errors import Finding, X12Error
+from include.edi.reader import Delimiters, detect_delimiters, iter_segments, iter_transactions, read_interchanges
+from include.edi.writer import build_interchange
+
+GROUP = [("HC", "S", "R", 7, "005010X222A1", [("837", 1, [["BHT", "0019", "00", "X", "20260101", "1200", "CH"],
+                                                       ["NM1", "41", "2", "ACME", "", "", "", "", "46", "S"]]),
+                                               ("837", 2, [["BHT", "0019", "00", "Y"]])])]
+
+
+def make(delims=Delimiters("*", ":", "^", "~"), line_breaks=False, icn=1):
+    return build_interchange("SENDER", "RECEIVER", icn, GROUP, delimiters=delims, line_breaks=line_breaks)
+
+
+def test_isa_is_fixed_width_and_counts():
+    data = make()
+    isa = data.split(b"~")[0]
+    assert len(isa) + 1 == 106
+    segs = list(iter_segments(data))
+    assert [s.tag for s in segs] == ["ISA", "GS", "ST", "BHT", "NM1", "SE", "ST", "BHT", "SE", "GE", "IEA"]
+    assert segs[5].elements == ["4", "0001"] and segs[9].elements == ["2", "7"] and segs[10].elements == ["1", "000000001"]
+    assert segs[0].el(6).strip() == "SENDER" and len(segs[0].el(6)) == 15 and segs[0].el(13) == "000000001"
+    assert segs[0].index == 1 and segs[1].offset == 106
+
+
+def test_segment_helpers():
+    data = build_interchange("S", "R", 1, [("HC", "S", "R", 1, "005010X222A1", [("837", 1, [
+        ["SV1", ["HC", "99213", "25", "", ""], "100", "UN", "1", "", "", ["1", "2"]],
+        ["EB", "1", "", [["1"], ["33"], ["35"]]]])])])
+    segs = list(iter_segments(data))
+    sv1 = next(s for s in segs if s.tag == "SV1")
+    assert sv1.el(1) == "HC:99213:25"      # no trailing empty components
+    assert sv1.composite(1) == ["HC", "99213", "25"] and sv1.composite(7) == ["1", "2"]
+    assert sv1.el(2) == "100" and sv1.el(5) == "" and sv1.el(5, "x") == "x" and sv1.el(99) == ""
+    assert sv1.to_text().endswith("*1:2~")
+    eb = next(s for s in segs if s.tag == "EB")
+    assert eb.repeats(3) == ["1", "33", "35"]
+
+
+@pytest.mark.parametrize("delims", [Delimiters("*", ":", "^", "~"), Delimiters("|", ">", "^", "\n"),
+                                    Delimiters("*", ">", "!", "'"), Delimiters("^", "\\", "{", "~")])
+@pytest.mark.parametrize("line_breaks", [False, True])
+def test_any_delimiters(delims, line_breaks):
+    if delims.segment == "\n" and line_breaks:
+        pytest.skip("terminator already a line break")
+    data = make(delims, line_breaks)
+    isas = read_interchanges(data)
+    assert detect_delimiters(data)[0] == delims
+    assert [t.control_number for t in isas[0].groups[0].transactions] == ["0001", "0002"]
+    assert isas[0].all_findings() == []
+
+
+def test_crlf_and_bom():
+    data = b"\xef\xbb\xbf\r\n" + make().replace(b"~", b"~\r\n")
+    isas = read_interchanges(data)
+    assert len(isas[0].groups[0].transactions) == 2 and isas[0].all_findings() == []
+
+
+def test_concatenated_interchanges_with_different_delimiters_and_small_chunks():
+    a = make(icn=1)
+    b = make(Delimiters("|", ">", "^", "\n"), icn=2)
+    c = make(Delimiters("*", ":", "^", "~"), line_breaks=True, icn=3)
+    data = a + b"\n" + b + c
+    for chunk in (512, 600, 1 << 20):
+        isas = list(read_interchanges_chunked(data, chunk))
+        assert [i.control_number for i in isas] == ["000000001", "000000002", "000000003"]
+        segs = list(iter_segments(io.BytesIO(data), chunk_size=chunk))
+        assert len(segs) == 33
+        assert [s.index for s in segs] == list(range(1, 34))
+
+
+def read_interchanges_chunked(data, chunk):
+    seen = []
+    for t in iter_transactions(io.BytesIO(data), keep=True, chunk_size=chunk):
+        if t.group.interchange not in seen:
+            seen.append(t.group.interchange)
+    return seen
+
+
+def test_offsets_point_at_segments():
+    data = make(line_breaks=True)
+    for s in iter_segments(data):
+        assert data[s.offset:s.offset + len(s.tag)].decode() == s.tag
+
+
+def test_sources(tmp_path):
+    data = make()
+    p = tmp_path / "x.837"
+    p.write_bytes(data)
+    for src in (data, str(p), p, open(p, "rb")):
+        assert len(list(iter_segments(src))) == 11
+
+
+def test_envelope_problems_are_warnings():
+    data = make().replace(b"SE*4*0001", b"SE*9*0002").replace(b"GE*2*7", b"GE*3*8").replace(
+        b"IEA*1*000000001", b"IEA*2*000000009")
+    [isa] = read_interchanges(data, "bad.837")
+    codes = sorted(f.code for f in isa.all_findings())
+    assert codes == ["ge01_count", "ge02_control", "iea01_count", "iea02_control", "se01_count", "se02_control"]
+    assert all(isinstance(f, Finding) and f.severity == "warning" and f.file == "bad.837" for f in isa.all_findings())
+    se = [f for f in isa.all_findings() if f.code == "se01_count"][0]
+    assert se.segment == "SE" and se.element == "SE01" and se.segment_index == 6
+
+
+def test_missing_trailers_are_warnings():
+    data = make()
+    cut = data[:data.index(b"SE*3*0002")]
+    [isa] = read_interchanges(cut)
+    assert {"missing_se", "missing_ge", "missing_iea"} <= {f.code for f in isa.all_findings()}
+
+
+def test_x12error_format():
+    e = X12Error("ISA segment too short", file="claims.837", segment_index=14, offset=812)
+    assert str(e) == "claims.837: segment 14 (byte 812): ISA segment too short"
+    assert (e.file, e.segment_index, e.offset, e.message) == ("claims.837", 14, 812, "ISA segment too short")
+    assert str(X12Error("boom")) == "boom"
+
+
+@pytest.mark.parametrize("bad", [b"", b"   \n", b"hello world", b"ISA*00*", b"ISA*00*" + b"x" * 300,
+                                 b"ISA" + b"A" * 200, b"\x00\xff" * 100, b"GS*HC~",
+                                 b"ISA*03*9876543210*01*9876543210*30*000000005      *30*12345          *131031*1147*^*00501*000000907*1*T*:~GS*HC",
+                                 b"ISA*03*9876543210*01*9876543210*30*000000005      *30*12345          *131031*1147*^*00501*000000907*1*T*:~IEA*1*1~ZZZZZZ*1~"])
+def test_malformed_input_raises_x12error(bad):
+    with pytest.raises(X12Error):
+        read_interchanges(bad, "bad.x12")
+
+
+def test_unreadable_path():
+    with pytest.raises(X12Error) as ei:
+        list(iter_segments("/nonexistent/file.837"))
+    assert "cannot open" in str(ei.value)
+
+
+def _only_x12error(data: bytes):
+    t0 = time.monotonic()
+    try:
+        for isa in read_interchanges(data, "fuzz"):
+            isa.all_findings()
+    except X12Error:
+        pass
+    assert time.monotonic() - t0 < 2.0
+
+
+@settings(max_examples=150, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=600))
+def test_random_bytes_only_x12error(data):
+    _only_x12error(data)
+    _only_x12error(b"ISA" + data)
+
+
+VALID = make(line_breaks=True)
+
+
+@settings(max_examples=200, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(0, len(VALID) - 1), st.integers(0, 255), st.sampled_from(["set", "del", "ins"])),
+                min_size=1, max_size=6))
+def test_mutated_bytes_only_x12error(muts):
+    data = bytearray(VALID)
+    for pos, val, op in muts:
+        pos = min(pos, len(data) - 1)
+        if op == "set":
+            data[pos] = val
+        elif op == "del":
+            del data[pos]
+        else:
+            data.insert(pos, val)
+    _only_x12error(bytes(data))
+
+
+def test_truncations_only_x12error():
+    rnd = random.Random(1)
+    for _ in range(100):
+        _only_x12error(VALID[:rnd.randrange(len(VALID))])
