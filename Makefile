@@ -34,3 +34,6 @@ stop:
 
 clean: stop
 	rm -rf .run
+
+airflow: $(INSTALLED)
+	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m include.devenv.airflow_local

@@ -126,8 +126,12 @@ def _client_key(keys: Path) -> Path:
     return key
 
 
-def start_clearinghouse(roster_path: Path, scenario_path: Path) -> tuple[subprocess.Popen, dict]:
-    """Start the sandbox clearinghouse server; return the process and how to reach it."""
+def start_clearinghouse(roster_path: Path, scenario_path: Path, *, loop: bool = False) -> tuple[subprocess.Popen, dict]:
+    """Start the sandbox clearinghouse server; return the process and how to reach it.
+
+    With `loop` the server answers uploads by itself on the real clock (for the UI); the demo
+    leaves it off and calls `Clearinghouse.process` on a simulated clock instead.
+    """
     root = sub_dir("clearinghouse")
     keys = sub_dir("sandbox-keys")
     keys.chmod(0o700)
@@ -138,7 +142,8 @@ def start_clearinghouse(roster_path: Path, scenario_path: Path) -> tuple[subproc
         [sys.executable, "-m", "include.sandbox", "serve", "--root", str(root), "--port", str(sftp_port),
          "--http-port", str(http_port), "--keys", str(keys), "--user", SANDBOX_USER,
          "--password", "sandbox-password", "--authorized-key", str(client_key.with_suffix(".pub")),
-         "--scenario", str(scenario_path), "--roster", str(roster_path), "--no-loop"],
+         "--scenario", str(scenario_path), "--roster", str(roster_path),
+         *(["--interval", "5"] if loop else ["--no-loop"])],
         cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
     )
     _wait_for_port(sftp_port, process, "the sandbox clearinghouse")
