@@ -151,7 +151,7 @@ def _only_x12error(data: bytes):
     assert time.monotonic() - t0 < 2.0
 
 
-@settings(max_examples=150, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+@settings(database=None, max_examples=150, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=600))
 def test_random_bytes_only_x12error(data):
     _only_x12error(data)
@@ -161,7 +161,7 @@ def test_random_bytes_only_x12error(data):
 VALID = make(line_breaks=True)
 
 
-@settings(max_examples=200, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+@settings(database=None, max_examples=200, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(st.integers(0, len(VALID) - 1), st.integers(0, 255), st.sampled_from(["set", "del", "ins"])),
                 min_size=1, max_size=6))
 def test_mutated_bytes_only_x12error(muts):
