@@ -68,8 +68,9 @@ def _make_traversable(path: Path) -> None:
     """The unprivileged server user must reach its data folder through the project tree."""
     for parent in [path, *path.parents]:
         mode = parent.stat().st_mode
-        if mode & 0o005 != 0o005:
-            parent.chmod(mode | 0o005)
+        # group too: the server user may share the folder's group, and then "other" bits don't apply
+        if mode & 0o055 != 0o055:
+            parent.chmod(mode | 0o055)
         if parent == Path("/"):
             break
 
@@ -82,6 +83,14 @@ def _free_port() -> int:
 
 def _port_file() -> Path:
     return _pg_dir() / "port"
+
+
+def _pg_command(args: list[str], **kwargs) -> None:
+    """Run an initdb/pg_ctl command; on failure say what it printed, not just its exit code."""
+    result = subprocess.run(args, capture_output=True, text=True, **kwargs)
+    if result.returncode != 0:
+        raise RuntimeError(f"{Path(args[0]).name} failed ({result.returncode}): "
+                           f"{(result.stderr or result.stdout).strip()[-2000:]}")
 
 
 def _is_running(data: Path) -> bool:
@@ -118,19 +127,19 @@ def _start_locked(pg: Path) -> str:
         data.mkdir(exist_ok=True)
         if user_kwargs:
             shutil.chown(data, user=SERVER_USER)
-        subprocess.run(
+        _pg_command(
             [str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
              "--encoding=UTF8", "--no-instructions"],
-            check=True, capture_output=True, **user_kwargs,
+            **user_kwargs,
         )
     if not _is_running(data):
         port = _free_port()
-        subprocess.run(
+        _pg_command(
             [str(bin_dir / "pg_ctl"), "-D", str(data), "-w", "-t", "60", "-l", str(pg / "server.log"),
              "-o", f"-h 127.0.0.1 -p {port} -k {pg} -c fsync=off -c synchronous_commit=off "
                    "-c full_page_writes=off -c max_connections=200",
              "start"],
-            check=True, capture_output=True, **user_kwargs,
+            **user_kwargs,
         )
         _port_file().write_text(str(port))
     port = int(_port_file().read_text())
@@ -162,10 +171,8 @@ def _ensure_database(admin_url: str, name: str) -> None:
 def stop_private_server() -> None:
     data = _pg_dir() / "data"
     if (data / "PG_VERSION").exists() and _is_running(data):
-        subprocess.run(
-            [str(_bin_dir() / "pg_ctl"), "-D", str(data), "-w", "-m", "fast", "stop"],
-            check=True, capture_output=True, **_as_server_user(),
-        )
+        _pg_command([str(_bin_dir() / "pg_ctl"), "-D", str(data), "-w", "-m", "fast", "stop"],
+                    **_as_server_user())
 
 
 def database_url() -> str:
