@@ -1,0 +1,260 @@
+"""Apply stored 999, 277CA and 277 files to claims: status events and work-queue items.
+
+Each file is applied in its own transaction and then marked 'applied'; a file that cannot be
+read is marked 'quarantined' with the reason (file and segment) and the others go on. Every
+status change goes through `status.set_status` with a dedupe key per file and claim, so
+re-applying a file changes nothing, and a late file never moves a claim backwards.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+
+from include.edi.errors import X12Error
+from include.edi.x277 import parse_277
+from include.edi.x277ca import parse_277ca
+from include.edi.x999 import IK5_CODES, parse_999
+
+from .rcm_sql import query
+from .status import set_status
+
+log = logging.getLogger(__name__)
+
+# 837P data elements a 999 names most often, so that a clerk reads words, not positions.
+ELEMENT_NAMES = {
+    "NM101": "entity identifier code", "NM102": "entity type qualifier", "NM103": "last or organization name",
+    "NM104": "first name", "NM108": "identification code qualifier", "NM109": "identification code",
+    "N301": "address line", "N401": "city", "N402": "state code", "N403": "postal code",
+    "REF01": "reference identification qualifier", "REF02": "reference identification",
+    "DMG02": "birth date", "DMG03": "gender code", "SBR01": "payer responsibility sequence",
+    "SBR02": "individual relationship code", "SBR09": "claim filing indicator code",
+    "CLM01": "patient control number", "CLM02": "total claim charge amount",
+    "CLM05": "health care service location information", "CLM06": "provider signature indicator",
+    "CLM07": "assignment or plan participation code", "CLM08": "benefits assignment certification",
+    "CLM09": "release of information code", "HI01": "principal diagnosis", "HI02": "other diagnosis",
+    "SV101": "procedure code", "SV102": "line item charge amount", "SV103": "unit of measure",
+    "SV104": "service unit count", "SV107": "diagnosis code pointer", "DTP03": "date",
+    "PRV03": "provider taxonomy code", "HL03": "hierarchical level code", "BHT03": "reference identification",
+    "ST02": "transaction set control number", "SE01": "number of included segments",
+}
+SEGMENT_NAMES = {
+    "NM1": "name", "N3": "address", "N4": "city/state/ZIP", "REF": "reference", "DMG": "demographics",
+    "SBR": "subscriber information", "CLM": "claim information", "HI": "health care diagnosis code",
+    "SV1": "professional service", "DTP": "date or time period", "LX": "service line number",
+    "PRV": "provider information", "HL": "hierarchical level", "PAT": "patient information",
+    "BHT": "beginning of hierarchical transaction", "SE": "transaction set trailer", "ST": "transaction set header",
+}
+
+
+def explain_transaction_ack(ta) -> str:
+    """Plain words for a 999 transaction-set answer, from segment and element names and the
+    IK3/IK4/IK5 code descriptions. Bad values (IK404) are left out: they may be PHI."""
+    parts = [f"837 transaction set {ta.control_number}: {ta.status_description}"]
+    parts += [IK5_CODES.get(c, f"error {c}") for c in ta.error_codes]
+    for se in ta.segment_errors:
+        seg_name = SEGMENT_NAMES.get(se.segment_id, "")
+        where = f"segment {se.segment_id}" + (f" ({seg_name})" if seg_name else "")
+        where += f" at position {se.position}" + (f" in loop {se.loop_id}" if se.loop_id else "")
+        parts.append(f"{where}: {se.description}")
+        for e in se.elements:
+            pos = e.position.split(":")
+            ref = f"{se.segment_id}{pos[0].zfill(2)}"
+            label = ref + (f"-{pos[1]}" if len(pos) > 1 and pos[1] else "")
+            name = ELEMENT_NAMES.get(ref)
+            parts.append(f"element {label}" + (f" ({name})" if name else "") + f": {e.description}")
+    return "; ".join(parts)
+
+
+@dataclass
+class AckResult:
+    files: int = 0
+    quarantined: int = 0
+    status_changes: int = 0
+    work_items: int = 0
+    unmatched: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+
+    def count(self, status: str, changed: bool) -> None:
+        if changed:
+            self.status_changes += 1
+            self.by_status[status] = self.by_status.get(status, 0) + 1
+
+    def to_dict(self) -> dict:
+        return {"files": self.files, "quarantined": self.quarantined, "status_changes": self.status_changes,
+                "work_items": self.work_items, "unmatched": self.unmatched, "by_status": dict(self.by_status)}
+
+
+def add_work_item(conn, *, claim_id, edi_file_id, source: str, reason_code: str, explanation: str,
+                  details: dict, dedupe_key: str, due_date=None) -> int | None:
+    row = conn.execute(query("responses", "add_work_item"), {
+        "claim_id": claim_id, "edi_file_id": edi_file_id, "source": source, "reason_code": reason_code,
+        "explanation": explanation, "details": json.dumps(details, default=str), "due_date": due_date,
+        "dedupe_key": dedupe_key}).fetchone()
+    return row[0] if row else None
+
+
+def add_event(conn, claim_id: int, event_type: str, *, actor: str, source_file_id=None, detail=None,
+              dedupe_key: str | None = None) -> None:
+    """A claim event that changes no status (e.g. a 277 report, an inquiry sent)."""
+    conn.execute(query("responses", "add_event"), {
+        "claim_id": claim_id, "event_type": event_type, "actor": actor, "source_file_id": source_file_id,
+        "detail": json.dumps(detail or {}, default=str), "dedupe_key": dedupe_key})
+
+
+def _claims_by_number(conn, numbers) -> dict[str, tuple[int, str]]:
+    rows = conn.execute(query("responses", "claims_by_number"), {"claim_numbers": list(numbers)}).fetchall()
+    return {r[1]: (r[0], r[2]) for r in rows}
+
+
+def _ctl(v: str) -> int | None:
+    v = (v or "").strip()
+    return int(v) if v.isdigit() else None
+
+
+def apply_999(conn, file_id: int, data: bytes, *, actor: str, file_name: str | None = None,
+              trading_partner: str = "sandbox", result: AckResult | None = None) -> AckResult:
+    res = result or AckResult()
+    for ack in parse_999(data, file_name):
+        gcn = _ctl(ack.group_control_number)
+        for ta in ack.transactions:
+            rows = conn.execute(query("responses", "batch_claims_for_ack"), {
+                "trading_partner": trading_partner, "group_control_number": gcn,
+                "transaction_control_number": _ctl(ta.control_number)}).fetchall()
+            if not rows:
+                res.unmatched += 1
+                log.warning("999 %s: no batch with group %s / set %s", file_id, ack.group_control_number,
+                            ta.control_number)
+                continue
+            batch_ids = sorted({r[0] for r in rows})
+            conn.execute(query("responses", "mark_batch"),
+                         {"state": "accepted" if ta.accepted else "rejected", "batch_ids": batch_ids})
+            explanation = None if ta.accepted else explain_transaction_ack(ta)
+            for _, claim_id in rows:
+                key = f"999:{file_id}:{claim_id}"
+                if ta.accepted:
+                    changed = set_status(conn, claim_id, "acknowledged", actor=actor, event_type="ack_999",
+                                         source_file_id=file_id, dedupe_key=key,
+                                         detail={"set": ta.control_number, "ik5": ta.status})
+                    res.count("acknowledged", changed)
+                else:
+                    changed = set_status(conn, claim_id, "rejected", actor=actor, event_type="ack_999_rejected",
+                                         source_file_id=file_id, dedupe_key=key,
+                                         detail={"set": ta.control_number, "ik5": ta.status})
+                    res.count("rejected", changed)
+                    if changed and add_work_item(
+                            conn, claim_id=claim_id, edi_file_id=file_id, source="999",
+                            reason_code="ACK999_REJECTED", explanation=explanation,
+                            details={"transaction_ack": {k: v for k, v in ta.to_dict().items()
+                                                         if k in ("control_number", "status", "error_codes")}},
+                            dedupe_key=key):
+                        res.work_items += 1
+    return res
+
+
+def apply_277ca(conn, file_id: int, data: bytes, *, actor: str, file_name: str | None = None,
+                result: AckResult | None = None) -> AckResult:
+    res = result or AckResult()
+    acks = parse_277ca(data, file_name)
+    claims = _claims_by_number(conn, {a.claim_id for a in acks})
+    for a in acks:
+        hit = claims.get(a.claim_id)
+        if hit is None:
+            res.unmatched += 1
+            continue
+        claim_id = hit[0]
+        key = f"277CA:{file_id}:{claim_id}"
+        detail = {"category": a.category, "status_code": a.status_code, "description": a.description}
+        if a.rejected:
+            changed = set_status(conn, claim_id, "rejected", actor=actor, event_type="ack_277ca_rejected",
+                                 source_file_id=file_id, detail=detail, dedupe_key=key)
+            res.count("rejected", changed)
+            if changed and add_work_item(
+                    conn, claim_id=claim_id, edi_file_id=file_id, source="277CA",
+                    reason_code="ACK277CA_REJECTED",
+                    explanation=f"payer front end rejected the claim: {a.description}",
+                    details={"statuses": [s.to_dict() for s in a.statuses]}, dedupe_key=key):
+                res.work_items += 1
+        elif a.accepted:
+            changed = set_status(conn, claim_id, "accepted", actor=actor, event_type="ack_277ca",
+                                 source_file_id=file_id, detail=detail, dedupe_key=key)
+            res.count("accepted", changed)
+            if changed and a.payer_claim_control_number:
+                conn.execute(query("responses", "set_payer_ccn"),
+                             {"claim_id": claim_id, "pccn": a.payer_claim_control_number})
+        else:
+            add_event(conn, claim_id, "ack_277ca_info", actor=actor, source_file_id=file_id, detail=detail,
+                      dedupe_key=key)
+    return res
+
+
+# 277 categories (507) → claim status; finalized answers (F*) wait for the 835 that carries the money
+_277_STATUS = {"A0": "accepted", "A1": "accepted", "A2": "accepted",
+               "P0": "pending", "P1": "pending", "P2": "pending", "P3": "pending", "P4": "pending", "P5": "pending",
+               "R0": "pending", "R1": "pending", "R3": "pending"}
+
+
+def apply_277(conn, file_id: int, data: bytes, *, actor: str, file_name: str | None = None,
+              result: AckResult | None = None) -> AckResult:
+    res = result or AckResult()
+    answers = parse_277(data, file_name)
+    # TRN02 is the 276 trace (our claim number); REF*EJ carries it too
+    claims = _claims_by_number(conn, {a.claim_id for a in answers} | {a.patient_account_number for a in answers
+                                                                         if a.patient_account_number})
+    for a in answers:
+        hit = claims.get(a.claim_id) or claims.get(a.patient_account_number or "")
+        if hit is None:
+            res.unmatched += 1
+            continue
+        claim_id = hit[0]
+        key = f"277:{file_id}:{claim_id}"
+        detail = {"category": a.category, "status_code": a.status_code, "description": a.description}
+        target = _277_STATUS.get(a.category)
+        if target:
+            changed = set_status(conn, claim_id, target, actor=actor, event_type="status_277",
+                                 source_file_id=file_id, detail=detail, dedupe_key=key)
+            res.count(target, changed)
+            if changed and a.payer_claim_control_number:
+                conn.execute(query("responses", "set_payer_ccn"),
+                             {"claim_id": claim_id, "pccn": a.payer_claim_control_number})
+        else:
+            add_event(conn, claim_id, "status_277", actor=actor, source_file_id=file_id, detail=detail,
+                      dedupe_key=key)
+            if a.category in ("A3", "A4", "A6", "A7", "A8", "E0", "E3", "E4", "D0") and add_work_item(
+                    conn, claim_id=claim_id, edi_file_id=file_id, source="277", reason_code="STATUS_277_" + a.category,
+                    explanation=f"claim status inquiry answered: {a.description}",
+                    details={"statuses": [s.to_dict() for s in a.statuses]}, dedupe_key=key):
+                res.work_items += 1
+    return res
+
+
+_APPLIERS = {"999": apply_999, "277CA": apply_277ca, "277": apply_277}
+
+
+def apply_pending_responses(conn, *, actor: str) -> dict:
+    """Apply every stored 999/277CA/277, oldest first; one transaction per file."""
+    res = AckResult()
+    conn.commit()
+    files = conn.execute(query("responses", "pending_acks")).fetchall()
+    conn.commit()                        # each file below is its own (outermost) transaction
+    for file_id, name, ttype, content, partner in files:
+        res.files += 1
+        try:
+            with conn.transaction():
+                if ttype == "999":
+                    apply_999(conn, file_id, bytes(content), actor=actor, file_name=name,
+                              trading_partner=partner, result=res)
+                else:
+                    _APPLIERS[ttype](conn, file_id, bytes(content), actor=actor, file_name=name, result=res)
+                conn.execute(query("responses", "mark_file"), {"state": "applied", "error": None,
+                                                               "file_id": file_id})
+        except X12Error as exc:
+            error = str(exc) if exc.file else f"{name}: {exc}"
+            res.quarantined += 1
+            log.warning("file %s quarantined: %s", file_id, error)
+            with conn.transaction():
+                conn.execute(query("responses", "mark_file"), {"state": "quarantined", "error": error,
+                                                               "file_id": file_id})
+    conn.commit()
+    return res.to_dict()

@@ -1,0 +1,162 @@
+"""Inbound clearinghouse files: fetch over SFTP, store before acting, archive after storing.
+
+Invariant 2 ("nothing lost") lives here: a remote file is read, stored in billing.edi_files
+(bytes + sha256 + name + origin) and COMMITTED, and only then moved to the archive folder.
+A crash between the two leaves the remote file in place; the next run sees the same sha256,
+stores nothing new and archives it. The same bytes under another name are stored once.
+
+The SFTP client is anything paramiko-like (listdir, open, posix_rename/rename, remove):
+the DAG passes the Airflow SFTPHook's client, tests a client of their own. No Airflow here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import posixpath
+from dataclasses import dataclass, field
+
+from include.edi.errors import X12Error
+from include.edi.reader import iter_segments
+
+from .rcm_sql import query
+
+log = logging.getLogger(__name__)
+
+# GS08 version → transaction type label stored in edi_files.transaction_type
+_BY_VERSION = {"005010X214": "277CA", "005010X212": "277", "005010X231A1": "999",
+               "005010X221A1": "835", "005010X279A1": "271"}
+_BY_ST = {"999": "999", "835": "835", "271": "271", "277": "277", "997": "999", "TA1": "TA1"}
+
+
+def classify(data: bytes) -> str:
+    """The transaction type of an inbound file from its content (ST01, GS08); 'unknown' if unreadable.
+
+    A 277 is a 277CA when GS08 (or ST03) names the X214 guide, a claim status response otherwise.
+    """
+    st01 = gs08 = ""
+    try:
+        for n, seg in enumerate(iter_segments(data)):
+            if seg.tag == "TA1" and not st01:
+                return "TA1"
+            if seg.tag == "GS":
+                gs08 = seg.el(8)
+            elif seg.tag == "ST":
+                st01 = seg.el(1)
+                gs08 = seg.el(3) or gs08
+                break
+            if n > 10:
+                break
+    except (X12Error, ValueError, UnicodeDecodeError):
+        return "unknown"
+    if st01 == "277":
+        return "277CA" if "X214" in gs08 else "277"
+    return _BY_ST.get(st01) or _BY_VERSION.get(gs08, "unknown")
+
+
+@dataclass
+class StoredFile:
+    file_id: int
+    file_name: str
+    transaction_type: str
+    is_new: bool
+
+
+def store_inbound(conn, file_name: str, data: bytes, *, origin: str,
+                  trading_partner: str = "sandbox") -> StoredFile:
+    """Store one inbound file (in the caller's transaction); a file already stored (same sha256)
+    returns the existing row with ``is_new=False``.
+
+    If another file already used this name (a partner re-using names), the new one is stored
+    under ``<name>.<sha8>`` so that neither is lost.
+    """
+    sha = hashlib.sha256(data).hexdigest()
+    row = conn.execute(query("responses", "file_by_sha"), {"sha256": sha}).fetchone()
+    if row:
+        return StoredFile(row[0], row[1], "", False)
+    ttype = classify(data)
+    name = file_name
+    if conn.execute(query("responses", "file_name_taken"),
+                    {"trading_partner": trading_partner, "file_name": name}).fetchone():
+        name = f"{file_name}.{sha[:8]}"
+    row = conn.execute(query("responses", "store_file"), {
+        "transaction_type": ttype, "file_name": name, "sha256": sha, "size_bytes": len(data),
+        "content": data, "origin": origin, "trading_partner": trading_partner}).fetchone()
+    if row is None:       # a concurrent run stored the same bytes a moment ago
+        row = conn.execute(query("responses", "file_by_sha"), {"sha256": sha}).fetchone()
+        return StoredFile(row[0], row[1], ttype, False)
+    return StoredFile(row[0], name, ttype, True)
+
+
+@dataclass
+class FetchResult:
+    stored: int = 0
+    duplicates: int = 0
+    archived: int = 0
+    by_type: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"stored": self.stored, "duplicates": self.duplicates, "archived": self.archived,
+                "by_type": dict(self.by_type), "errors": list(self.errors)}
+
+
+def _archive(sftp, src: str, dst: str) -> None:
+    """Move src to dst; if dst exists (a re-run after a crash), the stored copy wins: drop src."""
+    try:
+        if hasattr(sftp, "posix_rename"):
+            sftp.posix_rename(src, dst)       # OpenSSH extension: replaces an existing target
+        else:
+            sftp.rename(src, dst)
+    except OSError:
+        sftp.remove(src)
+
+
+def fetch_outbound(conn, sftp, *, remote_dir: str = "outbound", archive_dir: str = "archive",
+                   trading_partner: str = "sandbox") -> FetchResult:
+    """Pick up every finished file in ``remote_dir``: store + commit each, then archive it.
+
+    Files still being written (``*.part``, dot files) are skipped. One file failing to read
+    is reported in ``errors`` and the rest go on. Commits per file (storing must be durable
+    before the remote copy moves).
+    """
+    result = FetchResult()
+    try:
+        names = sorted(sftp.listdir(remote_dir))
+    except OSError as exc:
+        raise RuntimeError(f"cannot list remote folder {remote_dir!r}: {exc}") from exc
+    for name in names:
+        if name.endswith(".part") or name.startswith("."):
+            continue
+        src = posixpath.join(remote_dir, name)
+        try:
+            with sftp.open(src, "rb") as fh:
+                data = fh.read()
+        except OSError as exc:           # a folder, or vanished: report and go on
+            result.errors.append(f"{src}: cannot read: {exc}")
+            continue
+        stored = store_inbound(conn, name, data, origin=f"sftp:{src}", trading_partner=trading_partner)
+        conn.commit()                    # durable before the remote file moves
+        if stored.is_new:
+            result.stored += 1
+            result.by_type[stored.transaction_type] = result.by_type.get(stored.transaction_type, 0) + 1
+        else:
+            result.duplicates += 1
+        _archive(sftp, src, posixpath.join(archive_dir, name))
+        result.archived += 1
+    log.info("fetched from %s: stored %d, duplicates %d, archived %d",
+             remote_dir, result.stored, result.duplicates, result.archived)
+    return result
+
+
+def upload_file(sftp, remote_dir: str, file_name: str, data: bytes) -> str:
+    """Atomic upload: write ``NAME.part`` then rename to NAME (the clearinghouse ignores .part)."""
+    tmp = posixpath.join(remote_dir, file_name + ".part")
+    final = posixpath.join(remote_dir, file_name)
+    with sftp.open(tmp, "wb") as fh:
+        fh.write(data)
+    if hasattr(sftp, "posix_rename"):
+        sftp.posix_rename(tmp, final)
+    else:
+        sftp.rename(tmp, final)
+    return final

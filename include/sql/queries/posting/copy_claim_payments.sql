@@ -1,0 +1,3 @@
+COPY billing.claim_payments (id, remittance_id, clp_index, claim_id, status_code, charge, paid,
+                             patient_responsibility, payer_claim_control_number, is_reversal, reverses_payment_id)
+FROM STDIN

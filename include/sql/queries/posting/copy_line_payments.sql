@@ -1,0 +1,3 @@
+COPY billing.line_payments (id, claim_payment_id, svc_index, claim_line_id, procedure_code, charge, paid,
+                            allowed, units)
+FROM STDIN

@@ -1,0 +1,226 @@
+"""835 posting rules against a real Postgres, with 835s built by include.edi."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from include.billing.posting import PostingFault, other_payer_data, post_stored_remittances
+from tests.unit.posting.factory import (denied_clp, file_835, negate, paid_clp, remittance, seed_practice,
+                                        snapshot, store)
+
+ACTOR = "test:posting"
+
+
+def status_of(db, claim_id):
+    return db.execute("SELECT status FROM billing.claims WHERE id = %s", (claim_id,)).fetchone()[0]
+
+
+def ledger(db, claim_id=None):
+    q = "SELECT category, amount, entry_type FROM billing.patient_ledger"
+    if claim_id:
+        return db.execute(q + " WHERE claim_id = %s ORDER BY id", (claim_id,)).fetchall()
+    return db.execute(q + " ORDER BY id").fetchall()
+
+
+def test_balanced_835_posts_payments_adjustments_and_patient_shares(db):
+    c1, c2 = seed_practice(db, 2)
+    r = remittance([paid_clp(c1, deductible=Decimal("20.00"), copay=Decimal("10.00")),
+                    paid_clp(c2, coinsurance=Decimal("5.50"))], plb=[("L6", "-1.25")])
+    store(db, "a.835", file_835([r]))
+    out = post_stored_remittances(db, actor=ACTOR)
+    assert out["remittances_posted"] == 1 and out["claims_posted"] == 2
+    rem = db.execute("SELECT payment_amount, state FROM billing.remittances").fetchone()
+    paid = db.execute("SELECT sum(paid) FROM billing.claim_payments").fetchone()[0]
+    plb = db.execute("SELECT sum(amount) FROM billing.provider_adjustments").fetchone()[0]
+    assert rem == (paid - plb, "posted")
+    assert plb == Decimal("-1.25")
+    assert status_of(db, c1["id"]) == "paid"
+    assert ledger(db, c1["id"]) == [("deductible", Decimal("20.00"), "patient_responsibility"),
+                                    ("copay", Decimal("10.00"), "patient_responsibility")]
+    assert ledger(db, c2["id"]) == [("coinsurance", Decimal("5.50"), "patient_responsibility")]
+    # every line matched by REF*6R, contractual adjustments recorded
+    assert db.execute("SELECT count(*) FROM billing.line_payments WHERE claim_line_id IS NULL").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM billing.adjustments WHERE group_code = 'CO' AND reason_code = '45'"
+                      ).fetchone()[0] == 4
+    assert db.execute("SELECT payer_claim_control_number FROM billing.claims WHERE id = %s",
+                      (c1["id"],)).fetchone()[0] == f"PCN{c1['id']:08d}"
+    assert db.execute("SELECT state FROM billing.edi_files").fetchone()[0] == "applied"
+    ev = db.execute("SELECT event_type, from_status, to_status, source_file_id IS NOT NULL FROM billing.claim_events"
+                    " WHERE claim_id = %s ORDER BY id", (c1["id"],)).fetchall()
+    assert ev[-1] == ("remittance_paid", "submitted", "paid", True)
+
+
+def test_unbalanced_835_is_held_and_nothing_posted(db):
+    (c1,) = seed_practice(db, 1)
+    r = remittance([paid_clp(c1)], payment_amount=Decimal("1.00"))
+    fid = store(db, "bad.835", file_835([r]))
+    out = post_stored_remittances(db, actor=ACTOR)
+    assert out["remittances_held"] == 1
+    state, reason = db.execute("SELECT state, held_reason FROM billing.remittances").fetchone()
+    assert state == "held" and "BPR02" in reason
+    assert db.execute("SELECT count(*) FROM billing.claim_payments").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM billing.patient_ledger").fetchone()[0] == 0
+    assert db.execute("SELECT state FROM billing.edi_files WHERE id = %s", (fid,)).fetchone()[0] == "held"
+    wq = db.execute("SELECT source, reason_code FROM billing.work_queue").fetchall()
+    assert wq == [("remittance", "REMIT_UNBALANCED")]
+    assert status_of(db, c1["id"]) == "submitted"
+
+
+def test_unbalanced_claim_is_held(db):
+    (c1,) = seed_practice(db, 1)
+    clp = paid_clp(c1)
+    clp.lines[0].adjustments[0].amount += Decimal("0.01")      # CAS off by a cent
+    store(db, "bad.835", file_835([remittance([clp])]))
+    assert post_stored_remittances(db, actor=ACTOR)["remittances_held"] == 1
+    assert db.execute("SELECT count(*) FROM billing.claim_payments").fetchone()[0] == 0
+
+
+def test_unmatched_claim_holds_the_whole_remittance(db):
+    c1, c2 = seed_practice(db, 2)
+    ghost = dict(c2, claim_number="V9999999P1")
+    store(db, "u.835", file_835([remittance([paid_clp(c1), paid_clp(ghost)])]))
+    out = post_stored_remittances(db, actor=ACTOR)
+    assert out["remittances_held"] == 1
+    reason = db.execute("SELECT held_reason FROM billing.remittances").fetchone()[0]
+    assert "V9999999P1" in reason
+    assert db.execute("SELECT count(*) FROM billing.claim_payments").fetchone()[0] == 0
+    assert status_of(db, c1["id"]) == "submitted"
+    assert db.execute("SELECT reason_code FROM billing.work_queue").fetchone()[0] == "REMIT_UNMATCHED"
+
+
+def test_duplicate_835_changes_nothing(db):
+    c1, c2 = seed_practice(db, 2)
+    r = remittance([paid_clp(c1, deductible=Decimal("20.00")), paid_clp(c2)])
+    store(db, "one.835", file_835([r]))
+    post_stored_remittances(db, actor=ACTOR)
+    before = snapshot(db)
+    # the same bytes again are not even stored; the same payment in a new envelope is a duplicate
+    store(db, "one-again.835", file_835([r]))
+    out = post_stored_remittances(db, actor=ACTOR)
+    assert out["remittances_duplicate"] == 1 and out["remittances_posted"] == 0
+    after = snapshot(db)
+    for t in before:
+        if t != "edi_files":
+            assert before[t] == after[t], t
+
+
+def test_reversal_undoes_the_posting_exactly_and_correction_reposts(db):
+    c1, c2 = seed_practice(db, 2)
+    first = paid_clp(c1, deductible=Decimal("20.00"), copay=Decimal("10.00"))
+    store(db, "p1.835", file_835([remittance([first, paid_clp(c2)], trace="T1")]))
+    post_stored_remittances(db, actor=ACTOR)
+    # the payer takes it back and re-adjudicates with a smaller deductible
+    corrected = paid_clp(c1, deductible=Decimal("5.00"), copay=Decimal("10.00"))
+    store(db, "p2.835", file_835([remittance([negate(first), corrected], trace="T2")]))
+    out = post_stored_remittances(db, actor=ACTOR)
+    assert out["remittances_posted"] == 1
+    rows = db.execute("SELECT is_reversal, paid, reverses_payment_id IS NOT NULL FROM billing.claim_payments "
+                      "WHERE claim_id = %s ORDER BY id", (c1["id"],)).fetchall()
+    assert [r[0] for r in rows] == [False, True, False] and rows[1][2]
+    assert rows[0][1] + rows[1][1] == 0
+    assert sum(r[1] for r in rows) == corrected.paid
+    led = ledger(db, c1["id"])
+    assert sum(a for _, a, _ in led) == Decimal("15.00")       # only the corrected shares remain
+    assert [e for _, _, e in led].count("reversal") == 2
+    assert sum(a for _, a, e in led if e != "patient_responsibility" or True) == Decimal("15.00")
+    ev = [r[0] for r in db.execute("SELECT to_status FROM billing.claim_events WHERE claim_id = %s ORDER BY id",
+                                   (c1["id"],)).fetchall()]
+    assert ev[-2:] == ["reversed", "paid"] and status_of(db, c1["id"]) == "paid"
+
+
+def test_reversal_of_unknown_payment_is_held(db):
+    (c1,) = seed_practice(db, 1)
+    store(db, "r.835", file_835([remittance([negate(paid_clp(c1))], trace="T9")]))
+    assert post_stored_remittances(db, actor=ACTOR)["remittances_held"] == 1
+    assert "never posted" in db.execute("SELECT held_reason FROM billing.remittances").fetchone()[0]
+
+
+def test_plb_kept_as_provider_adjustments(db):
+    (c1,) = seed_practice(db, 1)
+    store(db, "plb.835", file_835([remittance([paid_clp(c1)], plb=[("L6", "-2.10"), ("FB", "15.00")])]))
+    post_stored_remittances(db, actor=ACTOR)
+    rows = db.execute("SELECT position, reason_code, amount FROM billing.provider_adjustments ORDER BY position"
+                      ).fetchall()
+    assert rows == [(1, "L6", Decimal("-2.10")), (2, "FB", Decimal("15.00"))]
+    bpr = db.execute("SELECT payment_amount FROM billing.remittances").fetchone()[0]
+    assert bpr == paid_clp(c1).paid + Decimal("2.10") - Decimal("15.00")
+
+
+def test_dropped_ref_6r_falls_back_to_procedure_and_date(db):
+    (c1,) = seed_practice(db, 1, lines=3)
+    store(db, "noref.835", file_835([remittance([paid_clp(c1, drop_ref=True)])]))
+    post_stored_remittances(db, actor=ACTOR)
+    rows = db.execute("""SELECT lp.procedure_code, cl.procedure_code, cl.line_number FROM billing.line_payments lp
+                         JOIN billing.claim_lines cl ON cl.id = lp.claim_line_id ORDER BY lp.svc_index""").fetchall()
+    assert len(rows) == 3 and all(a == b for a, b, _ in rows)
+    assert [n for _, _, n in rows] == [1, 2, 3]
+
+
+def test_denied_and_partially_paid_status(db):
+    c1, c2 = seed_practice(db, 2)
+    part = paid_clp(c2)
+    # second line denied as bundled (CO-97): paid 0 on that line
+    ln = part.lines[1]
+    part.paid -= ln.paid
+    ln.adjustments = [type(ln.adjustments[0])("CO", "97", ln.charge)]
+    ln.paid = Decimal(0)
+    store(db, "d.835", file_835([remittance([denied_clp(c1, "CO", "16", "M51"), part])]))
+    post_stored_remittances(db, actor=ACTOR)
+    assert status_of(db, c1["id"]) == "denied"
+    assert status_of(db, c2["id"]) == "partially_paid"
+    assert db.execute("SELECT remark_codes FROM billing.adjustments a JOIN billing.claim_payments cp "
+                      "ON cp.id = a.claim_payment_id WHERE cp.claim_id = %s LIMIT 1",
+                      (c1["id"],)).fetchone()[0] == ["M51"]
+
+
+def test_unparseable_file_is_quarantined_and_batch_goes_on(db):
+    (c1,) = seed_practice(db, 1)
+    good = file_835([remittance([paid_clp(c1)])])
+    marker = f"CLP*{c1['claim_number']}*1*".encode()
+    corrupt = good.replace(marker, marker + b"X")           # CLP03 is no longer a number
+    assert corrupt != good
+    bad_id = store(db, "corrupt.835", corrupt)
+    store(db, "good.835", good)
+    out = post_stored_remittances(db, actor=ACTOR)
+    assert out["quarantined"] == 1 and out["remittances_posted"] == 1
+    state, err = db.execute("SELECT state, error FROM billing.edi_files WHERE id = %s", (bad_id,)).fetchone()
+    assert state == "quarantined" and "corrupt.835" in err and "segment" in err
+
+
+def test_crash_mid_posting_rolls_back_and_rerun_matches(db):
+    c1, c2 = seed_practice(db, 2)
+    store(db, "a.835", file_835([remittance([paid_clp(c1, copay=Decimal("10.00"))], trace="A")]))
+    store(db, "b.835", file_835([remittance([paid_clp(c2, copay=Decimal("10.00"))], trace="B")]))
+    with pytest.raises(PostingFault):
+        post_stored_remittances(db, actor=ACTOR, fault="after_status")
+    db.rollback()
+    assert db.execute("SELECT count(*) FROM billing.claim_payments").fetchone()[0] == 0
+    post_stored_remittances(db, actor=ACTOR)
+    post_stored_remittances(db, actor=ACTOR)
+    assert db.execute("SELECT count(*), sum(paid) FROM billing.claim_payments").fetchone() == (
+        2, paid_clp(c1, copay=Decimal("10.00")).paid * 2)
+    assert db.execute("SELECT sum(amount) FROM billing.patient_ledger").fetchone()[0] == Decimal("20.00")
+
+
+def test_secondary_claim_created_with_prior_payer_data(db):
+    c1, c2 = seed_practice(db, 2, secondary_for={1})
+    store(db, "s.835", file_835([remittance([paid_clp(c1, deductible=Decimal("20.00")),
+                                             paid_clp(c2, deductible=Decimal("20.00"))])]))
+    out = post_stored_remittances(db, actor=ACTOR)
+    assert out["remittances_posted"] == 1
+    rows = db.execute("""SELECT claim_number, responsibility, status, prior_payer_paid, prior_payer_adjustments,
+                                payer_id FROM billing.claims WHERE responsibility = 'S'""").fetchall()
+    assert len(rows) == 1
+    number, resp, status, prior_paid, prior, payer_id = rows[0]
+    assert number == c1["claim_number"].replace("P1", "S1") and status == "ready"
+    assert prior_paid == paid_clp(c1, deductible=Decimal("20.00")).paid
+    data = other_payer_data(prior)
+    assert ("PR", "1", Decimal("20.00")) in data["lines"][1]["adjustments"]
+    assert data["paid"] == prior_paid
+    lines = db.execute("SELECT line_control_number FROM billing.claim_lines cl JOIN billing.claims c "
+                       "ON c.id = cl.claim_id WHERE c.claim_number = %s ORDER BY line_number", (number,)).fetchall()
+    assert [r[0] for r in lines] == [f"{number}L1", f"{number}L2"]
+    ev = db.execute("SELECT event_type FROM billing.claim_events e JOIN billing.claims c ON c.id = e.claim_id "
+                    "WHERE c.claim_number = %s ORDER BY e.id", (number,)).fetchall()
+    assert [e[0] for e in ev] == ["created", "secondary_ready"]
