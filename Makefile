@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test bench lint airflow system-deps clean stop
+.PHONY: demo test bench lint airflow system-deps clean stop fuzz
 
 $(INSTALLED): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ test: $(INSTALLED) system-deps
 	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest
 
 bench: $(INSTALLED)
-	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) bench/run_all.py
+	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) bench/run_all.py $(BENCH)
 
 lint: $(INSTALLED)
 	@$(VENV)/bin/ruff check .
@@ -37,3 +37,7 @@ clean: stop
 
 airflow: $(INSTALLED)
 	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m include.devenv.airflow_local
+
+# the fuzzer: 100,000 mutated inputs through the X12 reader and every parser
+fuzz: $(INSTALLED)
+	@$(PY) bench/fuzz_x12.py --inputs $${FUZZ_INPUTS:-100000}
