@@ -1,0 +1,648 @@
+"""The clearinghouse and payer: one deterministic processing step over a mailbox folder.
+
+    root/inbound/    partners upload 837 / 270 / 276 here (NAME.part, then rename to NAME)
+    root/outbound/   999, 277CA, 835, 271, 277 for partners to download
+    root/archive/    processed inbound files
+    root/.sandbox/   private state (never served)
+
+``Clearinghouse.process(now)`` handles every complete inbound file, then pays what is due
+on the simulated clock ``now``.  Outputs have deterministic names and are written under a
+temporary dot-name and renamed, so a downloader never sees half a file.  State is saved
+before inbound files are archived: a crash in between re-creates the same outputs.
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Callable
+
+from include.edi._common import Adjustment
+from include.edi.errors import Finding, X12Error
+from include.edi.reader import Interchange, read_interchanges
+from include.edi.validate import validate_x12
+from include.edi.x276 import parse_276
+from include.edi.x277 import build_277
+from include.edi.x277ca import ClaimStatus, Status, build_277ca
+from include.edi.x835 import ClaimPayment, ProviderAdjustment, Remittance835, ServicePayment, build_835
+from include.edi.x837p import parse_837p
+from include.edi.x999 import IK3_CODES, IK4_CODES, Ack999, ElementError, SegmentError, TransactionAck, build_999
+
+from . import adjudication as adj
+from .eligibility import respond_270
+from .roster import Member, Roster
+from .scenario import REJECTIONS, Scenario
+
+log = logging.getLogger(__name__)
+ZERO = Decimal(0)
+STATE_VERSION = 1
+
+try:  # the billing package's NPI check when present (same rule: Luhn over 80840 + 9 digits)
+    from include.billing.npi import is_valid_npi
+except ImportError:  # pragma: no cover - fallback keeps the sandbox standalone
+    def is_valid_npi(npi):
+        if not isinstance(npi, str) or len(npi) != 10 or not npi.isdigit() or npi[0] not in "12":
+            return False
+        total = 0
+        for i, ch in enumerate(reversed("80840" + npi[:9])):
+            d = int(ch) * (2 if i % 2 == 0 else 1)
+            total += d - 9 if d > 9 else d
+        return str((10 - total % 10) % 10) == npi[9]
+
+
+def is_billable_icd10(code: str) -> bool:
+    """A valid ICD-10-CM code at its most specific level (a leaf of the tabular list)."""
+    import simple_icd_10_cm as icd
+    try:
+        return bool(icd.is_valid_item(code)) and bool(icd.is_leaf(code))
+    except ValueError:
+        return False
+
+
+@dataclass
+class ProcessReport:
+    """Counts only: no names, member ids or diagnoses."""
+
+    now: str = ""
+    files: int = 0
+    files_failed: int = 0
+    interchanges: int = 0
+    transactions_accepted: int = 0
+    transactions_rejected: int = 0
+    claims_received: int = 0
+    claims_accepted: int = 0
+    claims_rejected: int = 0
+    claims_adjudicated: int = 0
+    claims_paid: int = 0
+    claims_denied: int = 0
+    reversals: int = 0
+    remittances: int = 0
+    amount_paid: str = "0.00"
+    eligibility_inquiries: int = 0
+    status_inquiries: int = 0
+    outputs: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+# --------------------------------------------------------------------------- (de)serialising payments
+
+def _payment_to_dict(p: ClaimPayment) -> dict:
+    return adj._jsonable(dataclasses.asdict(p))
+
+
+def _payment_from_dict(d: dict) -> ClaimPayment:
+    d = dict(d)
+    m = lambda v: None if v is None else Decimal(v)  # noqa: E731
+    day = lambda v: dt.date.fromisoformat(v) if v else None  # noqa: E731
+    adjs = lambda xs: [Adjustment(a["group"], a["reason"], Decimal(a["amount"]), m(a["quantity"]))  # noqa: E731
+                       for a in xs]
+    d["adjustments"] = adjs(d["adjustments"])
+    for k in ("charge", "paid", "patient_responsibility"):
+        d[k] = m(d[k])
+    for k in ("received_date", "statement_from", "statement_to"):
+        d[k] = day(d[k])
+    d["amounts"] = {k: Decimal(v) for k, v in d["amounts"].items()}
+    lines = []
+    for ln in d["lines"]:
+        ln = dict(ln)
+        ln["adjustments"] = adjs(ln["adjustments"])
+        for k in ("charge", "paid", "units", "original_units", "allowed_amount"):
+            ln[k] = m(ln[k])
+        for k in ("service_date", "service_end_date"):
+            ln[k] = day(ln[k])
+        lines.append(ServicePayment(**ln))
+    d["lines"] = lines
+    return ClaimPayment(**d)
+
+
+# --------------------------------------------------------------------------- the clearinghouse
+
+class Clearinghouse:
+    def __init__(self, root: Path, scenario: Scenario, roster: Roster):
+        self.root = Path(root)
+        self.scenario = scenario
+        self.roster = roster
+        self.inbound = self.root / "inbound"
+        self.outbound = self.root / "outbound"
+        self.archive = self.root / "archive"
+        self.private = self.root / ".sandbox"
+        for d in (self.inbound, self.outbound, self.archive, self.private):
+            d.mkdir(parents=True, exist_ok=True)
+        self.private.chmod(0o700)
+        self.state_path = self.private / "state.json"
+
+    # ----------------------------------------------------------------- state
+
+    def _load_state(self) -> dict:
+        if self.state_path.exists():
+            st = json.loads(self.state_path.read_text(encoding="utf-8"))
+            if st.get("version") != STATE_VERSION:
+                raise RuntimeError(f"{self.state_path}: unsupported state version {st.get('version')}")
+            return st
+        return {"version": STATE_VERSION, "counters": {"isa": 0, "trace": 0}, "processed": {}, "queue": {},
+                "results": {}, "icn_index": {}, "rejected": {}, "accumulators": {}, "fb_carry": {},
+                "outputs": []}
+
+    def _save_state(self, st: dict) -> None:
+        self._write_atomic(self.state_path, json.dumps(st, sort_keys=True, separators=(",", ":")).encode())
+
+    @staticmethod
+    def _write_atomic(path: Path, data: bytes) -> None:
+        tmp = path.with_name(f".{path.name}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
+        os.replace(tmp, path)
+
+    @contextlib.contextmanager
+    def _locked(self):
+        # one processing step at a time, also across processes (server loop + CLI)
+        with open(self.private / "lock", "a+") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _next(self, st: dict, counter: str) -> int:
+        st["counters"][counter] += 1
+        return st["counters"][counter]
+
+    def _emit(self, st: dict, name: str, data: bytes, report: ProcessReport) -> None:
+        self._write_atomic(self.outbound / name, data)
+        report.outputs.append(name)
+
+    def _unique_name(self, st: dict, base: str, taken: set) -> str:
+        """``base`` unless an earlier step already used it (e.g. two partners' ISA13 collide)."""
+        stem, ext = base.rsplit(".", 1)
+        name, n = base, 1
+        used = set(st["outputs"]) | taken
+        while name in used:
+            n += 1
+            name = f"{stem}_{n}.{ext}"
+        taken.add(name)
+        return name
+
+    # ----------------------------------------------------------------- the step
+
+    def pending_inbound(self) -> list[Path]:
+        """Complete uploads: regular files, not ``*.part``, not dotfiles, sorted by name."""
+        out = []
+        for p in sorted(self.inbound.iterdir(), key=lambda p: p.name):
+            if p.name.startswith(".") or p.name.endswith(".part") or not p.is_file():
+                continue
+            out.append(p)
+        return out
+
+    def process(self, now: dt.datetime | None = None) -> ProcessReport:
+        """Handle every new complete inbound file, then run the payments due at ``now``."""
+        now = (now or dt.datetime.now(dt.timezone.utc)).replace(tzinfo=None, microsecond=0)
+        report = ProcessReport(now=now.isoformat())
+        with self._locked():
+            st = self._load_state()
+            done: list[tuple[Path, str]] = []
+            for path in self.pending_inbound():
+                data = path.read_bytes()
+                sha = hashlib.sha256(data).hexdigest()
+                key = f"{path.name}:{sha}"
+                if key in st["processed"]:       # outputs exist; only the archive move was lost
+                    done.append((path, sha))
+                    continue
+                report.files += 1
+                taken: set = set()
+                try:
+                    outputs = self._handle_file(st, path.name, data, now, report, taken)
+                except X12Error as exc:
+                    report.files_failed += 1
+                    msg = f"{path.name}: {exc.message if exc.file else exc}"[:300]
+                    report.errors.append(msg)
+                    name = self._unique_name(st, f"{path.name}.rejected.txt", taken)
+                    self._emit(st, name, (f"REJECTED {path.name}: {' '.join(str(exc).split())}\n").encode(), report)
+                    outputs = [name]
+                st["outputs"] += outputs
+                st["processed"][key] = {"at": now.isoformat(), "outputs": outputs}
+                done.append((path, sha))
+            self._payment_run(st, now, report)
+            self._save_state(st)
+            for path, sha in done:
+                target = self.archive / path.name
+                if target.exists():
+                    target = self.archive / f"{path.name}.{sha[:12]}"
+                with contextlib.suppress(FileNotFoundError):
+                    os.replace(path, target)
+        return report
+
+    def run_loop(self, interval_seconds: float, stop_event: threading.Event,
+                 clock: Callable[[], dt.datetime] | None = None) -> None:
+        """Call ``process`` every ``interval_seconds`` until ``stop_event`` is set; a failing step
+        is logged (counts and file names only) and the loop goes on."""
+        while not stop_event.is_set():
+            try:
+                r = self.process(clock() if clock else None)
+                if r.files or r.remittances:
+                    log.info("sandbox step: %d file(s), %d claim(s), %d remittance(s)",
+                             r.files, r.claims_received, r.remittances)
+            except Exception as exc:  # keep serving; the next step retries
+                log.error("sandbox step failed: %s: %s", type(exc).__name__, str(exc)[:200])
+            stop_event.wait(interval_seconds)
+
+    # ----------------------------------------------------------------- inbound
+
+    def _handle_file(self, st, name, data, now, report, taken) -> list[str]:
+        isas = read_interchanges(data, name)
+        if not isas:
+            raise X12Error("no interchange in file", file=name)
+        types = {t.type for i in isas for g in i.groups for t in g.transactions}
+        if "837" in types:
+            return self._handle_837(st, name, data, isas, now, report, taken)
+        if "270" in types:
+            report.eligibility_inquiries += sum(1 for _ in _inquiries_270(data, name))
+            out = []
+            for isa in isas:
+                icn = self._next(st, "isa")
+                body = respond_270(_isa_bytes(data, isa), self.roster, sender_id=self.scenario.clearinghouse_id,
+                                   interchange_control_number=icn, now=now, name=name)
+                fn = self._unique_name(st, f"271_{isa.control_number}.x12", taken)
+                self._emit(st, fn, body, report)
+                out.append(fn)
+            return out
+        if "276" in types:
+            return self._handle_276(st, name, data, isas, now, report, taken)
+        raise X12Error(f"no 837, 270 or 276 transaction set (found {sorted(types) or 'none'})", file=name)
+
+    def _handle_837(self, st, name, data, isas: list[Interchange], now, report, taken) -> list[str]:
+        findings = [f for f in validate_x12(data, name) if f.severity == "error"]
+        outputs = []
+        for isa in isas:
+            report.interchanges += 1
+            partner = isa.sender_id.strip()
+            acks, statuses, queued = [], [], []
+            for g in isa.groups:
+                ack = Ack999(g.functional_id, g.control_number, group_version=g.version)
+                gfind = _findings_in(findings, g.header.index, g.trailer.index if g.trailer else None)
+                for t in g.transactions:
+                    end = t.trailer.index if t.trailer else None
+                    tf = _findings_in(gfind, t.header.index, end)
+                    env = [f for f in gfind if f.segment in ("GS", "GE") or f.segment_index is None]
+                    ta = TransactionAck(t.type, t.control_number, "A", t.version or None)
+                    if tf or env:
+                        ta.status = "R"
+                        ta.error_codes = ["5"]
+                        ta.segment_errors = _segment_errors(tf, t.header.index)[:20]
+                        report.transactions_rejected += 1
+                        ack.transactions.append(ta)
+                        continue
+                    report.transactions_accepted += 1
+                    ack.transactions.append(ta)
+                    if t.type != "837":
+                        continue
+                    for c in parse_837p(t):
+                        report.claims_received += 1
+                        cs, claim_in = self._front_end(c, partner, name, now)
+                        statuses.append(cs)
+                        if claim_in is None:
+                            report.claims_rejected += 1
+                            st["rejected"][c.claim_id] = now.date().isoformat()
+                        else:
+                            report.claims_accepted += 1
+                            queued.append(claim_in)
+                acks.append(ack)
+            icn = self._next(st, "isa")
+            fn = self._unique_name(st, f"999_{isa.control_number}.x12", taken)
+            self._emit(st, fn, build_999(acks, sender_id=self.scenario.clearinghouse_id, receiver_id=partner,
+                                         interchange_control_number=icn, group_control_number=icn,
+                                         created=now), report)
+            outputs.append(fn)
+            if statuses:
+                icn = self._next(st, "isa")
+                fn = self._unique_name(st, f"277CA_{isa.control_number}.x12", taken)
+                self._emit(st, fn, build_277ca(statuses, sender_id=self.scenario.clearinghouse_id,
+                                               receiver_id=partner, interchange_control_number=icn,
+                                               group_control_number=icn, payer_name=self.scenario.clearinghouse_name,
+                                               receiver_name=partner, created=now, received=now.date()), report)
+                outputs.append(fn)
+            for ci in queued:
+                due = ci.received + dt.timedelta(days=self.scenario.terms(ci.payer_id).delay_days)
+                st["queue"][ci.claim_id] = {"claim": ci.to_dict(), "due": due.isoformat()}
+        return outputs
+
+    def _front_end(self, c, partner: str, file: str, now: dt.datetime) -> tuple[ClaimStatus, adj.ClaimIn | None]:
+        """The 277CA status of one claim and, when accepted, what the payer queues."""
+        sub = c.subscriber
+        member = self.roster.find(c.payer.payer_id, sub.member_id)
+        lines = c.lines
+        dates = [ln.service_date for ln in lines if ln.service_date]
+        dos = min(dates) if dates else None
+        problems: list[Status] = []
+        if member is None:
+            problems.append(Status("A7", "33", "IL"))                 # subscriber/id not found
+        if not is_valid_npi(c.billing_provider.npi):
+            problems.append(Status("A7", "562", "85"))                # billing provider NPI
+        if c.rendering_provider is not None and c.rendering_provider.npi and not is_valid_npi(c.rendering_provider.npi):
+            problems.append(Status("A7", "562", "82"))                # rendering provider NPI
+        if any(not is_billable_icd10(code) for code in c.diagnosis_codes):
+            problems.append(Status("A7", "255"))                      # diagnosis code
+        if member is not None and dos is not None and not member.covered_on(dos):
+            problems.append(Status("A7", "109", "IL"))                # entity not eligible on the DOS
+        if sum((ln.charge for ln in lines), ZERO) != c.total_charge:
+            problems.append(Status("A7", "400"))                      # claim out of balance
+        if not problems:
+            u = adj.claim_rng(self.scenario.seed, c.claim_id, "reject").random()
+            acc = 0.0
+            for reason, code in REJECTIONS.items():
+                acc += self.scenario.rejections.get(reason, 0.0)
+                if u < acc:
+                    parts = code.split(":")
+                    problems.append(Status(parts[0], parts[1], parts[2] if len(parts) > 2 else None))
+                    break
+        patient_last = c.patient.last_name if c.patient else sub.last_name
+        patient_first = c.patient.first_name if c.patient else sub.first_name
+        icn = adj.payer_claim_control_number(self.scenario.seed, c.claim_id)
+        cs = ClaimStatus(claim_id=c.claim_id, statuses=problems[:3] or [Status("A2", "20", "PR")],
+                         effective_date=now.date(), action_code="U" if problems else "WQ",
+                         total_charge=c.total_charge, payer_claim_control_number=None if problems else icn,
+                         service_from=dos, service_to=max(dates) if dates else None, member_id=sub.member_id or None,
+                         patient_last_name=patient_last, patient_first_name=patient_first,
+                         provider_npi=c.billing_provider.npi)
+        if problems:
+            return cs, None
+        primary_paid = None
+        primary_pr = ZERO
+        for op in c.other_payers:
+            if op.paid_amount is not None:
+                primary_paid = (primary_paid or ZERO) + op.paid_amount
+            primary_pr += sum((a for g, _r, a in op.adjustments if g == "PR"), ZERO)
+        claim_in = adj.ClaimIn(
+            claim_id=c.claim_id, payer_id=c.payer.payer_id, payer_name=c.payer.name or self.roster.payer_name(c.payer.payer_id),
+            member_id=sub.member_id, patient_last_name=patient_last or "", patient_first_name=patient_first,
+            subscriber_last_name=sub.last_name, subscriber_member_id=sub.member_id, total_charge=c.total_charge,
+            received=now.date(), billing_npi=c.billing_provider.npi or "",
+            billing_name=c.billing_provider.org_name or c.billing_provider.last_name or "PROVIDER",
+            lines=[adj.LineIn(ln.line_control_number, ln.procedure_code, ln.charge, ln.units, list(ln.modifiers),
+                              ln.service_date,
+                              sum((a.paid for a in ln.adjudications), ZERO) if ln.adjudications else None)
+                   for ln in lines],
+            frequency_code=c.frequency_code or "1", replaces_icn=c.payer_claim_control_number,
+            prior_authorization=c.prior_authorization,
+            rendering_npi=c.rendering_provider.npi if c.rendering_provider else None,
+            filing_indicator=sub.claim_filing_indicator or "CI", responsibility=sub.payer_responsibility or "P",
+            primary_paid=primary_paid, primary_patient_responsibility=primary_pr,
+            is_dependent=c.patient is not None, source_file=file, submitter_id=partner)
+        return cs, claim_in
+
+    def _handle_276(self, st, name, data, isas, now, report, taken) -> list[str]:
+        out = []
+        for isa in isas:
+            inquiries = parse_276(_isa_bytes(data, isa), name)
+            report.status_inquiries += len(inquiries)
+            claims = [self._claim_status(st, q, now) for q in inquiries]
+            icn = self._next(st, "isa")
+            fn = self._unique_name(st, f"277_{isa.control_number}.x12", taken)
+            self._emit(st, fn, build_277(claims, sender_id=self.scenario.clearinghouse_id,
+                                         receiver_id=isa.sender_id.strip(), interchange_control_number=icn,
+                                         group_control_number=icn, payer_name=self.scenario.clearinghouse_name,
+                                         receiver_name=isa.sender_id.strip(), created=now), report)
+            out.append(fn)
+        return out
+
+    def _claim_status(self, st, q, now) -> ClaimStatus:
+        cs = ClaimStatus(claim_id=q.trace_number, effective_date=now.date(), total_charge=q.total_charge,
+                         patient_account_number=q.claim_id, member_id=q.member_id or None,
+                         patient_last_name=q.last_name, patient_first_name=q.first_name,
+                         provider_npi=q.provider_npi or None, service_from=q.service_from, service_to=q.service_to)
+        res = st["results"].get(q.claim_id)
+        if res is not None:
+            p = _payment_from_dict(res["payment"])
+            cs.total_charge = p.charge
+            cs.paid_amount = p.paid
+            cs.adjudication_date = dt.date.fromisoformat(res["paid_on"])
+            cs.check_date = cs.adjudication_date
+            cs.check_number = res.get("trace")
+            cs.payer_claim_control_number = p.payer_claim_control_number
+            cs.statuses = [Status("F1", "65")] if p.paid > 0 else [Status("F2", "88")]
+        elif q.claim_id in st["queue"]:
+            cs.statuses = [Status("P1", "20")]                        # accepted, in process
+        elif q.claim_id in st["rejected"]:
+            cs.statuses = [Status("A3", "21")]                        # returned as unprocessable
+        else:
+            cs.statuses = [Status("A4", "35")]                        # claim not found
+        if cs.total_charge is None:
+            cs.total_charge = ZERO
+        return cs
+
+    # ----------------------------------------------------------------- payments
+
+    def _member(self, ci: adj.ClaimIn) -> Member | None:
+        return self.roster.find(ci.payer_id, ci.member_id)
+
+    def _acc(self, st, ci: adj.ClaimIn) -> adj.Accumulator:
+        key = f"{ci.payer_id}|{ci.member_id}"
+        a = st["accumulators"].get(key)
+        if a is None:
+            return adj.Accumulator.for_member(self._member(ci))
+        return adj.Accumulator(Decimal(a[0]), Decimal(a[1]))
+
+    def _set_acc(self, st, ci: adj.ClaimIn, a: adj.Accumulator) -> None:
+        st["accumulators"][f"{ci.payer_id}|{ci.member_id}"] = [str(a.deductible_met), str(a.out_of_pocket)]
+
+    def _give_back(self, st, ci: adj.ClaimIn, p: ClaimPayment) -> None:
+        """A reversed payment returns what it counted toward the member's deductible/OOP."""
+        a = self._acc(st, ci)
+        ded = sum((x.amount for ln in p.lines for x in ln.adjustments if x.group == "PR" and x.reason == "1"), ZERO)
+        pr = sum((x.amount for ln in p.lines for x in ln.adjustments if x.group == "PR"), ZERO)
+        self._set_acc(st, ci, adj.Accumulator(max(ZERO, a.deductible_met - ded), max(ZERO, a.out_of_pocket - pr)))
+
+    def _payment_run(self, st: dict, now: dt.datetime, report: ProcessReport) -> None:
+        today = now.date()
+        groups: dict[tuple, list[ClaimPayment]] = {}
+        info: dict[tuple, adj.ClaimIn] = {}
+        touched: dict[tuple, list[str]] = {}
+
+        def add(ci: adj.ClaimIn, p: ClaimPayment):
+            errs = adj.balance_errors(p)
+            if errs:  # a bug here must never reach a partner
+                raise RuntimeError("sandbox produced an unbalanced payment: " + "; ".join(errs[:3]))
+            key = (ci.submitter_id, ci.payer_id, ci.billing_npi)
+            groups.setdefault(key, []).append(p)
+            info.setdefault(key, ci)
+            return key
+
+        due = sorted((cid for cid, q in st["queue"].items() if q["due"] <= today.isoformat()))
+        for cid in due:
+            ci = adj.ClaimIn.from_dict(st["queue"][cid]["claim"])
+            terms = self.scenario.terms(ci.payer_id)
+            original_id = st["icn_index"].get(ci.replaces_icn or "") if ci.frequency_code in ("7", "8") else None
+            if original_id and original_id in st["results"] and not st["results"][original_id].get("reversed"):
+                res = st["results"][original_id]
+                orig = _payment_from_dict(res["payment"])
+                oci = adj.ClaimIn.from_dict(res["claim"])
+                add(oci, adj.reversal_of(orig))
+                self._give_back(st, oci, orig)
+                res["reversed"] = True
+                res["replaced_by"] = ci.claim_id
+                report.reversals += 1
+            if ci.frequency_code == "8":               # void: the reversal is all there is
+                del st["queue"][cid]
+                continue
+            if cid in st["results"] and ci.frequency_code == "1":
+                pay = adj.denied_payment(ci, self.scenario.seed, "CO-18")   # exact duplicate
+                report.claims_denied += 1
+            else:
+                result = adj.adjudicate(ci, self._member(ci), terms, self.scenario, self._acc(st, ci))
+                pay = result.payment
+                self._set_acc(st, ci, result.accumulator)
+                reverse_after = None
+                if pay.paid > 0 and adj.claim_rng(self.scenario.seed, cid, "reversal").random() < self.scenario.reversal_rate:
+                    reverse_after = (today + dt.timedelta(days=self.scenario.reversal_delay_days)).isoformat()
+                st["results"][cid] = {"payment": _payment_to_dict(pay), "claim": ci.to_dict(),
+                                      "paid_on": today.isoformat(), "reverse_after": reverse_after}
+                st["icn_index"][pay.payer_claim_control_number] = cid
+                if pay.status_code == "4":
+                    report.claims_denied += 1
+                else:
+                    report.claims_paid += 1
+            report.claims_adjudicated += 1
+            touched.setdefault(add(ci, pay), []).append(cid)
+            del st["queue"][cid]
+
+        # scheduled reversals: CLP02=22 of the earlier payment, then the corrected payment
+        for cid in sorted(st["results"]):
+            res = st["results"][cid]
+            ra = res.get("reverse_after")
+            if not ra or res.get("reversed") or ra > today.isoformat():
+                continue
+            ci = adj.ClaimIn.from_dict(res["claim"])
+            orig = _payment_from_dict(res["payment"])
+            pct = self.scenario.terms(ci.payer_id).fee_schedule_percent + self.scenario.reversal_fee_delta_percent
+            pct = min(Decimal(100), max(Decimal(1), pct))
+            corrected = adj.corrected_payment(orig, pct)
+            add(ci, adj.reversal_of(orig))
+            key = add(ci, corrected)
+            res["payment"] = _payment_to_dict(corrected)
+            res["reverse_after"] = None
+            res["corrected_on"] = today.isoformat()
+            report.reversals += 1
+            touched.setdefault(key, []).append(cid)
+
+        total_paid = ZERO
+        for key in sorted(groups):
+            submitter, payer_id, npi = key
+            claims = groups[key]
+            ci = info[key]
+            terms = self.scenario.terms(payer_id)
+            n = self._next(st, "trace")
+            trace = f"{today:%Y%m%d}{n:07d}"
+            paid = sum((c.paid for c in claims), ZERO)
+            plb = self._plb(st, key, trace, claims, paid, today, npi)
+            amount = paid - sum((p.amount for p in plb), ZERO)
+            rem = Remittance835(
+                payment_amount=amount, trace_number=trace, credit_debit="C",
+                payment_method=terms.payment_method if amount > 0 else "NON", payment_date=today,
+                payer_trace_id="1" + f"{int(hashlib.sha256(payer_id.encode()).hexdigest(), 16) % 10**9:09d}",
+                payer_name=(terms.name or self.roster.payer_name(payer_id) or ci.payer_name or payer_id)[:60],
+                payer_id=payer_id, payee_name=ci.billing_name[:60], payee_id=npi or None, claims=claims,
+                provider_adjustments=plb, production_date=today)
+            if amount == 0:
+                rem.handling_code = "H"                 # notification only, no payment
+            icn = self._next(st, "isa")
+            data = build_835([rem], sender_id=self.scenario.clearinghouse_id, receiver_id=submitter or "SUBMITTER",
+                             interchange_control_number=icn, group_control_number=icn,
+                             created=dt.datetime.combine(today, now.time()))
+            fn = self._unique_name(st, f"835_{_safe(payer_id)}_{trace}.x12", set())
+            self._emit(st, fn, data, report)
+            st["outputs"].append(fn)
+            for cid in touched.get(key, []):
+                if cid in st["results"]:
+                    st["results"][cid]["trace"] = trace
+            report.remittances += 1
+            total_paid += amount
+        report.amount_paid = f"{total_paid:.2f}"
+
+    def _plb(self, st, key, trace, claims, paid, today, npi) -> list[ProviderAdjustment]:
+        """Provider-level adjustments: interest (L6, negative = paid to the provider) and the
+        forwarding balance (FB) carrying a negative remittance into the next one."""
+        rng = adj.claim_rng(self.scenario.seed, trace, "plb")
+        fy = dt.date(today.year, 12, 31)
+        prov = npi or "1999999984"
+        out: list[ProviderAdjustment] = []
+        ckey = "|".join(key)
+        carry = Decimal(st["fb_carry"].get(ckey, "0"))
+        if rng.random() < self.scenario.plb.get("L6", 0.0) and paid > 0:
+            interest = max(Decimal("0.01"), adj.cents(paid * Decimal("0.004")))
+            out.append(ProviderAdjustment(prov, fy, "L6", claims[0].claim_id, -interest))
+        net = paid - sum((p.amount for p in out), ZERO)
+        if carry > 0 and net > 0:
+            take = min(carry, net)
+            out.append(ProviderAdjustment(prov, fy, "FB", f"FB{trace}", take))
+            carry -= take
+            net -= take
+        elif rng.random() < self.scenario.plb.get("FB", 0.0) and net > Decimal(20):
+            take = adj.cents(min(Decimal(25), net / 10))
+            out.append(ProviderAdjustment(prov, fy, "FB", f"FB{trace}", take))
+            net -= take
+        if net < 0:     # more reversed than paid: the payer forwards the balance
+            out.append(ProviderAdjustment(prov, fy, "FB", f"FB{trace}", net))
+            carry += -net
+        st["fb_carry"][ckey] = str(carry)
+        return out
+
+
+# --------------------------------------------------------------------------- helpers
+
+def _safe(s: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in s)[:30] or "PAYER"
+
+
+def _findings_in(findings: list[Finding], start: int, end: int | None) -> list[Finding]:
+    return [f for f in findings if f.segment_index is not None and f.segment_index >= start
+            and (end is None or f.segment_index <= end)]
+
+
+def _segment_errors(findings: list[Finding], st_index: int) -> list[SegmentError]:
+    """IK3/IK4 from pyx12 findings, one IK3 per segment."""
+    by_seg: dict[int, SegmentError] = {}
+    for f in findings:
+        code = f.code.split(":", 1)[-1]
+        se = by_seg.get(f.segment_index)
+        if se is None:
+            se = by_seg[f.segment_index] = SegmentError(f.segment or "ST", f.segment_index - st_index + 1,
+                                                        code if code in IK3_CODES and not f.element else "8")
+        if f.element:
+            pos = f.element[len(f.segment or ""):].lstrip("0") or "1"
+            pos = ":".join(x.lstrip("0") or "0" for x in pos.split("-"))
+            if code in IK4_CODES:
+                se.elements.append(ElementError(pos, code))
+            se.error_code = "8"
+    return list(by_seg.values())
+
+
+def _isa_bytes(data: bytes, isa: Interchange) -> bytes:
+    """The bytes of one interchange (so multi-interchange files answer each on its own)."""
+    start = isa.header.offset
+    end = isa.trailer.offset if isa.trailer is not None else len(data)
+    stop = data.find(isa.header.delimiters.segment.encode(), end)
+    return data[start: (stop + 1) if stop >= 0 else len(data)]
+
+
+def _inquiries_270(data, name):
+    from include.edi.x270 import parse_270
+    return parse_270(data, name)
