@@ -19,6 +19,8 @@ from typing import BinaryIO, Iterator
 from .errors import Finding, X12Error
 
 _WS = b" \t\r\n\x00\xef\xbb\xbf"  # whitespace and a UTF-8 BOM before/between segments
+_WS_S = " \t\r\n\x00"
+_GOOD_TAGS: set[str] = set()   # segment ids already checked (2-3 ASCII alphanumerics)
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,21 +210,29 @@ def _iter(fh, name, chunk_size) -> Iterator[Segment]:
                 raise X12Error("segment longer than the read buffer; wrong terminator?",
                                file=name, segment_index=index + 1, offset=base)
             continue
-        parts = buf[:last].split(term)
+        head = buf[:last]
+        if head.isascii():
+            # fast path: decode the whole chunk once; char offsets equal byte offsets
+            parts = head.decode("ascii").split(delims.segment)
+            ws = _WS_S
+        else:
+            parts = head.split(term)
+            ws = _WS
         rest_start = last + 1
         pos = 0
         restart = False
+        good = _GOOD_TAGS
         for part in parts:
             plen = len(part)
-            seg_bytes = part.strip(_WS)
-            if seg_bytes:
-                lead = plen - len(part.lstrip(_WS))
+            seg = part.strip(ws)
+            if seg:
+                lead = 0 if len(seg) == plen or part[0] not in ws else part.index(seg[0])
                 off = base + pos + lead
                 index += 1
-                text = seg_bytes.decode("utf-8", "replace")
+                text = seg if ws is _WS_S else seg.decode("utf-8", "replace")
                 els = text.split(esep)
                 tag = els[0]
-                if tag == "ISA" or (seg_bytes[:3] == b"ISA" and not in_interchange):
+                if tag == "ISA" or (not in_interchange and text[:3] == "ISA"):
                     # a new interchange: re-read its delimiters
                     abs_pos = pos + lead
                     need = abs_pos + 200
@@ -242,17 +252,17 @@ def _iter(fh, name, chunk_size) -> Iterator[Segment]:
                         delims = None
                         restart = True
                         break
-                    if in_interchange:
-                        pass  # missing IEA: reported by read_interchanges
                     in_interchange = True
                 elif not in_interchange:
                     raise X12Error(f"segment {tag[:10]!r} outside an interchange (expected ISA)",
                                    file=name, segment_index=index, offset=off)
-                if not (2 <= len(tag) <= 3) or not tag.isalnum() or not tag.isascii():
-                    raise X12Error(f"invalid segment id {tag[:10]!r}", file=name,
-                                   segment_index=index, offset=off)
-                if tag == "IEA":
+                elif tag == "IEA":
                     in_interchange = False
+                if tag not in good:
+                    if not (2 <= len(tag) <= 3) or not tag.isalnum() or not tag.isascii():
+                        raise X12Error(f"invalid segment id {tag[:10]!r}", file=name,
+                                       segment_index=index, offset=off)
+                    good.add(tag)
                 del els[0]
                 yield Seg(tag, els, index, off, delims)
             pos += plen + 1

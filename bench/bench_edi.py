@@ -1,0 +1,188 @@
+"""Benchmark the X12 toolkit on one generated file set (run: .venv/bin/python bench/bench_edi.py).
+
+Prints reader MB/s, 837P build claims/s, 835 parse claims/s, pyx12 validation claims/s,
+the reader's speed as a multiple of pyx12 on the same file, and the peak RSS delta of
+reading a 1 MB vs a 200 MB file (each in a fresh subprocess; the big file lives in a
+temp dir and is deleted afterwards).
+
+Targets (2-core machine): reader >= 20 MB/s, 837P build >= 5,000 claims/s,
+835 parse >= 5,000 claims/s, memory flat.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from include.edi._common import Adjustment  # noqa: E402
+from include.edi.model import (Address, Claim837, Payer, Provider, Receiver, ServiceLine, Submitter,  # noqa: E402
+                               Subscriber)
+from include.edi.reader import iter_segments  # noqa: E402
+from include.edi.validate import validate_x12  # noqa: E402
+from include.edi.x835 import ClaimPayment, Remittance835, ServicePayment, build_835, parse_835  # noqa: E402
+from include.edi.x837p import build_837p  # noqa: E402
+
+CREATED = dt.datetime(2026, 3, 1, 12, 0)
+BILLING = Provider(org_name="ACME MEDICAL GROUP", npi="1234567893", taxonomy="207Q00000X", tax_id="123456789",
+                   address=Address("100 MAIN ST", "SPRINGFIELD", "IL", "627011234"))
+PAYER = Payer(name="BIG HEALTH PLAN", payer_id="BHP01")
+
+
+def make_claims(n: int) -> list[Claim837]:
+    out = []
+    for i in range(n):
+        lines = [ServiceLine(f"L{i}-{k}", "99213" if k == 0 else "36415", Decimal("125.00") if k == 0 else Decimal("20.00"),
+                             Decimal(1), dt.date(2026, 2, 1 + k), modifiers=["25"] if k == 0 else [], dx_pointers=[1, 2])
+                 for k in range(3)]
+        sub = Subscriber(member_id=f"M{i % 4000:08d}", last_name="DOE", first_name=f"PAT{i % 4000}",
+                         birth_date=dt.date(1980, 1, 1), sex="F",
+                         address=Address("1 ELM ST", "SPRINGFIELD", "IL", "62701"), group_number="GRP1")
+        out.append(Claim837(claim_id=f"C{i:08d}", total_charge=sum((x.charge for x in lines), Decimal(0)),
+                            place_of_service="11", billing_provider=BILLING, subscriber=sub, payer=PAYER, lines=lines,
+                            diagnosis_codes=["J069", "I10", "E119"]))
+    return out
+
+
+def make_835(n: int) -> bytes:
+    claims = []
+    for i in range(n):
+        lines = [ServicePayment("99213", Decimal("125.00"), Decimal("80.00"), units=Decimal(1),
+                                service_date=dt.date(2026, 2, 1), line_control_number=f"L{i}-0",
+                                adjustments=[Adjustment("CO", "45", Decimal("25.00")),
+                                             Adjustment("PR", "2", Decimal("20.00"))], allowed_amount=Decimal("100")),
+                 ServicePayment("36415", Decimal("20.00"), Decimal("10.00"), units=Decimal(1),
+                                service_date=dt.date(2026, 2, 1), line_control_number=f"L{i}-1",
+                                adjustments=[Adjustment("CO", "45", Decimal("10.00"))])]
+        claims.append(ClaimPayment(f"C{i:08d}", "1", Decimal("145.00"), Decimal("90.00"), Decimal("20.00"), "12",
+                                   f"PCN{i}", "11", "1", patient_last_name="DOE", patient_first_name="PAT",
+                                   patient_id=f"M{i:08d}", statement_from=dt.date(2026, 2, 1),
+                                   statement_to=dt.date(2026, 2, 1), lines=lines))
+    r = Remittance835(payment_amount=Decimal("90.00") * n, trace_number="T1", payment_date=dt.date(2026, 3, 2),
+                      payer_trace_id="1234567890", payer_name="BIG HEALTH PLAN", payer_id="BHP01",
+                      payee_name="ACME", payee_id="1234567893", claims=claims)
+    return build_835([r], sender_id="BHP01", receiver_id="ACME01", interchange_control_number=1,
+                     group_control_number=1, created=CREATED)
+
+
+def build(claims, icn=1):
+    return build_837p(claims, submitter=Submitter("ACME BILLING", "ACME01"), receiver=Receiver("CH", "CH01"),
+                      interchange_control_number=icn, group_control_number=1, first_transaction_control_number=1,
+                      created=CREATED, line_breaks=True)
+
+
+def best(fn, repeat=3):
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def read_all(path) -> int:
+    n = 0
+    for _ in iter_segments(path):
+        n += 1
+    return n
+
+
+def mem_child(path: str) -> None:
+    """Subprocess entry: print peak RSS growth (KiB) caused by reading ``path``."""
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    n = read_all(path)
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(after - before, n)
+
+
+def rss_delta(path: Path) -> tuple[int, int]:
+    out = subprocess.run([sys.executable, __file__, "--mem-child", str(path)], capture_output=True, text=True,
+                         check=True).stdout.split()
+    return int(out[0]), int(out[1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--mem-child")
+    ap.add_argument("--claims", type=int, default=20000)
+    ap.add_argument("--big-mb", type=int, default=200)
+    args = ap.parse_args()
+    if args.mem_child:
+        mem_child(args.mem_child)
+        return
+
+    print(f"bench_edi: python {sys.version.split()[0]}, {os.cpu_count()} cpu(s)")
+    with tempfile.TemporaryDirectory(prefix="bench_edi_") as tmp:
+        tmp = Path(tmp)
+        # 837P build
+        claims = make_claims(args.claims)
+        t = best(lambda: build(claims), repeat=2)
+        data837 = build(claims)
+        p837 = tmp / "claims.837"
+        p837.write_bytes(data837)
+        print(f"837P build:        {len(claims) / t:10,.0f} claims/s  ({len(claims)} claims, "
+              f"{len(data837) / 1e6:.1f} MB in {t:.2f}s)")
+
+        # reader
+        t = best(lambda: read_all(p837))
+        nseg = read_all(p837)
+        reader_mbs = len(data837) / 1e6 / t
+        print(f"reader:            {reader_mbs:10.1f} MB/s      ({nseg} segments, {nseg / t:,.0f} segments/s)")
+
+        # 835 parse
+        data835 = make_835(args.claims)
+        p835 = tmp / "remit.835"
+        p835.write_bytes(data835)
+        t = best(lambda: parse_835(p835), repeat=2)
+        n835 = len(parse_835(p835)[0].claims)
+        print(f"835 parse:         {n835 / t:10,.0f} claims/s  ({n835} claims, {len(data835) / 1e6:.1f} MB in {t:.2f}s)")
+
+        # pyx12 validation on a smaller file, and the reader on the same file
+        small = claims[:1000]
+        small_data = build(small)
+        validate_x12(small_data)          # warm the map cache
+        t_val = best(lambda: validate_x12(small_data), repeat=1)
+        findings = validate_x12(small_data)
+        t_read = best(lambda: read_all(small_data), repeat=5)
+        print(f"pyx12 validation:  {len(small) / t_val:10,.0f} claims/s  ({len(small)} claims in {t_val:.2f}s, "
+              f"{len(findings)} findings)")
+        print(f"reader vs pyx12:   {t_val / t_read:10.0f} x faster on the same {len(small_data) / 1e6:.2f} MB file")
+
+        # memory: 1 MB vs big file (repeated interchanges), each read in a fresh process
+        unit = build(claims[:300])
+        reps_small = max(1, round(1_000_000 / len(unit)))
+        p_small = tmp / "small.837"
+        p_small.write_bytes(unit * reps_small)
+        p_big = tmp / "big.837"
+        target = args.big_mb * 1_000_000
+        with open(p_big, "wb") as fh:
+            written = 0
+            icn = 1
+            while written < target:
+                chunk = build(claims[:300], icn=icn)
+                fh.write(chunk)
+                written += len(chunk)
+                icn += 1
+        d_small, n_small = rss_delta(p_small)
+        t0 = time.perf_counter()
+        d_big, n_big = rss_delta(p_big)
+        t_big = time.perf_counter() - t0
+        print(f"memory (peak RSS delta while reading): {p_small.stat().st_size / 1e6:.1f} MB file: {d_small / 1024:.1f} MiB"
+              f" | {p_big.stat().st_size / 1e6:.0f} MB file: {d_big / 1024:.1f} MiB"
+              f"  ({n_big:,} segments, {p_big.stat().st_size / 1e6 / t_big:.1f} MB/s incl. process start)")
+        p_big.unlink()
+    flat = "flat" if d_big < d_small + 64 * 1024 else "NOT flat"
+    print(f"targets: reader >= 20 MB/s: {'ok' if reader_mbs >= 20 else 'SHORT'}; memory: {flat}")
+
+
+if __name__ == "__main__":
+    main()
