@@ -1,0 +1,60 @@
+"""The report as a MIME message: multipart/mixed [ multipart/related [ multipart/alternative
+[text, html], inline PNGs with Content-IDs ], CSV / XLSX attachments ]."""
+
+from __future__ import annotations
+
+import mimetypes
+import smtplib
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+
+
+def parse_recipients(value) -> list[str]:
+    """'a@x, b@y' or a list -> ['a@x', 'b@y']; blanks dropped."""
+    if value is None:
+        return []
+    items = value.split(",") if isinstance(value, str) else list(value)
+    return [i.strip() for i in items if i and i.strip()]
+
+
+def build_message(bundle, recipients: list[str], sender: str) -> EmailMessage:
+    if not recipients:
+        raise ValueError("the billing report has no recipients: set the 'recipients' param or the "
+                         "Airflow Variable billing_report_recipients (comma-separated)")
+    msg = EmailMessage()
+    msg["Subject"] = bundle.subject
+    msg["From"] = sender
+    msg["To"] = ", ".join(recipients)
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    msg.set_content(bundle.text_summary())
+    msg.add_alternative(Path(bundle.html_path).read_text(encoding="utf-8"), subtype="html")
+    html_part = msg.get_payload()[1]
+    for cid, path in bundle.charts.items():
+        # related to the html part so clients resolve cid:<name> inline
+        html_part.add_related(Path(path).read_bytes(), maintype="image", subtype="png", cid=f"<{cid}>",
+                              filename=Path(path).name, disposition="inline")
+    for path in bundle.attachments:
+        path = Path(path)
+        ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        if path.suffix == ".xlsx":
+            ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        maintype, subtype = ctype.split("/", 1)
+        msg.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name)
+    return msg
+
+
+def deliver(client, msg: EmailMessage, recipients: list[str], sender: str) -> None:
+    """Send through an open smtplib client (plain smtplib, or the one an Airflow SmtpHook opened)."""
+    refused = client.send_message(msg, from_addr=sender, to_addrs=recipients)
+    if refused:
+        raise RuntimeError(f"SMTP server refused {len(refused)} of {len(recipients)} recipients")
+
+
+def send(bundle, smtp_host: str, smtp_port: int, recipients, sender: str, *, timeout: float = 30) -> EmailMessage:
+    recipients = parse_recipients(recipients)
+    msg = build_message(bundle, recipients, sender)
+    with smtplib.SMTP(smtp_host, smtp_port, timeout=timeout) as client:
+        deliver(client, msg, recipients, sender)
+    return msg

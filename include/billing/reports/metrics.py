@@ -1,0 +1,162 @@
+"""Revenue-cycle KPIs from the ledger: `compute_kpis` is the single entry point.
+
+Every number comes from a named query in include/sql/queries/reports/ (see docs/metrics.md
+for the exact definitions); this module only picks rows and shapes them as plain data
+(Decimal money and rates, ints, dates) for the email, the archive and the dashboard.
+Rates are fractions rounded to 4 places (0.7778 = 77.78 %); None when the denominator is 0.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from include.billing.reports.queries import run_metric
+
+AGING_BUCKETS = ("0_30", "31_60", "61_90", "91_120", "120_plus")
+AGING_LABELS = {"0_30": "0–30", "31_60": "31–60", "61_90": "61–90", "91_120": "91–120", "120_plus": "120+"}
+PROCESSING_MEASURES = ("completed_to_submitted", "submitted_to_accepted", "submitted_to_paid")
+
+# Short descriptions of the CARCs a practice meets most (X12 Claim Adjustment Reason Codes).
+CARC_DESCRIPTIONS = {
+    "1": "Deductible", "2": "Coinsurance", "3": "Copay", "4": "Modifier inconsistent with procedure",
+    "5": "Procedure/place of service inconsistent", "11": "Diagnosis inconsistent with procedure",
+    "16": "Missing information / billing error", "18": "Duplicate claim/service",
+    "22": "Other coverage may be primary", "27": "Coverage terminated", "29": "Timely filing limit expired",
+    "31": "Patient not identified as insured", "45": "Charge exceeds fee schedule", "50": "Not medically necessary",
+    "96": "Non-covered charge", "97": "Included in another service", "109": "Not covered by this payer",
+    "119": "Benefit maximum reached", "151": "Frequency not supported", "167": "Diagnosis not covered",
+    "197": "Precertification/authorization absent", "204": "Service not covered by benefit plan",
+    "242": "Services not provided by network provider", "253": "Sequestration",
+}
+
+
+def _overall(rows: list[dict]) -> dict:
+    for row in rows:
+        if row.get("dimension") == "overall":
+            return row
+    return {}
+
+
+def _breakdown(rows: list[dict], *fields: str) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for row in rows:
+        if row.get("dimension") in (None, "overall"):
+            continue
+        out.setdefault(row["dimension"], []).append({"key": row.get("key"), "label": row["label"],
+                                                     **{f: row[f] for f in fields}})
+    return out
+
+
+def compute_kpis(conn, period_start: date, period_end: date, as_of: date, *, trend_weeks: int = 8) -> dict[str, Any]:
+    """All report metrics for [period_start, period_end] (inclusive days), balances as of `as_of`.
+
+    Returns plain data: headline numbers at the top level, per-payer / per-provider rows
+    under `by`, and `trends` (one row per week ending on as_of, as_of − 7, ...).
+    """
+    p = {"period_start": period_start, "period_end": period_end, "as_of": as_of}
+    q = {name: run_metric(conn, name, **p) for name in (
+        "claims_volume", "first_pass_acceptance", "clean_claim_rate", "denial_rate", "top_denial_reasons",
+        "payment_status", "outstanding_balances", "ar_aging", "days_in_ar", "collection_rates",
+        "processing_times", "work_queue_backlog", "payment_postings", "denials_awaiting_review")}
+
+    vol, fpa, ccr = _overall(q["claims_volume"]), _overall(q["first_pass_acceptance"]), _overall(q["clean_claim_rate"])
+    den, bal, col = _overall(q["denial_rate"]), _overall(q["outstanding_balances"]), _overall(q["collection_rates"])
+    aging, dar, post = _overall(q["ar_aging"]), q["days_in_ar"][0], _overall(q["payment_postings"])
+    wq = _overall(q["work_queue_backlog"])
+
+    kpis: dict[str, Any] = {
+        "period_start": period_start, "period_end": period_end, "as_of": as_of,
+        # volume
+        "claims_submitted": vol["claims_submitted"], "charges_submitted": vol["charges_submitted"],
+        "submissions": vol["submissions"], "claims_processed": vol["claims_processed"],
+        # first pass / clean claims
+        "first_pass_acceptance_rate": fpa["rate"], "first_pass_submitted": fpa["first_submitted"],
+        "first_pass_accepted": fpa["accepted_first_pass"], "first_pass_awaiting_response": fpa["awaiting_response"],
+        "clean_claim_rate": ccr["rate"], "clean_claims": ccr["clean"], "claims_adjudicated": ccr["adjudicated"],
+        # denials
+        "denial_rate_count": den["rate_count"], "denial_rate_dollars": den["rate_dollars"],
+        "claims_denied": den["denied"], "denied_charges": den["denied_charges"],
+        "adjudicated_charges": den["adjudicated_charges"],
+        "top_denial_reasons": [
+            {**r, "description": CARC_DESCRIPTIONS.get(r["reason_code"], "")} for r in q["top_denial_reasons"]],
+        # status and balances at as_of
+        "payment_status": {r["status"]: {"claims": r["claims"], "charges": r["charges"]}
+                           for r in q["payment_status"] if r["dimension"] == "overall"},
+        "payer_ar": bal["payer_ar"], "patient_ar": bal["patient_ar"], "total_ar": bal["total_ar"],
+        "payer_claims_open": bal["payer_claims_open"],
+        "ar_aging": {b: aging[b] for b in AGING_BUCKETS},
+        "ar_aging_by_payer": [{"label": r["label"], **{b: r[b] for b in AGING_BUCKETS}, "total": r["total"]}
+                              for r in q["ar_aging"] if r["dimension"] == "payer"],
+        "days_in_ar": dar["days_in_ar"], "average_daily_charges": dar["average_daily_charges"],
+        "charges_90d": dar["charges_90d"],
+        # collections
+        "gross_collection_rate": col["gross_rate"], "net_collection_rate": col["net_rate"],
+        "collection_charges": col["charges"], "collection_payments": col["payments"],
+        "contractual_adjustments": col["contractual_adjustments"],
+        # timings (hours)
+        "processing_times": {r["measure"]: {"claims": r["claims"], "median_hours": r["median_hours"],
+                                            "p90_hours": r["p90_hours"]}
+                             for r in q["processing_times"] if r["dimension"] == "overall"},
+        # work queue at as_of
+        "work_queue_open": wq.get("open_items", 0), "work_queue_oldest_age_days": wq.get("oldest_age_days"),
+        "work_queue_median_age_days": wq.get("median_age_days"),
+        "work_queue_by_source": [r for r in q["work_queue_backlog"] if r["dimension"] == "source"],
+        "work_queue_by_reason": [r for r in q["work_queue_backlog"] if r["dimension"] == "reason"],
+        "denials_awaiting_review": len(q["denials_awaiting_review"]),
+        # 835 postings in the period
+        "remittances_posted": post["remittances"], "remittances_held": post["held_remittances"],
+        "remittance_total_paid": post["total_paid"], "remittance_claim_payments": post["claim_payments"],
+        "payment_postings_by_payer": [r for r in q["payment_postings"] if r["dimension"] == "payer"],
+        "by": {
+            "claims_volume": _breakdown(q["claims_volume"], "claims_submitted", "claims_processed"),
+            "first_pass_acceptance": _breakdown(q["first_pass_acceptance"], "first_submitted",
+                                                "accepted_first_pass", "rate"),
+            "clean_claim_rate": _breakdown(q["clean_claim_rate"], "adjudicated", "clean", "rate"),
+            "denial_rate": _breakdown(q["denial_rate"], "adjudicated", "denied", "rate_count", "rate_dollars"),
+            "outstanding_balances": _breakdown(q["outstanding_balances"], "payer_ar", "patient_ar", "total_ar"),
+            "collection_rates": _breakdown(q["collection_rates"], "charges", "payments", "gross_rate", "net_rate"),
+            "processing_times": [r for r in q["processing_times"] if r["dimension"] == "payer"],
+        },
+        "trends": compute_trends(conn, as_of, trend_weeks) if trend_weeks else [],
+    }
+    return kpis
+
+
+def compute_trends(conn, as_of: date, weeks: int = 8) -> list[dict]:
+    """First-pass acceptance rate per week and days in A/R at each week's end, oldest first.
+
+    Week i covers the 7 days ending on as_of − 7·i; both numbers come from the same named
+    queries as the headline figures, so a trend point equals that week's weekly report.
+    """
+    points = []
+    for i in reversed(range(weeks)):
+        end = as_of - timedelta(days=7 * i)
+        start = end - timedelta(days=6)
+        fpa = _overall(run_metric(conn, "first_pass_acceptance", period_start=start, period_end=end, as_of=end))
+        dar = run_metric(conn, "days_in_ar", as_of=end)[0]
+        points.append({"week_start": start, "week_end": end,
+                       "first_pass_acceptance_rate": fpa["rate"], "first_pass_submitted": fpa["first_submitted"],
+                       "days_in_ar": dar["days_in_ar"], "total_ar": dar["total_ar"]})
+    return points
+
+
+def headline(kpis: dict) -> dict[str, Any]:
+    """The few numbers a summary line (or the demo) shows."""
+    keys = ("claims_submitted", "claims_processed", "first_pass_acceptance_rate", "clean_claim_rate",
+            "denial_rate_count", "days_in_ar", "total_ar", "net_collection_rate", "work_queue_open")
+    return {k: kpis.get(k) for k in keys}
+
+
+def jsonable(value: Any) -> Any:
+    """Decimals as strings (exact), dates as ISO strings, recursively."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value

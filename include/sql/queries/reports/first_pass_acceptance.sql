@@ -1,0 +1,62 @@
+-- First-pass acceptance rate: original claims (frequency 1) FIRST submitted in the period that the
+-- 999 and the 277CA accepted on that first submission, ÷ original claims first submitted in the period.
+-- A claim fails first pass when, before its first 'accepted' event, it had a 'rejected' event or a
+-- second 'submitted' event (it was resubmitted), or when the first batch it travelled in was
+-- rejected (999 at batch level), even if it was accepted later. Claims without any answer by as_of
+-- stay in the denominator (reported as `awaiting_response`). Outcomes are read up to as_of.
+WITH ev AS (
+    SELECT e.claim_id, e.to_status, e.occurred_at
+    FROM billing.claim_events e
+    WHERE right(e.event_type, 8) <> '_ignored'
+      AND e.occurred_at < %(as_of_ts)s
+      AND e.to_status IN ('submitted', 'rejected', 'accepted')
+),
+firsts AS (
+    SELECT claim_id,
+           min(occurred_at) FILTER (WHERE to_status = 'submitted') AS first_submitted_at,
+           min(occurred_at) FILTER (WHERE to_status = 'accepted') AS first_accepted_at
+    FROM ev
+    GROUP BY claim_id
+),
+cohort AS (
+    SELECT f.claim_id, f.first_submitted_at, f.first_accepted_at
+    FROM firsts f
+    JOIN billing.claims c ON c.id = f.claim_id
+    WHERE f.first_submitted_at >= %(period_start_ts)s AND f.first_submitted_at < %(period_end_ts)s
+      AND c.frequency_code = '1'
+),
+outcome AS (
+    SELECT k.claim_id,
+           EXISTS (SELECT 1 FROM ev
+                   WHERE ev.claim_id = k.claim_id AND ev.occurred_at > k.first_submitted_at
+                     AND (k.first_accepted_at IS NULL OR ev.occurred_at < k.first_accepted_at)
+                     AND (ev.to_status = 'rejected' OR ev.to_status = 'submitted')) AS reworked,
+           coalesce((SELECT sb.state = 'rejected'
+                     FROM billing.batch_claims bc JOIN billing.submission_batches sb ON sb.id = bc.batch_id
+                     WHERE bc.claim_id = k.claim_id
+                     ORDER BY sb.created_at, sb.id LIMIT 1), false) AS first_batch_rejected,
+           k.first_accepted_at IS NOT NULL AS accepted
+    FROM cohort k
+),
+base AS (
+    SELECT c.payer_id, coalesce(py.name, 'No payer') AS payer_name,
+           v.rendering_provider_id AS provider_id,
+           coalesce(pr.last_name || ', ' || pr.first_name || ' (' || pr.npi || ')', 'No rendering provider') AS provider_name,
+           (o.accepted AND NOT o.reworked AND NOT o.first_batch_rejected) AS first_pass,
+           (NOT o.accepted AND NOT o.reworked AND NOT o.first_batch_rejected) AS awaiting
+    FROM outcome o
+    JOIN billing.claims c ON c.id = o.claim_id
+    JOIN pm.visits v ON v.id = c.visit_id
+    LEFT JOIN pm.payers py ON py.id = c.payer_id
+    LEFT JOIN pm.providers pr ON pr.id = v.rendering_provider_id
+)
+SELECT CASE WHEN GROUPING(payer_id) = 0 THEN 'payer' WHEN GROUPING(provider_id) = 0 THEN 'provider' ELSE 'overall' END AS dimension,
+       coalesce(payer_id, provider_id)::text AS key,
+       coalesce(payer_name, provider_name, 'All') AS label,
+       count(*) AS first_submitted,
+       count(*) FILTER (WHERE first_pass) AS accepted_first_pass,
+       count(*) FILTER (WHERE awaiting) AS awaiting_response,
+       round(count(*) FILTER (WHERE first_pass)::numeric / nullif(count(*), 0), 4) AS rate
+FROM base
+GROUP BY GROUPING SETS ((), (payer_id, payer_name), (provider_id, provider_name))
+ORDER BY dimension, label;
