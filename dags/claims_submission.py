@@ -1,0 +1,175 @@
+"""
+### Claims submission: completed visits → checks → 837P files delivered to the clearinghouse
+
+Every 15 minutes (`BILLING_SUBMISSION_SCHEDULE`) this DAG takes the visits completed since the
+last run and moves them through the front half of the revenue cycle:
+
+1. **pick_up_visits** — completed visits (completed before this run started) without a claim
+   become claim headers for the primary payer; self-pay visits and visits without primary
+   coverage are recorded in `billing.skipped_visits`.
+2. **build_claims** — claim lines from the charges, the diagnosis snapshot, a `created` event.
+3. **data_quality** — Great Expectations suite over the claim rows; failures are held with
+   `DQ_<FIELD>` work items. Results: `BILLING_DQ_RESULTS_DIR` (default `.run/data-quality/`).
+4. **eligibility** — 270/271 per policy, real time over HTTP (`eligibility_api`) or batch over
+   SFTP; cached for `BILLING_ELIGIBILITY_CACHE_DAYS` days; `ELIG_*` work items.
+5. **scrub** — NPI, ICD-10-CM, CPT, modifiers, pointers, totals, dates, duplicates, payer id;
+   `SCRUB_*` work items; clean claims become `ready`.
+6. **plan_batches** → **send_batch** (mapped, one task per 837P file) — exactly-once delivery
+   over SFTP (`clearinghouse_sftp`, host key checked): intent stored, `inbound/NAME.part`
+   renamed to `inbound/NAME`, outcome committed. Emits `billing://claims/submitted`.
+
+Manual runs take params: `date_from`, `date_to`, `visit_ids`, `eligibility_transport`
+(realtime | batch) and `max_claims_per_file`. Tasks return ids and counts only (no PHI).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from contextlib import contextmanager
+
+from airflow.sdk import Asset, Param, dag, get_current_context, task
+
+from include.dag_support import (CLEARINGHOUSE_SFTP_CONN_ID, DEFAULT_ARGS, ELIGIBILITY_API_CONN_ID, actor,
+                                 billing_connection)
+
+CLAIMS_SUBMITTED = Asset("billing://claims/submitted")
+
+
+def _run_start(context) -> dt.datetime:
+    dag_run = context["dag_run"]
+    return dag_run.start_date or dt.datetime.now(dt.timezone.utc)
+
+
+def _date(value):
+    return dt.date.fromisoformat(value) if value else None
+
+
+@contextmanager
+def _clearinghouse_files():
+    """The clearinghouse mailbox through Airflow's SFTPHook (host key checked by the hook)."""
+    from airflow.providers.sftp.hooks.sftp import SFTPHook
+
+    from include.billing.transport import SftpFiles, TransportError
+
+    hook = SFTPHook(ssh_conn_id=CLEARINGHOUSE_SFTP_CONN_ID)
+    try:
+        ctx = hook.get_managed_conn()
+        client = ctx.__enter__()
+    except Exception as exc:  # connection refused, auth, host key: retry the task with a clear message
+        raise TransportError(f"cannot open SFTP connection {CLEARINGHOUSE_SFTP_CONN_ID!r}: "
+                             f"{exc.__class__.__name__}: {exc}") from None
+    try:
+        yield SftpFiles(client)
+    finally:
+        ctx.__exit__(None, None, None)
+
+
+@dag(
+    dag_id="claims_submission",
+    schedule=os.environ.get("BILLING_SUBMISSION_SCHEDULE", "*/15 * * * *"),
+    start_date=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["billing", "claims", "837P", "submission"],
+    doc_md=__doc__,
+    params={
+        "date_from": Param(None, type=["null", "string"], format="date",
+                           description="only visits with a date of service on or after this day"),
+        "date_to": Param(None, type=["null", "string"], format="date",
+                         description="only visits with a date of service on or before this day"),
+        "visit_ids": Param(None, type=["null", "array"], items={"type": "integer"},
+                           description="only these pm.visits ids"),
+        "eligibility_transport": Param(os.environ.get("BILLING_ELIGIBILITY_TRANSPORT", "realtime"),
+                                       enum=["realtime", "batch"],
+                                       description="270/271 in real time over HTTP or as a batch over SFTP"),
+        "max_claims_per_file": Param(int(os.environ.get("BILLING_MAX_CLAIMS_PER_FILE", "5000")), type="integer",
+                                     minimum=1, maximum=5000, description="claims per 837P file"),
+    },
+)
+def claims_submission():
+    @task
+    def pick_up_visits(params=None) -> dict:
+        from include.billing.claims import pick_up_visits as pick_up
+
+        context = get_current_context()
+        with billing_connection() as conn:
+            return pick_up(conn, high_water=_run_start(context), actor=actor(context),
+                           date_from=_date(params.get("date_from")), date_to=_date(params.get("date_to")),
+                           visit_ids=params.get("visit_ids") or None)
+
+    @task
+    def build_claims() -> dict:
+        from include.billing.claims import build_claims as build
+
+        with billing_connection() as conn:
+            return build(conn, actor=actor(get_current_context()))
+
+    @task
+    def data_quality() -> dict:
+        from include.billing.data_quality import check_new_claims
+
+        context = get_current_context()
+        with billing_connection() as conn:
+            return check_new_claims(conn, actor=actor(context), run_id=context["run_id"])
+
+    @task
+    def eligibility(params=None) -> dict:
+        from include.billing import eligibility as elig
+        from include.billing.settings import load
+
+        context = get_current_context()
+        settings = load()
+        kwargs = dict(actor=actor(context), today=_run_start(context).date(),
+                      cache_days=settings.eligibility_cache_days, sender_id=settings.submitter_id,
+                      usage_indicator=settings.usage_indicator)
+        if params.get("eligibility_transport") == "batch":
+            with _clearinghouse_files() as remote, billing_connection() as conn:
+                transport = elig.BatchSftpTransport(remote, settings.sftp_inbound, settings.sftp_outbound,
+                                                    wait_seconds=settings.eligibility_wait_seconds)
+                return elig.check_new_claims(conn, transport=transport, **kwargs)
+        from airflow.sdk import BaseHook
+
+        api = BaseHook.get_connection(ELIGIBILITY_API_CONN_ID)
+        scheme = api.schema if api.schema in ("http", "https") else "http"
+        path = (api.extra_dejson or {}).get("path", "/x12/270")
+        url = f"{scheme}://{api.host}:{api.port or (443 if scheme == 'https' else 80)}{path}"
+        transport = elig.RealtimeTransport(url, api.login, api.password)
+        with billing_connection() as conn:
+            return elig.check_new_claims(conn, transport=transport, **kwargs)
+
+    @task
+    def scrub() -> dict:
+        from include.billing.scrub import scrub_pending_claims
+
+        context = get_current_context()
+        with billing_connection() as conn:
+            return scrub_pending_claims(conn, actor=actor(context), today=_run_start(context).date())
+
+    @task
+    def plan_batches(params=None) -> list[int]:
+        from include.billing.submission import plan_batches as plan
+
+        with billing_connection() as conn:
+            return plan(conn, max_claims_per_file=int(params.get("max_claims_per_file") or 5000))
+
+    @task(outlets=[CLAIMS_SUBMITTED], max_active_tis_per_dag=4)
+    def send_batch(batch_id: int) -> dict:
+        from include.billing.submission import send_batch as send
+
+        context = get_current_context()
+        with _clearinghouse_files() as remote, billing_connection() as conn:
+            return send(conn, batch_id, remote=remote, actor=actor(context))
+
+    picked = pick_up_visits()
+    built = build_claims()
+    checked = data_quality()
+    eligible = eligibility()
+    scrubbed = scrub()
+    batches = plan_batches()
+    picked >> built >> checked >> eligible >> scrubbed >> batches
+    send_batch.expand(batch_id=batches)
+
+
+dag_claims_submission = claims_submission()

@@ -1,0 +1,225 @@
+"""Data quality of new claims with Great Expectations 1.x (ephemeral context, pandas).
+
+The suite checks what an 837P needs before anything is sent anywhere: required fields, formats
+(ZIP, NPI, state), code shapes (CPT/HCPCS, ICD-10-CM, modifiers), dates and amounts. A claim
+whose rows fail an expectation is held with one work-queue item per failed field
+(`DQ_<FIELD>`); the others go on to eligibility.
+
+The validation summary (claim ids, expectation names and counts; never values) is written to
+BILLING_DQ_RESULTS_DIR (default `.run/data-quality/`) as `<run_id>.json`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from include.billing.claims import WorkItem, hold_claims
+from include.billing.settings import dq_results_dir, submission_query
+
+CPT_REGEX = r"^([0-9]{4}[0-9A-Z]|[A-Z][0-9]{4})$"
+ICD10_REGEX = r"^[A-TV-Z][0-9][0-9A-Z][0-9A-Z]{0,4}$"
+ICD10_LIST_REGEX = rf"^{ICD10_REGEX[1:-1]}(,{ICD10_REGEX[1:-1]})*$"
+ZIP_REGEX = r"^([0-9]{5}|[0-9]{9})$"
+STATE_REGEX = r"^[A-Z]{2}$"
+NPI_REGEX = r"^[0-9]{10}$"
+NOT_BLANK = r"\S"
+ISO_DATE = "%Y-%m-%d"
+
+
+@dataclass(frozen=True)
+class Check:
+    kind: str            # present | regex | in_set | date | positive | length2
+    column: str
+    field: str           # reason code suffix: DQ_<FIELD>
+    label: str           # plain-language name of the field
+    arg: object = None
+
+
+def _checks() -> list[Check]:
+    checks: list[Check] = []
+
+    def present(col, field, label):
+        checks.append(Check("present", col, field, label))
+        checks.append(Check("regex", col, field, label, NOT_BLANK))
+
+    present("member_id", "MEMBER_ID", "subscriber member id")
+    for who in ("patient", "subscriber"):
+        present(f"{who}_last_name", f"{who.upper()}_NAME", f"{who} last name")
+        present(f"{who}_first_name", f"{who.upper()}_NAME", f"{who} first name")
+        checks.append(Check("present", f"{who}_birth_date", f"{who.upper()}_BIRTH_DATE", f"{who} birth date"))
+        checks.append(Check("date", f"{who}_birth_date", f"{who.upper()}_BIRTH_DATE", f"{who} birth date"))
+        checks.append(Check("in_set", f"{who}_sex", f"{who.upper()}_SEX", f"{who} sex", ["M", "F", "U"]))
+        present(f"{who}_address1", f"{who.upper()}_ADDRESS", f"{who} street address")
+        present(f"{who}_city", f"{who.upper()}_ADDRESS", f"{who} city")
+        checks.append(Check("regex", f"{who}_state", f"{who.upper()}_ADDRESS", f"{who} state (2 letters)",
+                            STATE_REGEX))
+        checks.append(Check("regex", f"{who}_zip", f"{who.upper()}_ZIP", f"{who} ZIP code (5 or 9 digits)",
+                            ZIP_REGEX))
+    checks.append(Check("present", "payer_id", "PAYER_ID", "payer"))
+    checks.append(Check("present", "billing_npi", "BILLING_NPI", "billing provider NPI"))
+    checks.append(Check("regex", "billing_npi", "BILLING_NPI", "billing provider NPI (10 digits)", NPI_REGEX))
+    checks.append(Check("regex", "billing_tax_id", "BILLING_TAX_ID", "billing provider tax id (9 digits)",
+                        r"^[0-9]{9}$"))
+    checks.append(Check("regex", "billing_state", "BILLING_ADDRESS", "billing provider state", STATE_REGEX))
+    checks.append(Check("regex", "billing_zip", "BILLING_ZIP", "billing provider ZIP code", ZIP_REGEX))
+    checks.append(Check("regex", "rendering_npi", "RENDERING_NPI", "rendering provider NPI (10 digits)",
+                        NPI_REGEX))
+    checks.append(Check("regex", "referring_npi", "REFERRING_NPI", "referring provider NPI (10 digits)",
+                        NPI_REGEX))
+    checks.append(Check("present", "place_of_service", "PLACE_OF_SERVICE", "place of service"))
+    checks.append(Check("regex", "place_of_service", "PLACE_OF_SERVICE", "place of service (2 digits)",
+                        r"^[0-9]{2}$"))
+    checks.append(Check("present", "date_of_service", "DATE_OF_SERVICE", "date of service"))
+    checks.append(Check("date", "date_of_service", "DATE_OF_SERVICE", "date of service"))
+    checks.append(Check("present", "diagnosis_codes", "DIAGNOSIS", "principal diagnosis"))
+    checks.append(Check("regex", "diagnosis_codes", "DIAGNOSIS", "diagnosis codes (ICD-10-CM shape)",
+                        ICD10_LIST_REGEX))
+    checks.append(Check("regex", "procedure_code", "PROCEDURE_CODE", "procedure code (CPT/HCPCS shape)",
+                        CPT_REGEX))
+    for i in range(1, 5):
+        checks.append(Check("length2", f"modifier{i}", "MODIFIER", f"modifier {i} (2 characters)"))
+    checks.append(Check("positive", "units", "UNITS", "line units (more than 0)"))
+    checks.append(Check("positive", "charge", "CHARGE", "line charge (more than 0)"))
+    checks.append(Check("date", "service_date", "SERVICE_DATE", "line service date"))
+    return checks
+
+
+CHECKS = _checks()
+
+_RULE_WORDS = {
+    "present": "must be present",
+    "regex": "has the wrong format",
+    "in_set": "is not one of the allowed values",
+    "date": "is not a valid date",
+    "positive": "must be more than zero",
+    "length2": "must be exactly 2 characters",
+}
+
+
+def _expectation(check: Check, index: int):
+    import great_expectations.expectations as gxe
+
+    meta = {"field": check.field, "label": check.label, "kind": check.kind, "index": index}
+    col = check.column
+    if check.kind == "present":
+        return gxe.ExpectColumnValuesToNotBeNull(column=col, meta=meta)
+    if check.kind == "regex":
+        return gxe.ExpectColumnValuesToMatchRegex(column=col, regex=check.arg, meta=meta)
+    if check.kind == "in_set":
+        return gxe.ExpectColumnValuesToBeInSet(column=col, value_set=check.arg, meta=meta)
+    if check.kind == "date":
+        return gxe.ExpectColumnValuesToMatchStrftimeFormat(column=col, strftime_format=ISO_DATE, meta=meta)
+    if check.kind == "positive":
+        return gxe.ExpectColumnValuesToBeBetween(column=col, min_value=0, strict_min=True, meta=meta)
+    if check.kind == "length2":
+        return gxe.ExpectColumnValueLengthsToEqual(column=col, value=2, meta=meta)
+    raise ValueError(check.kind)
+
+
+def _quiet_gx():
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    import logging
+
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+
+
+def validate_frame(df) -> tuple[dict[int, list[tuple[Check, str]]], list[dict]]:
+    """Run the suite over `df` (one row per claim line, column claim_id).
+
+    Returns ({claim_id: [(check, expectation_type), ...]}, summary per expectation without values).
+    """
+    _quiet_gx()
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    ctx = gx.get_context(mode="ephemeral")
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    asset = ctx.data_sources.add_pandas("claims_submission").add_dataframe_asset("claim_rows")
+    batch = asset.add_batch_definition_whole_dataframe("all_rows")
+    suite = ctx.suites.add(gx.ExpectationSuite(name="claim_837p_readiness"))
+    for i, check in enumerate(CHECKS):
+        suite.add_expectation(_expectation(check, i))
+    definition = ctx.validation_definitions.add(
+        gx.ValidationDefinition(name="claims_submission_dq", data=batch, suite=suite))
+    result = definition.run(batch_parameters={"dataframe": df}, result_format={
+        "result_format": "COMPLETE", "unexpected_index_column_names": ["claim_id"],
+        "return_unexpected_index_query": False})
+    failures: dict[int, list[tuple[Check, str]]] = {}
+    summary = []
+    for r in result.results:
+        cfg = r.expectation_config
+        check = CHECKS[int(cfg.meta["index"])]
+        ids = sorted({int(row["claim_id"]) for row in (r.result or {}).get("unexpected_index_list") or []})
+        exc = (r.exception_info or {}).get("raised_exception")
+        summary.append({"expectation": cfg.type, "column": check.column, "reason_code": f"DQ_{check.field}",
+                        "success": bool(r.success), "unexpected_count": len(ids), "claim_ids": ids,
+                        "raised_exception": bool(exc)})
+        if exc:
+            # an expectation that could not run is a pipeline fault, not a finding about claims
+            raise RuntimeError(f"data-quality expectation {cfg.type} on column {check.column} could not run")
+        for cid in ids:
+            failures.setdefault(cid, []).append((check, cfg.type))
+    return failures, summary
+
+
+def load_frame(conn):
+    import pandas as pd
+
+    cur = conn.execute(submission_query("dq_rows"))
+    cols = [d.name for d in cur.description]
+    rows = cur.fetchall()
+    # object dtype keeps None as None (pandas 3 would make str columns with NaN otherwise)
+    df = pd.DataFrame.from_records(rows, columns=cols).astype(object)
+    df = df.where(df.notna(), None)
+    df["units"] = pd.to_numeric(df["units"], errors="coerce")
+    df["charge"] = pd.to_numeric(df["charge"], errors="coerce")
+    df["claim_id"] = df["claim_id"].astype("int64")
+    return df
+
+
+def _safe_name(run_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", run_id)[:200] or "run"
+
+
+def check_new_claims(conn, *, actor: str, run_id: str, results_dir: Path | None = None) -> dict:
+    """Validate every claim in status new; hold failures with DQ_<FIELD> work items."""
+    df = load_frame(conn)
+    claim_ids = sorted(set(int(x) for x in df["claim_id"])) if len(df) else []
+    failures, summary = validate_frame(df) if len(df) else ({}, [])
+    items: list[WorkItem] = []
+    for cid, failed in failures.items():
+        seen = set()
+        for check, exp_type in failed:
+            reason = f"DQ_{check.field}"
+            if reason in seen:
+                continue
+            seen.add(reason)
+            items.append(WorkItem(
+                claim_id=cid, source="data_quality", reason_code=reason,
+                explanation=(f"Data quality: the {check.label} {_RULE_WORDS[check.kind]} "
+                             f"(expectation {exp_type} on field {check.column}). Correct it in the "
+                             f"practice-management system, then release the claim."),
+                details={"expectation": exp_type, "field": check.column}))
+    held = hold_claims(conn, items, actor=actor, stage="data_quality")
+    folder = results_dir or dq_results_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{_safe_name(run_id)}.json"
+    path.write_text(json.dumps({
+        "run_id": run_id,
+        "validated_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+        "suite": "claim_837p_readiness",
+        "claims_checked": len(claim_ids),
+        "claims_failed": len(failures),
+        "rows_checked": int(len(df)),
+        "results": summary,
+    }, indent=2))
+    by_reason: dict[str, int] = {}
+    for i in items:
+        by_reason[i.reason_code] = by_reason.get(i.reason_code, 0) + 1
+    return {"claims_checked": len(claim_ids), "claims_failed": len(failures), **held,
+            "by_reason": by_reason, "results_file": str(path)}

@@ -1,0 +1,365 @@
+"""Eligibility of new claims: 270 out, 271 back, through a real-time (HTTP) or batch (SFTP) transport.
+
+One check per insurance policy (the subscriber's coverage), reused for
+BILLING_ELIGIBILITY_CACHE_DAYS days. A claim is held with a work-queue item when the 271 says
+the coverage was not in force on the date of service (ELIG_INACTIVE), when the payer does
+not know the member (AAA, ELIG_UNKNOWN) or when the payer answered with a clear failure for that
+member (HTTP 4xx, an unreadable or missing answer, AAA 42/80: ELIG_ERROR). Transport failures
+(connection refused, timeouts, HTTP 5xx, no 271 within the wait) raise TransportError so that
+the task is retried and no claim is judged on a network problem.
+
+Request and response files are stored in billing.edi_files before their content is used.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import posixpath
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from decimal import Decimal
+
+from include.billing.claims import (WorkItem, allocate_control_numbers, hold_claims, store_edi_file)
+from include.billing.settings import submission_query
+from include.billing.transport import RemoteFiles, TransportError, upload_atomically
+
+TRANSIENT_AAA = {"42", "80"}     # payer unable to respond / no response: the payer side failed
+
+
+class MemberError(Exception):
+    """A clear failure for one member's inquiry (the payer refused or garbled this request)."""
+
+
+@dataclass
+class CheckResult:
+    policy_id: int
+    status: str                          # active | inactive | unknown | error
+    plan_begin: dt.date | None = None
+    plan_end: dt.date | None = None
+    copay: Decimal | None = None
+    coinsurance_percent: Decimal | None = None
+    deductible: Decimal | None = None
+    deductible_remaining: Decimal | None = None
+    out_of_pocket_remaining: Decimal | None = None
+    reject_reason: str | None = None
+    request_file_id: int | None = None
+    response_file_id: int | None = None
+
+    def covers(self, day: dt.date) -> bool:
+        """Coverage in force on `day` by the 271's plan dates (when given) and status."""
+        if self.plan_begin and day < self.plan_begin:
+            return False
+        if self.plan_end and day > self.plan_end:
+            return False
+        if self.status == "active":
+            return True
+        # inactive on the inquiry date, but the plan dates show it covered this day
+        return self.status == "inactive" and bool(self.plan_begin and self.plan_end)
+
+
+def result_from_271(policy_id: int, resp) -> CheckResult:
+    """Interpret one parsed 271 answer (include.edi.x271.EligibilityResponse)."""
+    from include.edi.x271 import AAA_REASONS
+
+    if resp.rejections and not resp.benefits:
+        code = resp.rejections[0].reason_code
+        status = "error" if code in TRANSIENT_AAA else "unknown"
+        return CheckResult(policy_id, status, reject_reason=f"{code} {AAA_REASONS.get(code, '')}".strip())
+    status = "active" if resp.active else "inactive" if resp.inactive else "unknown"
+    r = CheckResult(policy_id, status, plan_begin=resp.plan_begin, plan_end=resp.plan_end)
+
+    def pick(benefits, period=None, attr="amount"):
+        for b in benefits:
+            if period is None or b.time_period == period:
+                v = getattr(b, attr)
+                if v is not None:
+                    return v
+        return None
+
+    r.copay = pick(resp.copays)
+    r.coinsurance_percent = pick(resp.coinsurance, attr="percent")
+    r.deductible = pick(resp.deductibles, "23") or pick(resp.deductibles)
+    r.deductible_remaining = pick(resp.deductibles, "29")
+    r.out_of_pocket_remaining = pick(resp.out_of_pocket, "29")
+    return r
+
+
+# --------------------------------------------------------------------------- transports
+
+class RealtimeTransport:
+    """CAQH CORE-style real-time: POST /x12/270 with Basic auth, the 271 in the response body."""
+
+    name = "realtime"
+
+    def __init__(self, url: str, user: str | None = None, password: str | None = None,
+                 timeout: float = 30.0, workers: int = 8):
+        self.url = url
+        self.timeout = timeout
+        self.workers = workers
+        self.headers = {"Content-Type": "application/EDI-X12"}
+        if user:
+            token = base64.b64encode(f"{user}:{password or ''}".encode()).decode()
+            self.headers["Authorization"] = f"Basic {token}"
+
+    def exchange(self, request: bytes) -> bytes:
+        req = urllib.request.Request(self.url, data=request, headers=self.headers, method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                return resp.read()
+        except urllib.error.HTTPError as exc:
+            if exc.code in (401, 403):
+                raise TransportError(f"eligibility endpoint refused our credentials (HTTP {exc.code}); "
+                                     f"check the eligibility_api connection") from None
+            if 400 <= exc.code < 500 and exc.code not in (408, 429):
+                raise MemberError(f"HTTP {exc.code}") from None
+            raise TransportError(f"eligibility endpoint answered HTTP {exc.code}") from None
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise TransportError(f"eligibility endpoint unreachable: {reason}") from None
+
+
+class BatchSftpTransport:
+    """Batch: one 270 file into the clearinghouse inbound folder, the 271 picked up from outbound."""
+
+    name = "batch"
+
+    def __init__(self, remote: RemoteFiles, inbound: str = "inbound", outbound: str = "outbound",
+                 wait_seconds: float = 120.0, poll_seconds: float = 1.0):
+        self.remote = remote
+        self.inbound = inbound
+        self.outbound = outbound
+        self.wait_seconds = wait_seconds
+        self.poll_seconds = poll_seconds
+
+    def send(self, name: str, data: bytes) -> None:
+        upload_atomically(self.remote, data, self.inbound, name)
+
+    def collect(self, traces: set[str]) -> list[tuple[str, bytes]]:
+        """Poll outbound/ until 271 files answering every trace number are there (bounded wait)."""
+        from include.edi.x271 import parse_271
+
+        found: list[tuple[str, bytes]] = []
+        missing = set(traces)
+        seen: set[str] = set()
+        deadline = time.monotonic() + self.wait_seconds
+        while True:
+            try:
+                names = self.remote.listdir(self.outbound)
+            except Exception as exc:
+                raise TransportError(f"cannot list the outbound folder: {exc.__class__.__name__}") from exc
+            for name in names:
+                if name in seen or name.endswith(".part"):
+                    continue
+                seen.add(name)
+                path = posixpath.join(self.outbound, name)
+                try:
+                    data = self.remote.read(path)
+                except Exception as exc:
+                    raise TransportError(f"cannot read {name}: {exc.__class__.__name__}") from exc
+                if b"271" not in data[:400]:
+                    continue
+                try:
+                    answered = {t for r in parse_271(data, name) for t in r.trace_numbers}
+                except Exception:
+                    continue        # not a 271 we can read; the responses DAG reports such files
+                if answered & missing:
+                    found.append((name, data))
+                    missing -= answered
+            if not missing:
+                return found
+            if time.monotonic() >= deadline:
+                raise TransportError(f"no 271 for {len(missing)} of {len(traces)} inquiries after "
+                                     f"{self.wait_seconds:.0f} s; the task will be retried")
+            time.sleep(self.poll_seconds)
+
+
+# --------------------------------------------------------------------------- the step
+
+@dataclass
+class _Pending:
+    policy_id: int
+    service_date: dt.date
+    inquiry: object
+    claim_ids: list[int]
+
+
+def _inquiry(row, trace: str):
+    from include.edi.x270 import EligibilityInquiry
+
+    (_cid, _policy, _dos, member_id, group, rel, s_last, s_first, s_birth, s_sex, p_last, p_first, p_birth,
+     p_sex, payer_name, payer_ident, _ch, npi, org) = row
+    q = EligibilityInquiry(trace_number=trace, member_id=member_id or "", last_name=s_last, first_name=s_first,
+                           birth_date=s_birth, sex=s_sex if s_sex in ("M", "F") else None,
+                           payer_name=payer_name, payer_id=payer_ident, provider_npi=npi, provider_name=org,
+                           group_number=group or None)
+    if rel and rel != "18":
+        q.dependent_last_name, q.dependent_first_name = p_last, p_first
+        q.dependent_birth_date = p_birth
+        q.dependent_sex = p_sex if p_sex in ("M", "F") else None
+    return q
+
+
+def check_new_claims(conn, *, transport, actor: str, today: dt.date, cache_days: int = 7,
+                     sender_id: str = "BILLINGSVC", usage_indicator: str = "P") -> dict:
+    """Check eligibility for every claim in status new; hold those not covered.
+
+    `transport` is a RealtimeTransport or a BatchSftpTransport. Returns counts only.
+    """
+    rows = conn.execute(submission_query("eligibility_claims")).fetchall()
+    by_policy: dict[int, list] = {}
+    for r in rows:
+        by_policy.setdefault(r[1], []).append(r)
+    cached = {}
+    if by_policy:
+        for r in conn.execute(submission_query("eligibility_cached"),
+                              {"policy_ids": list(by_policy), "cache_days": cache_days}).fetchall():
+            cached[r[0]] = CheckResult(r[0], r[2], plan_begin=r[3], plan_end=r[4], reject_reason=r[5])
+    pending: list[_Pending] = []
+    partner_of: dict[int, str] = {}
+    for policy_id, prow in by_policy.items():
+        partner_of[policy_id] = prow[0][16] or "sandbox"
+        if policy_id in cached:
+            continue
+        service_date = max(r[2] for r in prow)
+        trace = f"E{policy_id}-{service_date:%Y%m%d}"
+        pending.append(_Pending(policy_id, service_date, _inquiry(prow[-1], trace), [r[0] for r in prow]))
+        pending[-1].inquiry.service_date = service_date
+
+    fresh: dict[int, CheckResult] = {}
+    if pending:
+        if transport.name == "realtime":
+            fresh = _realtime(conn, transport, pending, partner_of, sender_id, usage_indicator)
+        else:
+            fresh = _batch(conn, transport, pending, partner_of, sender_id, usage_indicator)
+        _store_results(conn, fresh.values(), {p.policy_id: p.service_date for p in pending}, transport.name)
+
+    results = {**cached, **fresh}
+    items: list[WorkItem] = []
+    for policy_id, prow in by_policy.items():
+        res = results[policy_id]
+        for r in prow:
+            claim_id, dos = r[0], r[2]
+            if res.status == "error":
+                items.append(WorkItem(claim_id, "eligibility", "ELIG_ERROR",
+                                      "Eligibility could not be confirmed: the payer answered with an error for "
+                                      f"this member ({res.reject_reason or 'no usable 271'}). Check coverage by "
+                                      "phone or portal, then release the claim."))
+            elif res.status == "unknown":
+                items.append(WorkItem(claim_id, "eligibility", "ELIG_UNKNOWN",
+                                      "The payer does not recognise the member "
+                                      f"({res.reject_reason or 'no coverage information'}). Verify the member id "
+                                      "and subscriber details with the patient."))
+            elif not res.covers(dos):
+                items.append(WorkItem(claim_id, "eligibility", "ELIG_INACTIVE",
+                                      "The payer reports the coverage was not in force on the date of service "
+                                      "(inactive or terminated). Find current coverage or bill the patient."))
+    held = hold_claims(conn, items, actor=actor, stage="eligibility")
+    by_reason: dict[str, int] = {}
+    for i in items:
+        by_reason[i.reason_code] = by_reason.get(i.reason_code, 0) + 1
+    return {"claims_checked": len(rows), "policies": len(by_policy), "cache_hits": len(cached),
+            "inquiries_sent": len(pending), "transport": transport.name, **held, "by_reason": by_reason}
+
+
+def _store_results(conn, results, service_dates, transport_name):
+    results = list(results)
+    if not results:
+        return
+    cols = ["policy_id", "status", "plan_begin", "plan_end", "copay", "coinsurance_percent", "deductible",
+            "deductible_remaining", "out_of_pocket_remaining", "reject_reason", "request_file_id",
+            "response_file_id"]
+    with conn.cursor() as cur:
+        cur.executemany(
+            f"""INSERT INTO billing.eligibility_checks (service_date, transport, {', '.join(cols)})
+                VALUES (%s, %s, {', '.join(['%s'] * len(cols))})""",
+            [(service_dates[r.policy_id], transport_name, *[getattr(r, c) for c in cols]) for r in results])
+
+
+def _realtime(conn, transport: RealtimeTransport, pending, partner_of, sender_id, usage) -> dict:
+    from include.edi.x270 import build_270
+    from include.edi.x271 import parse_271
+
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    requests = []
+    for p in pending:
+        partner = partner_of[p.policy_id]
+        icn = allocate_control_numbers(conn, partner, "interchange")
+        data = build_270([p.inquiry], sender_id=sender_id, receiver_id=partner.upper(),
+                         interchange_control_number=icn, group_control_number=icn,
+                         usage_indicator=usage, created=now)
+        requests.append((p, partner, icn, data))
+
+    def call(item):
+        p, _partner, _icn, data = item
+        try:
+            return transport.exchange(data), None
+        except MemberError as exc:
+            return None, str(exc)
+
+    # TransportError propagates from the pool: nothing is stored, the task is retried
+    with ThreadPoolExecutor(max_workers=transport.workers) as pool:
+        answers = list(pool.map(call, requests))
+    out: dict[int, CheckResult] = {}
+    for (p, partner, icn, data), (body, member_error) in zip(requests, answers):
+        req_id = store_edi_file(conn, direction="out", transaction_type="270", file_name=f"270_RT_{icn:09d}.x12",
+                                content=data, origin="realtime", partner=partner, state="sent")
+        res = None
+        resp_id = None
+        if body is not None:
+            resp_id = store_edi_file(conn, direction="in", transaction_type="271",
+                                     file_name=f"271_RT_{icn:09d}.x12", content=body, origin=transport.url,
+                                     partner=partner, state="applied")
+            try:
+                answers_271 = [r for r in parse_271(body, "271") if p.inquiry.trace_number in r.trace_numbers]
+            except Exception:
+                answers_271 = []
+            if answers_271:
+                res = result_from_271(p.policy_id, answers_271[0])
+            else:
+                member_error = "no answer for this member in the 271"
+        if res is None:
+            res = CheckResult(p.policy_id, "error", reject_reason=member_error)
+        res.request_file_id, res.response_file_id = req_id, resp_id
+        out[p.policy_id] = res
+    return out
+
+
+def _batch(conn, transport: BatchSftpTransport, pending, partner_of, sender_id, usage) -> dict:
+    from include.edi.x270 import build_270
+    from include.edi.x271 import parse_271
+
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    out: dict[int, CheckResult] = {}
+    by_partner: dict[str, list] = {}
+    for p in pending:
+        by_partner.setdefault(partner_of[p.policy_id], []).append(p)
+    for partner, items in by_partner.items():
+        icn = allocate_control_numbers(conn, partner, "interchange")
+        batch_no = allocate_control_numbers(conn, partner, "batch270")
+        data = build_270([p.inquiry for p in items], sender_id=sender_id, receiver_id=partner.upper(),
+                         interchange_control_number=icn, group_control_number=icn,
+                         usage_indicator=usage, created=now)
+        name = f"270_{partner.upper()}_{batch_no:09d}.x12"
+        req_id = store_edi_file(conn, direction="out", transaction_type="270", file_name=name, content=data,
+                                origin="batch", partner=partner, state="sent")
+        # the request row is committed with the results; a failed wait re-sends (an inquiry is harmless)
+        transport.send(name, data)
+        files = transport.collect({p.inquiry.trace_number for p in items})
+        answers: dict[str, tuple] = {}
+        for fname, body in files:
+            resp_id = store_edi_file(conn, direction="in", transaction_type="271", file_name=fname, content=body,
+                                     origin=posixpath.join(transport.outbound, fname), partner=partner,
+                                     state="applied")
+            for r in parse_271(body, fname):
+                for t in r.trace_numbers:
+                    answers.setdefault(t, (r, resp_id))
+        for p in items:
+            r, resp_id = answers[p.inquiry.trace_number]
+            res = result_from_271(p.policy_id, r)
+            res.request_file_id, res.response_file_id = req_id, resp_id
+            out[p.policy_id] = res
+    return out

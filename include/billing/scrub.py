@@ -1,0 +1,266 @@
+"""Claim scrubbing: the checks a clearinghouse or payer would reject a claim for, run before sending.
+
+Each rule is a small named function over a plain `ScrubClaim` that returns findings (code +
+message, no PHI in the message); `RULES` lists them in order. `scrub_claim` runs them all;
+`scrub_pending_claims` loads the claims waiting for this step set-based, writes failures to the
+work queue (claim held) and moves the rest to `ready`.
+
+What SCRUB_ICD10_NOT_BILLABLE can't check: simple_icd_10_cm ships one release of the code
+set (the fiscal-year file it was built from). A code is accepted when that release lists it
+as a leaf (billable); codes that were valid only in an earlier year, or codes added after the
+release, are judged by that one release. Effective-date windows per date of service, and
+payer-specific edits (NCCI pairs, LCD/NCD coverage, sex/age edits), are not checked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
+from typing import Callable
+
+from include.billing.npi import is_valid_npi
+
+CPT_HCPCS = re.compile(r"^([0-9]{4}[0-9A-Z]|[A-Z][0-9]{4})$")
+
+# Modifiers the practice uses and payers accept (CPT level I and common HCPCS level II).
+KNOWN_MODIFIERS = frozenset("""
+22 23 24 25 26 27 32 33 47 50 51 52 53 54 55 56 57 58 59 62 63 66 73 74 76 77 78 79 80 81 82
+90 91 92 93 95 96 97 99 AA AD AI AS CR CS CT E1 E2 E3 E4 F1 F2 F3 F4 F5 F6 F7 F8 F9 FA FS FT FX FY
+GA GC GE GN GO GP GT GV GW GX GY GZ JW JZ KO KP KQ KX LC LD LM LT Q5 Q6 QK QW QX QY QZ RC RI RT
+CO CQ SA SB SG SL T1 T2 T3 T4 T5 T6 T7 T8 T9 TA TC XE XP XS XU
+""".split())
+
+
+@dataclass
+class ScrubLine:
+    line_number: int
+    procedure_code: str
+    charge: Decimal
+    units: Decimal = Decimal(1)
+    modifiers: list[str] = field(default_factory=list)
+    dx_pointers: list[int] = field(default_factory=list)
+    service_date: dt.date | None = None
+    duplicate_of: str | None = None     # claim number of an earlier billed line it duplicates
+
+
+@dataclass
+class ScrubClaim:
+    claim_id: int
+    claim_number: str
+    date_of_service: dt.date
+    total_charge: Decimal
+    diagnosis_codes: list[str]
+    lines: list[ScrubLine]
+    billing_npi: str | None
+    rendering_npi: str | None = None
+    referring_npi: str | None = None
+    payer_identifier: str | None = None
+    timely_filing_days: int = 365
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    message: str
+
+
+Rule = Callable[[ScrubClaim, dt.date], list[Finding]]
+
+
+def rule_npi(c: ScrubClaim, today: dt.date) -> list[Finding]:
+    out = []
+    for role, npi in (("billing", c.billing_npi), ("rendering", c.rendering_npi), ("referring", c.referring_npi)):
+        if role == "billing" or npi:
+            if not is_valid_npi(npi):
+                out.append(Finding("SCRUB_NPI", f"The {role} provider NPI fails the NPI check-digit test "
+                                                f"(10 digits, Luhn over prefix 80840); correct it in the provider file."))
+    return out
+
+
+@lru_cache(maxsize=20000)
+def icd10_billable(code: str) -> bool:
+    import simple_icd_10_cm as cm
+
+    try:
+        return cm.is_valid_item(code) and cm.is_leaf(code)
+    except Exception:        # the package raises for some malformed input
+        return False
+
+
+def rule_icd10_billable(c: ScrubClaim, today: dt.date) -> list[Finding]:
+    bad = [i + 1 for i, code in enumerate(c.diagnosis_codes) if not icd10_billable(code)]
+    if not bad:
+        return []
+    return [Finding("SCRUB_ICD10_NOT_BILLABLE",
+                    f"Diagnosis position(s) {', '.join(map(str, bad))} are not billable ICD-10-CM codes "
+                    f"(a category or header, or not in the code set); code to the highest specificity.")]
+
+
+def rule_cpt_format(c: ScrubClaim, today: dt.date) -> list[Finding]:
+    bad = [ln.line_number for ln in c.lines if not CPT_HCPCS.match(ln.procedure_code or "")]
+    if not bad:
+        return []
+    return [Finding("SCRUB_CPT_FORMAT", f"Line(s) {', '.join(map(str, bad))}: procedure code is not a "
+                                        f"CPT (5 characters) or HCPCS (letter + 4 digits) code.")]
+
+
+def rule_modifiers(c: ScrubClaim, today: dt.date) -> list[Finding]:
+    out = []
+    for ln in c.lines:
+        mods = ln.modifiers
+        if len(mods) > 4:
+            out.append(f"line {ln.line_number} has {len(mods)} modifiers (at most 4)")
+        if len(set(mods)) != len(mods):
+            out.append(f"line {ln.line_number} repeats a modifier")
+        unknown = [m for m in mods if m not in KNOWN_MODIFIERS]
+        if unknown:
+            out.append(f"line {ln.line_number} has unknown modifier(s) {', '.join(unknown)}")
+    if not out:
+        return []
+    return [Finding("SCRUB_MODIFIER", "Modifier problem: " + "; ".join(out) + ".")]
+
+
+def rule_dx_pointers(c: ScrubClaim, today: dt.date) -> list[Finding]:
+    out = []
+    n = len(c.diagnosis_codes)
+    if n == 0:
+        out.append("the claim has no diagnosis")
+    if n > 12:
+        out.append(f"the claim has {n} diagnoses (at most 12)")
+    for ln in c.lines:
+        p = ln.dx_pointers
+        if not 1 <= len(p) <= 4:
+            out.append(f"line {ln.line_number} has {len(p)} diagnosis pointers (1 to 4)")
+        bad = [x for x in p if not 1 <= x <= min(n, 12)]
+        if bad:
+            out.append(f"line {ln.line_number} points to diagnosis {', '.join(map(str, bad))} "
+                       f"but the claim has {n}")
+        if len(set(p)) != len(p):
+            out.append(f"line {ln.line_number} repeats a pointer")
+    if not out:
+        return []
+    return [Finding("SCRUB_DX_POINTER", "Diagnosis pointer problem: " + "; ".join(out) + ".")]
+
+
+def rule_totals(c: ScrubClaim, today: dt.date) -> list[Finding]:
+    out = []
+    if not c.lines:
+        out.append("the claim has no service lines")
+    line_sum = sum((ln.charge for ln in c.lines), Decimal(0))
+    if line_sum != c.total_charge:
+        out.append(f"claim total {c.total_charge} differs from the sum of its lines {line_sum}")
+    if c.total_charge <= 0:
+        out.append("the claim total is not positive")
+    bad = [ln.line_number for ln in c.lines if ln.charge <= 0]
+    if bad:
+        out.append(f"line(s) {', '.join(map(str, bad))} have no positive charge")
+    if not out:
+        return []
+    return [Finding("SCRUB_TOTALS", "Charge problem: " + "; ".join(out) + ".")]
+
+
+def rule_dos_future(c: ScrubClaim, today: dt.date) -> list[Finding]:
+    dates = [c.date_of_service] + [ln.service_date for ln in c.lines if ln.service_date]
+    if max(dates) <= today:
+        return []
+    return [Finding("SCRUB_DOS_FUTURE", "The date of service is in the future; a claim can be billed "
+                                        "only after the service was given.")]
+
+
+def rule_timely_filing(c: ScrubClaim, today: dt.date) -> list[Finding]:
+    earliest = min([c.date_of_service] + [ln.service_date for ln in c.lines if ln.service_date])
+    deadline = earliest + dt.timedelta(days=c.timely_filing_days)
+    if today <= deadline:
+        return []
+    return [Finding("SCRUB_TIMELY_FILING", f"The payer's timely-filing limit ({c.timely_filing_days} days "
+                                           f"from the date of service) passed on {deadline.isoformat()}; "
+                                           f"send with proof of timely filing or write off.")]
+
+
+def rule_duplicate(c: ScrubClaim, today: dt.date) -> list[Finding]:
+    dups = [(ln.line_number, ln.duplicate_of) for ln in c.lines if ln.duplicate_of]
+    if not dups:
+        return []
+    return [Finding("SCRUB_DUPLICATE", "Possible duplicate: " + "; ".join(
+        f"line {n} repeats a line of claim {other} (same patient, date, code and rendering provider)"
+        for n, other in dups) + ".")]
+
+
+def rule_payer_unknown(c: ScrubClaim, today: dt.date) -> list[Finding]:
+    if c.payer_identifier and c.payer_identifier.strip():
+        return []
+    return [Finding("SCRUB_PAYER_UNKNOWN", "The payer has no clearinghouse payer id; add it to the payer "
+                                           "file before the claim can be sent.")]
+
+
+RULES: list[tuple[str, Rule]] = [
+    ("SCRUB_NPI", rule_npi),
+    ("SCRUB_ICD10_NOT_BILLABLE", rule_icd10_billable),
+    ("SCRUB_CPT_FORMAT", rule_cpt_format),
+    ("SCRUB_MODIFIER", rule_modifiers),
+    ("SCRUB_DX_POINTER", rule_dx_pointers),
+    ("SCRUB_TOTALS", rule_totals),
+    ("SCRUB_DOS_FUTURE", rule_dos_future),
+    ("SCRUB_TIMELY_FILING", rule_timely_filing),
+    ("SCRUB_DUPLICATE", rule_duplicate),
+    ("SCRUB_PAYER_UNKNOWN", rule_payer_unknown),
+]
+
+
+def scrub_claim(c: ScrubClaim, today: dt.date) -> list[Finding]:
+    """All findings of all rules for one claim (empty: the claim is clean)."""
+    out: list[Finding] = []
+    for _code, rule in RULES:
+        out += rule(c, today)
+    return out
+
+
+# --------------------------------------------------------------------------- the DB step
+
+def load_claims(conn, claim_ids=None) -> list[ScrubClaim]:
+    """Claims in status new (they passed data quality and eligibility), with lines, set-based."""
+    from include.billing.settings import submission_query
+
+    claims: dict[int, ScrubClaim] = {}
+    for r in conn.execute(submission_query("scrub_claims"), {"claim_ids": claim_ids}).fetchall():
+        claims[r[0]] = ScrubClaim(
+            claim_id=r[0], claim_number=r[1], date_of_service=r[2], total_charge=r[3],
+            diagnosis_codes=list(r[4] or []), lines=[], billing_npi=r[5], rendering_npi=r[6],
+            referring_npi=r[7], payer_identifier=r[8], timely_filing_days=r[9])
+    for r in conn.execute(submission_query("scrub_lines"), {"claim_ids": claim_ids}).fetchall():
+        c = claims.get(r[0])
+        if c is not None:
+            c.lines.append(ScrubLine(line_number=r[1], procedure_code=r[2], charge=r[3], units=r[4],
+                                     modifiers=list(r[5] or []), dx_pointers=list(r[6] or []),
+                                     service_date=r[7], duplicate_of=r[8]))
+    return list(claims.values())
+
+
+def scrub_pending_claims(conn, *, actor: str, today: dt.date) -> dict:
+    """Scrub every claim waiting for it: failures -> work queue + held, the rest -> ready."""
+    from include.billing.claims import WorkItem, hold_claims, move_claims
+
+    claims = load_claims(conn)
+    items: list[WorkItem] = []
+    clean: list[int] = []
+    for c in claims:
+        findings = scrub_claim(c, today)
+        if not findings:
+            clean.append(c.claim_id)
+        seen = set()
+        for f in findings:
+            if f.code in seen:
+                continue
+            seen.add(f.code)
+            items.append(WorkItem(claim_id=c.claim_id, source="scrubbing", reason_code=f.code,
+                                  explanation=f.message, details={"claim_number": c.claim_number}))
+    held = hold_claims(conn, items, actor=actor, stage="scrubbing")
+    ready = move_claims(conn, clean, from_status="new", to_status="ready", actor=actor,
+                        event_type="scrubbed_clean", dedupe_prefix="ready")
+    by_reason: dict[str, int] = {}
+    for i in items:
+        by_reason[i.reason_code] = by_reason.get(i.reason_code, 0) + 1
+    return {"claims_scrubbed": len(claims), "claims_ready": len(ready), **held, "by_reason": by_reason}

@@ -1,0 +1,88 @@
+"""Settings of the claims-submission pipeline, read from the environment when asked (never at import).
+
+Every value has a default that works for the local sandbox; production overrides them with
+environment variables (documented in the README next to each name).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"environment variable {name} must be an integer, got {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class SubmissionSettings:
+    schedule: str
+    eligibility_cache_days: int
+    eligibility_transport: str          # realtime | batch
+    eligibility_wait_seconds: int       # batch transport: how long to wait for the 271
+    max_claims_per_file: int
+    sftp_inbound: str
+    sftp_outbound: str
+    sftp_archive: str
+    submitter_id: str                   # ISA06 / GS02 / 1000A NM109
+    submitter_name: str
+    submitter_contact: str
+    submitter_phone: str
+    receiver_name: str                  # 1000B NM103; ISA08 is the trading partner id
+    usage_indicator: str                # ISA15: P production, T test
+    dq_results_dir: Path | None
+
+
+def load() -> SubmissionSettings:
+    dq = os.environ.get("BILLING_DQ_RESULTS_DIR", "").strip()
+    return SubmissionSettings(
+        schedule=os.environ.get("BILLING_SUBMISSION_SCHEDULE", "*/15 * * * *"),
+        eligibility_cache_days=_int("BILLING_ELIGIBILITY_CACHE_DAYS", 7),
+        eligibility_transport=os.environ.get("BILLING_ELIGIBILITY_TRANSPORT", "realtime"),
+        eligibility_wait_seconds=_int("BILLING_ELIGIBILITY_WAIT_SECONDS", 120),
+        max_claims_per_file=_int("BILLING_MAX_CLAIMS_PER_FILE", 5000),
+        sftp_inbound=os.environ.get("BILLING_SFTP_INBOUND", "inbound"),
+        sftp_outbound=os.environ.get("BILLING_SFTP_OUTBOUND", "outbound"),
+        sftp_archive=os.environ.get("BILLING_SFTP_ARCHIVE", "archive"),
+        submitter_id=os.environ.get("BILLING_SUBMITTER_ID", "BILLINGSVC"),
+        submitter_name=os.environ.get("BILLING_SUBMITTER_NAME", "REVENUE CYCLE BILLING"),
+        submitter_contact=os.environ.get("BILLING_SUBMITTER_CONTACT", "BILLING OFFICE"),
+        submitter_phone=os.environ.get("BILLING_SUBMITTER_PHONE", "8005551212"),
+        receiver_name=os.environ.get("BILLING_RECEIVER_NAME", "CLEARINGHOUSE"),
+        usage_indicator=os.environ.get("BILLING_X12_USAGE", "P"),
+        dq_results_dir=Path(dq) if dq else None,
+    )
+
+
+def dq_results_dir() -> Path:
+    configured = load().dq_results_dir
+    if configured is not None:
+        configured.mkdir(parents=True, exist_ok=True)
+        return configured
+    from include.devenv.paths import sub_dir
+
+    return sub_dir("data-quality")
+
+
+QUERIES_DIR = Path(__file__).resolve().parents[1] / "sql" / "queries"
+_cache: dict[str, str] = {}
+
+
+def query(area: str, name: str) -> str:
+    """The text of include/sql/queries/<area>/<name>.sql (cached)."""
+    key = f"{area}/{name}"
+    text = _cache.get(key)
+    if text is None:
+        text = _cache[key] = (QUERIES_DIR / area / f"{name}.sql").read_text()
+    return text
+
+
+def submission_query(name: str) -> str:
+    return query("submission", name)

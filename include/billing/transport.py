@@ -1,0 +1,135 @@
+"""Remote files (the clearinghouse mailbox) behind a small interface, and the atomic upload.
+
+The domain never imports Airflow or paramiko: a DAG passes `SftpFiles` around the paramiko
+SFTP client that Airflow's SFTPHook opened (host key checked by the hook), tests may pass
+`LocalFolder`. Paths are relative to the SFTP login folder or absolute.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import posixpath
+from pathlib import Path
+from typing import Protocol
+
+
+class TransportError(Exception):
+    """The remote side could not be reached or refused an operation; retrying may help."""
+
+
+class RemoteFiles(Protocol):
+    def size(self, path: str) -> int | None: ...          # None when the file does not exist
+    def write(self, path: str, data: bytes) -> None: ...  # create or truncate
+    def rename(self, src: str, dst: str) -> None: ...     # replaces dst when the server allows
+    def listdir(self, path: str) -> list[str]: ...
+    def read(self, path: str) -> bytes: ...
+    def remove(self, path: str) -> None: ...
+
+
+class SftpFiles:
+    """RemoteFiles over a paramiko SFTPClient (what SFTPHook.get_conn() returns)."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def size(self, path: str) -> int | None:
+        try:
+            return self.client.stat(path).st_size
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            if getattr(exc, "errno", None) == errno.ENOENT:
+                return None
+            raise
+
+    def write(self, path: str, data: bytes) -> None:
+        with self.client.open(path, "wb") as fh:
+            fh.set_pipelined(True)
+            fh.write(data)
+
+    def rename(self, src: str, dst: str) -> None:
+        # posix-rename@openssh.com replaces atomically; plain SFTP rename refuses an existing target
+        if hasattr(self.client, "posix_rename"):
+            self.client.posix_rename(src, dst)
+        else:
+            self.client.rename(src, dst)
+
+    def listdir(self, path: str) -> list[str]:
+        return sorted(self.client.listdir(path))
+
+    def read(self, path: str) -> bytes:
+        with self.client.open(path, "rb") as fh:
+            fh.prefetch()
+            return fh.read()
+
+    def remove(self, path: str) -> None:
+        self.client.remove(path)
+
+
+class LocalFolder:
+    """RemoteFiles over a local folder (the sandbox mailbox on this machine)."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+
+    def _p(self, path: str) -> Path:
+        p = Path(path)
+        return p if p.is_absolute() else self.root / p
+
+    def size(self, path: str) -> int | None:
+        try:
+            return self._p(path).stat().st_size
+        except FileNotFoundError:
+            return None
+
+    def write(self, path: str, data: bytes) -> None:
+        p = self._p(path)
+        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)   # EDI files hold PHI
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+
+    def rename(self, src: str, dst: str) -> None:
+        os.replace(self._p(src), self._p(dst))
+
+    def listdir(self, path: str) -> list[str]:
+        return sorted(os.listdir(self._p(path)))
+
+    def read(self, path: str) -> bytes:
+        return self._p(path).read_bytes()
+
+    def remove(self, path: str) -> None:
+        self._p(path).unlink()
+
+
+def upload_atomically(remote: RemoteFiles, data: bytes, folder: str, name: str, *,
+                      also_look_in: tuple[str, ...] = (), before_rename=None) -> str:
+    """Put `data` at folder/name so that no partial file is ever visible under `name`.
+
+    Writes folder/name.part, then renames it to folder/name. If folder/name (or the same name
+    in one of `also_look_in`, e.g. where the clearinghouse archives picked-up files) already
+    exists with the same size, a previous attempt delivered it: nothing is uploaded again.
+    Returns 'uploaded' or 'already_delivered'. Network failures raise TransportError.
+    """
+    target = posixpath.join(folder, name)
+    part = target + ".part"
+    try:
+        for where in (folder, *also_look_in):
+            if remote.size(posixpath.join(where, name)) == len(data):
+                return "already_delivered"
+        remote.write(part, data)
+        if remote.size(part) != len(data):
+            raise TransportError(f"upload of {name} was cut short; it will be retried")
+        if before_rename is not None:
+            before_rename()
+        remote.rename(part, target)
+    except Exception as exc:
+        if _is_remote_failure(exc):
+            raise TransportError(f"SFTP operation on {name} failed: {exc.__class__.__name__}: {exc}") from exc
+        raise
+    return "uploaded"
+
+
+def _is_remote_failure(exc: BaseException) -> bool:
+    # paramiko's SSHException is not an OSError; recognise it without importing paramiko
+    return isinstance(exc, (OSError, EOFError)) or type(exc).__module__.startswith("paramiko")

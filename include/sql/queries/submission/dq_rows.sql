@@ -1,0 +1,36 @@
+-- One row per line of every claim waiting for data quality (status new), with the claim-level
+-- fields repeated. Dates as ISO text so the checks see exactly what the 837P will carry.
+-- A claim without lines gives one row with empty line fields (scrubbing rejects it: SCRUB_TOTALS).
+SELECT c.id AS claim_id,
+       ip.member_id,
+       pt.last_name AS patient_last_name, pt.first_name AS patient_first_name,
+       to_char(pt.birth_date, 'YYYY-MM-DD') AS patient_birth_date, pt.sex AS patient_sex,
+       pt.address1 AS patient_address1, pt.city AS patient_city, pt.state AS patient_state,
+       pt.zip AS patient_zip,
+       ip.subscriber_last_name, ip.subscriber_first_name,
+       to_char(ip.subscriber_birth_date, 'YYYY-MM-DD') AS subscriber_birth_date, ip.subscriber_sex,
+       ip.subscriber_address1, ip.subscriber_city, ip.subscriber_state, ip.subscriber_zip,
+       ip.relationship_code,
+       c.payer_id::text AS payer_id, py.name AS payer_name,
+       bp.npi AS billing_npi, bp.tax_id AS billing_tax_id, bp.state AS billing_state, bp.zip AS billing_zip,
+       rp.npi AS rendering_npi, fp.npi AS referring_npi,
+       v.place_of_service,
+       to_char(c.date_of_service, 'YYYY-MM-DD') AS date_of_service,
+       nullif(array_to_string(c.diagnosis_codes, ','), '') AS diagnosis_codes,
+       l.procedure_code,
+       l.modifiers[1] AS modifier1, l.modifiers[2] AS modifier2,
+       l.modifiers[3] AS modifier3, l.modifiers[4] AS modifier4,
+       l.units::float8 AS units,          -- checked for > 0 only; money stays NUMERIC in the ledger
+       l.charge::float8 AS charge,
+       to_char(l.service_date, 'YYYY-MM-DD') AS service_date
+FROM billing.claims c
+JOIN pm.visits v ON v.id = c.visit_id
+JOIN pm.patients pt ON pt.id = v.patient_id
+LEFT JOIN pm.insurance_policies ip ON ip.id = c.policy_id
+LEFT JOIN pm.payers py ON py.id = c.payer_id
+JOIN pm.billing_providers bp ON bp.id = v.billing_provider_id
+LEFT JOIN pm.providers rp ON rp.id = v.rendering_provider_id
+LEFT JOIN pm.providers fp ON fp.id = v.referring_provider_id
+LEFT JOIN billing.claim_lines l ON l.claim_id = c.id
+WHERE c.status = 'new'
+ORDER BY c.id, l.line_number

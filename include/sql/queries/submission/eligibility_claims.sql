@@ -1,0 +1,15 @@
+-- Claims waiting for eligibility (status new: data quality passed) with what a 270 needs.
+SELECT c.id, c.policy_id, c.date_of_service,
+       ip.member_id, ip.group_number, ip.relationship_code,
+       ip.subscriber_last_name, ip.subscriber_first_name, ip.subscriber_birth_date, ip.subscriber_sex,
+       pt.last_name, pt.first_name, pt.birth_date, pt.sex,
+       py.name AS payer_name, coalesce(py.payer_identifier, '') AS payer_identifier, py.clearinghouse,
+       bp.npi AS billing_npi, bp.organization_name
+FROM billing.claims c
+JOIN pm.visits v ON v.id = c.visit_id
+JOIN pm.patients pt ON pt.id = v.patient_id
+JOIN pm.insurance_policies ip ON ip.id = c.policy_id
+JOIN pm.payers py ON py.id = c.payer_id
+JOIN pm.billing_providers bp ON bp.id = v.billing_provider_id
+WHERE c.status = 'new'
+ORDER BY c.policy_id, c.date_of_service

@@ -1,0 +1,13 @@
+-- Claims waiting for scrubbing (status new: data quality and eligibility passed), with what the rules need.
+SELECT c.id, c.claim_number, c.date_of_service, c.total_charge, c.diagnosis_codes,
+       bp.npi AS billing_npi, rp.npi AS rendering_npi, fp.npi AS referring_npi,
+       py.payer_identifier, coalesce(py.timely_filing_days, 365)
+FROM billing.claims c
+JOIN pm.visits v ON v.id = c.visit_id
+JOIN pm.billing_providers bp ON bp.id = v.billing_provider_id
+LEFT JOIN pm.providers rp ON rp.id = v.rendering_provider_id
+LEFT JOIN pm.providers fp ON fp.id = v.referring_provider_id
+LEFT JOIN pm.payers py ON py.id = c.payer_id
+WHERE c.status = 'new'
+  AND (%(claim_ids)s::bigint[] IS NULL OR c.id = ANY(%(claim_ids)s::bigint[]))
+ORDER BY c.id
