@@ -242,6 +242,9 @@ def apply_pending_responses(conn, *, actor: str) -> dict:
         res.files += 1
         try:
             with conn.transaction():
+                if ttype == "unknown":
+                    raise X12Error("not a readable X12 999/277CA/277/835/271 file (no ISA/GS/ST found)",
+                                   file=name)
                 if ttype == "999":
                     apply_999(conn, file_id, bytes(content), actor=actor, file_name=name,
                               trading_partner=partner, result=res)

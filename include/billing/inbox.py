@@ -5,8 +5,9 @@ Invariant 2 ("nothing lost") lives here: a remote file is read, stored in billin
 A crash between the two leaves the remote file in place; the next run sees the same sha256,
 stores nothing new and archives it. The same bytes under another name are stored once.
 
-The SFTP client is anything paramiko-like (listdir, open, posix_rename/rename, remove):
-the DAG passes the Airflow SFTPHook's client, tests a client of their own. No Airflow here.
+The remote side is an `include.billing.transport.RemoteFiles` (listdir, read, rename,
+remove): the DAG wraps the Airflow SFTPHook's client in `SftpFiles`, tests may use a
+`LocalFolder`. No Airflow here.
 """
 
 from __future__ import annotations
@@ -93,27 +94,26 @@ class FetchResult:
     stored: int = 0
     duplicates: int = 0
     archived: int = 0
+    skipped: int = 0
     by_type: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return {"stored": self.stored, "duplicates": self.duplicates, "archived": self.archived,
+        return {"stored": self.stored, "duplicates": self.duplicates, "archived": self.archived, "skipped": self.skipped,
                 "by_type": dict(self.by_type), "errors": list(self.errors)}
 
 
-def _archive(sftp, src: str, dst: str) -> None:
-    """Move src to dst; if dst exists (a re-run after a crash), the stored copy wins: drop src."""
+def _archive(remote, src: str, dst: str) -> None:
+    """Move src to dst; if the move fails (dst exists and the server refuses to replace it),
+    the stored copy wins: drop src."""
     try:
-        if hasattr(sftp, "posix_rename"):
-            sftp.posix_rename(src, dst)       # OpenSSH extension: replaces an existing target
-        else:
-            sftp.rename(src, dst)
+        remote.rename(src, dst)
     except OSError:
-        sftp.remove(src)
+        remote.remove(src)
 
 
-def fetch_outbound(conn, sftp, *, remote_dir: str = "outbound", archive_dir: str = "archive",
-                   trading_partner: str = "sandbox") -> FetchResult:
+def fetch_outbound(conn, remote, *, remote_dir: str = "outbound", archive_dir: str = "archive",
+                   trading_partner: str = "sandbox", skip_types: tuple[str, ...] = ("271",)) -> FetchResult:
     """Pick up every finished file in ``remote_dir``: store + commit each, then archive it.
 
     Files still being written (``*.part``, dot files) are skipped. One file failing to read
@@ -122,18 +122,20 @@ def fetch_outbound(conn, sftp, *, remote_dir: str = "outbound", archive_dir: str
     """
     result = FetchResult()
     try:
-        names = sorted(sftp.listdir(remote_dir))
+        names = sorted(remote.listdir(remote_dir))
     except OSError as exc:
         raise RuntimeError(f"cannot list remote folder {remote_dir!r}: {exc}") from exc
     for name in names:
-        if name.endswith(".part") or name.startswith("."):
+        if name.endswith(".part") or name.startswith(".") or name.endswith(".tmp"):
             continue
         src = posixpath.join(remote_dir, name)
         try:
-            with sftp.open(src, "rb") as fh:
-                data = fh.read()
+            data = remote.read(src)
         except OSError as exc:           # a folder, or vanished: report and go on
             result.errors.append(f"{src}: cannot read: {exc}")
+            continue
+        if classify(data) in skip_types:  # another step's answer (batch eligibility waits for its 271)
+            result.skipped += 1
             continue
         stored = store_inbound(conn, name, data, origin=f"sftp:{src}", trading_partner=trading_partner)
         conn.commit()                    # durable before the remote file moves
@@ -142,21 +144,8 @@ def fetch_outbound(conn, sftp, *, remote_dir: str = "outbound", archive_dir: str
             result.by_type[stored.transaction_type] = result.by_type.get(stored.transaction_type, 0) + 1
         else:
             result.duplicates += 1
-        _archive(sftp, src, posixpath.join(archive_dir, name))
+        _archive(remote, src, posixpath.join(archive_dir, name))
         result.archived += 1
     log.info("fetched from %s: stored %d, duplicates %d, archived %d",
              remote_dir, result.stored, result.duplicates, result.archived)
     return result
-
-
-def upload_file(sftp, remote_dir: str, file_name: str, data: bytes) -> str:
-    """Atomic upload: write ``NAME.part`` then rename to NAME (the clearinghouse ignores .part)."""
-    tmp = posixpath.join(remote_dir, file_name + ".part")
-    final = posixpath.join(remote_dir, file_name)
-    with sftp.open(tmp, "wb") as fh:
-        fh.write(data)
-    if hasattr(sftp, "posix_rename"):
-        sftp.posix_rename(tmp, final)
-    else:
-        sftp.rename(tmp, final)
-    return final

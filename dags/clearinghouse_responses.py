@@ -1,0 +1,113 @@
+"""
+### Clearinghouse responses: 999 / 277CA / 277 → claim statuses and work items; 835s stored
+
+Every 15 minutes (`BILLING_RESPONSES_SCHEDULE`) and whenever claims were submitted
+(`billing://claims/submitted`):
+
+1. **fetch_files** — every finished file in the clearinghouse's outbound folder
+   (`BILLING_SFTP_OUTBOUND`, default `outbound`; connection `clearinghouse_sftp`, host key
+   checked) is stored in `billing.edi_files` (bytes, sha256, name, origin) and committed, then
+   moved to `BILLING_SFTP_ARCHIVE` (default `archive`). The same bytes twice are stored once.
+   271s are left for the eligibility step that waits for them.
+2. **apply_acknowledgments** — by content (ST01/GS08): 999 (accepted set → `acknowledged`,
+   rejected → `rejected` + `ACK999_REJECTED` with the segment/element explanation), 277CA
+   (`accepted` + the payer's claim number, or `rejected` + `ACK277CA_REJECTED`), 277 claim
+   status (`pending` …). A late file never moves a claim backwards. Unreadable files are
+   quarantined with the reason. 835s stay `stored` for **remittance_posting**.
+3. **send_status_inquiries** — a 276 for claims with neither a 277CA nor an 835 after
+   `BILLING_STATUS_INQUIRY_DAYS` (21) days, uploaded to `BILLING_SFTP_INBOUND` (`inbound`).
+
+Emits `billing://responses/applied`. Param `as_of` (ISO timestamp) sets the clock the
+inquiry uses (the demo's simulated time). Tasks return counts only (no PHI).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from contextlib import contextmanager
+
+from airflow.sdk import Asset, Param, dag, get_current_context, task
+from airflow.timetables.assets import AssetOrTimeSchedule
+from airflow.timetables.trigger import CronTriggerTimetable
+
+from include.dag_support import CLEARINGHOUSE_SFTP_CONN_ID, DEFAULT_ARGS, actor, billing_connection
+
+CLAIMS_SUBMITTED = Asset("billing://claims/submitted")
+RESPONSES_APPLIED = Asset("billing://responses/applied")
+
+
+@contextmanager
+def _clearinghouse_files():
+    """The clearinghouse mailbox through Airflow's SFTPHook (the connection checks the host key)."""
+    from airflow.providers.sftp.hooks.sftp import SFTPHook
+
+    from include.billing.transport import SftpFiles, TransportError
+
+    hook = SFTPHook(ssh_conn_id=CLEARINGHOUSE_SFTP_CONN_ID)
+    try:
+        ctx = hook.get_managed_conn()
+        client = ctx.__enter__()
+    except Exception as exc:  # refused, auth, host key: a clear message, and the task retries
+        raise TransportError(f"cannot open SFTP connection {CLEARINGHOUSE_SFTP_CONN_ID!r}: "
+                             f"{exc.__class__.__name__}: {exc}") from None
+    try:
+        yield SftpFiles(client)
+    finally:
+        ctx.__exit__(None, None, None)
+
+
+def _clock(params: dict | None, context) -> dt.datetime:
+    """The run's 'now': the `as_of` param (the demo's simulated clock) or the run's start."""
+    raw = (params or {}).get("as_of")
+    if raw:
+        value = dt.datetime.fromisoformat(raw)
+        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    return context["dag_run"].start_date or dt.datetime.now(dt.timezone.utc)
+
+
+@dag(
+    dag_id="clearinghouse_responses",
+    schedule=AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable(os.environ.get("BILLING_RESPONSES_SCHEDULE", "*/15 * * * *"), timezone="UTC"),
+        assets=[CLAIMS_SUBMITTED]),
+    start_date=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["billing", "clearinghouse", "999", "277CA", "277", "276"],
+    doc_md=__doc__,
+    params={"as_of": Param(None, type=["null", "string"],
+                           description="ISO timestamp used as 'now' for status inquiries (simulated clock)")},
+)
+def clearinghouse_responses():
+    @task
+    def fetch_files() -> dict:
+        from include.billing.inbox import fetch_outbound
+
+        with _clearinghouse_files() as remote, billing_connection() as conn:
+            return fetch_outbound(conn, remote, remote_dir=os.environ.get("BILLING_SFTP_OUTBOUND", "outbound"),
+                                  archive_dir=os.environ.get("BILLING_SFTP_ARCHIVE", "archive")).to_dict()
+
+    @task(outlets=[RESPONSES_APPLIED])
+    def apply_acknowledgments() -> dict:
+        from include.billing.acknowledgments import apply_pending_responses
+
+        with billing_connection() as conn:
+            return apply_pending_responses(conn, actor=actor(get_current_context()))
+
+    @task
+    def send_status_inquiries(params=None) -> dict:
+        from include.billing.claim_status_inquiry import prepare_status_inquiries, upload_pending_inquiries
+
+        context = get_current_context()
+        with billing_connection() as conn:
+            prepared = prepare_status_inquiries(conn, now=_clock(params, context), actor=actor(context))
+        with _clearinghouse_files() as remote, billing_connection() as conn:
+            sent = upload_pending_inquiries(conn, remote, inbound_dir=os.environ.get("BILLING_SFTP_INBOUND", "inbound"))
+        return {"claims": prepared["claims"], "files_sent": sent}
+
+    fetch_files() >> apply_acknowledgments() >> send_status_inquiries()
+
+
+dag_clearinghouse_responses = clearinghouse_responses()

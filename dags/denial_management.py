@@ -1,0 +1,90 @@
+"""
+### Denial management: CARC/RARC → correct & resubmit · appeal · write off · patient
+
+Runs when remittances were posted (`billing://remittances/posted`) and daily
+(`BILLING_DENIALS_SCHEDULE`, default 06:00 UTC).
+
+1. **route_denials** — each denied adjudication is classified with the CARC/RARC code tables
+   (`include/billing/codes/`) and routed: a correction item (`CARC_<group>-<code>`), an appeal
+   packet (HTML letter + PDF, files 0600 under `BILLING_APPEAL_DIR`, deadline as the due date),
+   a policy write-off (claim `written_off` with the reason), or the patient's balance.
+2. **auto_correct** — only when the `demo_auto_correct` param (or `BILLING_DEMO_AUTO_CORRECT=1`)
+   is set: the demo's billing clerk corrects and releases up to `demo_limit` items.
+3. **create_replacements** — items a person resolved after correcting the claim become
+   frequency-7 replacement claims (`ready`, REF*F8), sent by **claims_submission**.
+
+Emits `billing://denials/routed`. Counts only in XCom.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+from airflow.sdk import Asset, Param, dag, get_current_context, task
+from airflow.timetables.assets import AssetOrTimeSchedule
+from airflow.timetables.trigger import CronTriggerTimetable
+
+from include.dag_support import DEFAULT_ARGS, actor, billing_connection
+
+REMITTANCES_POSTED = Asset("billing://remittances/posted")
+DENIALS_ROUTED = Asset("billing://denials/routed")
+
+
+def _clock(params: dict | None, context) -> dt.datetime:
+    """The run's 'now': the `as_of` param (the demo's simulated clock) or the run's start."""
+    raw = (params or {}).get("as_of")
+    if raw:
+        value = dt.datetime.fromisoformat(raw)
+        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    return context["dag_run"].start_date or dt.datetime.now(dt.timezone.utc)
+
+
+@dag(
+    dag_id="denial_management",
+    schedule=AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable(os.environ.get("BILLING_DENIALS_SCHEDULE", "0 6 * * *"), timezone="UTC"),
+        assets=[REMITTANCES_POSTED]),
+    start_date=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["billing", "denials", "appeals", "CARC"],
+    doc_md=__doc__,
+    params={
+        "as_of": Param(None, type=["null", "string"], description="ISO timestamp used as today (simulated clock)"),
+        "demo_auto_correct": Param(os.environ.get("BILLING_DEMO_AUTO_CORRECT", "0") == "1", type="boolean",
+                                   description="let the demo clerk correct and release correction items"),
+        "demo_limit": Param(None, type=["null", "integer"], description="at most this many demo corrections"),
+    },
+)
+def denial_management():
+    @task
+    def route_denials(params=None) -> dict:
+        from include.billing.denials import route_denials as route
+
+        context = get_current_context()
+        with billing_connection() as conn:
+            return route(conn, actor=actor(context), today=_clock(params, context).date())
+
+    @task
+    def auto_correct(params=None) -> dict:
+        from include.billing.denials import auto_correct_for_demo
+
+        if not params.get("demo_auto_correct"):
+            return {"corrected": 0, "enabled": False}
+        with billing_connection() as conn:
+            n = auto_correct_for_demo(conn, actor(get_current_context()), params.get("demo_limit"))
+        return {"corrected": n, "enabled": True}
+
+    @task(outlets=[DENIALS_ROUTED])
+    def create_replacements() -> dict:
+        from include.billing.denials import create_replacements as replace
+
+        with billing_connection() as conn:
+            return replace(conn, actor=actor(get_current_context()))
+
+    route_denials() >> auto_correct() >> create_replacements()
+
+
+dag_denial_management = denial_management()

@@ -1,0 +1,58 @@
+"""
+### Remittance posting: stored 835s → payments, adjustments, patient responsibility
+
+Runs when responses were applied (`billing://responses/applied`) and hourly
+(`BILLING_POSTING_SCHEDULE`). **post_remittances** posts every stored 835, one database
+transaction per payment run (835 transaction set):
+
+- claims matched by CLP01, lines by REF*6R (or procedure code + service date);
+- claim payments, line payments, CAS adjustments with RARCs, PLB provider adjustments;
+- PR-1/PR-2/PR-3 to the patient ledger (deductible, coinsurance, copay), once (source keys);
+- claim statuses `paid`, `partially_paid`, `denied`; a reversal (CLP02=22) undoes the earlier
+  posting exactly, the corrected claim payment posts again;
+- a secondary claim (`…S1`, `ready`) when the patient has secondary coverage on the date of service.
+
+A payment run that does not balance or names unknown claims is **held** for review (nothing of
+it posted, a `remittance` work item); an unreadable file is quarantined with the reason. The
+same 835 twice posts nothing. Emits `billing://remittances/posted`. Counts only in XCom.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+from airflow.sdk import Asset, dag, get_current_context, task
+from airflow.timetables.assets import AssetOrTimeSchedule
+from airflow.timetables.trigger import CronTriggerTimetable
+
+from include.dag_support import DEFAULT_ARGS, actor, billing_connection
+
+RESPONSES_APPLIED = Asset("billing://responses/applied")
+REMITTANCES_POSTED = Asset("billing://remittances/posted")
+
+
+@dag(
+    dag_id="remittance_posting",
+    schedule=AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable(os.environ.get("BILLING_POSTING_SCHEDULE", "0 * * * *"), timezone="UTC"),
+        assets=[RESPONSES_APPLIED]),
+    start_date=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["billing", "835", "posting", "ledger"],
+    doc_md=__doc__,
+)
+def remittance_posting():
+    @task(outlets=[REMITTANCES_POSTED])
+    def post_remittances() -> dict:
+        from include.billing.posting import post_stored_remittances
+
+        with billing_connection() as conn:
+            return post_stored_remittances(conn, actor=actor(get_current_context()))
+
+    post_remittances()
+
+
+dag_remittance_posting = remittance_posting()

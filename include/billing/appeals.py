@@ -1,0 +1,139 @@
+"""Appeal packets: a letter (HTML from include/templates/appeal_letter.html.j2) and its PDF.
+
+The letter holds PHI (patient name, member id, birth date), so files are written 0600 and
+named by claim id and work item id only. The PDF is printed by headless Chromium when it is
+installed (`--print-to-pdf`); without it the packet is HTML only. BILLING_APPEAL_PDF=0 turns
+PDF printing off (fast test runs), BILLING_APPEAL_DIR says where packets go.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+
+from .carc import classify
+from .rcm_sql import query
+
+log = logging.getLogger(__name__)
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+
+ARGUMENTS = {
+    "medical necessity": "The service was medically necessary for the patient's condition as documented in "
+                         "the enclosed records, and meets the plan's coverage criteria.",
+    "authorization": "The service was authorized, or the circumstances did not permit obtaining authorization "
+                     "in advance; the enclosed records document the request and the urgency of care.",
+}
+
+
+def appeal_dir() -> Path:
+    raw = os.environ.get("BILLING_APPEAL_DIR", "").strip()
+    if raw:
+        return Path(raw)
+    from include.devenv.paths import sub_dir
+
+    return sub_dir("appeals")
+
+
+def _pdf_enabled(pdf: bool | None) -> bool:
+    if pdf is not None:
+        return pdf
+    return os.environ.get("BILLING_APPEAL_PDF", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def chromium_binary() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def render_pdf(html_path: Path, pdf_path: Path, *, timeout: int = 60) -> bool:
+    """Print an HTML file to PDF with headless Chromium; False when Chromium is not here or fails."""
+    binary = chromium_binary()
+    if binary is None:
+        return False
+    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+        cmd = [binary, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+               f"--user-data-dir={profile}", f"--print-to-pdf={pdf_path}", html_path.resolve().as_uri()]
+        try:
+            subprocess.run(cmd, check=True, capture_output=True, timeout=timeout)
+        except (subprocess.SubprocessError, OSError) as exc:
+            log.warning("PDF not printed for %s: %s", html_path.name, type(exc).__name__)
+            return False
+    if not pdf_path.exists():
+        return False
+    os.chmod(pdf_path, 0o600)
+    return True
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.chmod(path, 0o600)
+
+
+def render_letter(context: dict) -> str:
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html", "j2"]))
+    return env.get_template("appeal_letter.html.j2").render(**context)
+
+
+def build_appeal_packet(conn, work_item_id: int, *, out_dir: Path | None = None, pdf: bool | None = None,
+                        today: dt.date | None = None) -> dict:
+    """Write the appeal letter (and PDF) for a denial work item; returns {"files": [...], "deadline"}."""
+    today = today or dt.date.today()
+    item = conn.execute("SELECT claim_id, due_date, details FROM billing.work_queue WHERE id = %s",
+                        (work_item_id,)).fetchone()
+    if item is None:
+        raise LookupError(f"work item {work_item_id} does not exist")
+    claim_id, due, details = item
+    details = details if isinstance(details, dict) else json.loads(details or "{}")
+    cp_id = details.get("claim_payment_id")
+    row = conn.execute(query("denials", "appeal_data"), {"claim_id": claim_id}).fetchone()
+    (cid, number, dos, total, pccn, bp_name, bp_npi, bp_a1, bp_city, bp_state, bp_zip, py_name, py_a1, py_city,
+     py_state, py_zip, last, first, birth, member_id) = row
+    lines = [{"line_number": r[0], "procedure_code": r[1], "modifiers": list(r[2] or []), "service_date": r[3],
+              "charge": r[4], "paid": r[5], "codes": r[6]}
+             for r in conn.execute(query("denials", "appeal_lines"),
+                                   {"claim_id": claim_id, "claim_payment_id": cp_id}).fetchall()]
+    reasons = []
+    needs_auth = False
+    for code in details.get("codes", []):
+        group, carc = code["code"].split("-", 1)
+        c = classify(group, carc, code.get("rarcs", []))
+        needs_auth = needs_auth or c.category == "authorization"
+        reasons.append({"code": code["code"], "amount": code["amount"], "text": c.explanation()})
+    category = details.get("category", "")
+    context = {
+        "today": today, "deadline": due or today, "work_item_id": work_item_id,
+        "claim": {"claim_number": number, "date_of_service": dos, "total_charge": total,
+                  "payer_claim_control_number": pccn},
+        "provider": {"name": bp_name, "npi": bp_npi, "address1": bp_a1, "city": bp_city, "state": bp_state,
+                     "zip": bp_zip},
+        "payer": {"name": py_name or "Payer", "address1": py_a1, "city": py_city, "state": py_state, "zip": py_zip},
+        "patient": {"name": f"{first} {last}", "member_id": member_id, "birth_date": birth},
+        "denied_amount": Decimal(details.get("denied_amount", "0")), "reasons": reasons, "lines": lines,
+        "argument": ARGUMENTS.get(category, "The claim was billed correctly; we ask for a full review."),
+        "needs_auth": needs_auth,
+    }
+    folder = Path(out_dir) if out_dir else appeal_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"appeal-claim{cid}-item{work_item_id}"      # ids only: no PHI in file names
+    html_path = folder / f"{stem}.html"
+    _write_private(html_path, render_letter(context))
+    files = [str(html_path)]
+    if _pdf_enabled(pdf):
+        pdf_path = folder / f"{stem}.pdf"
+        if render_pdf(html_path, pdf_path):
+            files.append(str(pdf_path))
+    return {"files": files, "deadline": (due or today).isoformat()}

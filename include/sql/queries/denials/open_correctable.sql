@@ -1,0 +1,9 @@
+-- Open denial items whose action is a correction, oldest first (the demo clerk's worklist).
+SELECT w.id, w.claim_id, w.reason_code, w.details->>'category' AS category
+  FROM billing.work_queue w
+  JOIN billing.claims c ON c.id = w.claim_id
+ WHERE w.source = 'denial' AND w.state IN ('open', 'in_progress')
+   AND w.details->>'action' = 'correct'
+   AND c.status IN ('denied', 'partially_paid')
+ ORDER BY w.id
+ LIMIT %(limit)s
