@@ -89,6 +89,11 @@ def practice_tables_in_use(conn: psycopg.Connection) -> list[str]:
     return used
 
 
+def _exists_message(used: list[str]) -> str:
+    return (f"the database already holds a practice ({', '.join(used)} not empty); seed into a fresh "
+            "database, or use ensure_practice() to keep what is there")
+
+
 def load_practice(conn: psycopg.Connection, data: PracticeData) -> None:
     """COPY every table of `data` into an empty pm schema, then move the id sequences past it."""
     with conn.cursor() as cur:
@@ -140,6 +145,9 @@ def seed_practice(conn: psycopg.Connection, *, visits: int, seed: int, dirty_sha
     """
     import time
 
+    used = practice_tables_in_use(conn)  # fail fast, before spending seconds generating
+    if used:
+        raise PracticeExistsError(_exists_message(used))
     started = time.perf_counter()
     data = generate_practice(visits=visits, seed=seed, dirty_share=dirty_share, dirty_kinds=dirty_kinds,
                              today=today, start_date=start_date, end_date=end_date)
@@ -148,9 +156,7 @@ def seed_practice(conn: psycopg.Connection, *, visits: int, seed: int, dirty_sha
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
         used = practice_tables_in_use(conn)
         if used:
-            raise PracticeExistsError(
-                f"the database already holds a practice ({', '.join(used)} not empty); seed into a fresh "
-                "database, or use ensure_practice() to keep what is there")
+            raise PracticeExistsError(_exists_message(used))
         load_practice(conn, data)
         summary = summarize(conn, created=True)
     loaded = time.perf_counter()
