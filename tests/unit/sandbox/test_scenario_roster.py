@@ -1,0 +1,73 @@
+"""Behaviour is data: scenario and roster files are validated with clear errors."""
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+import sandbox_world as w
+from include.sandbox.roster import Roster, RosterError
+from include.sandbox.scenario import Scenario, ScenarioError
+
+SCEN = Path(__file__).resolve().parents[3] / "include" / "sandbox" / "scenarios"
+
+
+@pytest.mark.parametrize("name", ["default.yaml", "strict.yaml"])
+def test_shipped_scenarios_load(name):
+    s = Scenario.load(SCEN / name)
+    assert s.terms("ANY").fee_schedule_percent > 0 and s.denials
+
+
+def test_default_scenario_values():
+    s = Scenario.load(SCEN / "default.yaml")
+    assert s.terms("BCBS1").fee_schedule_percent == Decimal(85) and s.terms("AETN1").payment_method == "CHK"
+    assert s.terms("unknown") == s.default_terms
+
+
+@pytest.mark.parametrize("text, needle", [
+    ("seed: 1\nbogus: 2\n", "unknown key(s) ['bogus']"),
+    ("denials: {CO-16: 1.5}\n", "denials.CO-16: must be a rate between 0 and 1"),
+    ("denials: {CO-99: 0.1}\n", "unknown code 'CO-99'"),
+    ("denials: {CO-16: 0.6, CO-50: 0.6}\n", "add up to more than 1"),
+    ("defaults: {payment_method: WIRE}\n", "payment_method: must be one of"),
+    ("payers: {X: {fee_schedule_percent: 0}}\n", "payers.X.fee_schedule_percent"),
+    ("seed: abc\n", "seed must be an integer"),
+    ("- a\n- b\n", "expected a mapping"),
+    ("reversal: {delay_days: -1}\n", "reversal.delay_days"),
+    ("a: [\n", "not valid YAML"),
+])
+def test_bad_scenarios_say_what_is_wrong(tmp_path, text, needle):
+    p = tmp_path / "s.yaml"
+    p.write_text(text)
+    with pytest.raises(ScenarioError) as exc:
+        Scenario.load(p)
+    assert needle in str(exc.value) and str(p) in str(exc.value)
+
+
+def test_roster_loads_and_finds_members(tmp_path):
+    d = w.write_roster(tmp_path / "r.json", n_members=10)
+    r = Roster.load(tmp_path / "r.json")
+    m = r.find("BCBS1", d["members"][0]["member_id"])
+    assert m is not None and m.copay == Decimal(d["members"][0]["copay"])
+    assert r.find("BCBS1", "nobody") is None and r.find("BCBS1", "") is None
+    assert r.find("OTHER-ID", m.member_id) is m          # unknown payer id: unique member id still matches
+    assert r.payer_name("MCR01") == "MEDICARE"
+
+
+@pytest.mark.parametrize("patch, needle", [
+    ({"member_id": ""}, "members[0]: member_id missing"),
+    ({"status": "gone"}, "status must be"),
+    ({"plan_begin": "01/02/2025"}, "plan_begin is not an ISO date"),
+    ({"copay": "abc"}, "copay is not a number"),
+    ({"coinsurance": "20"}, "coinsurance is a fraction"),
+])
+def test_bad_roster_rows_are_named(tmp_path, patch, needle):
+    d = w.roster_dict(2)
+    d["members"][0].update(patch)
+    (tmp_path / "r.json").write_text(json.dumps(d))
+    with pytest.raises(RosterError) as exc:
+        Roster.load(tmp_path / "r.json")
+    assert needle in str(exc.value)
+    assert d["members"][0]["last_name"] not in str(exc.value)     # no PHI in errors
