@@ -146,6 +146,35 @@ def test_roster_file(db_url, tmp_path):
     assert clean_members <= active
 
 
+def test_sandbox_reads_the_roster_as_the_labels_say(db_url, tmp_path):
+    """The contract with include.sandbox: its own reader finds clean members covered, terminated ones not."""
+    from include.sandbox.roster import Roster
+
+    seed(db_url, 22, visits=900)
+    path = tmp_path / "roster.json"
+    with psycopg.connect(db_url) as conn:
+        export_roster(conn, path)
+        visits = conn.execute("""
+            SELECT l.dirty_kind, pay.payer_identifier, pol.member_id, v.date_of_service
+              FROM pm.visits v
+              JOIN pm.insurance_policies pol ON pol.patient_id = v.patient_id AND pol.priority = 'primary'
+              JOIN pm.payers pay ON pay.id = pol.payer_id
+              LEFT JOIN pm.synthetic_visit_labels l ON l.visit_id = v.id
+             WHERE v.status = 'completed'""").fetchall()
+    roster = Roster.load(path)
+    seen = set()
+    for kind, payer, member_id, dos in visits:
+        member = roster.find(payer, member_id)
+        if kind == "missing_member_id":
+            assert member_id is None and member is None
+        elif kind == "terminated_coverage":
+            assert member is not None and not member.covered_on(dos)
+        else:
+            assert member is not None and member.covered_on(dos), kind
+        seen.add(kind)
+    assert {"terminated_coverage", "missing_member_id", None} <= seen
+
+
 def test_cli_seed_roster_and_refusal(db_url, tmp_path, capsys):
     roster = tmp_path / "r.json"
     args = ["seed", "--visits", "300", "--seed", "2", "--today", "2026-11-27", "--url", db_url,
