@@ -1,4 +1,4 @@
--- Claims sent at least %(days)s days ago (on the caller's clock) that have neither a 277CA nor an
+-- Claims sent before the cutoff (N days before the caller's clock) that have neither a 277CA nor an
 -- 835 yet: still 'submitted' or 'acknowledged'. What a 276 asks about (PHI stays in the 276 file).
 SELECT c.id, c.claim_number, c.total_charge, c.date_of_service, c.payer_claim_control_number,
        c.submitted_at, coalesce(py.clearinghouse, 'sandbox') AS partner,

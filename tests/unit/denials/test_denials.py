@@ -1,0 +1,147 @@
+"""Denial classification (code tables) and routing: correct → replacement, appeal, write-off."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import stat
+
+import pytest
+
+from include.billing import workqueue
+from include.billing.appeals import chromium_binary
+from include.billing.carc import ACTIONS, CATEGORIES, classify, is_denial, load_table
+from include.billing.cycle_summary import cycle_summary
+from include.billing.denials import auto_correct_for_demo, create_replacements, route_denials
+from include.billing.posting import post_stored_remittances
+from include.edi._common import Adjustment
+from tests.unit.posting.factory import denied_clp, file_835, paid_clp, remittance, seed_practice, snapshot, store
+
+ACTOR = "test:denials"
+TODAY = dt.date(2026, 3, 21)
+
+# every CARC/RARC the sandbox sends, with the routing the billing office expects
+SANDBOX_CODES = [
+    ("CO", "16", ["M51"], "coding", "correct"),
+    ("CO", "97", ["M15"], "bundling", "write_off"),
+    ("CO", "50", ["N115"], "medical necessity", "appeal"),
+    ("CO", "29", [], "timely filing", "write_off"),
+    ("CO", "197", ["N54"], "authorization", "appeal"),
+    ("CO", "22", ["MA04"], "coordination of benefits", "correct"),
+    ("CO", "18", [], "duplicate", "write_off"),
+    ("PR", "1", [], "patient responsibility", "patient"),
+    ("PR", "2", [], "patient responsibility", "patient"),
+    ("PR", "3", [], "patient responsibility", "patient"),
+    ("OA", "23", [], "coordination of benefits", "info"),
+    ("CO", "45", [], "contractual", "contractual"),
+]
+
+
+@pytest.mark.parametrize("group,carc,rarcs,category,action", SANDBOX_CODES,
+                         ids=[f"{g}-{c}" for g, c, *_ in SANDBOX_CODES])
+def test_sandbox_codes_are_classified(group, carc, rarcs, category, action):
+    c = classify(group, carc, rarcs)
+    assert (c.category, c.action) == (category, action)
+    assert c.reason_code == f"CARC_{group}-{carc}"
+    assert carc in load_table("carc")
+    assert is_denial(group, carc) == (action in ("correct", "appeal", "write_off"))
+    assert c.description and f"{group}-{carc}" in c.explanation()
+
+
+def test_code_tables_are_well_formed():
+    for name in ("carc", "rarc"):
+        table = load_table(name)
+        assert len(table) >= 15
+        for code in table.values():
+            assert code.category in CATEGORIES and code.action in ACTIONS and code.description
+
+
+def test_unknown_code_goes_to_a_person():
+    c = classify("CO", "Z99")
+    assert c.action == "correct" and "not in the code table" in c.description
+
+
+def _post(db, clps, trace="T1"):
+    store(db, f"{trace}.835", file_835([remittance(clps, trace=trace)]))
+    return post_stored_remittances(db, actor=ACTOR)
+
+
+def test_routing_by_action(db, tmp_path):
+    c16, c50, c29, c97, ok = seed_practice(db, 5)
+    part = paid_clp(c97)
+    ln = part.lines[1]
+    part.paid -= ln.paid
+    ln.adjustments, ln.paid = [Adjustment("CO", "97", ln.charge)], 0
+    _post(db, [denied_clp(c16, "CO", "16", "M51"), denied_clp(c50, "CO", "50", "N115"),
+               denied_clp(c29, "CO", "29"), part, paid_clp(ok)])
+    out = route_denials(db, actor=ACTOR, today=TODAY, appeal_dir=tmp_path, pdf=False)
+    assert out["routed"] == 4
+    assert out["by_action"] == {"correct": 1, "appeal": 1, "write_off": 2}
+    items = {r[0]: r[1:] for r in db.execute(
+        "SELECT claim_id, reason_code, state, due_date, details->>'action' FROM billing.work_queue "
+        "WHERE source = 'denial'").fetchall()}
+    assert items[c16["id"]][:2] == ("CARC_CO-16", "open")
+    assert items[c50["id"]][0] == "CARC_CO-50"
+    assert items[c50["id"]][2] == dt.date(2026, 3, 20) + dt.timedelta(days=90)      # appeal deadline
+    assert items[c29["id"]][1] == "written_off"
+    assert ok["id"] not in items
+    statuses = dict(db.execute("SELECT id, status FROM billing.claims").fetchall())
+    assert statuses[c29["id"]] == "written_off" and statuses[c97["id"]] == "written_off"
+    assert statuses[c16["id"]] == "denied"
+    reason = db.execute("SELECT detail->>'reason' FROM billing.claim_events WHERE claim_id = %s AND "
+                        "to_status = 'written_off'", (c29["id"],)).fetchone()[0]
+    assert reason == "timely_filing"
+    # the appeal packet: HTML, 0600, no PHI in the name, the claim and reasons inside
+    files = sorted(tmp_path.iterdir())
+    assert [f.suffix for f in files] == [".html"]
+    assert stat.S_IMODE(files[0].stat().st_mode) == 0o600
+    assert "DOE" not in files[0].name and "PAT" not in files[0].name
+    html = files[0].read_text()
+    assert c50["claim_number"] in html and "CO-50" in html and "N115" in html and "June 18, 2026" in html
+    # routing twice changes nothing
+    before = snapshot(db)
+    assert route_denials(db, actor=ACTOR, today=TODAY, appeal_dir=tmp_path, pdf=False)["routed"] == 0
+    assert snapshot(db) == before
+
+
+def test_auto_correct_creates_a_ready_replacement(db, tmp_path):
+    (c1,) = seed_practice(db, 1)
+    _post(db, [denied_clp(c1, "CO", "16", "M51")])
+    route_denials(db, actor=ACTOR, today=TODAY, appeal_dir=tmp_path, pdf=False)
+    assert auto_correct_for_demo(db, "user:demo-clerk", None) == 1
+    db.commit()
+    rows = db.execute("SELECT claim_number, status, frequency_code, version, replaces_claim_id, "
+                      "payer_claim_control_number FROM billing.claims ORDER BY id").fetchall()
+    old, new = rows
+    assert old[1] == "replaced"
+    assert new == (c1["claim_number"].replace("P1", "P2"), "ready", "7", 2, c1["id"], f"PCN{c1['id']:08d}")
+    mods = db.execute("SELECT modifiers FROM billing.claim_lines cl JOIN billing.claims c ON c.id = cl.claim_id "
+                      "WHERE c.claim_number = %s AND line_number = 1", (new[0],)).fetchone()[0]
+    assert mods == ["25"]
+    assert db.execute("SELECT state FROM billing.work_queue").fetchone()[0] == "resolved"
+    assert auto_correct_for_demo(db, "user:demo-clerk", None) == 0
+    s = cycle_summary(db)
+    assert s["claims_corrected"] == 1 and s["claims_denied"] == 1
+
+
+def test_resolved_with_correction_becomes_a_replacement(db, tmp_path):
+    (c1,) = seed_practice(db, 1)
+    _post(db, [denied_clp(c1, "CO", "22", "MA04")])
+    route_denials(db, actor=ACTOR, today=TODAY, appeal_dir=tmp_path, pdf=False)
+    item = db.execute("SELECT id FROM billing.work_queue").fetchone()[0]
+    workqueue.correct(db, item, "modifiers", "59", actor="user:alice", line_number=1)
+    workqueue.resolve(db, item, actor="user:alice", note="COB confirmed")
+    db.commit()
+    assert create_replacements(db, actor=ACTOR) == {"replacements": 1}
+    assert create_replacements(db, actor=ACTOR) == {"replacements": 0}
+    assert db.execute("SELECT count(*) FROM billing.claims WHERE frequency_code = '7' AND status = 'ready'"
+                      ).fetchone()[0] == 1
+
+
+@pytest.mark.skipif(chromium_binary() is None, reason="Chromium is not installed")
+def test_appeal_packet_pdf(db, tmp_path):
+    (c1,) = seed_practice(db, 1)
+    _post(db, [denied_clp(c1, "CO", "197", "N54")])
+    route_denials(db, actor=ACTOR, today=TODAY, appeal_dir=tmp_path, pdf=True)
+    pdfs = list(tmp_path.glob("*.pdf"))
+    assert len(pdfs) == 1 and pdfs[0].read_bytes()[:5] == b"%PDF-"
+    assert stat.S_IMODE(os.stat(pdfs[0]).st_mode) == 0o600
