@@ -385,3 +385,34 @@ def other_payer_data(prior_payer_adjustments: dict | str | None) -> dict:
                                "modifiers": v.get("modifiers", []), "units": Decimal(v.get("units") or "1"),
                                "adjustments": adjs(v.get("adjustments"))}
                       for k, v in (d.get("lines") or {}).items()}}
+
+
+def other_payers_837(conn, claim_ids) -> dict:
+    """The 837 other-payer loops of responsibility-S claims, for the 837 builder.
+
+    Returns {claim id: (other_payers: [OtherPayerAdjudication], line_adjudications:
+    {line_number: [LineAdjudication]})}; set ``Claim837.other_payers`` and each
+    ``ServiceLine.adjudications`` from it (2320/2330A/2330B, 2430).
+    """
+    import datetime as dt
+
+    from include.edi.model import LineAdjudication, OtherPayerAdjudication
+
+    out: dict = {}
+    for (cid, prior, name, ident, cfi, s_last, s_first, member_id, rel, group) in conn.execute(
+            query("posting", "other_payer_837"), {"claim_ids": list(claim_ids)}).fetchall():
+        d = other_payer_data(prior)
+        day = dt.date.fromisoformat(d["adjudication_date"]) if d["adjudication_date"] else None
+        payer_id = ident or d["payer_identifier"] or "PRIMARY"
+        op = OtherPayerAdjudication(
+            payer_name=name or d["payer_name"] or "PRIMARY PAYER", payer_id=payer_id,
+            subscriber_last_name=s_last or "UNKNOWN", subscriber_first_name=s_first,
+            subscriber_member_id=member_id or "UNKNOWN", payer_responsibility="P",
+            relationship_code=rel or "18", claim_filing_indicator=cfi or "CI", group_number=group,
+            paid_amount=d["paid"], adjustments=d["claim_adjustments"], adjudication_date=day)
+        lines = {n: [LineAdjudication(other_payer_id=payer_id, paid=ln["paid"], procedure_code=ln["procedure_code"],
+                                      units=ln["units"], adjudication_date=day or dt.date.today(),
+                                      modifiers=ln["modifiers"], adjustments=ln["adjustments"])]
+                 for n, ln in d["lines"].items()}
+        out[cid] = ([op], lines)
+    return out

@@ -224,3 +224,35 @@ def test_secondary_claim_created_with_prior_payer_data(db):
     ev = db.execute("SELECT event_type FROM billing.claim_events e JOIN billing.claims c ON c.id = e.claim_id "
                     "WHERE c.claim_number = %s ORDER BY e.id", (number,)).fetchall()
     assert [e[0] for e in ev] == ["created", "secondary_ready"]
+
+
+def test_other_payer_loops_for_the_837_of_a_secondary_claim(db):
+    from include.billing.posting import other_payers_837
+    from include.edi.x837p import build_837p, read_837p
+    from include.edi.model import Address, Claim837, Payer, Provider, Receiver, ServiceLine, Submitter, Subscriber
+
+    (c1,) = seed_practice(db, 1, secondary_for={1})
+    store(db, "s.835", file_835([remittance([paid_clp(c1, deductible=Decimal("20.00"))])]))
+    post_stored_remittances(db, actor=ACTOR)
+    sid = db.execute("SELECT id FROM billing.claims WHERE responsibility = 'S'").fetchone()[0]
+    ops, lines = other_payers_837(db, [sid])[sid]
+    assert ops[0].payer_id == "BHP01" and ops[0].paid_amount == paid_clp(c1, deductible=Decimal("20.00")).paid
+    import datetime as dt
+    c = Claim837(claim_id=c1["claim_number"].replace("P1", "S1"), total_charge=Decimal("200"), place_of_service="11",
+                 billing_provider=Provider(org_name="ACME", npi="1234567893", tax_id="123456789",
+                                           address=Address("1 MAIN", "SPRINGFIELD", "IL", "627011234")),
+                 subscriber=Subscriber(member_id="S1", last_name="DOE", first_name="PAT",
+                                       birth_date=dt.date(1980, 1, 1), sex="F",
+                                       address=Address("1 ELM", "SPRINGFIELD", "IL", "62701"),
+                                       payer_responsibility="S"),
+                 payer=Payer(name="SECOND PLAN", payer_id="SEC01"), diagnosis_codes=["J069"],
+                 lines=[ServiceLine(line_control_number=f"L{n}", procedure_code="99213", charge=Decimal("100"),
+                                    service_date=dt.date(2026, 3, 2)) for n in (1, 2)])
+    c.other_payers = ops
+    for n, ln in enumerate(c.lines, start=1):
+        ln.adjudications = lines[n]
+    data = build_837p([c], submitter=Submitter(name="ACME", id="ACME01"), receiver=Receiver(name="CH", id="SANDBOX"),
+                      interchange_control_number=1,
+                      group_control_number=1, first_transaction_control_number=1)
+    back = read_837p(data)[0]
+    assert back.other_payers[0].paid_amount == ops[0].paid_amount
