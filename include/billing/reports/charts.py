@@ -75,11 +75,11 @@ def denial_reasons_chart(rows: list[dict], path: Path) -> Path:
         _empty(ax, "No denials in this period")
     else:
         rows = list(reversed(rows[:8]))
-        labels = [f"{r['carc']} {r.get('description', '')}"[:34] for r in rows]
+        labels = [f"{r['carc']} {r.get('description', '')}"[:42] for r in rows]
         values = [float(r["amount"]) for r in rows]
         bars = ax.barh(labels, values, color="#c62828", height=0.6)
         for bar, r in zip(bars, rows, strict=True):
-            ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {r['claims']} claims",
+            ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {r['claims']} claim{'s' if r['claims'] != 1 else ''}",
                     va="center", fontsize=7, color=INK)
         ax.xaxis.set_major_formatter(FuncFormatter(_money))
     ax.set_title("Top denial reasons (CARC), by amount", color=INK, fontsize=10)

@@ -20,7 +20,7 @@ DETAILS = {
     "claims_ar": ("Claims with a balance", [
         "claim_number", "payer", "rendering_npi", "date_of_service", "submitted_at", "status", "total_charge",
         "payer_paid", "payer_balance", "patient_balance", "age_days", "aging_bucket"]),
-    "denials_review": ("Denied claims waiting for review", [
+    "denials_review": ("Denied claims to review", [
         "work_item_id", "claim_number", "payer", "date_of_service", "total_charge", "reason_code", "state",
         "assignee", "due_date", "created_at", "age_days"]),
     "payment_postings": ("Payment postings by payer", [

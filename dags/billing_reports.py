@@ -1,0 +1,138 @@
+"""
+### Billing reports: revenue-cycle KPIs, A/R aging and charts, emailed to billing managers
+
+Daily at `BILLING_REPORT_HOUR` (UTC hour, default 6) this DAG reads the billing ledger and
+emails the report for the previous day (`as_of`):
+
+1. **compute_metrics** — every KPI from the named queries in `include/sql/queries/reports/`
+   (first-pass acceptance, clean-claim and denial rates, A/R payer vs patient, aging buckets,
+   days in A/R, collection rates, processing times, work-queue backlog, payment postings) plus
+   weekly trends; written to a state file in the work folder.
+2. **render_report** — PNG charts (matplotlib), the HTML email (Jinja2, inline styles, charts
+   by `cid:`), CSV + XLSX detail attachments (claims with balances, denied claims waiting for
+   review, payment postings). Claim numbers and amounts only: no patient names, member ids,
+   birth dates or diagnoses.
+3. **send_email** — through the SMTP connection `billing_smtp` (SmtpHook) to the `recipients`
+   param or, when empty, the Airflow Variable `billing_report_recipients` (comma-separated).
+4. **archive_report** — HTML, charts, attachments and the numbers as JSON into
+   `BILLING_REPORTS_DIR/<as_of>/` (default `.run/reports/<as_of>/`).
+
+Params: `period` = daily | weekly | month_end, `as_of` (date; default: the day before the run),
+`recipients`. A **daily** report adds a weekly section when as_of is a Sunday (the Monday run)
+and a month section when as_of is the last day of its month; `weekly` / `month_end` runs
+(triggered by hand) report just that window. Definitions: `docs/metrics.md`.
+XCom carries paths and counts only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from pathlib import Path
+
+from airflow.sdk import Param, dag, get_current_context, task
+
+from include.dag_support import BILLING_SMTP_CONN_ID, DEFAULT_ARGS, billing_connection
+
+REPORT_HOUR = int(os.environ.get("BILLING_REPORT_HOUR", "6"))
+if not 0 <= REPORT_HOUR <= 23:
+    raise ValueError(f"BILLING_REPORT_HOUR must be an hour 0-23, got {REPORT_HOUR}")
+RECIPIENTS_VARIABLE = "billing_report_recipients"
+
+
+def _reports_dir() -> Path:
+    if os.environ.get("BILLING_REPORTS_DIR"):
+        return Path(os.environ["BILLING_REPORTS_DIR"])
+    from include.devenv.paths import sub_dir
+
+    return sub_dir("reports")
+
+
+def _work_dir(context) -> Path:
+    run = re.sub(r"[^A-Za-z0-9_.-]", "_", context["run_id"])
+    return _reports_dir() / ".work" / run
+
+
+def _as_of(context) -> dt.date:
+    given = context["params"].get("as_of")
+    if given:
+        return dt.date.fromisoformat(given)
+    dag_run = context["dag_run"]
+    moment = context.get("data_interval_end") or dag_run.logical_date or dag_run.run_after
+    return moment.date() - dt.timedelta(days=1)
+
+
+@dag(
+    dag_id="billing_reports",
+    schedule=f"0 {REPORT_HOUR} * * *",
+    start_date=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["billing", "reports", "kpi"],
+    doc_md=__doc__,
+    params={
+        "period": Param("daily", type="string", enum=["daily", "weekly", "month_end"],
+                        description="report window ending on as_of"),
+        "as_of": Param(None, type=["null", "string"], format="date",
+                       description="last day of the report (default: the day before the run)"),
+        "recipients": Param(None, type=["null", "string"],
+                            description=f"comma-separated addresses (default: Variable {RECIPIENTS_VARIABLE})"),
+    },
+)
+def billing_reports():
+    @task
+    def compute_metrics() -> dict:
+        from include.billing.reports import compute_report
+
+        context = get_current_context()
+        as_of, period = _as_of(context), context["params"]["period"]
+        with billing_connection() as conn:
+            state = compute_report(conn, as_of, period, _work_dir(context))
+        return {"state": str(state), "as_of": as_of.isoformat(), "period": period}
+
+    @task
+    def render_report(computed: dict) -> dict:
+        from include.billing.reports import render_report
+
+        bundle = render_report(Path(computed["state"]), Path(computed["state"]).parent / "out")
+        return bundle.to_xcom()
+
+    @task
+    def send_email(rendered: dict) -> dict:
+        from airflow.providers.smtp.hooks.smtp import SmtpHook
+        from airflow.sdk import Variable
+
+        from include.billing.reports import ReportBundle
+        from include.billing.reports.mailer import build_message, deliver, parse_recipients
+
+        context = get_current_context()
+        recipients = parse_recipients(context["params"].get("recipients")
+                                      or Variable.get(RECIPIENTS_VARIABLE, default=None))
+        bundle = ReportBundle.load(Path(rendered["manifest"]))
+        with SmtpHook(smtp_conn_id=BILLING_SMTP_CONN_ID) as hook:
+            sender = hook.from_email or os.environ.get("BILLING_REPORT_SENDER", "billing-reports@localhost")
+            message = build_message(bundle, recipients, sender)
+            # send_email_smtp cannot build multipart/related with cid: images, so the report builds
+            # its own MIME message and sends it through the client the hook opened (TLS/auth applied)
+            deliver(hook._smtp_client, message, recipients, sender)
+        return {"recipients": len(recipients), "attachments": len(bundle.attachments),
+                "message_bytes": len(message.as_bytes())}
+
+    @task
+    def archive_report(rendered: dict, sent: dict) -> dict:
+        import shutil
+
+        from include.billing.reports import ReportBundle, archive_report
+
+        bundle = ReportBundle.load(Path(rendered["manifest"]))
+        target = archive_report(bundle, _reports_dir())
+        shutil.rmtree(bundle.out_dir.parent, ignore_errors=True)   # the run's work folder
+        return {"archive": str(target), "files": len(list(target.iterdir())), "emailed_to": sent["recipients"]}
+
+    rendered = render_report(compute_metrics())
+    archive_report(rendered, send_email(rendered))
+
+
+dag_billing_reports = billing_reports()

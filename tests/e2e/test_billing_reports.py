@@ -1,0 +1,103 @@
+"""billing_reports end to end: dag.test() against the real Postgres ledger and a real SMTP
+server (aiosmtpd on a loopback port); the received message is taken apart and checked."""
+
+from __future__ import annotations
+
+import io
+import json
+import socket
+from email import message_from_bytes, policy
+
+import pandas as pd
+import pytest
+
+from tests.support.airflow_run import airflow_connections, load_dag, run_dag
+from tests.unit.reports import ledger
+
+pytestmark = pytest.mark.e2e
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    from aiosmtpd.controller import Controller
+
+    class Inbox:
+        def __init__(self):
+            self.messages = []
+
+        async def handle_DATA(self, server, session, envelope):
+            self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+            return "250 OK"
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    inbox.port = controller.port
+    yield inbox
+    controller.stop()
+
+
+def test_dag_emails_and_archives_the_report(db_url, airflow_home, smtp_server, tmp_path, monkeypatch):
+    import psycopg
+    from openpyxl import load_workbook
+
+    with psycopg.connect(db_url) as conn:
+        ledger.build(conn)
+    reports_dir = tmp_path / "reports"
+    monkeypatch.setenv("BILLING_REPORTS_DIR", str(reports_dir))
+    # recipients from the Airflow Variable (the param is left empty)
+    monkeypatch.setenv("AIRFLOW_VAR_BILLING_REPORT_RECIPIENTS", "manager@clinic.example, billing@clinic.example")
+    smtp = json.dumps({"conn_type": "smtp", "host": "127.0.0.1", "port": smtp_server.port,
+                       "extra": {"disable_ssl": True, "disable_tls": True, "from_email": "reports@clinic.example"}})
+
+    dag = load_dag("billing_reports")
+    with airflow_connections(billing_db=db_url, billing_smtp=smtp):
+        dag_run = run_dag(dag, conf={"as_of": "2026-03-31", "period": "month_end"})
+
+    # XCom: paths and counts only
+    for ti in dag_run.get_task_instances():
+        value = ti.xcom_pull(task_ids=ti.task_id)
+        assert "Testpatient" not in repr(value) and "MRN" not in repr(value)
+
+    assert len(smtp_server.messages) == 1
+    mail_from, rcpt, raw = smtp_server.messages[0]
+    assert mail_from == "reports@clinic.example"
+    assert sorted(rcpt) == ["billing@clinic.example", "manager@clinic.example"]
+    msg = message_from_bytes(raw, policy=policy.default)
+    assert msg["Subject"].startswith("Month-end billing summary")
+    html = msg.get_body(preferencelist=("html",)).get_content()
+    assert "First-pass acceptance" in html and "60.0%" in html
+    cids = {p["Content-ID"].strip("<>"): p for p in msg.walk() if p.get_content_type() == "image/png"}
+    referenced = {ref for ref in ("ar_aging", "denial_reasons", "fpar_trend", "days_in_ar_trend") if f"cid:{ref}" in html}
+    assert referenced == set(cids) and len(cids) == 4
+    assert all(p.get_content()[:4] == b"\x89PNG" for p in cids.values())
+
+    attachments = {p.get_filename(): p.get_payload(decode=True) for p in msg.iter_attachments()}
+    claims = pd.read_csv(io.BytesIO(attachments["billing-report-month_end-2026-03-31-claims_ar.csv"]))
+    assert len(claims) == 10 and "claim_number" in claims.columns
+    assert claims["payer_balance"].sum() == pytest.approx(1755.00)
+    denials = pd.read_csv(io.BytesIO(attachments["billing-report-month_end-2026-03-31-denials_review.csv"]))
+    assert list(denials["claim_number"]) == ["V0000005P1"]
+    wb = load_workbook(io.BytesIO(attachments["billing-report-month_end-2026-03-31.xlsx"]))
+    assert wb.sheetnames == ["Claims with a balance", "Denied claims to review", "Payment postings by payer"]
+    assert wb["Claims with a balance"].max_row == 11
+    sheets = pd.read_excel(io.BytesIO(attachments["billing-report-month_end-2026-03-31.xlsx"]), sheet_name=None)
+    assert len(sheets["Payment postings by payer"]) == 2
+    for name, content in attachments.items():
+        text = content.decode("latin-1")
+        assert "Testpatient" not in text and "1980-01-01" not in text, name
+
+    archive = reports_dir / "2026-03-31"
+    names = {p.name for p in archive.iterdir()}
+    assert {"billing-report-month_end-2026-03-31.html", "billing-report-month_end-2026-03-31.json",
+            "billing-report-month_end-2026-03-31.xlsx", "ar_aging.png", "manifest-month_end.json"} <= names
+    numbers = json.loads((archive / "billing-report-month_end-2026-03-31.json").read_text())
+    assert numbers["kpis"]["first_pass_acceptance_rate"] == "0.6000"
+    assert numbers["kpis"]["days_in_ar"] == "59.3"
+    assert not (reports_dir / ".work").exists() or not any((reports_dir / ".work").iterdir())
