@@ -11,6 +11,7 @@ Targets (2-core machine): reader >= 20 MB/s, 837P build >= 5,000 claims/s,
 from __future__ import annotations
 
 import argparse
+import gc
 import datetime as dt
 import os
 import resource
@@ -81,11 +82,13 @@ def build(claims, icn=1):
 
 
 def best(fn, repeat=3):
+    """Best CPU time (process_time) of ``repeat`` runs: the machine is shared with other
+    engineers' test runs, so wall-clock figures swing by 2-3x; CPU time does not."""
     times = []
     for _ in range(repeat):
-        t = time.perf_counter()
+        t = time.process_time()
         fn()
-        times.append(time.perf_counter() - t)
+        times.append(time.process_time() - t)
     return min(times)
 
 
@@ -98,16 +101,30 @@ def read_all(path) -> int:
 
 def mem_child(path: str) -> None:
     """Subprocess entry: print peak RSS growth (KiB) caused by reading ``path``."""
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    import psutil
+    before = psutil.Process().memory_info().rss // 1024
     n = read_all(path)
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(after - before, n)
+    print(max(0, _vm_hwm() - before), n, before, _vm_hwm())
 
 
-def rss_delta(path: Path) -> tuple[int, int]:
+def _vm_hwm() -> int:
+    """Peak RSS (KiB) of this process image.  ru_maxrss would carry the forking parent's
+    peak across exec; VmHWM belongs to the new address space."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def rss_delta(path: Path) -> tuple[int, int, int, int]:
+    """(peak RSS - RSS before reading, segments, RSS before, peak RSS), KiB, in a fresh process."""
     out = subprocess.run([sys.executable, __file__, "--mem-child", str(path)], capture_output=True, text=True,
                          check=True).stdout.split()
-    return int(out[0]), int(out[1])
+    return int(out[0]), int(out[1]), int(out[2]), int(out[3])
 
 
 def main() -> None:
@@ -129,10 +146,14 @@ def main() -> None:
         data837 = build(claims)
         p837 = tmp / "claims.837"
         p837.write_bytes(data837)
+        build_rate = len(claims) / t
         print(f"837P build:        {len(claims) / t:10,.0f} claims/s  ({len(claims)} claims, "
               f"{len(data837) / 1e6:.1f} MB in {t:.2f}s)")
 
-        # reader
+        # reader.  The generated claim objects stay alive for the later steps; freeze them so
+        # the cyclic GC does not rescan them on every collection (as in a task that only reads).
+        gc.collect()
+        gc.freeze()
         t = best(lambda: read_all(p837))
         nseg = read_all(p837)
         reader_mbs = len(data837) / 1e6 / t
@@ -144,6 +165,7 @@ def main() -> None:
         p835.write_bytes(data835)
         t = best(lambda: parse_835(p835), repeat=2)
         n835 = len(parse_835(p835)[0].claims)
+        parse_rate = n835 / t
         print(f"835 parse:         {n835 / t:10,.0f} claims/s  ({n835} claims, {len(data835) / 1e6:.1f} MB in {t:.2f}s)")
 
         # pyx12 validation on a smaller file, and the reader on the same file
@@ -172,16 +194,19 @@ def main() -> None:
                 fh.write(chunk)
                 written += len(chunk)
                 icn += 1
-        d_small, n_small = rss_delta(p_small)
+        d_small, n_small, b_small, pk_small = rss_delta(p_small)
         t0 = time.perf_counter()
-        d_big, n_big = rss_delta(p_big)
+        d_big, n_big, b_big, pk_big = rss_delta(p_big)
         t_big = time.perf_counter() - t0
-        print(f"memory (peak RSS delta while reading): {p_small.stat().st_size / 1e6:.1f} MB file: {d_small / 1024:.1f} MiB"
-              f" | {p_big.stat().st_size / 1e6:.0f} MB file: {d_big / 1024:.1f} MiB"
-              f"  ({n_big:,} segments, {p_big.stat().st_size / 1e6 / t_big:.1f} MB/s incl. process start)")
+        print(f"memory (peak RSS - RSS before reading, fresh process): "
+              f"{p_small.stat().st_size / 1e6:.1f} MB file: +{d_small / 1024:.1f} MiB (peak {pk_small / 1024:.1f} MiB)"
+              f" | {p_big.stat().st_size / 1e6:.0f} MB file: +{d_big / 1024:.1f} MiB (peak {pk_big / 1024:.1f} MiB)"
+              f"  [{n_big:,} segments, {p_big.stat().st_size / 1e6 / t_big:.1f} MB/s wall incl. process start]")
         p_big.unlink()
-    flat = "flat" if d_big < d_small + 64 * 1024 else "NOT flat"
-    print(f"targets: reader >= 20 MB/s: {'ok' if reader_mbs >= 20 else 'SHORT'}; memory: {flat}")
+    flat = "flat" if d_big < d_small + 16 * 1024 else "NOT flat"
+    print(f"targets (CPU-time rates): reader >= 20 MB/s: {'ok' if reader_mbs >= 20 else 'SHORT'}; "
+          f"837P build >= 5000/s: {'ok' if build_rate >= 5000 else 'SHORT'}; "
+          f"835 parse >= 5000/s: {'ok' if parse_rate >= 5000 else 'SHORT'}; memory: {flat}")
 
 
 if __name__ == "__main__":

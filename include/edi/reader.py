@@ -46,8 +46,9 @@ class Segment:
 
     def el(self, n: int, default: str = "") -> str:
         """Element ``n`` (1-based, as in "NM109" → el(9)); ``default`` when absent/empty."""
-        if 0 < n <= len(self.elements):
-            v = self.elements[n - 1]
+        els = self.elements
+        if 0 < n <= len(els):
+            v = els[n - 1]
             return v if v != "" else default
         return default
 
@@ -82,6 +83,44 @@ class Segment:
     def to_text(self) -> str:
         d = self.delimiters
         return d.element.join([self.tag, *self.elements]) + d.segment
+
+
+_ELEMENTS = Segment.__dict__["elements"]
+
+
+class _LazySegment(Segment):
+    """A Segment whose elements are split from the raw text on first use (reader speed)."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, tag: str, raw: str, index: int, offset: int, delimiters: Delimiters):
+        self.tag = tag
+        self._raw = raw
+        self.index = index
+        self.offset = offset
+        self.delimiters = delimiters
+
+    @property
+    def elements(self) -> list[str]:  # type: ignore[override]
+        try:
+            return _ELEMENTS.__get__(self)
+        except AttributeError:
+            els = self._raw.split(self.delimiters.element)
+            del els[0]
+            _ELEMENTS.__set__(self, els)
+            return els
+
+    @elements.setter
+    def elements(self, value: list[str]) -> None:
+        _ELEMENTS.__set__(self, value)
+
+    def __eq__(self, other):
+        if not isinstance(other, Segment):
+            return NotImplemented
+        return (self.tag, self.elements, self.index, self.offset, self.delimiters) == (
+            other.tag, other.elements, other.index, other.offset, other.delimiters)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 def _open(source, name):
@@ -211,61 +250,88 @@ def _iter(fh, name, chunk_size) -> Iterator[Segment]:
                                file=name, segment_index=index + 1, offset=base)
             continue
         head = buf[:last]
-        if head.isascii():
-            # fast path: decode the whole chunk once; char offsets equal byte offsets
-            parts = head.decode("ascii").split(delims.segment)
-            ws = _WS_S
-        else:
-            parts = head.split(term)
-            ws = _WS
         rest_start = last + 1
         pos = 0
         restart = False
         good = _GOOD_TAGS
+        Lazy = _LazySegment
+        if head.isascii():
+            # fast path: decode the whole chunk once; char offsets equal byte offsets
+            text_all = head.decode("ascii")
+            ts = delims.segment
+            n_term = text_all.count(ts)
+            if ts != "\n" and n_term == text_all.count(ts + "\n"):
+                sep, seplen, clean = ts + "\n", len(ts) + 1, True
+            elif ts != "\r" and n_term == text_all.count(ts + "\r\n"):
+                sep, seplen, clean = ts + "\r\n", len(ts) + 2, True
+            elif "\n" not in text_all and "\r" not in text_all:
+                sep, seplen, clean = ts, len(ts), True
+            else:
+                sep, seplen, clean = ts, len(ts), False
+            parts = text_all.split(sep)
+            ws = _WS_S
+        else:
+            parts = head.split(term)
+            ws = _WS
+            seplen = 1
+            clean = False
         for part in parts:
             plen = len(part)
-            seg = part.strip(ws)
-            if seg:
+            if clean:
+                if not part:
+                    pos += seplen
+                    continue
+                text = part
+                lead = 0
+                if part[0] in ws or part[-1] in ws:
+                    text = part.strip(ws)
+                    if not text:
+                        pos += plen + seplen
+                        continue
+                    lead = part.index(text[0])
+            else:
+                seg = part.strip(ws)
+                if not seg:
+                    pos += plen + seplen
+                    continue
                 lead = 0 if len(seg) == plen or part[0] not in ws else part.index(seg[0])
-                off = base + pos + lead
-                index += 1
                 text = seg if ws is _WS_S else seg.decode("utf-8", "replace")
-                els = text.split(esep)
-                tag = els[0]
-                if tag == "ISA" or (not in_interchange and text[:3] == "ISA"):
-                    # a new interchange: re-read its delimiters
-                    abs_pos = pos + lead
-                    need = abs_pos + 200
-                    if need > len(buf) and not eof:
-                        # not enough data to be sure: re-read from here with more data
-                        index -= 1
-                        buf = buf[abs_pos:]
-                        base += abs_pos
-                        delims = None
-                        restart = True
-                        break
-                    nd, _ = detect_delimiters(buf, abs_pos, file=name, index=index)
-                    if nd != delims:
-                        index -= 1
-                        buf = buf[abs_pos:]
-                        base += abs_pos
-                        delims = None
-                        restart = True
-                        break
-                    in_interchange = True
-                elif not in_interchange:
-                    raise X12Error(f"segment {tag[:10]!r} outside an interchange (expected ISA)",
-                                   file=name, segment_index=index, offset=off)
-                elif tag == "IEA":
-                    in_interchange = False
-                if tag not in good:
-                    if not (2 <= len(tag) <= 3) or not tag.isalnum() or not tag.isascii():
-                        raise X12Error(f"invalid segment id {tag[:10]!r}", file=name,
-                                       segment_index=index, offset=off)
-                    good.add(tag)
-                del els[0]
-                yield Seg(tag, els, index, off, delims)
-            pos += plen + 1
+            off = base + pos + lead
+            index += 1
+            j = text.find(esep)
+            tag = text[:j] if j >= 0 else text
+            if tag == "ISA" or (not in_interchange and text[:3] == "ISA"):
+                # a new interchange: re-read its delimiters
+                abs_pos = pos + lead
+                if abs_pos + 200 > len(buf) and not eof:
+                    # not enough data to be sure: re-read from here with more data
+                    index -= 1
+                    buf = buf[abs_pos:]
+                    base += abs_pos
+                    delims = None
+                    restart = True
+                    break
+                nd, _ = detect_delimiters(buf, abs_pos, file=name, index=index)
+                if nd != delims:
+                    index -= 1
+                    buf = buf[abs_pos:]
+                    base += abs_pos
+                    delims = None
+                    restart = True
+                    break
+                in_interchange = True
+            elif not in_interchange:
+                raise X12Error(f"segment {tag[:10]!r} outside an interchange (expected ISA)",
+                               file=name, segment_index=index, offset=off)
+            elif tag == "IEA":
+                in_interchange = False
+            if tag not in good:
+                if not (2 <= len(tag) <= 3) or not tag.isalnum() or not tag.isascii():
+                    raise X12Error(f"invalid segment id {tag[:10]!r}", file=name,
+                                   segment_index=index, offset=off)
+                good.add(tag)
+            yield Lazy(tag, text, index, off, delims)
+            pos += plen + seplen
         if restart:
             continue
         base += rest_start
