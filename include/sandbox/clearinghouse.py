@@ -242,7 +242,8 @@ class Clearinghouse:
                 st["processed"][key] = {"at": now.isoformat(), "outputs": outputs}
                 done.append((path, sha))
             self._payment_run(st, now, report)
-            self._save_state(st)
+            if done or report.remittances:     # an idle step leaves the state file alone
+                self._save_state(st)
             for path, sha in done:
                 target = self.archive / path.name
                 if target.exists():

@@ -95,6 +95,28 @@ def test_wrong_host_key_is_refused(airflow_home, sandbox_sftp, tmp_path, monkeyp
         SFTPHook(ssh_conn_id="sandbox_pw").list_directory("/")
 
 
+def test_public_key_login_with_pinned_host_key(tmp_path):
+    client = asyncssh.generate_private_key("ssh-ed25519")
+    (tmp_path / "authorized_keys").write_bytes(client.export_public_key())
+    srv = serve_sftp(tmp_path / "mb", user="partner", authorized_keys=tmp_path / "authorized_keys",
+                     keys_dir=tmp_path / "keys")
+    try:
+        known = asyncssh.import_known_hosts(f"[127.0.0.1]:{srv.port} {srv.host_public_key}\n")
+
+        async def listing(key):
+            async with asyncssh.connect("127.0.0.1", srv.port, username="partner", client_keys=[key],
+                                        known_hosts=known, password=None) as conn:
+                async with conn.start_sftp_client() as sftp:
+                    return sorted(await sftp.listdir("/"))
+
+        import asyncio
+        assert asyncio.run(listing(client)) == [".", "..", "archive", "inbound", "outbound"]
+        with pytest.raises(asyncssh.PermissionDenied):
+            asyncio.run(listing(asyncssh.generate_private_key("ssh-ed25519")))
+    finally:
+        srv.stop()
+
+
 def test_host_key_is_generated_once_and_kept(tmp_path):
     a = host_public_key(tmp_path / "k")
     assert a.startswith("ssh-ed25519 AAAA") and host_public_key(tmp_path / "k") == a
