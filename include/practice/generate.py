@@ -16,6 +16,9 @@ What "clean" means here, and what a dirty visit breaks (exactly one thing each):
 
 from __future__ import annotations
 
+import bisect
+import gc
+import itertools
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -156,6 +159,11 @@ class _Encounter:
 class _Generator:
     def __init__(self, seed: int, today: date, start: date, end: date):
         self.r = random.Random(seed)
+        # random.choice/randint go through _randbelow and dominate the profile; one float is enough
+        rnd = self.r.random
+        self.pick = lambda seq: seq[int(rnd() * len(seq))]
+        self.randint = lambda low, high: low + int(rnd() * (high - low + 1))
+        self._cumulative: dict[tuple, list[int]] = {}
         self.seed = seed
         self.today, self.start, self.end = today, start, end
         self.window_days = (end - start).days
@@ -168,79 +176,83 @@ class _Generator:
     # --- small helpers -----------------------------------------------------------------
 
     def npi(self) -> str:
-        r = self.r
         while True:
-            base = str(r.choice("12")) + str(r.randint(10_000_000, 99_999_999))
+            base = str(self.pick("12")) + str(self.randint(10_000_000, 99_999_999))
             npi = base + npi_check_digit(base)
             if npi not in self._npis:
                 self._npis.add(npi)
                 return npi
 
     def bad_npi(self) -> str:
-        base = "1" + str(self.r.randint(10_000_000, 99_999_999))
+        base = "1" + str(self.randint(10_000_000, 99_999_999))
         good = int(npi_check_digit(base))
-        npi = base + str((good + self.r.randint(1, 9)) % 10)
+        npi = base + str((good + self.randint(1, 9)) % 10)
         self._npis.add(npi)
         return npi
 
+    def weighted(self, population: Sequence, weights: tuple[int, ...]):
+        cumulative = self._cumulative.get(weights)
+        if cumulative is None:
+            cumulative = self._cumulative[weights] = list(itertools.accumulate(weights))
+        return population[bisect.bisect(cumulative, self.r.random() * cumulative[-1])]
+
     def address(self) -> tuple[str, str, str, str]:
         r = self.r
-        street = f"{r.randint(100, 9899)} {r.choice(ref.STREET_NAMES)} {r.choice(ref.STREET_SUFFIXES)}"
+        street = f"{self.randint(100, 9899)} {self.pick(ref.STREET_NAMES)} {self.pick(ref.STREET_SUFFIXES)}"
         if r.random() < 0.12:
-            street += f" Apt {r.randint(1, 48)}"
-        city, zips = r.choice(ref.CITIES)
-        return street, city, ref.HOME_STATE, r.choice(zips) + f"{r.randint(1, 9999):04d}"
+            street += f" Apt {self.randint(1, 48)}"
+        city, zips = self.pick(ref.CITIES)
+        return street, city, ref.HOME_STATE, self.pick(zips) + f"{self.randint(1, 9999):04d}"
 
     def person(self, sex: str | None = None, last_name: str | None = None) -> tuple[str, str, str]:
         r = self.r
         sex = sex or ("F" if r.random() < 0.52 else "M")
-        first = r.choice(ref.FEMALE_FIRST_NAMES if sex == "F" else ref.MALE_FIRST_NAMES)
-        return last_name or r.choice(ref.LAST_NAMES), first, sex
+        first = self.pick(ref.FEMALE_FIRST_NAMES if sex == "F" else ref.MALE_FIRST_NAMES)
+        return last_name or self.pick(ref.LAST_NAMES), first, sex
 
     def birth_date(self, age: int) -> date:
         # at least 120 days old so that coverage starts before the first visit
         low = max(120, age * 365 + 1)
-        return self.today - timedelta(days=self.r.randint(low, age * 365 + 364))
+        return self.today - timedelta(days=self.randint(low, age * 365 + 364))
 
     def first_of_month_before(self, latest: date, months_back: int) -> date:
         year, month0 = divmod(latest.year * 12 + latest.month - 1 - months_back, 12)
         return date(year, month0 + 1, 1)
 
     def effective_date(self, birth: date) -> date:
-        eff = self.first_of_month_before(self.start, self.r.randint(2, 120))
+        eff = self.first_of_month_before(self.start, self.randint(2, 120))
         if eff <= birth:
             eff = self.first_of_month_before(birth, -1)
         return eff
 
     def member_id(self, payer_identifier: str) -> str:
-        r = self.r
         while True:
             if payer_identifier == "MCR01":
                 a, n, an = _MBI_ALPHA, "0123456789", _MBI_ALNUM
-                mid = (str(r.randint(1, 9)) + r.choice(a) + r.choice(an) + r.choice(n) + r.choice(a) + r.choice(an)
-                       + r.choice(n) + r.choice(a) + r.choice(a) + r.choice(n) + r.choice(n))
+                mid = (str(self.randint(1, 9)) + self.pick(a) + self.pick(an) + self.pick(n) + self.pick(a) + self.pick(an)
+                       + self.pick(n) + self.pick(a) + self.pick(a) + self.pick(n) + self.pick(n))
             elif payer_identifier == "MCD01":
-                mid = str(r.randint(10**11, 10**12 - 1))
+                mid = str(self.randint(10**11, 10**12 - 1))
             elif payer_identifier == "AETNA":
-                mid = f"W{r.randint(10**8, 10**9 - 1)}"
+                mid = f"W{self.randint(10**8, 10**9 - 1)}"
             elif payer_identifier == "BCBS01":
-                mid = r.choice(("YRB", "ZOH", "XOA", "YRP")) + f"W{r.randint(10**7, 10**8 - 1)}"
+                mid = self.pick(("YRB", "ZOH", "XOA", "YRP")) + f"W{self.randint(10**7, 10**8 - 1)}"
             elif payer_identifier == "UHC01":
-                mid = str(r.randint(10**8, 10**9 - 1))
+                mid = str(self.randint(10**8, 10**9 - 1))
             elif payer_identifier == "CIGNA":
-                mid = f"U{r.randint(10**7, 10**8 - 1)}01"
+                mid = f"U{self.randint(10**7, 10**8 - 1)}01"
             else:
-                mid = f"H{r.randint(10**7, 10**8 - 1)}"
+                mid = f"H{self.randint(10**7, 10**8 - 1)}"
             if (payer_identifier, mid) not in self._member_ids:
                 self._member_ids.add((payer_identifier, mid))
                 return mid
 
     def group_number(self, payer_identifier: str) -> str | None:
         pool = self.group_pools.get(payer_identifier)
-        return self.r.choice(pool) if pool else None
+        return self.pick(pool) if pool else None
 
     def money(self, *choices: str) -> Decimal:
-        return Decimal(self.r.choice(choices))
+        return Decimal(self.pick(choices))
 
     def cost_sharing(self, kind: str, priority: str, payer_identifier: str) -> tuple[Decimal, ...]:
         """(copay, coinsurance, deductible, deductible_met, out_of_pocket_max) the payer applies."""
@@ -252,7 +264,7 @@ class _Generator:
             return zero, Decimal("0.00"), zero, zero, zero
         if kind == "medicare":
             deductible = Decimal("283.00")
-            met = r.choice((zero, deductible, Decimal(r.randint(0, 28300)) / 100))
+            met = self.pick((zero, deductible, Decimal(self.randint(0, 28300)) / 100))
             # Original Medicare has no out-of-pocket limit; the simulation still needs a number
             return zero, Decimal("0.20"), deductible, met.quantize(CENT), Decimal("9350.00")
         if payer_identifier == "BCHMO":
@@ -266,7 +278,7 @@ class _Generator:
         if priority != "primary":
             copay = Decimal("0.00")
         roll = r.random()
-        met = zero if roll < 0.3 else deductible if roll < 0.5 else Decimal(r.randint(0, int(deductible * 100))) / 100
+        met = zero if roll < 0.3 else deductible if roll < 0.5 else Decimal(self.randint(0, int(deductible * 100))) / 100
         return copay, coins, deductible, met.quantize(CENT), oop
 
     # --- the practice's fixed parts ------------------------------------------------------
@@ -313,16 +325,15 @@ class _Generator:
         t["pm.fee_schedule"].extend(ref.FEE_SCHEDULE)
 
     def _group(self, ident: str) -> str:
-        r = self.r
         if ident == "AETNA":
-            return f"0{r.randint(100000, 999999)}"
+            return f"0{self.randint(100000, 999999)}"
         if ident == "BCBS01":
-            return f"{r.randint(10000, 99999)}{r.choice('ABCDEFGH')}{r.randint(100, 999)}"
+            return f"{self.randint(10000, 99999)}{self.pick('ABCDEFGH')}{self.randint(100, 999)}"
         if ident == "UHC01":
-            return f"7{r.randint(100000, 999999)}"
+            return f"7{self.randint(100000, 999999)}"
         if ident == "CIGNA":
-            return f"00{r.randint(10000, 99999)}"
-        return f"HM{r.randint(1000, 9999)}"
+            return f"00{self.randint(10000, 99999)}"
+        return f"HM{self.randint(1000, 9999)}"
 
     # --- patients, policies and the payers' view of them --------------------------------
 
@@ -334,7 +345,7 @@ class _Generator:
             band = (18, 64) if roll < 0.8 else (67, 92)
         else:
             band = (0, 17) if roll < 0.20 else (18, 39) if roll < 0.45 else (40, 64) if roll < 0.77 else (67, 95)
-        age = r.randint(*band)
+        age = self.randint(*band)
         last, first, sex = self.person()
         birth = self.birth_date(age)
         addr = self.address()
@@ -345,18 +356,18 @@ class _Generator:
         k = r.random()
         if age >= 65:
             primary = ("MCR01", "18") if k < 0.78 else ("BCHMO", "18") if k < 0.86 else \
-                (r.choice(ref.COMMERCIAL_IDS[:4]), r.choice(("18", "01"))) if k < 0.97 else (None, "18")
+                (self.pick(ref.COMMERCIAL_IDS[:4]), self.pick(("18", "01"))) if k < 0.97 else (None, "18")
         elif age < 18:
-            primary = ("MCD01", "18") if k < 0.35 else (r.choice(ref.COMMERCIAL_IDS), "19") if k < 0.95 \
+            primary = ("MCD01", "18") if k < 0.35 else (self.pick(ref.COMMERCIAL_IDS), "19") if k < 0.95 \
                 else (None, "18")
         elif age < 26:
-            primary = (r.choice(ref.COMMERCIAL_IDS), "19") if k < 0.40 else \
-                (r.choice(ref.COMMERCIAL_IDS), "18") if k < 0.70 else ("MCD01", "18") if k < 0.90 else (None, "18")
+            primary = (self.pick(ref.COMMERCIAL_IDS), "19") if k < 0.40 else \
+                (self.pick(ref.COMMERCIAL_IDS), "18") if k < 0.70 else ("MCD01", "18") if k < 0.90 else (None, "18")
         else:
-            primary = (r.choice(ref.COMMERCIAL_IDS), "18") if k < 0.62 else \
-                (r.choice(ref.COMMERCIAL_IDS), "01") if k < 0.77 else ("MCD01", "18") if k < 0.94 else (None, "18")
+            primary = (self.pick(ref.COMMERCIAL_IDS), "18") if k < 0.62 else \
+                (self.pick(ref.COMMERCIAL_IDS), "01") if k < 0.77 else ("MCD01", "18") if k < 0.94 else (None, "18")
         if simple:
-            ident = primary[0] or r.choice(ref.COMMERCIAL_IDS)
+            ident = primary[0] or self.pick(ref.COMMERCIAL_IDS)
             primary = (ident, "18")
 
         ident, rel = primary
@@ -372,10 +383,10 @@ class _Generator:
         if not simple:
             s = r.random()
             if ident == "MCR01" and s < 0.40:
-                second = "MCD01" if s < 0.10 else r.choice(ref.MEDIGAP_IDS)
+                second = "MCD01" if s < 0.10 else self.pick(ref.MEDIGAP_IDS)
                 self.add_policy(patient, (last, first, birth, sex, addr), second, "secondary", "18", effective, None)
             elif self.payer_kind[ident] == "commercial" and rel == "18" and 18 <= age < 65 and s < 0.14:
-                second = r.choice([c for c in ref.COMMERCIAL_IDS if c != ident])
+                second = self.pick([c for c in ref.COMMERCIAL_IDS if c != ident])
                 self.add_policy(patient, (last, first, birth, sex, addr), second, "secondary", "01",
                                 self.effective_date(birth), None)
         return patient
@@ -388,12 +399,12 @@ class _Generator:
             sub = (last, first, birth, sex)
         elif rel == "19":  # a parent holds the plan
             p_last, p_first, p_sex = self.person(last_name=last if r.random() < 0.8 else None)
-            p_birth = birth - timedelta(days=r.randint(20 * 365, 42 * 365))
+            p_birth = birth - timedelta(days=self.randint(20 * 365, 42 * 365))
             sub = (p_last, p_first, p_birth, p_sex)
         else:  # "01": the spouse holds the plan
             s_last, s_first, s_sex = self.person(sex="M" if sex == "F" else "F",
                                                  last_name=last if r.random() < 0.75 else None)
-            s_birth = birth + timedelta(days=r.randint(-8 * 365, 8 * 365))
+            s_birth = birth + timedelta(days=self.randint(-8 * 365, 8 * 365))
             s_birth = min(s_birth, self.today - timedelta(days=19 * 365))
             sub = (s_last, s_first, s_birth, s_sex)
         member = self.member_id(ident)
@@ -432,12 +443,12 @@ class _Generator:
     def clinician(self, enc_kind: str, age: int) -> int:
         r = self.r
         if enc_kind == "pt":
-            return r.choice(self.roles["pt"])
+            return self.pick(self.roles["pt"])
         if enc_kind in ("procedure", "skin") and r.random() < 0.5:
-            return r.choice(self.roles["sports"])
+            return self.pick(self.roles["sports"])
         if age < 18 and r.random() < 0.7:
-            return r.choice(self.roles["pediatrics"])
-        return r.choice(self.roles[r.choice(("family", "family", "family", "internal", "np", "pa"))])
+            return self.pick(self.roles["pediatrics"])
+        return self.pick(self.roles[self.pick(("family", "family", "family", "internal", "np", "pa"))])
 
     def encounter(self, patient: _Patient, dos: date, enc_kind: str) -> _Encounter:
         r = self.r
@@ -458,8 +469,8 @@ class _Generator:
 
     def _em(self, new: bool, weights: Sequence[int] | None = None) -> str:
         if new:
-            return self.r.choices(("99202", "99203", "99204", "99205"), (10, 50, 35, 5))[0]
-        return self.r.choices(("99211", "99212", "99213", "99214", "99215"), weights or (3, 17, 45, 32, 3))[0]
+            return self.weighted(("99202", "99203", "99204", "99205"), (10, 50, 35, 5))
+        return self.weighted(("99211", "99212", "99213", "99214", "99215"), weights or (3, 17, 45, 32, 3))
 
     def _em_pointers(self, enc: _Encounter) -> list[str]:
         return [c for c in enc.dx if c != ref.DX_EXTERNAL_CAUSE][:4]
@@ -467,9 +478,9 @@ class _Generator:
     def _enc_sick(self, enc: _Encounter, patient: _Patient, dos: date, age: int, medicare: bool) -> None:
         r = self.r
         acute = ref.DX_ACUTE_CHILD if age < 18 else ref.DX_ACUTE_ADULT
-        enc.add_dx(r.choice(acute))
-        for _ in range(r.choices((0, 1, 2, 3), (35, 35, 20, 10))[0]):
-            enc.add_dx(r.choice(acute if r.random() < 0.5 or age < 18 else ref.DX_CHRONIC))
+        enc.add_dx(self.pick(acute))
+        for _ in range(self.weighted((0, 1, 2, 3), (35, 35, 20, 10))):
+            enc.add_dx(self.pick(acute if r.random() < 0.5 or age < 18 else ref.DX_CHRONIC))
         em = [self._em(r.random() < 0.12), [], 1, self._em_pointers(enc)]
         enc.lines.append(em)
         dx = set(enc.dx)
@@ -486,21 +497,21 @@ class _Generator:
         inflamed = [c for c in ("J209", "J0190", "J45909", "L309") if c in dx]
         if inflamed and age >= 12 and r.random() < 0.25:
             enc.lines.append(["96372", [], 1, inflamed[:1]])
-            enc.lines.append(["J1100", [], r.randint(4, 10), inflamed[:1]])
+            enc.lines.append(["J1100", [], self.randint(4, 10), inflamed[:1]])
             em[1] = ["25"]  # separately identifiable E/M with an injection
         if age >= 18 and r.random() < 0.15:
             enc.lines.append(["36415", [], 1, [enc.dx[0]]])
-            enc.lines.append([r.choice(("80053", "85025")), [], 1, [enc.dx[0]]])
+            enc.lines.append([self.pick(("80053", "85025")), [], 1, [enc.dx[0]]])
 
     def _enc_chronic(self, enc: _Encounter, patient: _Patient, dos: date, age: int, medicare: bool) -> None:
         r = self.r
         pool = ref.DX_CHRONIC_CHILD if age < 18 else ref.DX_CHRONIC
         complex_ = age >= 40 and r.random() < 0.04
-        n = r.randint(8, 10) if complex_ else r.choices((1, 2, 3, 4), (30, 35, 25, 10))[0]
+        n = self.randint(8, 10) if complex_ else self.weighted((1, 2, 3, 4), (30, 35, 25, 10))
         for code in r.sample(pool, min(n, len(pool))):
             enc.add_dx(code)
         if complex_:
-            for code in r.sample(ref.DX_SECONDARY_ONLY[:4], r.randint(1, 2)):
+            for code in r.sample(ref.DX_SECONDARY_ONLY[:4], self.randint(1, 2)):
                 enc.add_dx(code)
         elif "E1165" in enc.dx and r.random() < 0.3:
             enc.add_dx("Z79899")
@@ -528,9 +539,9 @@ class _Generator:
             band = 0 if age < 1 else 1 if age < 5 else 2 if age < 12 else 3 if age < 18 else 4 if age < 40 \
                 else 5 if age < 65 else 6
             code = ("9938" if r.random() < 0.15 else "9939") + str(band + 1)
-        exam = enc.add_dx(r.choice(ref.DX_CHILD_EXAM if age < 18 else ref.DX_ADULT_EXAM))
+        exam = enc.add_dx(self.pick(ref.DX_CHILD_EXAM if age < 18 else ref.DX_ADULT_EXAM))
         if age >= 18:
-            for extra in r.sample(ref.DX_SCREENING, r.randint(0, 2)):
+            for extra in r.sample(ref.DX_SCREENING, self.randint(0, 2)):
                 enc.add_dx(extra)
         line = [code, [], 1, self._em_pointers(enc)]
         enc.lines.append(line)
@@ -540,85 +551,83 @@ class _Generator:
                 if r.random() < 0.7:
                     enc.lines.append([lab, [], 1, [exam]])
         if age >= 18 and r.random() < 0.08:  # a problem addressed at the same visit
-            problem = enc.add_dx(r.choice(ref.DX_CHRONIC))
+            problem = enc.add_dx(self.pick(ref.DX_CHRONIC))
             enc.lines.append(["99213", ["25"], 1, [problem]])
 
     def _enc_procedure(self, enc: _Encounter, patient: _Patient, dos: date, age: int, medicare: bool) -> None:
         r = self.r
-        joint, side = r.choice(ref.DX_JOINT)
+        joint, side = self.pick(ref.DX_JOINT)
         enc.add_dx(joint)
         if r.random() < 0.4:
-            enc.add_dx(r.choice(("M1990", "I10", "E119", "E669")))
+            enc.add_dx(self.pick(("M1990", "I10", "E119", "E669")))
         if r.random() < 0.7:
             enc.lines.append([self._em(False, (0, 10, 60, 30, 0)), ["25"], 1, self._em_pointers(enc)])
         enc.lines.append(["20610", [side], 1, [joint]])
         enc.lines.append(["J3301", [], 4, [joint]])
         if patient.payer_identifier == "BCHMO":
-            enc.prior_authorization = f"{r.randint(10**9, 10**10 - 1)}"
+            enc.prior_authorization = f"{self.randint(10**9, 10**10 - 1)}"
 
     def _enc_skin(self, enc: _Encounter, patient: _Patient, dos: date, age: int, medicare: bool) -> None:
         r = self.r
-        lesion = enc.add_dx(r.choice(ref.DX_SKIN_LESION))
+        lesion = enc.add_dx(self.pick(ref.DX_SKIN_LESION))
         if r.random() < 0.6:
-            enc.add_dx(r.choice(ref.DX_CHRONIC))
+            enc.add_dx(self.pick(ref.DX_CHRONIC))
             enc.lines.append(["99213", ["25"], 1, self._em_pointers(enc)])
         enc.lines.append(["11102", [], 1, [lesion]])
 
     def _enc_pt(self, enc: _Encounter, patient: _Patient, dos: date, age: int, medicare: bool) -> None:
         r = self.r
-        for code in r.sample(ref.DX_PT + ref.DX_BACK, r.randint(1, 3)):
+        for code in r.sample(ref.DX_PT + ref.DX_BACK, self.randint(1, 3)):
             enc.add_dx(code)
-        enc.referring_provider_id = r.choice(self.roles["referring"])
-        enc.onset_date = dos - timedelta(days=r.randint(7, 150))
+        enc.referring_provider_id = self.pick(self.roles["referring"])
+        enc.onset_date = dos - timedelta(days=self.randint(7, 150))
         if self.payer_kind[patient.payer_identifier] == "commercial" and \
                 r.random() < (0.9 if patient.payer_identifier == "BCHMO" else 0.4):
-            enc.prior_authorization = f"PA{r.randint(10**7, 10**8 - 1)}"
+            enc.prior_authorization = f"PA{self.randint(10**7, 10**8 - 1)}"
         exercise = ["GP"] + (["KX"] if medicare and r.random() < 0.3 else [])
-        enc.lines.append(["97110", exercise, r.randint(2, 4), self._em_pointers(enc)])
+        enc.lines.append(["97110", exercise, self.randint(2, 4), self._em_pointers(enc)])
         if r.random() < 0.6:
             manual = ["GP", "59"]
             if medicare and r.random() < 0.4:
                 manual.append("KX")
                 if r.random() < 0.3:
                     manual.append("CQ")  # furnished in part by a PT assistant
-            enc.lines.append(["97140", manual, r.randint(1, 2), enc.dx[:1]])
+            enc.lines.append(["97140", manual, self.randint(1, 2), enc.dx[:1]])
 
     def _enc_accident(self, enc: _Encounter, patient: _Patient, dos: date, age: int, medicare: bool) -> None:
         r = self.r
-        enc.add_dx(r.choice(ref.DX_ACCIDENT))
+        enc.add_dx(self.pick(ref.DX_ACCIDENT))
         if r.random() < 0.5:
             enc.add_dx("M62838")
         enc.add_dx(ref.DX_EXTERNAL_CAUSE)  # external cause: listed, never the first, never pointed to
         enc.accident_type = "AA"
-        enc.accident_state = r.choice(ref.ACCIDENT_STATES)
-        enc.accident_date = enc.onset_date = dos - timedelta(days=r.randint(1, 14))
+        enc.accident_state = self.pick(ref.ACCIDENT_STATES)
+        enc.accident_date = enc.onset_date = dos - timedelta(days=self.randint(1, 14))
         enc.lines.append([self._em(r.random() < 0.4, (0, 5, 45, 45, 5)), [], 1, self._em_pointers(enc)])
 
     def encounter_kind(self, age: int, dirty: bool = False) -> str:
-        r = self.r
         if dirty:  # at most 5 diagnoses, so a bad pointer still fits within 12
             return "sick"
         if age < 12:
-            return r.choices(("sick", "chronic", "preventive"), (60, 10, 30))[0]
+            return self.weighted(("sick", "chronic", "preventive"), (60, 10, 30))
         if age < 18:
-            return r.choices(("sick", "chronic", "preventive", "pt"), (55, 10, 30, 5))[0]
-        return r.choices(("sick", "chronic", "preventive", "procedure", "skin", "pt", "accident"),
-                         (43, 22, 10, 7, 3, 13, 2))[0]
+            return self.weighted(("sick", "chronic", "preventive", "pt"), (55, 10, 30, 5))
+        return self.weighted(("sick", "chronic", "preventive", "procedure", "skin", "pt", "accident"),
+                             (43, 22, 10, 7, 3, 13, 2))
 
     # --- visits --------------------------------------------------------------------------
 
     def dos_in_window(self) -> date:
-        return self.start + timedelta(days=self.r.randint(0, self.window_days))
+        return self.start + timedelta(days=self.randint(0, self.window_days))
 
     def completed_at(self, day: date) -> datetime:
         # US office hours seen in UTC; the chart is closed the same day
-        return datetime.combine(day, time(0), UTC) + timedelta(minutes=self.r.randint(13 * 60, 23 * 60 + 59))
+        return datetime.combine(day, time(0), UTC) + timedelta(minutes=self.randint(13 * 60, 23 * 60 + 59))
 
     def free_day(self, patient_pool: Sequence[_Patient], day_picker) -> tuple[_Patient, date]:
         """A patient and a day on which that patient has no other visit."""
-        r = self.r
         while True:
-            patient = r.choice(patient_pool)
+            patient = self.pick(patient_pool)
             for _ in range(5):
                 day = day_picker()
                 if (patient.id, day) not in self.busy_days:
@@ -661,7 +670,7 @@ class _Generator:
             for _ in range(count):
                 if status == "scheduled":
                     patient, day = self.free_day(
-                        pool, lambda: self.today + timedelta(days=r.randint(1, 30)))
+                        pool, lambda: self.today + timedelta(days=self.randint(1, 30)))
                     created = self.end
                 else:
                     patient, day = self.free_day(pool, self.dos_in_window)
@@ -677,13 +686,13 @@ class _Generator:
     def dirty_visit(self, kind: str) -> tuple:
         r = self.r
         if kind == FUTURE_DOS:
-            day = self.today + timedelta(days=r.randint(1, 30))
+            day = self.today + timedelta(days=self.randint(1, 30))
             entered = self.dos_in_window()
         else:
             day = entered = self.dos_in_window()
         plan_end = None
         if kind == TERMINATED_COVERAGE:
-            plan_end = day - timedelta(days=r.randint(1, 30))
+            plan_end = day - timedelta(days=self.randint(1, 30))
         patient = self.new_patient(simple=True, plan_end=plan_end)
         self.busy_days.add((patient.id, day))
         age = (day - patient.birth_date).days // 365
@@ -695,16 +704,16 @@ class _Generator:
             row[4] = None  # the front desk never keyed it; the payer still knows the member
             policies[patient.policy_ids[0] - 1] = tuple(row)
         elif kind == INVALID_NPI:
-            enc.rendering_provider_id = r.choice(self.roles["invalid"])
+            enc.rendering_provider_id = self.pick(self.roles["invalid"])
         elif kind == NON_BILLABLE_ICD10:
-            bad = r.choice([c for c in ref.NON_BILLABLE_CODES if c not in enc.dx])
+            bad = self.pick([c for c in ref.NON_BILLABLE_CODES if c not in enc.dx])
             position = r.randrange(len(enc.dx))
             old = enc.dx[position]
             enc.dx[position] = bad
             for line in enc.lines:  # pointers follow the code they pointed at
                 line[3] = [bad if c == old else c for c in line[3]]
         elif kind == BAD_DX_POINTER:
-            line = r.choice(enc.lines)
+            line = self.pick(enc.lines)
             missing = f"#{len(enc.dx) + 1}"  # a sequence with no diagnosis behind it
             if len(line[3]) < 4:
                 line[3] = line[3] + [missing]
@@ -722,7 +731,7 @@ class _Generator:
         charge_id = 0
         for vid, (_key, _tie, patient_id, day, status, completed_at, enc, kind) in enumerate(records, 1):
             if enc is None:
-                clinician = self.r.choice(self.roles["family"])
+                clinician = self.pick(self.roles["family"])
                 visits.append((vid, f"V{vid:07d}", patient_id, 1, clinician, None, None, "11", day, status,
                                None, None, None, None, None, None))
                 continue
@@ -757,4 +766,11 @@ def generate_practice(*, visits: int, seed: int, dirty_share: float = 0.05,
     if len(set(dirty_kinds)) != len(dirty_kinds):
         raise ValueError("dirty kinds repeat")
     today, start, end = resolve_window(today, start_date, end_date)
-    return _Generator(seed, today, start, end).generate(visits, dirty_share, tuple(dirty_kinds))
+    # hundreds of thousands of acyclic tuples: the cycle collector would only rescan them
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _Generator(seed, today, start, end).generate(visits, dirty_share, tuple(dirty_kinds))
+    finally:
+        if collecting:
+            gc.enable()
