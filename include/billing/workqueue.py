@@ -1,0 +1,523 @@
+"""The billing work queue: what a person sees and does about a claim the pipeline stopped.
+
+Reads (list, filter options, one item with its claim, lines, history, payer codes and the
+claim's own segments of the 999/277CA/835/837) and actions (correct a field, assign,
+resolve, release for (re)submission, write off, appeal packet). Every action runs in the
+caller's transaction and leaves a claim event carrying the person (`user:<name>`); status
+changes go through `status.set_status`. No Airflow here: a psycopg connection and values.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from psycopg.rows import dict_row
+
+from include.billing.status import set_status
+
+QUERIES_DIR = Path(__file__).resolve().parents[1] / "sql" / "queries" / "workqueue"
+OPEN_STATES = ("open", "in_progress")
+ALL_STATES = ("open", "in_progress", "resolved", "written_off")
+PAGE_SIZE = 100
+
+# Claims still ours to change: released as they are ('ready'). Claims the payer already has
+# (it sent back its claim control number) are corrected with a frequency-7 replacement.
+RELEASABLE = ("held", "rejected", "new")
+WITH_PAYER = ("accepted", "pending", "denied", "paid", "partially_paid")
+
+WRITE_OFF_REASONS = {
+    "timely_filing": "Timely filing limit expired",
+    "small_balance": "Small balance",
+    "non_covered": "Non-covered service, not billable to the patient",
+    "uncollectible": "Uncollectible after appeal",
+    "administrative": "Administrative write-off (see note)",
+}
+
+# What each reason code means for the person fixing it, and which correction usually fixes it.
+REASON_TEXT = {
+    "DQ_MEMBER_ID": ("The policy has no usable member id.", "member_id"),
+    "ELIG_INACTIVE": ("The payer says the coverage was not active on the date of service.", "member_id"),
+    "ELIG_UNKNOWN": ("The payer could not find the member (check member id, name, birth date).", "member_id"),
+    "ELIG_ERROR": ("The eligibility check failed; retry or verify coverage by phone.", None),
+    "SCRUB_NPI": ("A provider NPI fails its check digit.", None),
+    "SCRUB_ICD10_NOT_BILLABLE": ("A diagnosis code is not billable (it needs more digits).", "diagnosis"),
+    "SCRUB_DX_POINTER": ("A line points at a diagnosis the claim does not have.", "dx_pointers"),
+    "SCRUB_DOS_FUTURE": ("The date of service is in the future.", None),
+    "SCRUB_TIMELY_FILING": ("The payer's timely filing limit has passed or is close.", None),
+    "SCRUB_CPT_FORMAT": ("A procedure code is not a valid CPT/HCPCS code.", None),
+    "SCRUB_MODIFIER": ("A modifier is invalid or does not fit the procedure.", "modifiers"),
+    "SCRUB_TOTALS": ("The claim total does not equal the sum of its lines.", None),
+    "SCRUB_DUPLICATE": ("The same service was already billed for this patient and date.", None),
+    "SCRUB_PAYER_UNKNOWN": ("The payer has no clearinghouse payer id.", None),
+    "ACK999_REJECTED": ("The clearinghouse rejected the 837 transaction set (999).", None),
+    "ACK277CA_REJECTED": ("The payer or clearinghouse rejected the claim (277CA).", None),
+}
+# CARCs whose usual fix is a field on the claim
+CARC_FIX = {"16": None, "4": "modifiers", "11": "diagnosis", "167": "diagnosis", "31": "member_id",
+            "197": "prior_authorization", "15": "prior_authorization", "27": "member_id"}
+
+# A few common RARCs, used when the denials code tables are not installed.
+RARC_FALLBACK = {
+    "M51": "Missing/incomplete/invalid procedure code(s).", "M76": "Missing/incomplete/invalid diagnosis.",
+    "M77": "Missing/incomplete/invalid place of service.", "MA04": "Secondary payment cannot be considered "
+    "without the identity of or payment information from the primary payer.",
+    "MA130": "Claim contains incomplete/invalid information; no appeal rights; submit a new claim.",
+    "N4": "Missing/incomplete/invalid prior insurance carrier EOB.", "N30": "Patient ineligible for this service.",
+    "N54": "Claim information is inconsistent with pre-certified/authorized services.",
+    "N130": "Consult plan benefit documents for information about restrictions for this service.",
+    "N290": "Missing/incomplete/invalid rendering provider primary identifier.",
+    "N382": "Missing/incomplete/invalid patient identifier.", "N657": "This should be billed with the "
+    "appropriate code for these services.", "N115": "Decision based on a Local Coverage Determination.",
+}
+
+ICD10_RE = re.compile(r"^[A-TV-Z][0-9][0-9A-Z]{1,5}$")
+MEMBER_ID_RE = re.compile(r"^[A-Za-z0-9\-]{2,80}$")
+MODIFIER_RE = re.compile(r"^[A-Z0-9]{2}$")
+PRIOR_AUTH_RE = re.compile(r"^[A-Za-z0-9\-]{1,50}$")
+
+CORRECTABLE_FIELDS = ("member_id", "prior_authorization", "diagnosis", "modifiers", "dx_pointers")
+
+
+class ActionError(ValueError):
+    """An action that cannot be done as asked; the message is safe to show (no PHI)."""
+
+
+@cache
+def load_query(name: str) -> str:
+    return (QUERIES_DIR / f"{name}.sql").read_text()
+
+
+def _rows(conn, name: str, params: dict) -> list[dict]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(load_query(name), params)
+        return cur.fetchall()
+
+
+def _one(conn, name: str, params: dict) -> dict | None:
+    rows = _rows(conn, name, params)
+    return rows[0] if rows else None
+
+
+# --- reading ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """The queue's filters; None means any. assignee '' means unassigned."""
+
+    source: str | None = None
+    reason: str | None = None
+    payer_id: int | None = None
+    provider_id: int | None = None
+    min_age: int | None = None
+    max_age: int | None = None
+    assignee: str | None = None
+    states: tuple[str, ...] = OPEN_STATES
+    page: int = 1
+
+    def params(self) -> dict:
+        return {"source": self.source, "reason": self.reason, "payer_id": self.payer_id,
+                "provider_id": self.provider_id, "min_age": self.min_age, "max_age": self.max_age,
+                "assignee": self.assignee, "states": list(self.states), "limit": PAGE_SIZE,
+                "offset": (max(self.page, 1) - 1) * PAGE_SIZE}
+
+
+def list_items(conn, flt: QueueFilter) -> tuple[list[dict], int]:
+    """Matching items sorted by due date, one page, and the number that match."""
+    rows = _rows(conn, "list_items", flt.params())
+    return rows, (int(rows[0]["total"]) if rows else 0)
+
+
+def filter_options(conn, states=OPEN_STATES) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {"source": [], "reason": [], "assignee": [], "payer": [], "provider": []}
+    for r in _rows(conn, "filter_options", {"states": list(states)}):
+        out[r["kind"]].append({"key": r["key"], "label": r["label"], "n": r["n"]})
+    return out
+
+
+def _code_tables():
+    """The denials engineer's CARC/RARC tables when present; else the report's short list."""
+    try:
+        from include.billing.carc import load_table
+
+        return load_table("carc"), load_table("rarc")
+    except Exception:  # tables not installed: fall back to the short descriptions
+        return None, None
+
+
+def describe_carc(code: str) -> str:
+    carc, _ = _code_tables()
+    if carc and code in carc:
+        return carc[code].description
+    from include.billing.reports.metrics import CARC_DESCRIPTIONS
+
+    return CARC_DESCRIPTIONS.get(code, "see the X12 CARC list")
+
+
+def describe_rarc(code: str) -> str:
+    _, rarc = _code_tables()
+    if rarc and code in rarc:
+        return rarc[code].description
+    return RARC_FALLBACK.get(code, "see the X12 RARC list")
+
+
+def explain(item: dict, adjustments: list[dict]) -> list[dict]:
+    """Plain-language findings for an item: its reason, the CARC/RARC codes, the failed checks."""
+    out = []
+    code = item["reason_code"]
+    if code in REASON_TEXT:
+        out.append({"code": code, "text": REASON_TEXT[code][0]})
+    elif code.startswith("DQ_"):
+        out.append({"code": code, "text": f"Data quality: {code[3:].replace('_', ' ').lower()} is missing or invalid."})
+    m = re.match(r"^CARC_([A-Z]{2})-(\w+)$", code)
+    if m:
+        out.append({"code": f"{m[1]}-{m[2]}", "text": describe_carc(m[2])})
+    seen = set()
+    for a in adjustments:
+        key = (a["group_code"], a["reason_code"])
+        if key not in seen and a["group_code"] != "PR":
+            seen.add(key)
+            out.append({"code": f"{a['group_code']}-{a['reason_code']}", "text": describe_carc(a["reason_code"]),
+                         "amount": a["amount"]})
+        for r in a["remark_codes"] or []:
+            if ("RARC", r) not in seen:
+                seen.add(("RARC", r))
+                out.append({"code": r, "text": describe_rarc(r)})
+    for key in ("carc", "rarc", "rarcs", "remark_codes"):
+        val = (item.get("details") or {}).get(key)
+        for c in ([val] if isinstance(val, str) else val or []):
+            if c and ("RARC", c) not in seen and ("X", c) not in seen:
+                seen.add(("X", c))
+                out.append({"code": c, "text": describe_carc(c) if key == "carc" else describe_rarc(c)})
+    out.append({"code": "", "text": item["explanation"]})
+    return out
+
+
+def suggested_fix(item: dict) -> str | None:
+    code = item["reason_code"]
+    if code in REASON_TEXT:
+        return REASON_TEXT[code][1]
+    m = re.match(r"^CARC_[A-Z]{2}-(\w+)$", code)
+    return CARC_FIX.get(m[1]) if m else None
+
+
+def get_item(conn, item_id: int) -> dict | None:
+    """Everything the item page shows."""
+    item = _one(conn, "item", {"item_id": item_id})
+    if item is None:
+        return None
+    claim_id = item["claim_id"]
+    item["lines"] = _rows(conn, "claim_lines", {"claim_id": claim_id}) if claim_id else []
+    item["events"] = _rows(conn, "claim_events", {"claim_id": claim_id}) if claim_id else []
+    adjustments = _rows(conn, "claim_adjustments", {"claim_id": claim_id}) if claim_id else []
+    item["adjustments"] = adjustments
+    item["findings"] = explain(item, adjustments)
+    item["suggested_fix"] = suggested_fix(item)
+    item["excerpt"] = edi_excerpt(conn, item) if claim_id else None
+    item["other_open"] = _rows(conn, "other_open_items", {"claim_id": claim_id, "item_id": item_id}) if claim_id else []
+    return item
+
+
+# --- the claim's segments of an EDI file ------------------------------------------------
+
+def _segments(content: bytes):
+    from include.edi.reader import iter_segments
+
+    return list(iter_segments(bytes(content)))
+
+
+def _claim_slice(segs, claim_number: str, ttype: str, st_control: int | None) -> list:
+    """The claim's loop in a file: 837 CLM.., 835 CLP.., 277CA HL..TRN*2*<claim>.., 999 AK2..IK5."""
+    def find(pred):
+        return next((i for i, s in enumerate(segs) if pred(s)), None)
+
+    if ttype.startswith("837"):
+        start = find(lambda s: s.tag == "CLM" and s.el(1) == claim_number)
+        stops = {"CLM", "HL", "SE"}
+    elif ttype == "835":
+        start = find(lambda s: s.tag == "CLP" and s.el(1) == claim_number)
+        stops = {"CLP", "LX", "SE", "PLB"}
+    elif ttype.startswith("277"):
+        trn = find(lambda s: s.tag == "TRN" and s.el(2) == claim_number)
+        if trn is None:
+            return []
+        start = trn
+        while start > 0 and segs[start - 1].tag not in ("HL", "SE", "TRN"):
+            start -= 1    # back to the claim's NM1 (the HL line above carries only ids)
+        stops = {"HL", "SE"}
+        end = next((i for i in range(trn + 1, len(segs)) if segs[i].tag in stops), len(segs))
+        return segs[start:end]
+    elif ttype == "999":
+        if st_control is None:
+            return []
+        start = find(lambda s: s.tag == "AK2" and s.el(2).lstrip("0") == str(st_control))
+        stops = {"AK2", "AK9", "SE"}
+        if start is None:
+            return []
+        end = next((i for i in range(start + 1, len(segs)) if segs[i].tag in stops), len(segs))
+        return segs[start:end]
+    else:
+        return []
+    if start is None:
+        return []
+    end = next((i for i in range(start + 1, len(segs)) if segs[i].tag in stops), len(segs))
+    return segs[start:end]
+
+
+def edi_excerpt(conn, item: dict) -> dict | None:
+    """The claim's segments of the file behind the item (else its latest 835 or 837)."""
+    files = _rows(conn, "claim_files", {"claim_id": item["claim_id"]})
+    st_control = next((f["transaction_control_number"] for f in files if f["transaction_control_number"]), None)
+    file_id = item["edi_file_id"] or (files[0]["id"] if files else None)
+    if file_id is None:
+        return None
+    f = _one(conn, "edi_file", {"file_id": file_id})
+    if f is None:
+        return None
+    result = {"file_id": f["id"], "file_name": f["file_name"], "transaction_type": f["transaction_type"],
+              "segments": [], "error": None}
+    try:
+        segs = _segments(f["content"])
+        result["segments"] = [s.to_text() for s in
+                              _claim_slice(segs, item["claim_number"], f["transaction_type"], st_control)]
+    except Exception as exc:   # a broken file still lets the page render; say why
+        result["error"] = f"{f['file_name']}: cannot be read ({type(exc).__name__})"
+    return result
+
+
+# --- actions -----------------------------------------------------------------------------
+
+def _lock(conn, item_id: int) -> dict:
+    item = _one(conn, "lock_item", {"item_id": item_id})
+    if item is None:
+        raise ActionError(f"work item {item_id} does not exist")
+    return item
+
+
+def _event(conn, claim_id: int | None, event_type: str, actor: str, detail: dict) -> None:
+    if claim_id is not None:
+        conn.execute(load_query("add_event"), {"claim_id": claim_id, "event_type": event_type, "actor": actor,
+                                               "detail": json.dumps(detail, default=str)})
+
+
+def _need_open(item: dict) -> None:
+    if item["state"] not in OPEN_STATES:
+        raise ActionError(f"work item {item['id']} is already {item['state']}")
+
+
+def _need_claim(item: dict) -> int:
+    if item["claim_id"] is None:
+        raise ActionError(f"work item {item['id']} is not about a claim")
+    return item["claim_id"]
+
+
+def assign(conn, item_id: int, assignee: str | None, *, actor: str) -> None:
+    item = _lock(conn, item_id)
+    _need_open(item)
+    assignee = (assignee or "").strip() or None
+    if assignee is not None and not re.fullmatch(r"[\w.@\-]{1,80}", assignee):
+        raise ActionError("an assignee is a user name (letters, digits, . _ - @)")
+    conn.execute(load_query("assign"), {"item_id": item_id, "assignee": assignee})
+    _event(conn, item["claim_id"], "work_item_assigned", actor,
+           {"work_item_id": item_id, "assignee": assignee, "previous": item["assignee"]})
+
+
+def resolve(conn, item_id: int, *, actor: str, note: str = "") -> None:
+    item = _lock(conn, item_id)
+    _need_open(item)
+    conn.execute(load_query("resolve_item"), {"item_id": item_id, "state": "resolved", "actor": actor})
+    _event(conn, item["claim_id"], "work_item_resolved", actor,
+           {"work_item_id": item_id, "reason_code": item["reason_code"], "note": note[:500]})
+
+
+def _parse_int_list(value: str, what: str) -> list[int]:
+    parts = [p for p in re.split(r"[\s,]+", value.strip()) if p]
+    try:
+        return [int(p) for p in parts]
+    except ValueError:
+        raise ActionError(f"{what} must be numbers separated by commas") from None
+
+
+def correct(conn, item_id: int, field: str, value: str, *, actor: str, line_number: int | None = None,
+            position: int | None = None) -> dict:
+    """Correct one field that caused the problem; returns the event detail.
+
+    member_id and prior_authorization change the PM row (the source the next 837 reads);
+    diagnosis, modifiers and dx_pointers change the claim snapshot. The event records what
+    changed; member ids are PHI, so the event says only that it changed.
+    """
+    item = _lock(conn, item_id)
+    _need_open(item)
+    claim_id = _need_claim(item)
+    value = (value or "").strip()
+    detail: dict[str, Any] = {"work_item_id": item_id, "field": field}
+    if field == "member_id":
+        if not MEMBER_ID_RE.fullmatch(value):
+            raise ActionError("a member id is 2–80 letters, digits or dashes")
+        if conn.execute(load_query("set_member_id"), {"claim_id": claim_id, "value": value}).fetchone() is None:
+            raise ActionError(f"claim {claim_id} has no insurance policy to correct")
+    elif field == "prior_authorization":
+        if value and not PRIOR_AUTH_RE.fullmatch(value):
+            raise ActionError("a prior authorization number is 1–50 letters, digits or dashes")
+        conn.execute(load_query("set_prior_authorization"), {"claim_id": claim_id, "value": value or None})
+    elif field == "diagnosis":
+        code = value.replace(".", "").upper()
+        if not ICD10_RE.fullmatch(code):
+            raise ActionError("an ICD-10-CM code is a letter, two digits and up to four more characters")
+        row = conn.execute("SELECT diagnosis_codes FROM billing.claims WHERE id = %s FOR UPDATE",
+                           (claim_id,)).fetchone()
+        codes = list(row[0] or [])
+        pos = position or 1
+        if not 1 <= pos <= min(len(codes) + 1, 12):
+            raise ActionError(f"diagnosis position must be between 1 and {min(len(codes) + 1, 12)}")
+        before = codes[pos - 1] if pos <= len(codes) else None
+        if pos <= len(codes):
+            codes[pos - 1] = code
+        else:
+            codes.append(code)
+        conn.execute(load_query("set_claim_diagnoses"), {"claim_id": claim_id, "codes": codes})
+        detail.update(position=pos, changed=before != code)
+    elif field in ("modifiers", "dx_pointers"):
+        if line_number is None:
+            raise ActionError("say which line to correct")
+        if field == "modifiers":
+            mods = [m.upper() for m in re.split(r"[\s,]+", value) if m]
+            if len(mods) > 4 or not all(MODIFIER_RE.fullmatch(m) for m in mods):
+                raise ActionError("up to four modifiers of two letters or digits")
+            row = conn.execute(load_query("set_line_modifiers"),
+                               {"claim_id": claim_id, "line_number": line_number, "modifiers": mods}).fetchone()
+        else:
+            pointers = _parse_int_list(value, "diagnosis pointers")
+            n_dx = len(conn.execute("SELECT diagnosis_codes FROM billing.claims WHERE id = %s",
+                                    (claim_id,)).fetchone()[0] or [])
+            if not 1 <= len(pointers) <= 4 or not all(1 <= p <= n_dx for p in pointers):
+                raise ActionError(f"one to four pointers, each between 1 and {n_dx} (the claim's diagnoses)")
+            row = conn.execute(load_query("set_line_dx_pointers"),
+                               {"claim_id": claim_id, "line_number": line_number, "pointers": pointers}).fetchone()
+        if row is None:
+            raise ActionError(f"claim {claim_id} has no line {line_number}")
+        detail.update(line_number=line_number, before=list(row[0]), after=list(row[1]))
+    else:
+        raise ActionError(f"cannot correct {field!r}; one of: {', '.join(CORRECTABLE_FIELDS)}")
+    if item["state"] == "open":
+        conn.execute(load_query("assign"), {"item_id": item_id, "assignee": actor.removeprefix("user:")})
+    _event(conn, claim_id, "corrected", actor, detail)
+    return detail
+
+
+def create_replacement_claim(conn, claim_id: int, *, actor: str, detail: dict | None = None) -> int:
+    """A frequency-7 replacement of a claim the payer has, ready for the next 837 batch.
+
+    The original moves to 'replaced'; the copy (version + 1, claim number with the new
+    version, lines with their new REF*6R ids) carries replaces_claim_id and the payer's
+    claim control number for REF*F8. Re-running returns the existing replacement.
+    """
+    c = _one(conn, "claim_versions", {"claim_id": claim_id})
+    if c is None:
+        raise ActionError(f"claim {claim_id} does not exist")
+    version = int(c["max_version"]) + 1
+    number = f"{c['visit_number']}{c['responsibility']}{version}"
+    row = conn.execute(load_query("insert_replacement_claim"),
+                       {"claim_id": claim_id, "claim_number": number, "version": version}).fetchone()
+    if row is None:
+        raise ActionError(f"claim {claim_id}: a replacement version {version} already exists")
+    new_id = row[0]
+    conn.execute(load_query("copy_replacement_lines"),
+                 {"new_claim_id": new_id, "claim_id": claim_id, "claim_number": number})
+    info = {**(detail or {}), "replaces_claim_id": claim_id, "replacement_claim_id": new_id,
+            "replacement_claim_number": number}
+    conn.execute(load_query("add_event"), {"claim_id": new_id, "event_type": "created", "actor": actor,
+                                           "detail": json.dumps(info)})
+    set_status(conn, new_id, "ready", actor=actor, event_type="released", detail=info)
+    set_status(conn, claim_id, "replaced", actor=actor, event_type="replaced", detail=info)
+    return new_id
+
+
+def release(conn, item_id: int, *, actor: str) -> dict:
+    """Release the item's claim for (re)submission and resolve the item.
+
+    Held/rejected claims go back to 'ready' (the next claims_submission run sends them);
+    a claim the payer already has becomes a frequency-7 replacement. Refused while the
+    claim has other open items: each finding must be dealt with first.
+    """
+    item = _lock(conn, item_id)
+    _need_open(item)
+    claim_id = _need_claim(item)
+    others = _rows(conn, "other_open_items", {"claim_id": claim_id, "item_id": item_id})
+    if others:
+        raise ActionError(f"claim {claim_id} has {len(others)} other open work item(s) "
+                          f"({', '.join(o['reason_code'] for o in others)}); resolve them first")
+    status = item["claim_status"]
+    detail = {"work_item_id": item_id, "reason_code": item["reason_code"]}
+    if status in RELEASABLE:
+        if status == "new":
+            raise ActionError(f"claim {claim_id} has not been checked yet; the next run will do it")
+        set_status(conn, claim_id, "ready", actor=actor, event_type="released", detail=detail)
+        result = {"claim_id": claim_id, "status": "ready", "replacement_claim_id": None}
+    elif status in WITH_PAYER:
+        if not item["payer_claim_control_number"]:
+            raise ActionError(f"claim {claim_id} is {status} but the payer's claim number is unknown; "
+                              "a replacement needs it (REF*F8)")
+        new_id = create_replacement_claim(conn, claim_id, actor=actor, detail=detail)
+        result = {"claim_id": claim_id, "status": "replaced", "replacement_claim_id": new_id}
+    else:
+        raise ActionError(f"claim {claim_id} is {status}; only held, rejected or adjudicated claims can be released")
+    conn.execute(load_query("resolve_item"), {"item_id": item_id, "state": "resolved", "actor": actor})
+    _event(conn, claim_id, "work_item_resolved", actor, {**detail, "action": "release", **result})
+    return result
+
+
+def write_off(conn, item_id: int, reason: str, *, actor: str, note: str = "") -> None:
+    """Write off the claim's payer balance: status 'written_off', every open item of it closed."""
+    if reason not in WRITE_OFF_REASONS:
+        raise ActionError(f"write-off reason must be one of: {', '.join(WRITE_OFF_REASONS)}")
+    if reason == "administrative" and not note.strip():
+        raise ActionError("an administrative write-off needs a note")
+    item = _lock(conn, item_id)
+    _need_open(item)
+    claim_id = _need_claim(item)
+    detail = {"work_item_id": item_id, "reason": reason, "reason_text": WRITE_OFF_REASONS[reason],
+              "note": note[:500]}
+    if not set_status(conn, claim_id, "written_off", actor=actor, event_type="written_off", detail=detail):
+        raise ActionError(f"claim {claim_id} is {item['claim_status']} and cannot be written off")
+    conn.execute(load_query("close_claim_items"), {"claim_id": claim_id, "state": "written_off", "actor": actor})
+
+
+def appeal_packet(conn, item_id: int, *, actor: str, today: date | None = None) -> dict:
+    """The data of an appeal letter for a denied claim, and an event saying one was produced."""
+    today = today or date.today()
+    item = get_item(conn, item_id)
+    if item is None:
+        raise ActionError(f"work item {item_id} does not exist")
+    _need_claim(item)
+    denied = [a for a in item["adjustments"] if a["group_code"] in ("CO", "OA", "PI")]
+    packet = {
+        "today": today, "item": item, "claim_number": item["claim_number"],
+        "codes": [f for f in item["findings"] if f["code"]],
+        "denied_amount": sum((a["amount"] for a in denied), Decimal("0")),
+        "lines": item["lines"],
+    }
+    _event(conn, item["claim_id"], "appeal_packet", actor,
+           {"work_item_id": item_id, "codes": [f["code"] for f in packet["codes"]]})
+    return packet
+
+
+# --- the dashboard's own figures (the KPIs come from include.billing.reports) ---------------
+
+def dashboard_activity(conn, day_start, day_end) -> dict[str, list[dict]]:
+    p = {"day_start": day_start, "day_end": day_end}
+    activity: dict[str, list[dict]] = {}
+    for r in _rows(conn, "dashboard_activity", p):
+        activity.setdefault(r["kind"], []).append(r)
+    return {
+        "activity": activity,
+        "files": _rows(conn, "dashboard_files", p),
+        "batches": _rows(conn, "dashboard_batches", p),
+        "queue": _rows(conn, "dashboard_queue_summary", {}),
+    }

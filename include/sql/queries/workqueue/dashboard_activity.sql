@@ -1,0 +1,22 @@
+-- What the DAGs did to claims in [day_start, day_end): claims per kind of status change and
+-- per DAG run, so the dashboard can link each figure to the run that produced it.
+SELECT CASE
+         WHEN e.to_status = 'submitted' THEN 'submissions'
+         WHEN e.to_status IN ('acknowledged', 'accepted', 'rejected', 'pending') THEN 'acknowledgments'
+         WHEN e.to_status IN ('paid', 'partially_paid', 'reversed') THEN 'postings'
+         WHEN e.to_status = 'denied' THEN 'denials'
+         WHEN e.to_status IN ('held', 'ready', 'new') THEN 'claim checks'
+         ELSE 'other'
+       END AS kind,
+       e.to_status,
+       CASE WHEN e.actor LIKE 'dag:%%' THEN split_part(substr(e.actor, 5), '.', 1) END AS dag_id,
+       CASE WHEN e.actor LIKE 'user:%%' THEN substr(e.actor, 6) END AS user_name,
+       coalesce(e.detail ->> 'run_id', e.detail ->> 'dag_run_id') AS run_id,
+       count(DISTINCT e.claim_id) AS claims,
+       max(e.occurred_at) AS last_at
+FROM billing.claim_events e
+WHERE e.occurred_at >= %(day_start)s AND e.occurred_at < %(day_end)s
+  AND e.to_status IS NOT NULL AND e.event_type NOT LIKE '%%\_ignored'
+GROUP BY 1, 2, 3, 4, 5
+ORDER BY 1, max(e.occurred_at) DESC
+LIMIT 200;
