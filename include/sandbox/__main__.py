@@ -78,6 +78,8 @@ def _serve(args, ch: Clearinghouse, roster: Roster, scenario: Scenario) -> int:
     from .sftp_server import SandboxSFTPServer
     if args.password is None and args.authorized_key is None:
         raise ValueError("serve needs --password or --authorized-key")
+    if args.http_port is not None and args.password is None:
+        raise ValueError("--http-port needs --password (the endpoint uses HTTP Basic authentication)")
     keys = args.keys or args.root.resolve().parent / "sandbox-keys"
     sftp = SandboxSFTPServer(args.root, host=args.host, port=args.port, keys_dir=keys, user=args.user,
                              password=args.password, authorized_keys=args.authorized_key).start()

@@ -86,6 +86,7 @@ class ClaimIn:
     is_dependent: bool = False
     source_file: str = ""
     submitter_id: str = ""                        # ISA06 of the 837: who gets the 835
+    place_of_service: str = "11"                  # CLM05-1, echoed in CLP08
 
     @property
     def is_secondary(self) -> bool:
@@ -189,7 +190,7 @@ def _base_payment(claim: ClaimIn, seed: int, status: str) -> ClaimPayment:
         claim_id=claim.claim_id, status_code=status, charge=claim.total_charge, paid=ZERO,
         patient_responsibility=ZERO, filing_indicator=CLP06.get(claim.filing_indicator, "12"),
         payer_claim_control_number=payer_claim_control_number(seed, claim.claim_id),
-        facility_code="11", frequency_code=claim.frequency_code if claim.frequency_code != "1" else None,
+        facility_code=claim.place_of_service or "11", frequency_code=claim.frequency_code if claim.frequency_code != "1" else None,
         patient_last_name=claim.patient_last_name or "UNKNOWN", patient_first_name=claim.patient_first_name,
         patient_id=claim.member_id or None,
         insured_name=claim.subscriber_last_name if claim.is_dependent else None,

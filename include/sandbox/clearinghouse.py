@@ -342,8 +342,16 @@ class Clearinghouse:
                                                receiver_name=partner, created=now, received=now.date()), report)
                 outputs.append(fn)
             for ci in queued:
+                if ci.frequency_code in ("7", "8"):
+                    # replacing a claim the payer has not adjudicated yet: the new one takes its place
+                    earlier = st["icn_index"].get(ci.replaces_icn or "")
+                    if earlier in st["queue"] and earlier != ci.claim_id:
+                        del st["queue"][earlier]
+                        if ci.frequency_code == "8":
+                            continue
                 due = ci.received + dt.timedelta(days=self.scenario.terms(ci.payer_id).delay_days)
                 st["queue"][ci.claim_id] = {"claim": ci.to_dict(), "due": due.isoformat()}
+                st["icn_index"][adj.payer_claim_control_number(self.scenario.seed, ci.claim_id)] = ci.claim_id
         return outputs
 
     def _front_end(self, c, partner: str, file: str, now: dt.datetime) -> tuple[ClaimStatus, adj.ClaimIn | None]:
@@ -407,7 +415,8 @@ class Clearinghouse:
             rendering_npi=c.rendering_provider.npi if c.rendering_provider else None,
             filing_indicator=sub.claim_filing_indicator or "CI", responsibility=sub.payer_responsibility or "P",
             primary_paid=primary_paid, primary_patient_responsibility=primary_pr,
-            is_dependent=c.patient is not None, source_file=file, submitter_id=partner)
+            is_dependent=c.patient is not None, source_file=file, submitter_id=partner,
+            place_of_service=c.place_of_service or "11")
         return cs, claim_in
 
     def _handle_276(self, st, name, data, isas, now, report, taken) -> list[str]:

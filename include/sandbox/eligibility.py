@@ -131,18 +131,20 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         if self.path.split("?")[0] != "/x12/270":
             return self._send(404, b"not found: POST /x12/270\n")
-        if not self._authorized():
-            return self._send(401, b"authentication required\n",
-                              extra={"WWW-Authenticate": 'Basic realm="sandbox-eligibility"'})
         try:
             n = int(self.headers.get("Content-Length") or 0)
         except ValueError:
-            return self._send(400, b"bad Content-Length\n")
-        if n <= 0:
+            n = -1
+        if n < 0 or n > MAX_BODY:
+            self.close_connection = True        # the body is not read: the connection can't be reused
+            return self._send(413 if n > 0 else 400, b"body too large (max 1 MiB)\n" if n > 0
+                              else b"bad Content-Length\n", extra={"Connection": "close"})
+        body = self.rfile.read(n) if n else b""
+        if not self._authorized():
+            return self._send(401, b"authentication required\n",
+                              extra={"WWW-Authenticate": 'Basic realm="sandbox-eligibility"'})
+        if not body:
             return self._send(400, b"empty body: send a 270 interchange\n")
-        if n > MAX_BODY:
-            return self._send(413, b"body too large (max 1 MiB)\n")
-        body = self.rfile.read(n)
         ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
         if ctype not in ("application/edi-x12", "application/x12", "text/plain", ""):
             return self._send(415, b"Content-Type must be application/EDI-X12\n")
@@ -185,7 +187,9 @@ def serve_eligibility_http(roster: Roster, host: str = "127.0.0.1", port: int = 
     """Start the real-time 270/271 endpoint in a daemon thread; stop it with ``.shutdown()``.
 
     ``port=0`` picks a free port (see ``server.server_address`` / ``server.url``)."""
-    creds = (user, password or "") if user else None
+    if user and not password:
+        raise ValueError("the eligibility endpoint needs a password for its user (HTTP Basic)")
+    creds = (user, password) if user else None
     srv = EligibilityHTTPServer((host, port), roster, creds, sender_id)
     t = threading.Thread(target=srv.serve_forever, name="sandbox-eligibility-http", daemon=True)
     t.start()

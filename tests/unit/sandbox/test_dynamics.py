@@ -175,3 +175,23 @@ def test_unreadable_and_rejected_files_get_a_clear_answer(tmp_path):
     assert [f for f in validate_x12((ch.outbound / "999_000000007.x12").read_bytes()) if f.severity == "error"] == []
     assert not any(n.startswith("277CA") for n in r.outputs)     # nothing accepted, nothing to acknowledge
     assert sorted(p.name for p in ch.archive.iterdir()) == ["junk.837", "syntax.837"]
+
+
+def test_replacement_before_payment_takes_the_originals_place(tmp_path):
+    rd = w.roster_dict(10)
+    m = w.active_members(rd)[0]
+    ch = Clearinghouse(tmp_path / "mb", _scenario(reversal={"rate": 0.0}), Roster.from_dict(rd))
+    c = w.make_claim(1, m, random.Random(1), lines=2, prior_auth=True)
+    (ch.inbound / "a.837").write_bytes(w.build_file([c], 1))
+    ch.process(w.RECEIVED)
+    from include.edi.x277ca import parse_277ca
+    icn = parse_277ca((ch.outbound / "277CA_000000001.x12").read_bytes())[0].payer_claim_control_number
+    fix = w.make_claim(1, m, random.Random(2), lines=3, prior_auth=True)
+    fix.claim_id, fix.frequency_code, fix.payer_claim_control_number = "V0000001P2", "7", icn
+    for k, ln in enumerate(fix.lines, 1):
+        ln.line_control_number = f"V0000001P2L{k}"
+    (ch.inbound / "b.837").write_bytes(w.build_file([fix], 2))
+    ch.process(w.RECEIVED + DAY)
+    r = ch.process(w.RECEIVED + 20 * DAY)
+    cps = [cp for x in _remits(ch, r.outputs) for cp in x.claims]
+    assert [(cp.claim_id, cp.status_code != "22") for cp in cps] == [("V0000001P2", True)]
