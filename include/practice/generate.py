@@ -74,6 +74,9 @@ CENT = Decimal("0.01")
 
 _MBI_ALPHA = "ACDEFGHJKMNPQRTUVWXY"  # Medicare Beneficiary Identifier letters (no S L O I B Z)
 _MBI_ALNUM = _MBI_ALPHA + "0123456789"
+# CMS format: C A AN N A AN N A A N N (C = 1-9)
+_MBI_PATTERN = ("123456789", _MBI_ALPHA, _MBI_ALNUM, "0123456789", _MBI_ALPHA, _MBI_ALNUM, "0123456789",
+                _MBI_ALPHA, _MBI_ALPHA, "0123456789", "0123456789")
 
 
 @dataclass
@@ -152,9 +155,6 @@ class _Encounter:
             self.dx.append(code)
         return code
 
-    def has_line(self, code: str) -> bool:
-        return any(line[0] == code for line in self.lines)
-
 
 class _Generator:
     def __init__(self, seed: int, today: date, start: date, end: date):
@@ -228,9 +228,7 @@ class _Generator:
     def member_id(self, payer_identifier: str) -> str:
         while True:
             if payer_identifier == "MCR01":
-                a, n, an = _MBI_ALPHA, "0123456789", _MBI_ALNUM
-                mid = (str(self.randint(1, 9)) + self.pick(a) + self.pick(an) + self.pick(n) + self.pick(a) + self.pick(an)
-                       + self.pick(n) + self.pick(a) + self.pick(a) + self.pick(n) + self.pick(n))
+                mid = "".join(self.pick(chars) for chars in _MBI_PATTERN)
             elif payer_identifier == "MCD01":
                 mid = str(self.randint(10**11, 10**12 - 1))
             elif payer_identifier == "AETNA":
