@@ -181,3 +181,33 @@ def test_truncations_only_x12error():
     rnd = random.Random(1)
     for _ in range(100):
         _only_x12error(VALID[:rnd.randrange(len(VALID))])
+
+
+class _Repeat(io.RawIOBase):
+    """A binary stream of ``n`` copies of ``unit`` that never holds the whole stream."""
+
+    def __init__(self, unit: bytes, n: int):
+        self.block = unit * 32
+        self.left = n // 32
+
+    def readable(self):
+        return True
+
+    def read(self, size=-1):
+        if self.left <= 0:
+            return b""
+        self.left -= 1
+        return self.block
+
+
+def test_streaming_memory_is_flat():
+    import tracemalloc
+    unit = make(line_breaks=True)
+    peaks = {}
+    for n in (32, 1600):       # ~10 KB vs ~0.5 MB (8 chunks of 64 KiB)
+        tracemalloc.start()
+        count = sum(1 for _ in iter_segments(_Repeat(unit, n), chunk_size=1 << 16))
+        peaks[n] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert count == 11 * n
+    assert peaks[1600] < peaks[32] + (1 << 20), peaks
