@@ -357,7 +357,9 @@ class Clearinghouse:
     def _front_end(self, c, partner: str, file: str, now: dt.datetime) -> tuple[ClaimStatus, adj.ClaimIn | None]:
         """The 277CA status of one claim and, when accepted, what the payer queues."""
         sub = c.subscriber
-        member = self.roster.find(c.payer.payer_id, sub.member_id)
+        person = c.patient or sub
+        member = self.roster.find(c.payer.payer_id, sub.member_id, last_name=person.last_name,
+                                  first_name=person.first_name, birth_date=person.birth_date)
         lines = c.lines
         dates = [ln.service_date for ln in lines if ln.service_date]
         dos = min(dates) if dates else None
@@ -371,7 +373,7 @@ class Clearinghouse:
         if any(not is_billable_icd10(code) for code in c.diagnosis_codes):
             problems.append(Status("A7", "255"))                      # diagnosis code
         if member is not None and dos is not None and not member.covered_on(dos):
-            problems.append(Status("A7", "109", "IL"))                # entity not eligible on the DOS
+            problems.append(Status("A7", "88", "IL"))                 # not eligible on the dates of service
         if sum((ln.charge for ln in lines), ZERO) != c.total_charge:
             problems.append(Status("A7", "400"))                      # claim out of balance
         if not problems:

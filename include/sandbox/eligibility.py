@@ -44,7 +44,12 @@ def _plan_benefits(m: Member, acc_deductible_met: Decimal | None = None) -> list
 
 def eligibility_response(inq: EligibilityInquiry, roster: Roster, today: dt.date) -> EligibilityResponse:
     """The 271 answer for one inquiry: active (plan and cost sharing), inactive, or not found."""
-    member = roster.find(inq.payer_id, inq.member_id)
+    if inq.is_dependent:
+        member = roster.find(inq.payer_id, inq.member_id, last_name=inq.dependent_last_name,
+                             first_name=inq.dependent_first_name, birth_date=inq.dependent_birth_date)
+    else:
+        member = roster.find(inq.payer_id, inq.member_id, last_name=inq.last_name, first_name=inq.first_name,
+                             birth_date=inq.birth_date)
     r = EligibilityResponse(trace_numbers=[inq.trace_number], member_id=inq.member_id or None,
                             last_name=inq.last_name or None, first_name=inq.first_name,
                             payer_id=inq.payer_id or None, payer_name=inq.payer_name or None)
@@ -52,6 +57,9 @@ def eligibility_response(inq: EligibilityInquiry, roster: Roster, today: dt.date
         r.is_dependent = True
         r.last_name, r.first_name = inq.dependent_last_name, inq.dependent_first_name
         r.relationship_code = "19"
+        if member is not None and not member.is_subscriber:
+            r.relationship_code = member.relationship_code
+            r.birth_date = member.birth_date
     if member is None:
         # AAA*Y**75*C: subscriber/insured not found, please correct and resubmit
         r.rejections = [Rejection("75", "C", "Y")]

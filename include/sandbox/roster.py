@@ -35,6 +35,11 @@ class Member:
     deductible: Decimal
     deductible_met: Decimal
     out_of_pocket_max: Decimal
+    relationship_code: str = "18"    # 18 the subscriber; 01 spouse, 19 child … share the member id
+
+    @property
+    def is_subscriber(self) -> bool:
+        return self.relationship_code in ("18", "", None)
 
     def covered_on(self, day: dt.date) -> bool:
         """Coverage in force on ``day`` (a terminated plan covers up to its end date)."""
@@ -62,24 +67,41 @@ class Roster:
     def __init__(self, members: list[Member], payers: list[RosterPayer]):
         self.members = list(members)
         self.payers = {p.payer_id: p for p in payers}
-        self._by_key = {(m.payer_id, m.member_id): m for m in self.members}
-        self._by_id: dict[str, list[Member]] = {}
+        # dependents share the subscriber's member id: every row is kept, the subscriber first
+        self._by_key: dict[tuple, list[Member]] = {}
         for m in self.members:
-            self._by_id.setdefault(m.member_id, []).append(m)
+            rows = self._by_key.setdefault((m.payer_id, m.member_id), [])
+            if m.is_subscriber and not (rows and rows[0].is_subscriber):
+                rows.insert(0, m)
+            else:
+                rows.append(m)
+        self._by_id: dict[str, set] = {}
+        for m in self.members:
+            self._by_id.setdefault(m.member_id, set()).add(m.payer_id)
 
-    def find(self, payer_id: str | None, member_id: str | None) -> Member | None:
-        """The member of ``payer_id``; when the payer id is unknown to the roster, a member id
-        that is unique across payers still matches (clearinghouse payer ids vary)."""
+    def find(self, payer_id: str | None, member_id: str | None, *, last_name: str | None = None,
+             first_name: str | None = None, birth_date: dt.date | None = None) -> Member | None:
+        """The member of ``payer_id`` with ``member_id`` — the subscriber, or the family member
+        matching the given name/birth date when one does.  When the payer id is unknown to the
+        roster, a member id held at a single payer still matches (clearinghouse payer ids vary)."""
         if not member_id:
             return None
-        m = self._by_key.get((payer_id or "", member_id))
-        if m is not None:
-            return m
-        if payer_id not in self.payers:
-            cands = self._by_id.get(member_id, [])
-            if len(cands) == 1:
-                return cands[0]
-        return None
+        rows = self._by_key.get((payer_id or "", member_id))
+        if rows is None and payer_id not in self.payers:
+            payers = self._by_id.get(member_id, set())
+            if len(payers) == 1:
+                rows = self._by_key.get((next(iter(payers)), member_id))
+        if not rows:
+            return None
+        if last_name or birth_date:
+            def score(m: Member) -> int:
+                return ((2 if birth_date and m.birth_date == birth_date else 0)
+                        + (1 if last_name and m.last_name.upper() == last_name.upper() else 0)
+                        + (1 if first_name and m.first_name.upper() == first_name.upper() else 0))
+            best = max(rows, key=score)
+            if score(best) > score(rows[0]):
+                return best
+        return rows[0]
 
     def payer_name(self, payer_id: str) -> str:
         p = self.payers.get(payer_id)
@@ -155,4 +177,5 @@ def _member(row, where) -> Member:
         copay=_money(row.get("copay"), where, "copay"), coinsurance=coins,
         deductible=_money(row.get("deductible"), where, "deductible"),
         deductible_met=_money(row.get("deductible_met"), where, "deductible_met"),
-        out_of_pocket_max=_money(row.get("out_of_pocket_max"), where, "out_of_pocket_max", "999999999"))
+        out_of_pocket_max=_money(row.get("out_of_pocket_max"), where, "out_of_pocket_max", "999999999"),
+        relationship_code=str(row.get("relationship_code") or "18"))

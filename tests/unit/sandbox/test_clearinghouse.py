@@ -89,7 +89,7 @@ def test_acknowledgments_and_front_end_rejections_are_exact(world):
     statuses = {c.claim_id: c for p in _out(ch, "277CA") for c in parse_277ca(p.read_bytes())}
     assert set(statuses) == set(expect)
     wanted = {"unknown_member": ("A7", "33"), "invalid_npi": ("A7", "562"), "non_billable": ("A7", "255"),
-              "terminated": ("A7", "109")}
+              "terminated": ("A7", "88")}
     random_rejects = Counter()
     for cid, kind in expect.items():
         s = statuses[cid].statuses[0]

@@ -71,3 +71,16 @@ def test_bad_roster_rows_are_named(tmp_path, patch, needle):
         Roster.load(tmp_path / "r.json")
     assert needle in str(exc.value)
     assert d["members"][0]["last_name"] not in str(exc.value)     # no PHI in errors
+
+
+def test_dependents_share_the_member_id():
+    d = w.roster_dict(1)
+    sub = d["members"][0]
+    kid = {**sub, "first_name": "KID", "birth_date": "2015-05-05", "relationship_code": "19", "status": "terminated",
+           "plan_end": "2026-01-31"}
+    d["members"] = [kid, {**sub, "relationship_code": "18"}]       # the dependent listed first
+    r = Roster.from_dict(d)
+    assert r.find(sub["payer_id"], sub["member_id"]).is_subscriber
+    found = r.find(sub["payer_id"], sub["member_id"], last_name=sub["last_name"], first_name="KID",
+                   birth_date=__import__("datetime").date(2015, 5, 5))
+    assert found.relationship_code == "19" and found.status == "terminated"
