@@ -103,8 +103,10 @@ def mem_child(path: str) -> None:
     """Subprocess entry: print peak RSS growth (KiB) caused by reading ``path``."""
     import psutil
     before = psutil.Process().memory_info().rss // 1024
+    t = time.process_time()
     n = read_all(path)
-    print(max(0, _vm_hwm() - before), n, before, _vm_hwm())
+    cpu = time.process_time() - t
+    print(max(0, _vm_hwm() - before), n, before, _vm_hwm(), cpu)
 
 
 def _vm_hwm() -> int:
@@ -120,11 +122,11 @@ def _vm_hwm() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def rss_delta(path: Path) -> tuple[int, int, int, int]:
-    """(peak RSS - RSS before reading, segments, RSS before, peak RSS), KiB, in a fresh process."""
+def rss_delta(path: Path) -> tuple[int, int, int, int, float]:
+    """(peak RSS - RSS before reading, segments, RSS before, peak RSS [KiB], CPU seconds) in a fresh process."""
     out = subprocess.run([sys.executable, __file__, "--mem-child", str(path)], capture_output=True, text=True,
                          check=True).stdout.split()
-    return int(out[0]), int(out[1]), int(out[2]), int(out[3])
+    return int(out[0]), int(out[1]), int(out[2]), int(out[3]), float(out[4])
 
 
 def main() -> None:
@@ -194,14 +196,15 @@ def main() -> None:
                 fh.write(chunk)
                 written += len(chunk)
                 icn += 1
-        d_small, n_small, b_small, pk_small = rss_delta(p_small)
+        d_small, n_small, b_small, pk_small, _ = rss_delta(p_small)
         t0 = time.perf_counter()
-        d_big, n_big, b_big, pk_big = rss_delta(p_big)
+        d_big, n_big, b_big, pk_big, cpu_big = rss_delta(p_big)
         t_big = time.perf_counter() - t0
         print(f"memory (peak RSS - RSS before reading, fresh process): "
               f"{p_small.stat().st_size / 1e6:.1f} MB file: +{d_small / 1024:.1f} MiB (peak {pk_small / 1024:.1f} MiB)"
               f" | {p_big.stat().st_size / 1e6:.0f} MB file: +{d_big / 1024:.1f} MiB (peak {pk_big / 1024:.1f} MiB)"
-              f"  [{n_big:,} segments, {p_big.stat().st_size / 1e6 / t_big:.1f} MB/s wall incl. process start]")
+              f"  [{n_big:,} segments; {p_big.stat().st_size / 1e6 / cpu_big:.1f} MB/s CPU time, "
+              f"{p_big.stat().st_size / 1e6 / t_big:.1f} MB/s wall incl. process start]")
         p_big.unlink()
     flat = "flat" if d_big < d_small + 16 * 1024 else "NOT flat"
     print(f"targets (CPU-time rates): reader >= 20 MB/s: {'ok' if reader_mbs >= 20 else 'SHORT'}; "
