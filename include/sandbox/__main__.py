@@ -39,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--authorized-key", type=Path, default=None, help="authorized_keys file for public-key login")
     s.add_argument("--keys", type=Path, default=None, help="host key folder (default ROOT/../sandbox-keys)")
     s.add_argument("--interval", type=float, default=2.0, help="seconds between processing steps")
+    s.add_argument("--no-loop", action="store_true",
+                   help="serve only; processing is driven by `process` (e.g. on a simulated clock)")
 
     pr = sub.add_parser("process", help="run one processing step and print a JSON report")
     common(pr)
@@ -93,7 +95,11 @@ def _serve(args, ch: Clearinghouse, roster: Roster, scenario: Scenario) -> int:
     print(json.dumps({"sftp_host": args.host, "sftp_port": sftp.port, "host_key": sftp.host_public_key,
                       "http_url": http.url if http else None, "root": str(args.root.resolve())}), flush=True)
     try:
-        ch.run_loop(args.interval, stop)
+        if args.no_loop:
+            while not stop.wait(1):
+                pass
+        else:
+            ch.run_loop(args.interval, stop)
     finally:
         if http:
             http.shutdown()

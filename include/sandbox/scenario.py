@@ -53,6 +53,11 @@ class Scenario:
     def terms(self, payer_id: str) -> PayerTerms:
         return self.payers.get(payer_id, self.default_terms)
 
+    @property
+    def adjudication_delay_days(self) -> int:
+        """The longest payer delay: after this many simulated days every accepted claim is paid."""
+        return max([self.default_terms.delay_days] + [t.delay_days for t in self.payers.values()])
+
     @classmethod
     def load(cls, path: str | Path) -> "Scenario":
         path = Path(path)

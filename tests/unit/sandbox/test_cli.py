@@ -47,16 +47,20 @@ def test_bad_scenario_is_a_clear_error(tmp_path):
 
 def test_serve_and_hostkey(tmp_path):
     rd = w.write_roster(tmp_path / "roster.json", n_members=5)
+    import asyncssh
+    (tmp_path / "authorized_keys").write_bytes(asyncssh.generate_private_key("ssh-ed25519").export_public_key())
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen([sys.executable, "-m", "include.sandbox", "serve", "--root", str(tmp_path / "mb"),
                              "--roster", str(tmp_path / "roster.json"), "--port", "0", "--http-port", "0",
-                             "--password", "pw", "--interval", "0.5"],
+                             "--password", "pw", "--authorized-key", str(tmp_path / "authorized_keys"),
+                             "--keys", str(tmp_path / "sandbox-keys"), "--no-loop"],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         info = json.loads(proc.stdout.readline())
         assert info["sftp_port"] > 0 and info["host_key"].startswith("ssh-ed25519 ")
         hk = _run("hostkey", "--keys", str(tmp_path / "sandbox-keys"))
-        assert hk.stdout.strip() == info["host_key"]                 # kept next to the mailbox, pinnable
+        assert hk.stdout.strip() == info["host_key"]                 # kept in --keys, pinnable
+        assert (tmp_path / "sandbox-keys" / "ssh_host_ed25519_key.pub").read_text().startswith(info["host_key"])
         from include.edi.x270 import EligibilityInquiry, build_270
         m = rd["members"][0]
         body = build_270([EligibilityInquiry("T1", m["member_id"], m["last_name"], payer_id=m["payer_id"])],

@@ -84,3 +84,9 @@ def test_dependents_share_the_member_id():
     found = r.find(sub["payer_id"], sub["member_id"], last_name=sub["last_name"], first_name="KID",
                    birth_date=__import__("datetime").date(2015, 5, 5))
     assert found.relationship_code == "19" and found.status == "terminated"
+
+
+def test_package_exports_and_longest_delay():
+    from include.sandbox import Clearinghouse, Roster as R, Scenario as S  # noqa: F401
+    s = S.load(SCEN / "default.yaml")
+    assert s.adjudication_delay_days == max(t.delay_days for t in [s.default_terms, *s.payers.values()]) == 21
