@@ -131,9 +131,13 @@ def apply_999(conn, file_id: int, data: bytes, *, actor: str, file_name: str | N
             conn.execute(query("responses", "mark_batch"),
                          {"state": "accepted" if ta.accepted else "rejected", "batch_ids": batch_ids})
             explanation = None if ta.accepted else explain_transaction_ack(ta)
-            for _, claim_id in rows:
+            for _, claim_id, current in rows:
                 key = f"999:{file_id}:{claim_id}"
-                if ta.accepted:
+                if ta.accepted and current != "submitted":
+                    # the payer answered already (277CA/835 came first): the 999 adds nothing
+                    add_event(conn, claim_id, "ack_999_ignored", actor=actor, source_file_id=file_id,
+                              detail={"set": ta.control_number, "ik5": ta.status}, dedupe_key=key)
+                elif ta.accepted:
                     changed = set_status(conn, claim_id, "acknowledged", actor=actor, event_type="ack_999",
                                          source_file_id=file_id, dedupe_key=key,
                                          detail={"set": ta.control_number, "ik5": ta.status})

@@ -46,10 +46,15 @@ class PostingFault(RuntimeError):
     """Raised by the fault hook (tests simulate a crash mid-posting)."""
 
 
-def _fault(stage: str, fault: str | None) -> None:
+def _fault(stage: str, fault: str | None, ordinal: int = 1) -> None:
+    """Crash at `stage` ('after_claim_payments', 'after_status'), optionally only in the N-th
+    payment run this call posts ('after_status@3')."""
     wanted = fault if fault is not None else os.environ.get(FAULT_ENV)
-    if wanted and wanted == stage:
-        raise PostingFault(f"simulated crash at {stage}")
+    if not wanted:
+        return
+    name, _, nth = wanted.partition("@")
+    if name == stage and (not nth or int(nth) == ordinal):
+        raise PostingFault(f"simulated crash at {stage} of payment run {ordinal}")
 
 
 @dataclass
@@ -127,7 +132,7 @@ def _match_lines(clp, claim_lines: list[tuple], by_lcn: dict) -> list[int | None
 
 
 def post_remittance(conn, file_id: int, index: int, r: Remittance835, *, actor: str,
-                    file_name: str | None = None, fault: str | None = None) -> str:
+                    file_name: str | None = None, fault: str | None = None, ordinal: int = 1) -> str:
     """Post (or hold) one 835 transaction set in the caller's transaction.
 
     Returns 'posted', 'held' or 'duplicate'.
@@ -247,7 +252,7 @@ def post_remittance(conn, file_id: int, index: int, r: Remittance835, *, actor: 
                               "paid": f"{clp.paid:.2f}"}))
 
     _copy(conn, "copy_claim_payments", cp_rows)
-    _fault("after_claim_payments", fault)
+    _fault("after_claim_payments", fault, ordinal)
     _copy(conn, "copy_line_payments", lp_rows)
     _copy(conn, "copy_adjustments", adj_rows)
     _copy(conn, "copy_patient_ledger", ledger_rows)
@@ -260,7 +265,7 @@ def post_remittance(conn, file_id: int, index: int, r: Remittance835, *, actor: 
     for claim_id, new_status, clp_index, detail in status_moves:
         set_status(conn, claim_id, new_status, actor=actor, event_type="remittance_" + new_status,
                    source_file_id=file_id, detail=detail, dedupe_key=f"835:{remittance_id}:{clp_index}")
-    _fault("after_status", fault)
+    _fault("after_status", fault, ordinal)
     if secondary_candidates:
         _create_secondary_claims(conn, secondary_candidates, r, file_id=file_id, actor=actor)
     return "posted"
@@ -337,7 +342,8 @@ def post_835_file(conn, file_id: int, file_name: str, content: bytes, *, actor: 
     held = False
     for index, r in enumerate(remittances, start=1):
         with conn.transaction():
-            outcome = post_remittance(conn, file_id, index, r, actor=actor, file_name=file_name, fault=fault)
+            outcome = post_remittance(conn, file_id, index, r, actor=actor, file_name=file_name, fault=fault,
+                                      ordinal=res.remittances_posted + 1)
         if outcome == "posted":
             res.remittances_posted += 1
             res.claims_posted += len(r.claims)

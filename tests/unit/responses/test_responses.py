@@ -131,7 +131,17 @@ def test_277ca_after_the_835_does_not_move_a_paid_claim_back(db):
     assert status_of(db, c1["id"]) == "paid"
     ignored = db.execute("SELECT event_type FROM billing.claim_events WHERE claim_id = %s AND event_type LIKE "
                          "'%%_ignored' ORDER BY id", (c1["id"],)).fetchall()
-    assert [e[0] for e in ignored] == ["ack_277ca_ignored", "ack_999_ignored"]
+    assert sorted(e[0] for e in ignored) == ["ack_277ca_ignored", "ack_999_ignored"]
+
+
+def test_999_after_a_277ca_rejection_keeps_the_claim_rejected(db):
+    claims = seed_practice(db, 2)
+    add_batch(db, claims, gcn=501)
+    store(db, "277ca.x12", ca277(claims, rejected={claims[1]["claim_number"]}))
+    apply_pending_responses(db, actor=ACTOR)          # the 277CA is applied first (another run)
+    store(db, "999.x12", ack999(501, 1))
+    apply_pending_responses(db, actor=ACTOR)
+    assert [status_of(db, c["id"]) for c in claims] == ["accepted", "rejected"]
 
 
 def test_277_pending_and_not_found(db):

@@ -5,10 +5,7 @@ SELECT
       AND event_type NOT LIKE '%%\_ignored')                                              AS claims_accepted,
   (SELECT count(DISTINCT claim_id) FROM billing.claim_events WHERE to_status = 'rejected'
       AND event_type NOT LIKE '%%\_ignored')                                              AS claims_rejected,
-  (SELECT count(DISTINCT cp.claim_id) FROM billing.claim_payments cp
-      JOIN billing.remittances r ON r.id = cp.remittance_id AND r.state = 'posted'
-    WHERE NOT cp.is_reversal AND cp.paid > 0
-      AND NOT EXISTS (SELECT 1 FROM billing.claim_payments x WHERE x.reverses_payment_id = cp.id)) AS claims_paid,
+  (SELECT count(*) FROM billing.claims WHERE status IN ('paid', 'partially_paid'))           AS claims_paid,
   (SELECT count(DISTINCT claim_id) FROM billing.claim_events WHERE to_status = 'denied'
       AND event_type NOT LIKE '%%\_ignored')                                              AS claims_denied,
   (SELECT count(*) FROM billing.claims WHERE frequency_code = '7')                        AS claims_corrected,

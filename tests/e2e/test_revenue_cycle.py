@@ -1,0 +1,300 @@
+"""The revenue cycle end to end with dag.test(), against the sandbox clearinghouse.
+
+Real PostgreSQL, a real OpenSSH SFTP server whose folder is the clearinghouse mailbox, the
+sandbox's eligibility endpoint, and `Clearinghouse.process(now=...)` run between DAG runs on a
+simulated clock:
+
+    visits → claims_submission → process(T0) → clearinghouse_responses
+           → process(T0 + 25 d) → clearinghouse_responses → remittance_posting
+           → denial_management (+ demo clerk) → claims_submission (replacements, secondaries)
+           → process(T1 + 1 d) → clearinghouse_responses → process(T1 + 26 d)
+           → clearinghouse_responses → [crash mid-posting] remittance_posting → denial_management
+
+Checks: the ledger balances to the cent against the 835s, every claim has a consistent event
+history from 'created', re-running every DAG changes nothing, a crash mid-posting then a re-run
+gives the same ledger as an uninterrupted run (a cloned database), a corrupted 835 is
+quarantined with its reason and nothing of it is posted, a 277CA arriving after the 835 does
+not move a claim backwards. E2E_VISITS (default 2000) sets the practice size.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from decimal import Decimal
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from tests.support.airflow_run import airflow_connections, load_dag, run_dag
+
+pytestmark = [pytest.mark.timeout(900), pytest.mark.e2e]
+VISITS = int(os.environ.get("E2E_VISITS", "2000"))
+ACTOR = "test:e2e"
+
+
+@pytest.fixture
+def practice(db_url, tmp_path):
+    from include.practice.roster import export_roster
+    from include.practice.seed import seed_practice
+
+    with psycopg.connect(db_url) as conn:
+        seed_practice(conn, visits=VISITS, seed=20261127, dirty_share=0.05)
+        conn.commit()
+        roster = tmp_path / "roster.json"
+        export_roster(conn, roster)
+    return {"db_url": db_url, "roster": roster}
+
+
+@pytest.fixture
+def eligibility_api(practice):
+    from include.sandbox.eligibility import serve_eligibility_http
+    from include.sandbox.roster import Roster
+
+    srv = serve_eligibility_http(Roster.load(practice["roster"]), user="billing", password="s3cret")
+    host, port = srv.server_address[:2]
+    yield json.dumps({"conn_type": "http", "host": host, "port": port, "login": "billing", "password": "s3cret"})
+    srv.shutdown()
+
+
+@pytest.fixture
+def cycle(practice, eligibility_api, sftp_server, tmp_path, monkeypatch, airflow_home):
+    from include.sandbox.clearinghouse import Clearinghouse
+    from include.sandbox.roster import Roster
+    from include.sandbox.scenario import Scenario
+
+    root = sftp_server.root
+    for name in ("inbound", "outbound", "archive"):
+        (root / name).mkdir(exist_ok=True)
+    monkeypatch.setenv("BILLING_SFTP_INBOUND", str(root / "inbound"))
+    monkeypatch.setenv("BILLING_SFTP_OUTBOUND", str(root / "outbound"))
+    monkeypatch.setenv("BILLING_SFTP_ARCHIVE", str(root / "archive"))
+    monkeypatch.setenv("BILLING_DQ_RESULTS_DIR", str(tmp_path / "dq"))
+    monkeypatch.setenv("BILLING_APPEAL_DIR", str(tmp_path / "appeals"))
+    monkeypatch.setenv("BILLING_APPEAL_PDF", "0")          # Chromium per letter is slow; unit-tested
+    monkeypatch.delenv("BILLING_POSTING_FAULT", raising=False)
+    scenario = Scenario.load("include/sandbox/scenarios/default.yaml")
+    ch = Clearinghouse(root, scenario, Roster.load(practice["roster"]))
+    with airflow_connections(billing_db=practice["db_url"], clearinghouse_sftp=sftp_server.airflow_conn_json(),
+                             eligibility_api=eligibility_api):
+        yield {"db_url": practice["db_url"], "ch": ch, "root": root}
+
+
+def _q(db_url, query, *args):
+    with psycopg.connect(db_url) as conn:
+        return conn.execute(query, args).fetchall()
+
+
+def _dag(dag_id):
+    dag = load_dag(dag_id)
+    return dag
+
+
+def _run(dag_id, **conf):
+    return run_dag(_dag(dag_id), conf=conf)
+
+
+def _ledger(db_url) -> dict:
+    """The posted ledger by natural keys (ids differ between databases)."""
+    return {
+        "payments": sorted(_q(db_url, """
+            SELECT r.payer_identifier, r.trace_number, r.state, cp.clp_index, c.claim_number, cp.status_code,
+                   cp.charge::text, cp.paid::text, cp.patient_responsibility::text, cp.is_reversal
+              FROM billing.claim_payments cp JOIN billing.remittances r ON r.id = cp.remittance_id
+              JOIN billing.claims c ON c.id = cp.claim_id""")),
+        "adjustments": sorted(_q(db_url, """
+            SELECT r.trace_number, cp.clp_index, a.position, a.group_code, a.reason_code, a.amount::text
+              FROM billing.adjustments a JOIN billing.claim_payments cp ON cp.id = a.claim_payment_id
+              JOIN billing.remittances r ON r.id = cp.remittance_id""")),
+        "patient_ledger": sorted(_q(db_url, """
+            SELECT c.claim_number, l.entry_type, l.category, l.amount::text
+              FROM billing.patient_ledger l JOIN billing.claims c ON c.id = l.claim_id""")),
+        "remittances": sorted(_q(db_url, "SELECT payer_identifier, trace_number, state, payment_amount::text "
+                                         "FROM billing.remittances")),
+        "plb": sorted(_q(db_url, "SELECT r.trace_number, p.position, p.reason_code, p.amount::text "
+                                 "FROM billing.provider_adjustments p JOIN billing.remittances r "
+                                 "ON r.id = p.remittance_id")),
+        "statuses": sorted(_q(db_url, "SELECT claim_number, status FROM billing.claims")),
+    }
+
+
+def _snapshot(db_url) -> dict:
+    from tests.unit.posting.factory import snapshot
+
+    with psycopg.connect(db_url) as conn:
+        return snapshot(conn)
+
+
+def _clone(db_url, pg_admin_url, name) -> str:
+    with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+        src = urlsplit(db_url).path.lstrip("/")
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(src)))
+    return urlunsplit(urlsplit(db_url)._replace(path="/" + name))
+
+
+def _drop(pg_admin_url, name):
+    with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def _corrupt_copy(outbound):
+    """Write a corrupted copy of one 835 (CLP03 of its first claim no longer a number)."""
+    for path in sorted(outbound.glob("835_*")):
+        data = path.read_bytes()
+        start = data.find(b"CLP*")
+        if start < 0:
+            continue
+        fields = data[start:data.find(b"~", start)].split(b"*")
+        bad = data[:start] + b"*".join(fields[:3] + [b"X" + fields[3]] + fields[4:]) + data[data.find(b"~", start):]
+        target = outbound / "835_CORRUPTED_COPY.x12"
+        target.write_bytes(bad)
+        return target.name
+    raise AssertionError("no 835 in outbound to corrupt")
+
+
+def test_revenue_cycle_end_to_end(cycle, pg_admin_url, tmp_path):
+    from include.billing.cycle_summary import cycle_summary
+    from include.billing.posting import PostingFault, post_stored_remittances
+    from include.edi.x277ca import ClaimStatus, Status, build_277ca
+    from include.edi.x835 import parse_835
+
+    db_url, ch, root = cycle["db_url"], cycle["ch"], cycle["root"]
+    t0 = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+
+    # --- first pass: submit, acknowledge, pay ------------------------------------------
+    _run("claims_submission")
+    submitted = _q(db_url, "SELECT count(*) FROM billing.claims WHERE status = 'submitted'")[0][0]
+    assert submitted > VISITS * 0.7
+    r0 = ch.process(now=t0)
+    assert r0.claims_received == submitted
+    _run("clearinghouse_responses", as_of=t0.isoformat())
+    counts = dict(_q(db_url, "SELECT status, count(*) FROM billing.claims GROUP BY 1"))
+    assert counts.get("accepted", 0) + counts.get("rejected", 0) == submitted
+    assert counts.get("rejected", 0) == r0.claims_rejected
+    assert _q(db_url, "SELECT count(*) FROM billing.work_queue WHERE reason_code = 'ACK277CA_REJECTED'")[0][0] == \
+        r0.claims_rejected
+
+    t1 = t0 + dt.timedelta(days=25)
+    r1 = ch.process(now=t1)
+    assert r1.remittances > 0
+    corrupted = _corrupt_copy(root / "outbound")
+    _run("clearinghouse_responses", as_of=t1.isoformat())
+    _run("remittance_posting")
+    bad = _q(db_url, "SELECT id, state, error FROM billing.edi_files WHERE file_name = %s", corrupted)
+    assert bad and bad[0][1] == "quarantined" and "segment" in bad[0][2] and "not a number" in bad[0][2]
+    assert _q(db_url, "SELECT count(*) FROM billing.remittances WHERE edi_file_id = %s", bad[0][0])[0][0] == 0
+    posted = _q(db_url, "SELECT count(*) FROM billing.remittances WHERE state = 'posted'")[0][0]
+    assert posted == r1.remittances
+    _run("denial_management", as_of=t1.isoformat(), demo_auto_correct=True)
+    replacements = _q(db_url, "SELECT count(*) FROM billing.claims WHERE frequency_code = '7' AND status = 'ready'")
+    assert replacements[0][0] > 0
+
+    # --- second pass: replacements and secondary claims go out, get paid -------------------
+    _run("claims_submission")
+    t2 = t1 + dt.timedelta(days=1)
+    ch.process(now=t2)
+    _run("clearinghouse_responses", as_of=t2.isoformat())
+    t3 = t2 + dt.timedelta(days=25)
+    r3 = ch.process(now=t3)
+    _run("clearinghouse_responses", as_of=t3.isoformat())
+    pending_835 = _q(db_url, "SELECT count(*) FROM billing.edi_files WHERE transaction_type = '835' "
+                             "AND state = 'stored'")[0][0]
+    assert pending_835 == r3.remittances and pending_835 >= 2
+
+    # crash mid-posting (the second payment run), compared with an uninterrupted run on a clone
+    ref_name = urlsplit(db_url).path.lstrip("/") + "_ref"
+    ref_url = _clone(db_url, pg_admin_url, ref_name)
+    try:
+        with psycopg.connect(db_url) as conn, pytest.raises(PostingFault):
+            post_stored_remittances(conn, actor="dag:remittance_posting.post_remittances", fault="after_status@2")
+        _run("remittance_posting")
+        with psycopg.connect(ref_url) as conn:
+            post_stored_remittances(conn, actor="dag:remittance_posting.post_remittances")
+        assert _ledger(db_url) == _ledger(ref_url)
+    finally:
+        _drop(pg_admin_url, ref_name)
+    _run("denial_management", as_of=t3.isoformat())
+
+    # --- the ledger balances to the cent against the 835s ------------------------------
+    unbalanced = _q(db_url, """
+        SELECT r.trace_number, r.payment_amount,
+               (SELECT coalesce(sum(paid), 0) FROM billing.claim_payments WHERE remittance_id = r.id)
+             - (SELECT coalesce(sum(amount), 0) FROM billing.provider_adjustments WHERE remittance_id = r.id)
+          FROM billing.remittances r WHERE r.state = 'posted'""")
+    assert all(bpr == net for _, bpr, net in unbalanced), [u for u in unbalanced if u[1] != u[2]][:5]
+    bpr_files = Decimal(0)
+    for (content,) in _q(db_url, "SELECT content FROM billing.edi_files WHERE transaction_type = '835' "
+                                 "AND state = 'applied'"):
+        bpr_files += sum((r.payment_amount for r in parse_835(bytes(content))), Decimal(0))
+    bpr_posted = _q(db_url, "SELECT sum(payment_amount) FROM billing.remittances WHERE state = 'posted'")[0][0]
+    assert bpr_posted == bpr_files
+    assert _q(db_url, "SELECT count(*) FROM billing.remittances WHERE state = 'held'")[0][0] == 0
+    # reversals undo exactly: per reversed payment, the reversal's amounts are its negation
+    assert _q(db_url, """SELECT count(*) FROM billing.claim_payments rv JOIN billing.claim_payments o
+                          ON o.id = rv.reverses_payment_id WHERE rv.paid <> -o.paid""")[0][0] == 0
+    assert _q(db_url, """SELECT count(*) FROM billing.patient_ledger l
+                          WHERE l.entry_type = 'reversal' AND NOT EXISTS (
+                            SELECT 1 FROM billing.patient_ledger o
+                             WHERE 'rev:' || o.id = l.source_key AND o.amount = -l.amount)""")[0][0] == 0
+
+    # --- every claim's history: 'created' first, each change continues the last one -----
+    events = _q(db_url, """SELECT claim_id, event_type, from_status, to_status FROM billing.claim_events
+                           ORDER BY claim_id, id""")
+    current = dict(_q(db_url, "SELECT id, status FROM billing.claims"))
+    by_claim: dict[int, list] = {}
+    for cid, etype, frm, to in events:
+        by_claim.setdefault(cid, []).append((etype, frm, to))
+    assert set(by_claim) == set(current)
+    broken = []
+    for cid, evs in by_claim.items():
+        if evs[0][0] != "created":
+            broken.append((cid, "first", evs[0]))
+            continue
+        status = "new"
+        for etype, frm, to in evs[1:]:
+            if frm is None or to is None or frm == to:
+                continue               # actions without a status change (corrections, packets, ignored)
+            if frm != status:
+                broken.append((cid, etype, frm, status))
+            status = to
+        if status != current[cid]:
+            broken.append((cid, "final", status, current[cid]))
+    assert broken == [], broken[:5]
+    finals = dict(_q(db_url, "SELECT status, count(*) FROM billing.claims GROUP BY 1"))
+    assert finals.get("paid", 0) > submitted * 0.6
+    paid_replacements = _q(db_url, "SELECT count(*) FROM billing.claims WHERE frequency_code = '7' "
+                                   "AND status IN ('paid', 'partially_paid')")[0][0]
+    assert paid_replacements > 0
+
+    # --- a 277CA arriving after the 835 does not move the claim back -----------------------
+    number, cid = _q(db_url, "SELECT claim_number, id FROM billing.claims WHERE status = 'paid' "
+                             "AND responsibility = 'P' ORDER BY id LIMIT 1")[0]
+    late = build_277ca([ClaimStatus(claim_id=number, statuses=[Status("A2", "20", "PR")],
+                                    total_charge=Decimal("1"), payer_claim_control_number="LATE1")],
+                       sender_id="SANDBOX", receiver_id="BILLINGSVC", interchange_control_number=999000001,
+                       group_control_number=999000001, created=dt.datetime.combine(t3.date(), dt.time(12)))
+    (root / "outbound" / "277CA_LATE.x12").write_bytes(late)
+    _run("clearinghouse_responses", as_of=t3.isoformat())
+    assert _q(db_url, "SELECT status FROM billing.claims WHERE id = %s", cid)[0][0] == "paid"
+    assert _q(db_url, "SELECT count(*) FROM billing.claim_events WHERE claim_id = %s "
+                      "AND event_type = 'ack_277ca_ignored'", cid)[0][0] == 1
+
+    # --- re-running every DAG changes nothing --------------------------------------------
+    _run("claims_submission")             # sends the secondary claims the last posting created
+    _run("clearinghouse_responses", as_of=t3.isoformat())     # (and 276s for them on the simulated clock)
+    before = _snapshot(db_url)
+    _run("clearinghouse_responses", as_of=t3.isoformat())
+    _run("remittance_posting")
+    _run("denial_management", as_of=t3.isoformat())
+    _run("claims_submission")
+    assert _snapshot(db_url) == before
+
+    summary = cycle_summary(psycopg.connect(db_url))
+    print("\ncycle summary:", json.dumps(summary), "| visits:", VISITS)
+    assert summary["claims_paid"] > 0 and Decimal(summary["payments_posted_total"]) > 0
+    assert summary["claims_corrected"] == _q(db_url, "SELECT count(*) FROM billing.claims "
+                                                     "WHERE frequency_code = '7'")[0][0]
