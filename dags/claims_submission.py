@@ -52,7 +52,9 @@ def _clearinghouse_files():
 
     from include.billing.transport import SftpFiles, TransportError
 
-    hook = SFTPHook(ssh_conn_id=CLEARINGHOUSE_SFTP_CONN_ID)
+    # connection attempts inside one try (the task's own retries come on top)
+    attempts = int(os.environ.get("BILLING_SFTP_CONNECT_ATTEMPTS", "3"))
+    hook = SFTPHook(ssh_conn_id=CLEARINGHOUSE_SFTP_CONN_ID, conn_retry_attempts=attempts)
     try:
         ctx = hook.get_managed_conn()
         client = ctx.__enter__()

@@ -21,10 +21,10 @@ from pathlib import Path
 from include.billing.claims import WorkItem, hold_claims
 from include.billing.settings import dq_results_dir, submission_query
 
-CPT_REGEX = r"^([0-9]{4}[0-9A-Z]|[A-Z][0-9]{4})$"
+CPT_REGEX = r"^(?:[0-9]{4}[0-9A-Z]|[A-Z][0-9]{4})$"
 ICD10_REGEX = r"^[A-TV-Z][0-9][0-9A-Z][0-9A-Z]{0,4}$"
-ICD10_LIST_REGEX = rf"^{ICD10_REGEX[1:-1]}(,{ICD10_REGEX[1:-1]})*$"
-ZIP_REGEX = r"^([0-9]{5}|[0-9]{9})$"
+ICD10_LIST_REGEX = rf"^{ICD10_REGEX[1:-1]}(?:,{ICD10_REGEX[1:-1]})*$"
+ZIP_REGEX = r"^(?:[0-9]{5}|[0-9]{9})$"
 STATE_REGEX = r"^[A-Z]{2}$"
 NPI_REGEX = r"^[0-9]{10}$"
 NOT_BLANK = r"\S"
