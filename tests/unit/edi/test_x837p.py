@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 from edi_factories import (BILLING, CREATED, PAYER, RECEIVER, SUBMITTER, claim, dependent_claim, rich_claim,
                            secondary_claim, subscriber)
 from include.edi.balance import balance_837
-from include.edi.model import Address, Claim837, ServiceLine, Subscriber
-from include.edi.reader import read_interchanges
+from include.edi.model import (Address, Claim837, OtherPayerAdjudication, PatientDependent, ServiceLine,
+                               Subscriber)
+from include.edi.reader import Delimiters, read_interchanges
 from include.edi.validate import validate_x12
 from include.edi.x837p import build_837p, claim_to_dict, parse_837p, read_837p
 
@@ -119,6 +120,15 @@ def test_invalid_claims_are_refused():
         build([])
 
 
+@pytest.mark.parametrize("delims,line_breaks", [(Delimiters("*", ":", "^", "~"), True),
+                                                (Delimiters("|", ">", "^", "~"), False),
+                                                (Delimiters("*", ">", "!", "\n"), False)])
+def test_other_delimiters_are_pyx12_valid(delims, line_breaks):
+    data = build([claim(1), dependent_claim(2), secondary_claim(3)], delimiters=delims, line_breaks=line_breaks)
+    assert_valid(data)
+    assert sorted(c.claim_id for c in read_837p(data)) == ["C000001", "C000002", "C000003"]
+
+
 def test_balance_837():
     c = claim(1, lines=2)
     assert balance_837([c]) == []
@@ -152,11 +162,31 @@ def claims(draw):
                      sex=draw(st.sampled_from(["M", "F", "U"])),
                      address=Address(draw(_name), draw(_name), "IL", "62701"), group_number=draw(_id),
                      claim_filing_indicator=draw(st.sampled_from(["CI", "MB", "MC", "BL"])))
+    patient = None
+    if draw(st.booleans()):
+        rel = draw(st.sampled_from(["01", "19", "20", "G8"]))
+        sub.relationship_code = rel
+        patient = PatientDependent(last_name=draw(_name), first_name=draw(_name), birth_date=draw(_date),
+                                   sex=draw(st.sampled_from(["M", "F"])), relationship_code=rel,
+                                   address=Address(draw(_name), draw(_name), "IL", "62701"))
+    others = []
+    if draw(st.booleans()):
+        sub.payer_responsibility = "S"
+        others.append(OtherPayerAdjudication(
+            payer_name=draw(_name), payer_id=draw(_id), subscriber_last_name=draw(_name),
+            subscriber_first_name=draw(_name), subscriber_member_id=draw(_id), payer_responsibility="P",
+            relationship_code="18", claim_filing_indicator="CI", paid_amount=draw(_money),
+            # grouped by group code, as the builder writes them (one CAS per group, <= 6 triplets each)
+            adjustments=sorted(draw(st.lists(st.tuples(st.sampled_from(["CO", "PR", "OA"]),
+                                                       st.sampled_from(["45", "1", "2", "3", "23"]), _money),
+                                             max_size=8)), key=lambda a: a[0]),
+            adjudication_date=draw(_date)))
     return Claim837(claim_id=draw(_id), total_charge=sum((x.charge for x in lines), Decimal(0)),
                     place_of_service=draw(st.sampled_from(["11", "22", "02", "10"])), billing_provider=BILLING,
                     subscriber=sub, payer=PAYER, lines=lines, diagnosis_codes=dx, frequency_code=freq,
                     payer_claim_control_number=draw(_id) if freq != "1" else None,
-                    prior_authorization=draw(st.none() | _id), onset_date=draw(st.none() | _date))
+                    prior_authorization=draw(st.none() | _id), onset_date=draw(st.none() | _date),
+                    patient=patient, other_payers=others)
 
 
 @settings(database=None, max_examples=40, deadline=3000, suppress_health_check=[HealthCheck.too_slow])
