@@ -11,8 +11,8 @@ Targets (2-core machine): reader >= 20 MB/s, 837P build >= 5,000 claims/s,
 from __future__ import annotations
 
 import argparse
-import gc
 import datetime as dt
+import gc
 import os
 import resource
 import subprocess
@@ -26,8 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from include.edi._common import Adjustment  # noqa: E402
-from include.edi.model import (Address, Claim837, Payer, Provider, Receiver, ServiceLine, Submitter,  # noqa: E402
-                               Subscriber)
+from include.edi.model import Address, Claim837, Payer, Provider, Receiver, ServiceLine, Submitter, Subscriber  # noqa: E402
 from include.edi.reader import iter_segments  # noqa: E402
 from include.edi.validate import validate_x12  # noqa: E402
 from include.edi.x835 import ClaimPayment, Remittance835, ServicePayment, build_835, parse_835  # noqa: E402

@@ -118,7 +118,6 @@ def cas_segments(adjustments: Iterable) -> list[list]:
 def name_of(s: Segment) -> str:
     """NM1 name as 'LAST, FIRST M' or the organization name."""
     if s.el(2) == "1":
-        parts = [s.el(3)]
         first = " ".join(x for x in (s.el(4), s.el(5)) if x)
         return f"{s.el(3)}, {first}" if first else s.el(3)
     return s.el(3)

@@ -14,7 +14,7 @@ import io
 import os
 import pathlib
 from dataclasses import dataclass, field
-from typing import BinaryIO, Iterator
+from typing import Iterator
 
 from .errors import Finding, X12Error
 
@@ -440,7 +440,6 @@ def _transactions(segs, name, keep, isas=None) -> Iterator[TransactionSet]:
     isa: Interchange | None = None
     gs: FunctionalGroup | None = None
     st: TransactionSet | None = None
-    st_count = 0
     gs_count = 0
     isa_count = 0
     for seg in segs:

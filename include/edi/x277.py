@@ -4,8 +4,16 @@ from __future__ import annotations
 import datetime as dt
 
 from ._common import transactions
-from ._status import (CATEGORY_CODES, ENTITY_CODES, STATUS_CODES, ClaimStatus, LineStatus, Status,
-                      claim_status_segments, parse_status_transaction)
+from ._status import (
+    CATEGORY_CODES,
+    ENTITY_CODES,
+    STATUS_CODES,
+    ClaimStatus,
+    LineStatus,
+    Status,
+    claim_status_segments,
+    parse_status_transaction,
+)
 from .reader import Delimiters
 from .writer import DEFAULT, build_interchange
 

@@ -5,8 +5,18 @@ import datetime as dt
 from decimal import Decimal
 
 from ._common import money, transactions
-from ._status import (ACCEPTED_CATEGORIES, CATEGORY_CODES, ENTITY_CODES, REJECTED_CATEGORIES, STATUS_CODES,
-                      ClaimStatus, LineStatus, Status, claim_status_segments, parse_status_transaction)
+from ._status import (
+    ACCEPTED_CATEGORIES,
+    CATEGORY_CODES,
+    ENTITY_CODES,
+    REJECTED_CATEGORIES,
+    STATUS_CODES,
+    ClaimStatus,
+    LineStatus,
+    Status,
+    claim_status_segments,
+    parse_status_transaction,
+)
 from .reader import Delimiters
 from .writer import DEFAULT, build_interchange, fmt_date
 

@@ -7,8 +7,19 @@ from decimal import Decimal, InvalidOperation
 from typing import Iterable
 
 from .errors import Finding, X12Error
-from .model import (Address, Claim837, LineAdjudication, OtherPayerAdjudication, PatientDependent,
-                    Payer, Provider, Receiver, ServiceLine, Submitter, Subscriber)
+from .model import (
+    Address,
+    Claim837,
+    LineAdjudication,
+    OtherPayerAdjudication,
+    PatientDependent,
+    Payer,
+    Provider,
+    Receiver,
+    ServiceLine,
+    Submitter,
+    Subscriber,
+)
 from .reader import Delimiters, Segment, TransactionSet, read_interchanges
 from .writer import DEFAULT, build_interchange, fmt_amount, fmt_date
 

@@ -4,9 +4,19 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from include.edi.model import (Address, Claim837, LineAdjudication, OtherPayerAdjudication,
-                               PatientDependent, Payer, Provider, Receiver, ServiceLine, Submitter,
-                               Subscriber)
+from include.edi.model import (
+    Address,
+    Claim837,
+    LineAdjudication,
+    OtherPayerAdjudication,
+    PatientDependent,
+    Payer,
+    Provider,
+    Receiver,
+    ServiceLine,
+    Submitter,
+    Subscriber,
+)
 
 SUBMITTER = Submitter(name="ACME BILLING", id="ACME01")
 RECEIVER = Receiver(name="SANDBOX CLEARINGHOUSE", id="SANDBOX")

@@ -7,6 +7,7 @@ import sys
 
 from conftest import ROOT, SAMPLES
 from edi_factories import CREATED, RECEIVER, SUBMITTER, claim
+
 from include.edi.x837p import build_837p
 
 

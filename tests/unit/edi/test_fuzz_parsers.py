@@ -4,10 +4,10 @@ from __future__ import annotations
 import time
 
 import pytest
+from conftest import SAMPLES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import SAMPLES
 from include.edi.errors import X12Error
 from include.edi.validate import validate_x12
 from include.edi.x271 import parse_271

@@ -193,7 +193,7 @@ def test_structural_checks_find_problems():
     data = build_270([EligibilityInquiry("T1", "M1", "DOE", "JANE", payer_name="P", payer_id="P1",
                                          provider_npi="1234567893", provider_name="A")], **ENV)
     bad = data.replace(b"HL*3*2*22*0", b"HL*3*9*22*1").replace(b"EQ*30~", b"")
-    bad = bad.replace(b"SE*", b"SE*") 
+    bad = bad.replace(b"SE*", b"SE*")
     [t] = read_interchanges(bad)[0].groups[0].transactions
     codes = {f.code for f in structural_findings(t)}
     assert {"hl02_parent", "hl04", "missing_segment"} <= codes

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, SAMPLES, sample_files
+
 from include.edi.balance import balance_835
 from include.edi.reader import read_interchanges
 from include.edi.validate import validate_x12

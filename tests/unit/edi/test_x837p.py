@@ -6,14 +6,22 @@ import re
 from decimal import Decimal
 
 import pytest
+from edi_factories import (
+    BILLING,
+    CREATED,
+    PAYER,
+    RECEIVER,
+    SUBMITTER,
+    claim,
+    dependent_claim,
+    rich_claim,
+    secondary_claim,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from edi_factories import (BILLING, CREATED, PAYER, RECEIVER, SUBMITTER, claim, dependent_claim, rich_claim,
-                           secondary_claim, subscriber)
 from include.edi.balance import balance_837
-from include.edi.model import (Address, Claim837, OtherPayerAdjudication, PatientDependent, ServiceLine,
-                               Subscriber)
+from include.edi.model import Address, Claim837, OtherPayerAdjudication, PatientDependent, ServiceLine, Subscriber
 from include.edi.reader import Delimiters, read_interchanges
 from include.edi.validate import validate_x12
 from include.edi.x837p import build_837p, claim_to_dict, parse_837p, read_837p
