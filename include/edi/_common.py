@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Iterable, Iterator
 
 from .errors import X12Error
-from .reader import Segment, TransactionSet, read_interchanges
+from .reader import Segment, TransactionSet, iter_transactions
 from .writer import fmt_amount
 
 ZERO = Decimal(0)
@@ -22,11 +22,10 @@ def transactions(source, types: Iterable[str], name: str | None = None) -> Itera
     if isinstance(source, (list, tuple)) and source and isinstance(source[0], TransactionSet):
         yield from source
         return
-    for isa in read_interchanges(source, name):
-        for g in isa.groups:
-            for t in g.transactions:
-                if t.type in types:
-                    yield t
+    # streaming: one transaction set in memory at a time
+    for t in iter_transactions(source, name):
+        if t.type in types:
+            yield t
 
 
 def dec(v: str, seg: Segment | None = None, default=None):

@@ -20,7 +20,7 @@ from .model import (
     Submitter,
     Subscriber,
 )
-from .reader import Delimiters, Segment, TransactionSet, read_interchanges
+from .reader import Delimiters, Segment, TransactionSet, iter_transactions
 from .writer import DEFAULT, build_interchange, fmt_amount, fmt_date
 
 VERSION = "005010X222A1"
@@ -570,9 +570,7 @@ def claim_to_dict(c: Claim837) -> dict:
 def read_837p(source, name: str | None = None) -> list[Claim837]:
     """All claims of all 837 transaction sets in a file."""
     out: list[Claim837] = []
-    for isa in read_interchanges(source, name):
-        for g in isa.groups:
-            for t in g.transactions:
-                if t.type == "837":
-                    out += parse_837p(t)
+    for t in iter_transactions(source, name):
+        if t.type == "837":
+            out += parse_837p(t)
     return out
