@@ -156,7 +156,40 @@ def _corrupt_copy(outbound):
     raise AssertionError("no 835 in outbound to corrupt")
 
 
-def test_revenue_cycle_end_to_end(cycle, pg_admin_url, tmp_path):
+MY_DAGS = ("clearinghouse_responses", "remittance_posting", "denial_management")
+
+
+def _scan_for_phi(db_url, airflow_home):
+    """No patient names, birth dates or member ids in this area's task logs or XCom."""
+    import re
+    import sqlite3
+
+    needles = set()
+    for last, first, iso, d8 in _q(db_url, """
+            SELECT last_name, first_name, to_char(birth_date, 'YYYY-MM-DD'), to_char(birth_date, 'YYYYMMDD')
+              FROM pm.patients
+            UNION SELECT subscriber_last_name, subscriber_first_name, to_char(subscriber_birth_date, 'YYYY-MM-DD'),
+                         to_char(subscriber_birth_date, 'YYYYMMDD') FROM pm.insurance_policies"""):
+        needles.update(x for x in (last, first) if x and len(x) >= 4)
+        needles.update((iso, d8))
+    needles.update(r[0] for r in _q(db_url, "SELECT member_id FROM pm.insurance_policies "
+                                            "WHERE coalesce(member_id, '') <> ''"))
+    pattern = re.compile(r"(?<![A-Za-z0-9])(" + "|".join(map(re.escape, sorted(needles, key=len, reverse=True)))
+                         + r")(?![A-Za-z0-9])")
+    texts = {}
+    for path in (airflow_home / "logs").rglob("*"):
+        if path.is_file() and any(f"dag_id={d}" in str(path) for d in MY_DAGS):
+            texts[str(path)] = path.read_text(errors="replace")
+    with sqlite3.connect(airflow_home / "airflow.db") as meta:
+        for dag_id, task_id, value in meta.execute("SELECT dag_id, task_id, value FROM xcom"):
+            if dag_id in MY_DAGS:
+                texts[f"xcom {dag_id}.{task_id}"] = str(value)
+    assert any(k.startswith("xcom") for k in texts), "no XCom of this area's DAGs found to scan"
+    hits = {where: m.group(0) for where, text in texts.items() for m in [pattern.search(text)] if m}
+    assert hits == {}, f"PHI found in {sorted(hits)[:5]}"
+
+
+def test_revenue_cycle_end_to_end(cycle, pg_admin_url, tmp_path, airflow_home):
     from include.billing.cycle_summary import cycle_summary
     from include.billing.posting import PostingFault, post_stored_remittances
     from include.edi.x277ca import ClaimStatus, Status, build_277ca
@@ -293,7 +326,9 @@ def test_revenue_cycle_end_to_end(cycle, pg_admin_url, tmp_path):
     _run("claims_submission")
     assert _snapshot(db_url) == before
 
-    summary = cycle_summary(psycopg.connect(db_url))
+    _scan_for_phi(db_url, airflow_home)
+    with psycopg.connect(db_url) as conn:
+        summary = cycle_summary(conn)
     print("\ncycle summary:", json.dumps(summary), "| visits:", VISITS)
     assert summary["claims_paid"] > 0 and Decimal(summary["payments_posted_total"]) > 0
     assert summary["claims_corrected"] == _q(db_url, "SELECT count(*) FROM billing.claims "

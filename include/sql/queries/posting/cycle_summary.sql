@@ -1,5 +1,6 @@
--- The revenue-cycle figures the demo prints. Counts are claims (ever reached, from the event
--- history, so a later status does not hide an earlier one); money from the posted ledger.
+-- The revenue-cycle figures the demo prints. Accepted/rejected/denied count claims that ever reached
+-- the status (event history: a later status does not hide it); paid = now paid or partially paid;
+-- money from the posted ledger.
 SELECT
   (SELECT count(DISTINCT claim_id) FROM billing.claim_events WHERE to_status = 'accepted'
       AND event_type NOT LIKE '%%\_ignored')                                              AS claims_accepted,
