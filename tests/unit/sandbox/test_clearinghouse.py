@@ -228,3 +228,18 @@ def test_process_again_is_idempotent(world):
     # a restart (new object on the same folder) continues from the saved state
     again = Clearinghouse(ch.root, world["scenario"], world["roster"])
     assert again.process(w.RECEIVED + dt.timedelta(days=31)).outputs == []
+
+
+def test_reversals_follow_the_rate_a_week_later(world):
+    """Runs last: a later payment run reverses and re-pays about `reversal.rate` of the paid claims."""
+    ch, sc = world["ch"], world["scenario"]
+    first = [c for p in _out(ch, "835") for r in parse_835(p.read_bytes()) for c in r.claims]
+    paid = {c.claim_id: c for c in first if c.paid > 0}
+    r = ch.process(w.RECEIVED + dt.timedelta(days=30 + sc.reversal_delay_days))
+    later = [(p, rem) for p in r.outputs for rem in parse_835((ch.outbound / p).read_bytes())]
+    for name, rem in later:
+        assert balance_835(rem) == [] and errors((ch.outbound / name).read_bytes(), name) == []
+    reversed_ids = [c.claim_id for _, rem in later for c in rem.claims if c.status_code == "22"]
+    assert r.reversals == len(reversed_ids) > 0
+    assert within(len(reversed_ids), len(paid), sc.reversal_rate)
+    assert set(reversed_ids) <= set(paid)
