@@ -107,27 +107,27 @@ def _payer_identifier(r: Remittance835) -> str:
 
 
 def _match_lines(clp, claim_lines: list[tuple], by_lcn: dict) -> list[int | None]:
-    """claim_line id per SVC: REF*6R first; else the first unused line of this claim with the
-    same procedure code and service date (payers that drop REF*6R)."""
+    """claim_line id per SVC: REF*6R first (all of them, so that a fallback never takes a line
+    another SVC names); then, for SVCs without a usable REF*6R (payers that drop it), the first
+    unused line of this claim with the same procedure code and service date."""
     used: set[int] = set()
-    out: list[int | None] = []
+    out: list[int | None] = [None] * len(clp.lines)
     claim_ids = {ln[1] for ln in claim_lines}
-    for svc in clp.lines:
+    for i, svc in enumerate(clp.lines):
         hit = by_lcn.get(svc.line_control_number) if svc.line_control_number else None
         if hit is not None and hit[1] in claim_ids and hit[0] not in used:
             used.add(hit[0])
-            out.append(hit[0])
+            out[i] = hit[0]
+    for i, svc in enumerate(clp.lines):
+        if out[i] is not None:
             continue
-        found = None
         for ln in claim_lines:      # (id, claim_id, line_number, lcn, procedure_code, service_date, units)
             if ln[0] in used or ln[4] != svc.procedure_code:
                 continue
             if svc.service_date is None or ln[5] == svc.service_date:
-                found = ln[0]
+                used.add(ln[0])
+                out[i] = ln[0]
                 break
-        if found is not None:
-            used.add(found)
-        out.append(found)
     return out
 
 
@@ -358,6 +358,20 @@ def post_835_file(conn, file_id: int, file_name: str, content: bytes, *, actor: 
                      {"state": "held" if held else "applied",
                       "error": "one or more payment runs held for review" if held else None, "file_id": file_id})
     return res
+
+
+def release_held_remittance(conn, remittance_id: int, *, actor: str) -> int | None:
+    """After a person fixed why a payment run was held (e.g. the missing claim exists now):
+    drop the held row and put its file back to 'stored'; the next posting run posts it (or
+    holds it again). Returns the file id, None if the remittance is not held. Other payment
+    runs of the same file are duplicates on the retry and change nothing."""
+    row = conn.execute(query("posting", "release_held"), {"remittance_id": remittance_id}).fetchone()
+    if row is None:
+        return None
+    file_id, payer, trace = row
+    conn.execute(query("posting", "resolve_remit_item"), {"dedupe_key": f"remit:{payer}:{trace}",
+                                                          "actor": actor})
+    return file_id
 
 
 def post_stored_remittances(conn, *, actor: str, fault: str | None = None) -> dict:

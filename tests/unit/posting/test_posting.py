@@ -256,3 +256,21 @@ def test_other_payer_loops_for_the_837_of_a_secondary_claim(db):
                       group_control_number=1, first_transaction_control_number=1)
     back = read_837p(data)[0]
     assert back.other_payers[0].paid_amount == ops[0].paid_amount
+
+
+def test_released_hold_posts_once_the_cause_is_fixed(db):
+    from include.billing.posting import release_held_remittance
+
+    c1, c2 = seed_practice(db, 2)
+    late = dict(c2, claim_number="V0000003P1")
+    store(db, "u.835", file_835([remittance([paid_clp(c1), paid_clp(late)], trace="H1")]))
+    post_stored_remittances(db, actor=ACTOR)
+    rem_id = db.execute("SELECT id FROM billing.remittances WHERE state = 'held'").fetchone()[0]
+    seed_practice(db, 1)                        # the missing claim (V0000003P1) arrives
+    assert release_held_remittance(db, rem_id, actor="user:reviewer") is not None
+    db.commit()
+    assert release_held_remittance(db, rem_id, actor="user:reviewer") is None
+    out = post_stored_remittances(db, actor=ACTOR)
+    assert out["remittances_posted"] == 1
+    assert db.execute("SELECT count(*) FROM billing.claim_payments").fetchone()[0] == 2
+    assert db.execute("SELECT state FROM billing.work_queue").fetchone()[0] == "resolved"
