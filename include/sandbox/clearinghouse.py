@@ -158,9 +158,9 @@ class Clearinghouse:
     def _save_state(self, st: dict) -> None:
         self._write_atomic(self.state_path, json.dumps(st, sort_keys=True, separators=(",", ":")).encode())
 
-    @staticmethod
-    def _write_atomic(path: Path, data: bytes) -> None:
-        tmp = path.with_name(f".{path.name}.tmp")
+    def _write_atomic(self, path: Path, data: bytes) -> None:
+        # the temp file lives in the private folder (same file system): partners never list it
+        tmp = self.private / f".{path.name}.{os.getpid()}.tmp"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -188,6 +188,7 @@ class Clearinghouse:
         return st["counters"][counter]
 
     def _emit(self, st: dict, name: str, data: bytes, report: ProcessReport) -> None:
+        """Publish one outbound file (mode 0600: it carries PHI) under its final name."""
         self._write_atomic(self.outbound / name, data)
         report.outputs.append(name)
 
