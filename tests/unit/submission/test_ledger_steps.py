@@ -1,0 +1,173 @@
+"""Pick-up, claim building, data quality, planning and sending against a real PostgreSQL
+(small seeded practice, the clearinghouse mailbox as a local folder)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from include.billing import claims as ledger
+from include.billing import data_quality, scrub, submission
+from include.billing.transport import LocalFolder
+
+NOW = dt.datetime.now(dt.timezone.utc)
+
+
+@pytest.fixture
+def seeded(db):
+    from include.practice.seed import seed_practice
+
+    seed_practice(db, visits=60, seed=11, dirty_share=0.0)
+    db.commit()
+    return db
+
+
+def _count(db, sql, *args):
+    return db.execute(sql, args).fetchone()[0]
+
+
+def test_pick_up_is_idempotent_and_respects_the_high_water_mark(seeded):
+    db = seeded
+    completed = _count(db, "SELECT count(*) FROM pm.visits WHERE status = 'completed'")
+    # pretend two visits were completed after the run started: the next run takes them
+    late = [r[0] for r in db.execute("SELECT id FROM pm.visits WHERE status = 'completed' ORDER BY id LIMIT 2")]
+    db.execute("UPDATE pm.visits SET completed_at = %s WHERE id = ANY(%s)", (NOW + dt.timedelta(minutes=5), late))
+    first = ledger.pick_up_visits(db, high_water=NOW, actor="test")
+    assert first["claims_created"] + first["visits_skipped"] == completed - 2
+    assert ledger.pick_up_visits(db, high_water=NOW, actor="test") == {"claims_created": 0, "visits_skipped": 0}
+    assert _count(db, "SELECT count(*) FROM billing.claims WHERE visit_id = ANY(%s)", late) == 0
+    later = ledger.pick_up_visits(db, high_water=NOW + dt.timedelta(minutes=10), actor="test")
+    assert later["claims_created"] + later["visits_skipped"] == 2
+    # skipped visits have no primary non-self-pay coverage on the date of service
+    assert _count(db, """SELECT count(*) FROM billing.skipped_visits s JOIN pm.visits v ON v.id = s.visit_id
+                         WHERE EXISTS (SELECT 1 FROM pm.insurance_policies ip JOIN pm.payers py ON py.id = ip.payer_id
+                                       WHERE ip.patient_id = v.patient_id AND ip.priority = 'primary'
+                                         AND NOT py.is_self_pay AND ip.effective_date <= v.date_of_service
+                                         AND (ip.termination_date IS NULL
+                                              OR ip.termination_date >= v.date_of_service))""") == 0
+
+
+def test_pick_up_filters(seeded):
+    db = seeded
+    vid, dos = db.execute("""SELECT v.id, v.date_of_service FROM pm.visits v WHERE status = 'completed'
+                             AND NOT EXISTS (SELECT 1 FROM billing.skipped_visits) ORDER BY id LIMIT 1""").fetchone()
+    r = ledger.pick_up_visits(db, high_water=NOW, actor="t", visit_ids=[vid])
+    assert r["claims_created"] + r["visits_skipped"] == 1
+    r = ledger.pick_up_visits(db, high_water=NOW, actor="t", date_from=dos, date_to=dos)
+    assert _count(db, "SELECT count(*) FROM billing.claims c WHERE c.date_of_service <> %s AND c.visit_id <> %s",
+                  dos, vid) == 0
+
+
+def test_build_claims_lines_totals_and_one_created_event(seeded):
+    db = seeded
+    ledger.pick_up_visits(db, high_water=NOW, actor="t")
+    ledger.build_claims(db, actor="t")
+    again = ledger.build_claims(db, actor="t")
+    assert again == {"claims_built": 0, "lines_created": 0}
+    assert _count(db, """SELECT count(*) FROM billing.claims c
+                         WHERE c.total_charge <> (SELECT sum(charge) FROM billing.claim_lines l WHERE l.claim_id = c.id)""") == 0
+    assert _count(db, "SELECT count(*) FROM billing.claims") == _count(
+        db, "SELECT count(*) FROM billing.claim_events WHERE event_type = 'created'")
+    assert _count(db, """SELECT count(*) FROM billing.claim_lines l JOIN billing.claims c ON c.id = l.claim_id
+                         WHERE l.line_control_number <> c.claim_number || 'L' || l.line_number""") == 0
+
+
+def test_move_claims_is_forward_only_and_replay_safe(seeded):
+    db = seeded
+    ledger.pick_up_visits(db, high_water=NOW, actor="t")
+    ids = [r[0] for r in db.execute("SELECT id FROM billing.claims ORDER BY id LIMIT 3")]
+    with pytest.raises(ValueError):
+        ledger.move_claims(db, ids, from_status="ready", to_status="new", actor="t", event_type="x", dedupe_prefix="x")
+    assert ledger.move_claims(db, ids, from_status="new", to_status="held", actor="t", event_type="held",
+                              dedupe_prefix="h") == ids
+    assert ledger.move_claims(db, ids, from_status="new", to_status="held", actor="t", event_type="held",
+                              dedupe_prefix="h") == []
+    assert _count(db, "SELECT count(*) FROM billing.claim_events WHERE event_type = 'held'") == 3
+
+
+def _to_ready(db):
+    ledger.pick_up_visits(db, high_water=NOW, actor="t")
+    ledger.build_claims(db, actor="t")
+    scrub.scrub_pending_claims(db, actor="t", today=dt.date.today())
+    db.commit()
+
+
+def test_data_quality_holds_blank_member_ids_and_writes_results_without_values(seeded, tmp_path):
+    db = seeded
+    ledger.pick_up_visits(db, high_water=NOW, actor="t")
+    ledger.build_claims(db, actor="t")
+    policy, member = db.execute("""SELECT ip.id, ip.member_id FROM billing.claims c
+                                   JOIN pm.insurance_policies ip ON ip.id = c.policy_id LIMIT 1""").fetchone()
+    db.execute("UPDATE pm.insurance_policies SET member_id = '  ' WHERE id = %s", (policy,))
+    result = data_quality.check_new_claims(db, actor="t", run_id="manual__2026-11-27T10:00:00+00:00",
+                                           results_dir=tmp_path)
+    held = {r[0] for r in db.execute("SELECT id FROM billing.claims WHERE policy_id = %s", (policy,))}
+    assert result["by_reason"] == {"DQ_MEMBER_ID": len(held)}
+    assert {r[0] for r in db.execute("SELECT claim_id FROM billing.work_queue WHERE reason_code = 'DQ_MEMBER_ID'")} == held
+    explanation = db.execute("SELECT explanation FROM billing.work_queue LIMIT 1").fetchone()[0]
+    assert "member_id" in explanation
+    text = (tmp_path / "manual__2026-11-27T10_00_00_00_00.json").read_text()
+    doc = json.loads(text)
+    assert doc["claims_failed"] == len(held)
+    assert member not in text
+    # re-running holds nothing twice
+    again = data_quality.check_new_claims(db, actor="t", run_id="r2", results_dir=tmp_path)
+    assert again["claims_failed"] == 0
+
+
+def test_plan_chunks_resumes_and_never_plans_a_claim_twice(seeded):
+    db = seeded
+    _to_ready(db)
+    ready = _count(db, "SELECT count(*) FROM billing.claims WHERE status = 'ready'")
+    first = submission.plan_batches(db, max_claims_per_file=7)
+    assert _count(db, "SELECT max(claim_count) FROM billing.submission_batches") <= 7
+    assert _count(db, "SELECT count(*) FROM billing.batch_claims") == ready
+    assert submission.plan_batches(db, max_claims_per_file=7) == first       # resumed, nothing new
+    icns = [r[0] for r in db.execute("SELECT interchange_control_number FROM billing.submission_batches")]
+    assert len(icns) == len(set(icns))
+
+
+def test_send_is_deterministic_and_exactly_once(seeded, tmp_path):
+    db = seeded
+    _to_ready(db)
+    for d in ("inbound", "archive"):
+        (tmp_path / d).mkdir()
+    [batch_id, *_] = submission.plan_batches(db, max_claims_per_file=5000)
+    batch = submission._batch(db, batch_id)
+    settings = submission.load_settings()
+    assert submission.build_batch_file(db, batch, settings) == submission.build_batch_file(db, batch, settings)
+    r = submission.send_batch(db, batch_id, remote=LocalFolder(tmp_path), actor="t")
+    assert r["state"] == "uploaded" and r["upload"] == "uploaded" and r["claims_submitted"] == r["claims"]
+    again = submission.send_batch(db, batch_id, remote=LocalFolder(tmp_path), actor="t")
+    assert again["state"] == "uploaded" and again["upload"] is None
+    sha, content = db.execute("SELECT sha256, content FROM billing.edi_files WHERE id = %s",
+                              (batch["edi_file_id"] or _count(db, "SELECT edi_file_id FROM billing.submission_batches "
+                                                                  "WHERE id = %s", batch_id),)).fetchone()
+    assert (tmp_path / "inbound" / batch["file_name"]).read_bytes() == bytes(content)
+
+
+def test_invalid_file_is_not_sent_and_its_claims_go_to_the_work_queue(seeded, tmp_path):
+    db = seeded
+    _to_ready(db)
+    (tmp_path / "inbound").mkdir()
+    [batch_id, *_] = submission.plan_batches(db, max_claims_per_file=5000)
+    policy = db.execute("""SELECT c.policy_id FROM billing.batch_claims bc JOIN billing.claims c ON c.id = bc.claim_id
+                           WHERE bc.batch_id = %s LIMIT 1""", (batch_id,)).fetchone()[0]
+    long_name = "X" * 70                                   # NM103 allows 60
+    db.execute("UPDATE pm.insurance_policies SET subscriber_last_name = %s WHERE id = %s", (long_name, policy))
+    db.commit()
+    r = submission.send_batch(db, batch_id, remote=LocalFolder(tmp_path), actor="t")
+    assert r["state"] == "failed" and r["validation_errors"] >= 1
+    assert list((tmp_path / "inbound").iterdir()) == []
+    n = _count(db, "SELECT claim_count FROM billing.submission_batches WHERE id = %s", batch_id)
+    assert _count(db, "SELECT count(*) FROM billing.work_queue WHERE reason_code = 'SUBMIT_837_INVALID'") == n
+    error = db.execute("SELECT e.error FROM billing.edi_files e JOIN billing.submission_batches b "
+                       "ON b.edi_file_id = e.id WHERE b.id = %s", (batch_id,)).fetchone()[0]
+    assert error and long_name not in error
+    # the claims stay ready but are not planned again while their work item is open
+    assert batch_id not in submission.plan_batches(db, max_claims_per_file=5000)
+    assert _count(db, "SELECT count(*) FROM billing.batch_claims bc JOIN billing.submission_batches b "
+                      "ON b.id = bc.batch_id WHERE b.state <> 'failed' AND bc.claim_id IN "
+                      "(SELECT claim_id FROM billing.batch_claims WHERE batch_id = %s)", batch_id) == 0
