@@ -8,11 +8,13 @@ and answered with a redirect (303) back to the page. URLs carry ids only, never 
 from __future__ import annotations
 
 import logging
+import os
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlencode, urlsplit
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, FastAPI, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -20,6 +22,7 @@ from fastapi.templating import Jinja2Templates
 
 from include.billing import workqueue as wq
 
+from .kpi_cache import KpiCache
 from .security import (
     CSRF_FIELD,
     NotAuthenticated,
@@ -46,6 +49,7 @@ SECURITY_HEADERS = {
 }
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+kpi_cache = KpiCache(ttl=float(os.environ.get("BILLING_UI_KPI_TTL", "300")))
 
 
 def _money(value) -> str:
@@ -62,8 +66,8 @@ templates.env.filters["money"] = _money
 templates.env.filters["pct"] = _pct
 
 
-def get_conn():
-    """A psycopg 3 connection from the Airflow connection `billing_db`, made per request.
+def open_connection():
+    """A psycopg 3 connection from the Airflow connection `billing_db` (looked up now, not at import).
 
     Autocommit, so reads hold no transaction; each action opens its own `conn.transaction()`.
     """
@@ -73,6 +77,12 @@ def get_conn():
 
     conn = PostgresHook(postgres_conn_id=BILLING_DB_CONN_ID).get_conn()
     conn.autocommit = True
+    return conn
+
+
+def get_conn():
+    """One connection per request, closed after it."""
+    conn = open_connection()
     try:
         yield conn
     finally:
@@ -104,9 +114,16 @@ def _render(request: Request, user, name: str, context: dict, status_code: int =
     return response
 
 
-def _today() -> date:
-    from include.billing.reports.queries import report_timezone
+def report_timezone() -> ZoneInfo:
+    """The report's day boundary: BILLING_REPORT_TZ, as include.billing.reports.queries reads it.
 
+    Not imported from there: importing include.billing.reports loads matplotlib (≈2 s), which
+    the dashboard leaves to the background thread that computes the KPIs (a test keeps the two equal).
+    """
+    return ZoneInfo(os.environ.get("BILLING_REPORT_TZ", "UTC"))
+
+
+def _today() -> date:
     return datetime.now(report_timezone()).date()
 
 
@@ -118,6 +135,21 @@ def _period(period: str, today: date) -> tuple[date, date]:
     if period == "mtd":
         return today.replace(day=1), today
     return today - timedelta(days=6), today
+
+
+def _kpis(conn, start: date, end: date, today: date):
+    """The report's KPIs for the period, through the cache (key: the database and the dates)."""
+    key = (conn.info.host, conn.info.port, conn.info.dbname, start, end, today)
+
+    def compute():
+        from include.billing.reports.metrics import AGING_BUCKETS, AGING_LABELS, compute_kpis
+
+        with open_connection() as own:
+            kpis = compute_kpis(own, start, end, today, trend_weeks=0)
+        return {**kpis, "aging_buckets": AGING_BUCKETS, "aging_labels": AGING_LABELS}
+
+    kpis, at = kpi_cache.get(key, compute)
+    return kpis, at, kpi_cache.error(key)
 
 
 def _int_or_none(value: str | None) -> int | None:
@@ -159,17 +191,15 @@ def create_app() -> FastAPI:
 
     @app.get("/", response_class=HTMLResponse)
     def dashboard(request: Request, user: User, conn: Conn, period: str = "week"):
-        from include.billing.reports.metrics import AGING_BUCKETS, AGING_LABELS, compute_kpis
-
         period = period if period in PERIODS else "week"
         today = _today()
         start, end = _period(period, today)
-        kpis = compute_kpis(conn, start, end, today, trend_weeks=0)
-        tz_start = datetime.combine(today, time.min, tzinfo=_tz())
+        kpis, kpis_at, kpis_error = _kpis(conn, start, end, today)
+        tz_start = datetime.combine(today, time.min, tzinfo=report_timezone())
         day = wq.dashboard_activity(conn, tz_start, tz_start + timedelta(days=1))
         return _render(request, user, "dashboard.html", {
-            "kpis": kpis, "period": period, "periods": PERIODS, "today": today, "start": start, "end": end,
-            "aging_buckets": AGING_BUCKETS, "aging_labels": AGING_LABELS, **day})
+            "kpis": kpis, "kpis_at": kpis_at, "kpis_error": kpis_error, "kpi_ttl": kpi_cache.ttl, "period": period, "periods": PERIODS, "today": today, "start": start, "end": end,
+            **day})
 
     @app.get("/queue", response_class=HTMLResponse)
     def queue(request: Request, user: User, conn: Conn,
@@ -262,7 +292,3 @@ def create_app() -> FastAPI:
     return app
 
 
-def _tz():
-    from include.billing.reports.queries import report_timezone
-
-    return report_timezone()

@@ -9,8 +9,15 @@ from __future__ import annotations
 
 import os
 import re
+import sys
+from pathlib import Path
 
 import pytest
+
+# Airflow puts the plugins folder on sys.path; the pure tests import the package directly
+PLUGINS = str(Path(__file__).resolve().parents[3] / "plugins")
+if PLUGINS not in sys.path:
+    sys.path.append(PLUGINS)
 
 # read by Airflow's config on every get(), so setting them here (before the app exists) is enough
 os.environ["AIRFLOW__CORE__AUTH_MANAGER"] = (
