@@ -146,8 +146,9 @@ def _admin(admin_url: str, statement: str, name: str) -> None:
 
 def build(admin_url: str, name: str, n: int) -> tuple[str, float]:
     """A fresh migrated database on the server, filled set-based; (url, seconds)."""
-    import psycopg
     from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
 
     from include.billing.db import migrate
 

@@ -6,7 +6,6 @@ import threading
 import time
 
 import pytest
-
 from billing_ui.kpi_cache import KpiCache
 
 
