@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "unit" / "sandbox"))
 
 import sandbox_world as w  # noqa: E402
+
 from include.edi.validate import validate_x12  # noqa: E402
 from include.sandbox.clearinghouse import Clearinghouse  # noqa: E402
 from include.sandbox.roster import Roster  # noqa: E402

@@ -8,8 +8,17 @@ from decimal import Decimal
 from pathlib import Path
 
 from include.billing.npi import npi_check_digit
-from include.edi.model import (Address, Claim837, OtherPayerAdjudication, Payer, Provider, Receiver, ServiceLine,
-                               Submitter, Subscriber)
+from include.edi.model import (
+    Address,
+    Claim837,
+    OtherPayerAdjudication,
+    Payer,
+    Provider,
+    Receiver,
+    ServiceLine,
+    Submitter,
+    Subscriber,
+)
 from include.edi.x837p import build_837p
 
 SUBMITTER = Submitter(name="ACME BILLING", id="ACME01")

@@ -9,8 +9,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
 import sandbox_world as w
+
 from include.edi.balance import balance_835
 from include.edi.validate import validate_x12
 from include.edi.x277ca import parse_277ca

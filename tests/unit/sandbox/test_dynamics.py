@@ -7,8 +7,8 @@ import random
 from decimal import Decimal
 
 import pytest
-
 import sandbox_world as w
+
 from include.edi.balance import balance_835
 from include.edi.validate import validate_x12
 from include.edi.x276 import StatusInquiry, build_276

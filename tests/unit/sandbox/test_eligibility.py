@@ -7,8 +7,8 @@ import http.client
 from decimal import Decimal
 
 import pytest
-
 import sandbox_world as w
+
 from include.edi.validate import validate_x12
 from include.edi.x270 import EligibilityInquiry, build_270
 from include.edi.x271 import parse_271

@@ -6,8 +6,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-
 import sandbox_world as w
+
 from include.sandbox.roster import Roster, RosterError
 from include.sandbox.scenario import Scenario, ScenarioError
 
@@ -87,6 +87,7 @@ def test_dependents_share_the_member_id():
 
 
 def test_package_exports_and_longest_delay():
-    from include.sandbox import Clearinghouse, Roster as R, Scenario as S  # noqa: F401
+    from include.sandbox import Clearinghouse  # noqa: F401
+    from include.sandbox import Scenario as S
     s = S.load(SCEN / "default.yaml")
     assert s.adjudication_delay_days == max(t.delay_days for t in [s.default_terms, *s.payers.values()]) == 21

@@ -10,8 +10,8 @@ import time
 
 import asyncssh
 import pytest
-
 import sandbox_world as w
+
 from include.edi.validate import validate_x12
 from include.edi.x999 import parse_999
 from include.sandbox.clearinghouse import Clearinghouse
