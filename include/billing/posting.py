@@ -262,9 +262,11 @@ def post_remittance(conn, file_id: int, index: int, r: Remittance835, *, actor: 
     if pccn:
         conn.execute(query("posting", "set_payer_ccn_many"),
                      {"claim_ids": list(pccn), "pccns": list(pccn.values())})
-    for claim_id, new_status, clp_index, detail in status_moves:
-        set_status(conn, claim_id, new_status, actor=actor, event_type="remittance_" + new_status,
-                   source_file_id=file_id, detail=detail, dedupe_key=f"835:{remittance_id}:{clp_index}")
+    # pipeline mode: each set_status waits for its reads only; its UPDATE rides along with the next
+    with conn.pipeline():
+        for claim_id, new_status, clp_index, detail in status_moves:
+            set_status(conn, claim_id, new_status, actor=actor, event_type="remittance_" + new_status,
+                       source_file_id=file_id, detail=detail, dedupe_key=f"835:{remittance_id}:{clp_index}")
     _fault("after_status", fault, ordinal)
     if secondary_candidates:
         _create_secondary_claims(conn, secondary_candidates, r, file_id=file_id, actor=actor)
