@@ -49,22 +49,25 @@ def _breakdown(rows: list[dict], *fields: str) -> dict[str, list[dict]]:
     return out
 
 
-def compute_kpis(conn, period_start: date, period_end: date, as_of: date, *, trend_weeks: int = 8) -> dict[str, Any]:
+PERIOD_QUERIES = ("claims_volume", "first_pass_acceptance", "clean_claim_rate", "denial_rate", "top_denial_reasons",
+                  "collection_rates", "processing_times", "payment_postings")
+POINT_IN_TIME_QUERIES = ("payment_status", "outstanding_balances", "ar_aging", "days_in_ar", "work_queue_backlog",
+                         "denials_awaiting_review")
+
+
+def compute_kpis(conn, period_start: date, period_end: date, as_of: date, *, trend_weeks: int = 8,
+                 point_in_time: bool = True) -> dict[str, Any]:
     """All report metrics for [period_start, period_end] (inclusive days), balances as of `as_of`.
 
     Returns plain data: headline numbers at the top level, per-payer / per-provider rows
     under `by`, and `trends` (one row per week ending on as_of, as_of − 7, ...).
+    `point_in_time=False` leaves out what depends on as_of only (balances, aging, days in
+    A/R, backlog, status breakdown): a report's extra weekly / month sections share them.
     """
     p = {"period_start": period_start, "period_end": period_end, "as_of": as_of}
-    q = {name: run_metric(conn, name, **p) for name in (
-        "claims_volume", "first_pass_acceptance", "clean_claim_rate", "denial_rate", "top_denial_reasons",
-        "payment_status", "outstanding_balances", "ar_aging", "days_in_ar", "collection_rates",
-        "processing_times", "work_queue_backlog", "payment_postings", "denials_awaiting_review")}
-
+    q = {name: run_metric(conn, name, **p) for name in PERIOD_QUERIES}
     vol, fpa, ccr = _overall(q["claims_volume"]), _overall(q["first_pass_acceptance"]), _overall(q["clean_claim_rate"])
-    den, bal, col = _overall(q["denial_rate"]), _overall(q["outstanding_balances"]), _overall(q["collection_rates"])
-    aging, dar, post = _overall(q["ar_aging"]), q["days_in_ar"][0], _overall(q["payment_postings"])
-    wq = _overall(q["work_queue_backlog"])
+    den, col, post = _overall(q["denial_rate"]), _overall(q["collection_rates"]), _overall(q["payment_postings"])
 
     kpis: dict[str, Any] = {
         "period_start": period_start, "period_end": period_end, "as_of": as_of,
@@ -81,16 +84,6 @@ def compute_kpis(conn, period_start: date, period_end: date, as_of: date, *, tre
         "adjudicated_charges": den["adjudicated_charges"],
         "top_denial_reasons": [
             {**r, "description": CARC_DESCRIPTIONS.get(r["reason_code"], "")} for r in q["top_denial_reasons"]],
-        # status and balances at as_of
-        "payment_status": {r["status"]: {"claims": r["claims"], "charges": r["charges"]}
-                           for r in q["payment_status"] if r["dimension"] == "overall"},
-        "payer_ar": bal["payer_ar"], "patient_ar": bal["patient_ar"], "total_ar": bal["total_ar"],
-        "payer_claims_open": bal["payer_claims_open"],
-        "ar_aging": {b: aging[b] for b in AGING_BUCKETS},
-        "ar_aging_by_payer": [{"label": r["label"], **{b: r[b] for b in AGING_BUCKETS}, "total": r["total"]}
-                              for r in q["ar_aging"] if r["dimension"] == "payer"],
-        "days_in_ar": dar["days_in_ar"], "average_daily_charges": dar["average_daily_charges"],
-        "charges_90d": dar["charges_90d"],
         # collections
         "gross_collection_rate": col["gross_rate"], "net_collection_rate": col["net_rate"],
         "collection_charges": col["charges"], "collection_payments": col["payments"],
@@ -99,12 +92,6 @@ def compute_kpis(conn, period_start: date, period_end: date, as_of: date, *, tre
         "processing_times": {r["measure"]: {"claims": r["claims"], "median_hours": r["median_hours"],
                                             "p90_hours": r["p90_hours"]}
                              for r in q["processing_times"] if r["dimension"] == "overall"},
-        # work queue at as_of
-        "work_queue_open": wq.get("open_items", 0), "work_queue_oldest_age_days": wq.get("oldest_age_days"),
-        "work_queue_median_age_days": wq.get("median_age_days"),
-        "work_queue_by_source": [r for r in q["work_queue_backlog"] if r["dimension"] == "source"],
-        "work_queue_by_reason": [r for r in q["work_queue_backlog"] if r["dimension"] == "reason"],
-        "denials_awaiting_review": len(q["denials_awaiting_review"]),
         # 835 postings in the period
         "remittances_posted": post["remittances"], "remittances_held": post["held_remittances"],
         "remittance_total_paid": post["total_paid"], "remittance_claim_payments": post["claim_payments"],
@@ -115,13 +102,41 @@ def compute_kpis(conn, period_start: date, period_end: date, as_of: date, *, tre
                                                 "accepted_first_pass", "rate"),
             "clean_claim_rate": _breakdown(q["clean_claim_rate"], "adjudicated", "clean", "rate"),
             "denial_rate": _breakdown(q["denial_rate"], "adjudicated", "denied", "rate_count", "rate_dollars"),
-            "outstanding_balances": _breakdown(q["outstanding_balances"], "payer_ar", "patient_ar", "total_ar"),
             "collection_rates": _breakdown(q["collection_rates"], "charges", "payments", "gross_rate", "net_rate"),
             "processing_times": [r for r in q["processing_times"] if r["dimension"] == "payer"],
         },
-        "trends": compute_trends(conn, as_of, trend_weeks) if trend_weeks else [],
     }
+    if point_in_time:
+        pit = _point_in_time(conn, p)
+        kpis["by"]["outstanding_balances"] = pit.pop("by_outstanding_balances")
+        kpis.update(pit)
+    kpis["trends"] = compute_trends(conn, as_of, trend_weeks) if trend_weeks else []
     return kpis
+
+
+def _point_in_time(conn, p: dict) -> dict[str, Any]:
+    q = {name: run_metric(conn, name, **p) for name in POINT_IN_TIME_QUERIES}
+    bal, aging, dar = _overall(q["outstanding_balances"]), _overall(q["ar_aging"]), q["days_in_ar"][0]
+    wq = _overall(q["work_queue_backlog"])
+    return {
+        # status and balances at as_of
+        "payment_status": {r["status"]: {"claims": r["claims"], "charges": r["charges"]}
+                           for r in q["payment_status"] if r["dimension"] == "overall"},
+        "payer_ar": bal["payer_ar"], "patient_ar": bal["patient_ar"], "total_ar": bal["total_ar"],
+        "payer_claims_open": bal["payer_claims_open"],
+        "ar_aging": {b: aging[b] for b in AGING_BUCKETS},
+        "ar_aging_by_payer": [{"label": r["label"], **{b: r[b] for b in AGING_BUCKETS}, "total": r["total"]}
+                              for r in q["ar_aging"] if r["dimension"] == "payer"],
+        "days_in_ar": dar["days_in_ar"], "average_daily_charges": dar["average_daily_charges"],
+        "charges_90d": dar["charges_90d"],
+        # work queue at as_of
+        "work_queue_open": wq.get("open_items", 0), "work_queue_oldest_age_days": wq.get("oldest_age_days"),
+        "work_queue_median_age_days": wq.get("median_age_days"),
+        "work_queue_by_source": [r for r in q["work_queue_backlog"] if r["dimension"] == "source"],
+        "work_queue_by_reason": [r for r in q["work_queue_backlog"] if r["dimension"] == "reason"],
+        "denials_awaiting_review": len(q["denials_awaiting_review"]),
+        "by_outstanding_balances": _breakdown(q["outstanding_balances"], "payer_ar", "patient_ar", "total_ar"),
+    }
 
 
 def compute_trends(conn, as_of: date, weeks: int = 8) -> list[dict]:

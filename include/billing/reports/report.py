@@ -90,7 +90,8 @@ def compute_report(conn, as_of: date, period: str, work_dir: Path, *, trend_week
     kpis = compute_kpis(conn, start, end, as_of, trend_weeks=trend_weeks)
     state = {
         "period": period, "as_of": as_of, "kpis": kpis,
-        "sections": {name: compute_kpis(conn, s, e, as_of, trend_weeks=0) for name, (s, e) in extra},
+        "sections": {name: compute_kpis(conn, s, e, as_of, trend_weeks=0, point_in_time=False)
+                     for name, (s, e) in extra},
         "details": {
             "claims_ar": run_metric(conn, "claim_detail", as_of=as_of),
             "denials_review": run_metric(conn, "denials_awaiting_review", as_of=as_of),

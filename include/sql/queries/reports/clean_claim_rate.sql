@@ -24,7 +24,9 @@ base AS (
            AND NOT EXISTS (SELECT 1 FROM billing.claims r
                            WHERE r.replaces_claim_id = c.id AND r.created_at < %(as_of_ts)s)
            AND NOT EXISTS (SELECT 1 FROM billing.work_queue w
-                           WHERE (w.claim_id = c.id OR (w.claim_id IS NULL AND w.visit_id = c.visit_id))
+                           WHERE w.claim_id = c.id AND w.created_at < %(as_of_ts)s)
+           AND NOT EXISTS (SELECT 1 FROM billing.work_queue w
+                           WHERE w.claim_id IS NULL AND w.visit_id = c.visit_id
                              AND w.created_at < %(as_of_ts)s) AS clean
     FROM adj a
     JOIN billing.claims c ON c.id = a.claim_id

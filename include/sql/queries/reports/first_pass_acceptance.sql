@@ -4,9 +4,16 @@
 -- second 'submitted' event (it was resubmitted), or when the first batch it travelled in was
 -- rejected (999 at batch level), even if it was accepted later. Claims without any answer by as_of
 -- stay in the denominator (reported as `awaiting_response`). Outcomes are read up to as_of.
-WITH ev AS (
-    SELECT e.claim_id, e.to_status, e.occurred_at
+WITH candidates AS (            -- claims submitted in the period (first time or again)
+    SELECT DISTINCT e.claim_id
     FROM billing.claim_events e
+    WHERE e.to_status = 'submitted' AND right(e.event_type, 8) <> '_ignored'
+      AND e.occurred_at >= %(period_start_ts)s AND e.occurred_at < %(period_end_ts)s
+),
+ev AS (
+    SELECT e.claim_id, e.to_status, e.occurred_at
+    FROM candidates k
+    JOIN billing.claim_events e ON e.claim_id = k.claim_id
     WHERE right(e.event_type, 8) <> '_ignored'
       AND e.occurred_at < %(as_of_ts)s
       AND e.to_status IN ('submitted', 'rejected', 'accepted')
@@ -25,18 +32,29 @@ cohort AS (
     WHERE f.first_submitted_at >= %(period_start_ts)s AND f.first_submitted_at < %(period_end_ts)s
       AND c.frequency_code = '1'
 ),
+rework AS (
+    SELECT ev.claim_id
+    FROM ev JOIN cohort k ON k.claim_id = ev.claim_id
+    WHERE ev.to_status IN ('rejected', 'submitted')
+      AND ev.occurred_at > k.first_submitted_at
+      AND (k.first_accepted_at IS NULL OR ev.occurred_at < k.first_accepted_at)
+    GROUP BY ev.claim_id
+),
+first_batch AS (
+    SELECT DISTINCT ON (bc.claim_id) bc.claim_id, sb.state
+    FROM cohort k
+    JOIN billing.batch_claims bc ON bc.claim_id = k.claim_id
+    JOIN billing.submission_batches sb ON sb.id = bc.batch_id
+    ORDER BY bc.claim_id, sb.created_at, sb.id
+),
 outcome AS (
     SELECT k.claim_id,
-           EXISTS (SELECT 1 FROM ev
-                   WHERE ev.claim_id = k.claim_id AND ev.occurred_at > k.first_submitted_at
-                     AND (k.first_accepted_at IS NULL OR ev.occurred_at < k.first_accepted_at)
-                     AND (ev.to_status = 'rejected' OR ev.to_status = 'submitted')) AS reworked,
-           coalesce((SELECT sb.state = 'rejected'
-                     FROM billing.batch_claims bc JOIN billing.submission_batches sb ON sb.id = bc.batch_id
-                     WHERE bc.claim_id = k.claim_id
-                     ORDER BY sb.created_at, sb.id LIMIT 1), false) AS first_batch_rejected,
+           r.claim_id IS NOT NULL AS reworked,
+           coalesce(fb.state = 'rejected', false) AS first_batch_rejected,
            k.first_accepted_at IS NOT NULL AS accepted
     FROM cohort k
+    LEFT JOIN rework r ON r.claim_id = k.claim_id
+    LEFT JOIN first_batch fb ON fb.claim_id = k.claim_id
 ),
 base AS (
     SELECT c.payer_id, coalesce(py.name, 'No payer') AS payer_name,

@@ -4,12 +4,19 @@
 --                            (original primary claims only: responsibility P, frequency 1)
 --   submitted_to_accepted  : first 'submitted' → first 'accepted' (277CA) event
 --   submitted_to_paid      : first 'submitted' → first 'paid' / 'partially_paid' event
-WITH firsts AS (
+WITH candidates AS (            -- claims with an interval ending in the period
+    SELECT DISTINCT e.claim_id
+    FROM billing.claim_events e
+    WHERE e.to_status IN ('submitted', 'accepted', 'paid', 'partially_paid')
+      AND e.occurred_at >= %(period_start_ts)s AND e.occurred_at < %(period_end_ts)s
+),
+firsts AS (
     SELECT e.claim_id,
            min(e.occurred_at) FILTER (WHERE e.to_status = 'submitted') AS submitted_at,
            min(e.occurred_at) FILTER (WHERE e.to_status = 'accepted') AS accepted_at,
            min(e.occurred_at) FILTER (WHERE e.to_status IN ('paid', 'partially_paid')) AS paid_at
-    FROM billing.claim_events e
+    FROM candidates k
+    JOIN billing.claim_events e ON e.claim_id = k.claim_id
     WHERE right(e.event_type, 8) <> '_ignored'
       AND e.to_status IN ('submitted', 'accepted', 'paid', 'partially_paid')
       AND e.occurred_at < %(period_end_ts)s
