@@ -230,14 +230,27 @@ class Clearinghouse:
                     continue
                 report.files += 1
                 taken: set = set()
+                before = json.dumps(st)                  # a file that fails half-way changes nothing
                 try:
                     outputs = self._handle_file(st, path.name, data, now, report, taken)
-                except X12Error as exc:
+                except Exception as exc:  # noqa: BLE001 - one bad file must not stop the mailbox
+                    st = json.loads(before)
+                    for n in taken:                      # outputs it published before failing
+                        with contextlib.suppress(FileNotFoundError):
+                            (self.outbound / n).unlink()
+                        if n in report.outputs:
+                            report.outputs.remove(n)
+                    taken = set()
                     report.files_failed += 1
-                    msg = f"{path.name}: {exc.message if exc.file else exc}"[:300]
-                    report.errors.append(msg)
+                    if isinstance(exc, X12Error):
+                        why = " ".join((exc.message if exc.file else str(exc)).split())
+                    else:
+                        why = f"internal error ({type(exc).__name__}); the file is quarantined"
+                        # type only: an exception's text may quote file content (PHI)
+                        log.error("sandbox: %s failed: %s", path.name, type(exc).__name__)
+                    report.errors.append(f"{path.name}: {why}"[:300])
                     name = self._unique_name(st, f"{path.name}.rejected.txt", taken)
-                    self._emit(st, name, (f"REJECTED {path.name}: {' '.join(str(exc).split())}\n").encode(), report)
+                    self._emit(st, name, f"REJECTED {path.name}: {why}\n".encode(), report)
                     outputs = [name]
                 st["outputs"] += outputs
                 st["processed"][key] = {"at": now.isoformat(), "outputs": outputs}

@@ -195,3 +195,27 @@ def test_replacement_before_payment_takes_the_originals_place(tmp_path):
     r = ch.process(w.RECEIVED + 20 * DAY)
     cps = [cp for x in _remits(ch, r.outputs) for cp in x.claims]
     assert [(cp.claim_id, cp.status_code != "22") for cp in cps] == [("V0000001P2", True)]
+
+
+def test_a_file_failing_half_way_is_quarantined_and_changes_nothing(tmp_path, monkeypatch):
+    rd = w.roster_dict(10)
+    ms = w.active_members(rd)
+    ch = Clearinghouse(tmp_path / "mb", _scenario(), Roster.from_dict(rd))
+    (ch.inbound / "a.837").write_bytes(w.build_file([w.make_claim(1, ms[0], random.Random(1))], 1))
+    (ch.inbound / "b.837").write_bytes(w.build_file([w.make_claim(2, ms[1], random.Random(2))], 2))
+    real = Clearinghouse._front_end
+
+    def boom(self, c, *a, **kw):          # fault injection: a bug while handling a.837's claim
+        if c.claim_id == "V0000001P1":
+            raise RuntimeError("simulated bug")
+        return real(self, c, *a, **kw)
+
+    monkeypatch.setattr(Clearinghouse, "_front_end", boom)
+    r = ch.process(w.RECEIVED)
+    assert r.files == 2 and r.files_failed == 1
+    assert sorted(p.name for p in ch.outbound.iterdir()) == ["277CA_000000002.x12", "999_000000002.x12",
+                                                             "a.837.rejected.txt"]
+    assert "internal error" in (ch.outbound / "a.837.rejected.txt").read_text()
+    monkeypatch.undo()
+    r = ch.process(w.RECEIVED + 20 * DAY)
+    assert [c.claim_id for x in _remits(ch, r.outputs) for c in x.claims] == ["V0000002P1"]
