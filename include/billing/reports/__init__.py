@@ -9,8 +9,15 @@ Public API:
 
 from include.billing.reports.metrics import compute_kpis, compute_trends
 from include.billing.reports.queries import load_query, run_metric
-from include.billing.reports.report import (ReportBundle, archive_report, build_report, compute_report,
-                                            render_report, resolve_sections, send_report)
+from include.billing.reports.report import (
+                                            ReportBundle,
+                                            archive_report,
+                                            build_report,
+                                            compute_report,
+                                            render_report,
+                                            resolve_sections,
+                                            send_report,
+)
 
 __all__ = ["ReportBundle", "archive_report", "build_report", "compute_kpis", "compute_report", "compute_trends",
            "load_query", "render_report", "resolve_sections", "run_metric", "send_report"]

@@ -23,8 +23,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from include.billing.reports import charts, mailer, render
-from include.billing.reports.metrics import (AGING_BUCKETS, PROCESSING_MEASURES, compute_kpis, headline,
-                                             jsonable)
+from include.billing.reports.metrics import AGING_BUCKETS, PROCESSING_MEASURES, compute_kpis, headline, jsonable
 from include.billing.reports.queries import run_metric
 
 PERIODS = ("daily", "weekly", "month_end")

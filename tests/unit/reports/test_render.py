@@ -97,6 +97,14 @@ def test_chromium_renders_the_email(bundle):
                     "--hide-scrollbars", f"--user-data-dir={profile}", f"--screenshot={shot}",
                     "--window-size=1000,2000", page.resolve().as_uri()],
                    check=True, capture_output=True, timeout=120)
+    # the whole page too, for people reviewing the layout (not checked beyond existing)
+    full = ARTIFACTS / "billing_report_full.png"
+    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--hide-scrollbars", f"--user-data-dir={profile}", f"--screenshot={full}",
+                    "--window-size=1000,3600", page.resolve().as_uri()],
+                   check=True, capture_output=True, timeout=120)
+    assert full.stat().st_size > 0
     img = Image.open(shot).convert("RGB")
     assert img.size == (1000, 2000)
     # the header band is the brand blue
