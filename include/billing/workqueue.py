@@ -490,7 +490,12 @@ def write_off(conn, item_id: int, reason: str, *, actor: str, note: str = "") ->
 
 
 def appeal_packet(conn, item_id: int, *, actor: str, today: date | None = None) -> dict:
-    """The data of an appeal letter for a denied claim, and an event saying one was produced."""
+    """An appeal packet for a denied claim, and an event saying who produced it.
+
+    Denial items routed by include.billing.denials carry their CARC/RARC codes; for those the
+    denials engineer's letter (include.billing.appeals.build_appeal_packet: HTML, and a PDF
+    when enabled, written 0600) is the packet. Other items get the page's own summary letter.
+    """
     today = today or date.today()
     item = get_item(conn, item_id)
     if item is None:
@@ -501,10 +506,17 @@ def appeal_packet(conn, item_id: int, *, actor: str, today: date | None = None) 
         "today": today, "item": item, "claim_number": item["claim_number"],
         "codes": [f for f in item["findings"] if f["code"]],
         "denied_amount": sum((a["amount"] for a in denied), Decimal("0")),
-        "lines": item["lines"],
+        "lines": item["lines"], "letter_html": None, "files": [],
     }
+    if (item.get("details") or {}).get("codes"):
+        from include.billing.appeals import build_appeal_packet
+
+        built = build_appeal_packet(conn, item_id, today=today)
+        packet["files"] = [Path(f).name for f in built["files"]]
+        html = next((f for f in built["files"] if f.endswith(".html")), None)
+        packet["letter_html"] = Path(html).read_text() if html else None
     _event(conn, item["claim_id"], "appeal_packet", actor,
-           {"work_item_id": item_id, "codes": [f["code"] for f in packet["codes"]]})
+           {"work_item_id": item_id, "codes": [f["code"] for f in packet["codes"]], "files": packet["files"]})
     return packet
 
 

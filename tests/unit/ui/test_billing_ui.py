@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from datetime import date
@@ -325,3 +326,22 @@ def test_urls_carry_ids_only(client, ledger):
         html = client.get(path).text
         for url in re.findall(r'(?:href|action)="([^"]*)"', html):
             assert "ACM" not in url and "BLU" not in url and "Testperson" not in url, url
+
+
+def test_appeal_packet_of_a_routed_denial_is_the_denials_letter(client, ledger, db, tmp_path, monkeypatch):
+    monkeypatch.setenv("BILLING_APPEAL_DIR", str(tmp_path / "appeals"))
+    monkeypatch.setenv("BILLING_APPEAL_PDF", "0")
+    item, claim = ledger.items["denied"], ledger.claims["denied"]
+    cp = db.execute("SELECT id FROM billing.claim_payments WHERE claim_id = %s", (claim,)).fetchone()[0]
+    details = {"codes": [{"code": "CO-16", "rarcs": ["M76"], "amount": "165.00"}], "denied_amount": "165.00",
+               "category": "missing information", "claim_payment_id": cp}
+    db.execute("UPDATE billing.work_queue SET details = %s WHERE id = %s", (json.dumps(details), item))
+    db.commit()
+    r = _post(client, f"/billing/items/{item}/appeal", {})
+    assert r.status_code == 200
+    assert "<title>Appeal - claim V0000004P1</title>" in r.text          # include/templates/appeal_letter.html.j2
+    files = sorted(p.name for p in (tmp_path / "appeals").iterdir())
+    assert files == [f"appeal-claim{claim}-item{item}.html"]
+    assert oct((tmp_path / "appeals" / files[0]).stat().st_mode & 0o777) == "0o600"
+    ev = _events(db, claim)[-1]
+    assert ev[0] == "appeal_packet" and ev[3] == "user:alice" and ev[4]["files"] == files
