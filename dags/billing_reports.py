@@ -27,6 +27,7 @@ XCom carries paths and counts only.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 from pathlib import Path
@@ -111,14 +112,19 @@ def billing_reports():
         recipients = parse_recipients(context["params"].get("recipients")
                                       or Variable.get(RECIPIENTS_VARIABLE, default=None))
         bundle = ReportBundle.load(Path(rendered["manifest"]))
+        sent_marker = bundle.out_dir / "sent.json"
+        if sent_marker.exists():   # a retry after the message went out: don't send it twice
+            return json.loads(sent_marker.read_text())
         with SmtpHook(smtp_conn_id=BILLING_SMTP_CONN_ID) as hook:
             sender = hook.from_email or os.environ.get("BILLING_REPORT_SENDER", "billing-reports@localhost")
             message = build_message(bundle, recipients, sender)
             # send_email_smtp cannot build multipart/related with cid: images, so the report builds
             # its own MIME message and sends it through the client the hook opened (TLS/auth applied)
             deliver(hook._smtp_client, message, recipients, sender)
-        return {"recipients": len(recipients), "attachments": len(bundle.attachments),
-                "message_bytes": len(message.as_bytes())}
+        outcome = {"recipients": len(recipients), "attachments": len(bundle.attachments),
+                   "message_bytes": len(message.as_bytes())}
+        sent_marker.write_text(json.dumps(outcome))
+        return outcome
 
     @task
     def archive_report(rendered: dict, sent: dict) -> dict:

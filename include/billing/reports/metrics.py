@@ -95,6 +95,7 @@ def compute_kpis(conn, period_start: date, period_end: date, as_of: date, *, tre
         # 835 postings in the period
         "remittances_posted": post["remittances"], "remittances_held": post["held_remittances"],
         "remittance_total_paid": post["total_paid"], "remittance_claim_payments": post["claim_payments"],
+        "remittance_reversals": post["reversals"],
         "payment_postings_by_payer": [r for r in q["payment_postings"] if r["dimension"] == "payer"],
         "by": {
             "claims_volume": _breakdown(q["claims_volume"], "claims_submitted", "claims_processed"),

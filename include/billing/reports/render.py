@@ -28,6 +28,9 @@ DETAILS = {
 }
 
 
+HEADERS = {"label": "payer"}  # column key -> header shown in the attachments
+
+
 def money(value) -> str:
     if value is None:
         return "—"
@@ -82,7 +85,7 @@ def _private(path: Path) -> Path:
 def write_csv(rows: list[dict], columns: list[str], path: Path) -> Path:
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(columns)
+        writer.writerow([HEADERS.get(c, c) for c in columns])
         for row in rows:
             writer.writerow([_text(row.get(c)) for c in columns])
     return _private(path)
@@ -101,7 +104,7 @@ def write_xlsx(details: dict[str, list[dict]], path: Path) -> Path:
         ws = wb.create_sheet(title=title[:31])
         header = []
         for c in columns:
-            cell = WriteOnlyCell(ws, value=c)
+            cell = WriteOnlyCell(ws, value=HEADERS.get(c, c))
             cell.font = bold
             header.append(cell)
         ws.append(header)

@@ -179,7 +179,8 @@ def test_payment_postings(kpis):
     # posted in March: T1..T9 (T10 was February; T11 is held)
     assert kpis["remittances_posted"] == 9
     assert kpis["remittances_held"] == 1
-    assert kpis["remittance_claim_payments"] == 8                              # + 1 reversal
+    assert kpis["remittance_claim_payments"] == 8
+    assert kpis["remittance_reversals"] == 1                                   # T9 reverses C7
     assert kpis["remittance_total_paid"] == D(80 + 120 + 0 + 150 + 0 + 100 + 64 + 300 - 100)
     by_payer = {r["label"]: r for r in kpis["payment_postings_by_payer"]}
     assert (by_payer["Acme Health"]["remittances"], by_payer["Acme Health"]["total_paid"]) == (6, D(80 + 120 + 100 + 64 - 100))
