@@ -67,7 +67,8 @@ def start_local_airflow(port: int, password: str, visits: int = 500):
     from include.devenv.mailsink import start_mail_sink
     from include.devenv.postgres import database_url
     from include.devenv.stack import LocalStack, airflow_db_migrate, start_clearinghouse
-    from include.practice import ensure_practice, export_roster
+    from include.practice.roster import export_roster
+    from include.practice.seed import ensure_practice
 
     url = database_url()
     migrate(url)

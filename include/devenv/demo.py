@@ -60,14 +60,16 @@ def main() -> int:
     migrate(url)
 
     progress(f"practice: {visits} visits, seed {SEED}")
-    from include.practice import ensure_practice, export_roster
+    from include.practice.roster import export_roster
+    from include.practice.seed import ensure_practice
 
     with connect(url) as conn:
         seeded = ensure_practice(conn, visits=visits, seed=SEED)
         conn.commit()
         roster_path = sub_dir("sandbox") / "roster.json"
         export_roster(conn, roster_path)
-    progress(f"  {seeded.describe() if hasattr(seeded, 'describe') else seeded}")
+    for line in seeded.lines():
+        progress(f"  {line}")
 
     progress("clearinghouse sandbox, mail sink, Airflow home")
     from include.devenv.mailsink import start_mail_sink
@@ -109,29 +111,31 @@ def _cycle(stack, progress: Progress, url: str) -> dict:
     progress("   clearinghouse answers with 999 and 277CA")
     clearinghouse.process(now=now)
     progress("2. clearinghouse_responses: 999 / 277CA → claim status")
-    _run_dag("clearinghouse_responses", progress)
+    _run_dag("clearinghouse_responses", progress, conf={"as_of": now.isoformat()})
+    later = now + delay
     progress(f"   {delay.days} simulated days later the payers pay: 835s")
-    clearinghouse.process(now=now + delay)
-    _run_dag("clearinghouse_responses", progress)
+    clearinghouse.process(now=later)
+    _run_dag("clearinghouse_responses", progress, conf={"as_of": later.isoformat()})
     progress("3. remittance_posting: 835 → payments, adjustments, patient responsibility")
     _run_dag("remittance_posting", progress)
     progress("4. denial_management: route denials; the demo clerk corrects some")
-    _run_dag("denial_management", progress, conf={"demo_auto_correct": True})
+    _run_dag("denial_management", progress, conf={"demo_auto_correct": True, "as_of": later.isoformat()})
     progress("5. claims_submission: replacement and secondary claims")
     _run_dag("claims_submission", progress)
-    clearinghouse.process(now=now + delay)
-    clearinghouse.process(now=now + 2 * delay)
-    _run_dag("clearinghouse_responses", progress)
+    clearinghouse.process(now=later)
+    final = later + delay
+    clearinghouse.process(now=final)
+    _run_dag("clearinghouse_responses", progress, conf={"as_of": final.isoformat()})
     _run_dag("remittance_posting", progress)
     progress("6. billing_reports: KPIs, charts and the email")
-    _run_dag("billing_reports", progress, conf={"as_of": (now + 2 * delay).date().isoformat()})
+    _run_dag("billing_reports", progress, conf={"as_of": final.date().isoformat()})
 
     return _summary(stack, url)
 
 
 def _summary(stack, url: str) -> dict:
+    from include.billing.cycle_summary import cycle_summary
     from include.billing.db import connect
-    from include.billing.posting import cycle_summary
     from include.billing.reports import compute_kpis
 
     with connect(url) as conn:

@@ -143,6 +143,7 @@ def start_clearinghouse(roster_path: Path, scenario_path: Path, *, loop: bool = 
          "--http-port", str(http_port), "--keys", str(keys), "--user", SANDBOX_USER,
          "--password", "sandbox-password", "--authorized-key", str(client_key.with_suffix(".pub")),
          "--scenario", str(scenario_path), "--roster", str(roster_path),
+         # without the loop the demo drives the sandbox itself, on a simulated clock
          *(["--interval", "5"] if loop else ["--no-loop"])],
         cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
     )
