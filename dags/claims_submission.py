@@ -91,7 +91,7 @@ def _clearinghouse_files():
     },
 )
 def claims_submission():
-    @task
+    @task(multiple_outputs=False)
     def pick_up_visits(params=None) -> dict:
         from include.billing.claims import pick_up_visits as pick_up
 
@@ -101,14 +101,14 @@ def claims_submission():
                            date_from=_date(params.get("date_from")), date_to=_date(params.get("date_to")),
                            visit_ids=params.get("visit_ids") or None)
 
-    @task
+    @task(multiple_outputs=False)
     def build_claims() -> dict:
         from include.billing.claims import build_claims as build
 
         with billing_connection() as conn:
             return build(conn, actor=actor(get_current_context()))
 
-    @task
+    @task(multiple_outputs=False)
     def data_quality() -> dict:
         from include.billing.data_quality import check_new_claims
 
@@ -116,7 +116,7 @@ def claims_submission():
         with billing_connection() as conn:
             return check_new_claims(conn, actor=actor(context), run_id=context["run_id"])
 
-    @task
+    @task(multiple_outputs=False)
     def eligibility(params=None) -> dict:
         from include.billing import eligibility as elig
         from include.billing.settings import load
@@ -141,7 +141,7 @@ def claims_submission():
         with billing_connection() as conn:
             return elig.check_new_claims(conn, transport=transport, **kwargs)
 
-    @task
+    @task(multiple_outputs=False)
     def scrub() -> dict:
         from include.billing.scrub import scrub_pending_claims
 
@@ -149,14 +149,14 @@ def claims_submission():
         with billing_connection() as conn:
             return scrub_pending_claims(conn, actor=actor(context), today=_run_start(context).date())
 
-    @task
+    @task(multiple_outputs=False)
     def plan_batches(params=None) -> list[int]:
         from include.billing.submission import plan_batches as plan
 
         with billing_connection() as conn:
             return plan(conn, max_claims_per_file=int(params.get("max_claims_per_file") or 5000))
 
-    @task(outlets=[CLAIMS_SUBMITTED], max_active_tis_per_dag=4)
+    @task(outlets=[CLAIMS_SUBMITTED], max_active_tis_per_dag=4, multiple_outputs=False)
     def send_batch(batch_id: int) -> dict:
         from include.billing.submission import send_batch as send
 

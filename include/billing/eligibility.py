@@ -285,9 +285,15 @@ def _realtime(conn, transport: RealtimeTransport, pending, partner_of, sender_id
 
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     requests = []
+    # one block of interchange numbers per trading partner (one UPDATE, not one per inquiry)
+    next_icn: dict[str, int] = {}
+    for partner in {partner_of[p.policy_id] for p in pending}:
+        count = sum(1 for p in pending if partner_of[p.policy_id] == partner)
+        next_icn[partner] = allocate_control_numbers(conn, partner, "interchange", count)
     for p in pending:
         partner = partner_of[p.policy_id]
-        icn = allocate_control_numbers(conn, partner, "interchange")
+        icn = next_icn[partner]
+        next_icn[partner] += 1
         data = build_270([p.inquiry], sender_id=sender_id, receiver_id=partner.upper(),
                          interchange_control_number=icn, group_control_number=icn,
                          usage_indicator=usage, created=now)

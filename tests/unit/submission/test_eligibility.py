@@ -1,0 +1,91 @@
+"""Eligibility: reading 271 answers (built by the sandbox from a roster) and the real-time client."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from include.billing.eligibility import CheckResult, MemberError, RealtimeTransport, result_from_271
+from include.billing.transport import TransportError
+from include.edi.x270 import EligibilityInquiry, build_270
+from include.edi.x271 import parse_271
+
+DOS = dt.date(2026, 11, 2)
+
+
+def _roster(status="active", plan_end=None):
+    from include.sandbox.roster import Member, Roster, RosterPayer
+
+    member = Member(payer_id="BCBS1", member_id="M123", last_name="ROE", first_name="ANN",
+                    birth_date=dt.date(1970, 1, 1), sex="F", group_number="G1", status=status,
+                    plan_begin=dt.date(2025, 1, 1), plan_end=plan_end, copay=Decimal("25"),
+                    coinsurance=Decimal("0.2"), deductible=Decimal("1000"), deductible_met=Decimal("300"),
+                    out_of_pocket_max=Decimal("5000"))
+    return Roster([member], [RosterPayer("BCBS1", "BLUE")])
+
+
+def _ask(roster, member_id="M123", day=DOS):
+    from include.sandbox.eligibility import respond_270
+
+    q = EligibilityInquiry(trace_number="E7-20261102", member_id=member_id, last_name="ROE", first_name="ANN",
+                           payer_name="BLUE", payer_id="BCBS1", provider_npi="1234567893",
+                           provider_name="CLINIC", service_date=day)
+    request = build_270([q], sender_id="BILLINGSVC", receiver_id="SANDBOX", interchange_control_number=1,
+                        group_control_number=1)
+    body = respond_270(request, roster, sender_id="SANDBOX", interchange_control_number=5,
+                       now=dt.datetime(2026, 11, 27, 10, 0))
+    [answer] = parse_271(body)
+    assert answer.trace_numbers == ["E7-20261102"]
+    return result_from_271(7, answer)
+
+
+def test_active_member_with_cost_sharing():
+    r = _ask(_roster())
+    assert r.status == "active" and r.covers(DOS)
+    assert r.copay == Decimal("25") and r.coinsurance_percent == Decimal("0.2")
+    assert r.deductible == Decimal("1000") and r.deductible_remaining == Decimal("700")
+
+
+def test_terminated_before_the_date_of_service_is_inactive():
+    r = _ask(_roster("terminated", plan_end=dt.date(2026, 10, 31)))
+    assert not r.covers(DOS)
+
+
+def test_terminated_after_the_date_of_service_still_covers_it():
+    r = _ask(_roster("terminated", plan_end=dt.date(2026, 12, 31)))
+    assert r.covers(DOS)
+
+
+def test_unknown_member_is_unknown_with_the_aaa_reason():
+    r = _ask(_roster(), member_id="NOPE")
+    assert r.status == "unknown" and "75" in r.reject_reason and not r.covers(DOS)
+
+
+@pytest.mark.parametrize("status, begin, end, day, covered", [
+    ("active", None, None, DOS, True),
+    ("active", dt.date(2026, 12, 1), None, DOS, False),
+    ("inactive", None, None, DOS, False),
+    ("inactive", dt.date(2026, 1, 1), dt.date(2026, 11, 30), DOS, True),
+    ("unknown", None, None, DOS, False),
+    ("error", None, None, DOS, False),
+])
+def test_covers(status, begin, end, day, covered):
+    assert CheckResult(1, status, plan_begin=begin, plan_end=end).covers(day) is covered
+
+
+def test_realtime_transport_errors(practice_free_port=None):
+    from include.sandbox.eligibility import serve_eligibility_http
+
+    srv = serve_eligibility_http(_roster(), user="u", password="p")
+    try:
+        with pytest.raises(TransportError, match="credentials"):
+            RealtimeTransport(srv.url, "u", "wrong").exchange(b"ISA")
+        with pytest.raises(MemberError):
+            RealtimeTransport(srv.url, "u", "p").exchange(b"not x12 at all")
+        url = srv.url
+    finally:
+        srv.shutdown()
+    with pytest.raises(TransportError, match="unreachable"):
+        RealtimeTransport(url, "u", "p", timeout=2).exchange(b"ISA")
