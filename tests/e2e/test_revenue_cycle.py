@@ -326,6 +326,20 @@ def test_revenue_cycle_end_to_end(cycle, pg_admin_url, tmp_path, airflow_home):
     _run("claims_submission")
     assert _snapshot(db_url) == before
 
+    # --- the 276s sent for the late secondary claims come back as 277s ---------------------
+    inquired = _q(db_url, "SELECT count(DISTINCT claim_id) FROM billing.claim_events "
+                          "WHERE event_type = 'status_inquiry'")[0][0]
+    assert inquired > 0
+    r4 = ch.process(now=t3 + dt.timedelta(hours=1))
+    assert r4.status_inquiries == inquired
+    _run("clearinghouse_responses", as_of=t3.isoformat())
+    assert _q(db_url, "SELECT count(*) FROM billing.edi_files WHERE transaction_type = '277' "
+                      "AND state = 'applied'")[0][0] == 1
+    # every claim asked about has the payer's answer in its history (the sandbox read the 276
+    # before the 837 that came with it, so it answers 'not found' or, later, 'in process')
+    assert _q(db_url, "SELECT count(DISTINCT claim_id) FROM billing.claim_events "
+                      "WHERE event_type LIKE 'status_277%%'")[0][0] == inquired
+
     _scan_for_phi(db_url, airflow_home)
     with psycopg.connect(db_url) as conn:
         summary = cycle_summary(conn)
