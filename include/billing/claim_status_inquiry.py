@@ -28,7 +28,7 @@ def inquiry_days() -> int:
 
 
 def _control_number(conn, partner: str, kind: str) -> int:
-    from .claims import allocate_control_numbers   # the submission area's sequence per partner
+    from .claims import allocate_control_numbers  # the submission area's sequence per partner
 
     return allocate_control_numbers(conn, partner, kind)
 

@@ -6,8 +6,16 @@ from decimal import Decimal
 import pytest
 
 from include.billing.posting import PostingFault, other_payer_data, post_stored_remittances
-from tests.unit.posting.factory import (denied_clp, file_835, negate, paid_clp, remittance, seed_practice,
-                                        snapshot, store)
+from tests.unit.posting.factory import (
+    denied_clp,
+    file_835,
+    negate,
+    paid_clp,
+    remittance,
+    seed_practice,
+    snapshot,
+    store,
+)
 
 ACTOR = "test:posting"
 
@@ -228,8 +236,8 @@ def test_secondary_claim_created_with_prior_payer_data(db):
 
 def test_other_payer_loops_for_the_837_of_a_secondary_claim(db):
     from include.billing.posting import other_payers_837
-    from include.edi.x837p import build_837p, read_837p
     from include.edi.model import Address, Claim837, Payer, Provider, Receiver, ServiceLine, Submitter, Subscriber
+    from include.edi.x837p import build_837p, read_837p
 
     (c1,) = seed_practice(db, 1, secondary_for={1})
     store(db, "s.835", file_835([remittance([paid_clp(c1, deductible=Decimal("20.00"))])]))
