@@ -10,7 +10,8 @@ One work item per denied claim payment (dedupe key 'denial:<claim_payment_id>', 
               are replaced by `create_replacements`.
 - appeal    → an appeal packet (HTML letter from a Jinja2 template, PDF when Chromium is here)
               and the appeal deadline as the item's due date.
-- write_off → a policy write-off: claim 'written_off' with the reason, the item closed.
+- write_off → a policy write-off: claim 'written_off' with the reason, the item closed (a denied
+              line of a partially paid claim is written off alone; the claim stays partially paid).
 - patient   → the patient's balance (already on the patient ledger from posting): an event.
 
 `auto_correct_for_demo` plays the billing clerk so that the demo's cycle closes.
@@ -123,6 +124,16 @@ def route_denials(conn, *, actor: str, today: dt.date | None = None, appeal_dir:
                                   "files": [Path(p).name for p in packet["files"]]},
                           dedupe_key=f"appeal_packet:{item_id}")
                 res.appeal_packets += 1
+            elif main.action == "write_off" and status == "partially_paid":
+                # a denied line of a paid claim: write off that balance, the claim stays paid
+                reason, note = _write_off_reason(main)
+                conn.execute(query("denials", "close_item"),
+                             {"item_id": item_id, "state": "written_off", "actor": actor})
+                add_event(conn, claim_id, "line_written_off", actor=actor,
+                          detail={"work_item_id": item_id, "reason": reason, "amount": f"{denied_amount:.2f}",
+                                  "codes": [c["code"] for c in details["codes"]]},
+                          dedupe_key=f"line_written_off:{cp_id}")
+                res.written_off += 1
             elif main.action == "write_off":
                 reason, note = _write_off_reason(main)
                 try:

@@ -85,7 +85,10 @@ def test_routing_by_action(db, tmp_path):
     assert items[c29["id"]][1] == "written_off"
     assert ok["id"] not in items
     statuses = dict(db.execute("SELECT id, status FROM billing.claims").fetchall())
-    assert statuses[c29["id"]] == "written_off" and statuses[c97["id"]] == "written_off"
+    assert statuses[c29["id"]] == "written_off" and statuses[c97["id"]] == "partially_paid"
+    assert items[c97["id"]][1] == "written_off"
+    assert db.execute("SELECT detail->>'reason' FROM billing.claim_events WHERE claim_id = %s AND "
+                      "event_type = 'line_written_off'", (c97["id"],)).fetchone()[0] == "non_covered"
     assert statuses[c16["id"]] == "denied"
     reason = db.execute("SELECT detail->>'reason' FROM billing.claim_events WHERE claim_id = %s AND "
                         "to_status = 'written_off'", (c29["id"],)).fetchone()[0]
