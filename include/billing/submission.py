@@ -255,3 +255,37 @@ def send_batch(conn, batch_id: int, *, remote: RemoteFiles, actor: str,
     fault_point("after_commit")
     result.update(state="uploaded", claims_submitted=len(moved))
     return result
+
+
+# --------------------------------------------------------------------------- the whole pipeline
+
+def run_pipeline(conn, *, remote: RemoteFiles, eligibility_transport, actor: str = "cli:claims_submission",
+                 high_water: dt.datetime | None = None, today: dt.date | None = None, run_id: str | None = None,
+                 max_claims_per_file: int | None = None, settings: SubmissionSettings | None = None) -> dict:
+    """Every step of the claims_submission DAG in order, without Airflow (CLI, demo, notebooks).
+
+    Commits after each step like the DAG's tasks do. Returns each step's counts.
+    """
+    from include.billing import claims, data_quality, eligibility, scrub
+
+    settings = settings or load_settings()
+    high_water = high_water or dt.datetime.now(dt.timezone.utc)
+    today = today or high_water.date()
+    out: dict = {}
+    out["pick_up_visits"] = claims.pick_up_visits(conn, high_water=high_water, actor=actor)
+    conn.commit()
+    out["build_claims"] = claims.build_claims(conn, actor=actor)
+    conn.commit()
+    out["data_quality"] = data_quality.check_new_claims(
+        conn, actor=actor, run_id=run_id or f"cli__{high_water:%Y-%m-%dT%H%M%S}")
+    conn.commit()
+    out["eligibility"] = eligibility.check_new_claims(
+        conn, transport=eligibility_transport, actor=actor, today=today,
+        cache_days=settings.eligibility_cache_days, sender_id=settings.submitter_id,
+        usage_indicator=settings.usage_indicator)
+    conn.commit()
+    out["scrub"] = scrub.scrub_pending_claims(conn, actor=actor, today=today)
+    conn.commit()
+    batches = plan_batches(conn, max_claims_per_file=max_claims_per_file or settings.max_claims_per_file)
+    out["send_batch"] = [send_batch(conn, b, remote=remote, actor=actor, settings=settings) for b in batches]
+    return out

@@ -171,3 +171,31 @@ def test_invalid_file_is_not_sent_and_its_claims_go_to_the_work_queue(seeded, tm
     assert _count(db, "SELECT count(*) FROM billing.batch_claims bc JOIN billing.submission_batches b "
                       "ON b.id = bc.batch_id WHERE b.state <> 'failed' AND bc.claim_id IN "
                       "(SELECT claim_id FROM billing.batch_claims WHERE batch_id = %s)", batch_id) == 0
+
+
+def test_run_pipeline_without_airflow(db_url, tmp_path, monkeypatch):
+    import psycopg
+
+    from include.billing.eligibility import RealtimeTransport
+
+    monkeypatch.setenv("BILLING_DQ_RESULTS_DIR", str(tmp_path / "dq"))
+    from include.practice.roster import export_roster
+    from include.practice.seed import seed_practice
+    from include.sandbox.eligibility import serve_eligibility_http
+    from include.sandbox.roster import Roster
+
+    with psycopg.connect(db_url) as db:
+        seed_practice(db, visits=60, seed=12, dirty_share=0.1)
+        db.commit()
+        export_roster(db, tmp_path / "roster.json")
+        srv = serve_eligibility_http(Roster.load(tmp_path / "roster.json"))
+        for d in ("inbound", "archive"):
+            (tmp_path / d).mkdir()
+        try:
+            out = submission.run_pipeline(db, remote=LocalFolder(tmp_path), eligibility_transport=RealtimeTransport(srv.url))
+        finally:
+            srv.shutdown()
+        sent = sum(b["claims_submitted"] for b in out["send_batch"])
+        assert sent == _count(db, "SELECT count(*) FROM billing.claims WHERE status = 'submitted'") > 0
+        assert len(list((tmp_path / "inbound").glob("837P_*.x12"))) == len(out["send_batch"])
+        json.dumps(out)          # counts only: JSON-serialisable
