@@ -8,9 +8,11 @@ Runs when remittances were posted (`billing://remittances/posted`) and daily
    (`include/billing/codes/`) and routed: a correction item (`CARC_<group>-<code>`), an appeal
    packet (HTML letter + PDF, files 0600 under `BILLING_APPEAL_DIR`, deadline as the due date),
    a policy write-off (claim `written_off` with the reason), or the patient's balance.
-2. **auto_correct** — only when the `demo_auto_correct` param (or `BILLING_DEMO_AUTO_CORRECT=1`)
+2. **print_appeal_pdfs** — the appeal letters' PDFs (headless Chromium, outside the database
+   transactions; `BILLING_APPEAL_PDF=0` turns it off).
+3. **auto_correct** — only when the `demo_auto_correct` param (or `BILLING_DEMO_AUTO_CORRECT=1`)
    is set: the demo's billing clerk corrects and releases up to `demo_limit` items.
-3. **create_replacements** — items a person resolved after correcting the claim become
+4. **create_replacements** — items a person resolved after correcting the claim become
    frequency-7 replacement claims (`ready`, REF*F8), sent by **claims_submission**.
 
 Emits `billing://denials/routed`. Counts only in XCom.
@@ -68,6 +70,13 @@ def denial_management():
             return route(conn, actor=actor(context), today=_clock(params, context).date())
 
     @task
+    def print_appeal_pdfs() -> dict:
+        from include.billing.appeals import print_pending_pdfs
+
+        with billing_connection() as conn:
+            return print_pending_pdfs(conn)
+
+    @task
     def auto_correct(params=None) -> dict:
         from include.billing.denials import auto_correct_for_demo
 
@@ -84,7 +93,7 @@ def denial_management():
         with billing_connection() as conn:
             return replace(conn, actor=actor(get_current_context()))
 
-    route_denials() >> auto_correct() >> create_replacements()
+    route_denials() >> print_appeal_pdfs() >> auto_correct() >> create_replacements()
 
 
 dag_denial_management = denial_management()

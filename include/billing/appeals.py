@@ -2,8 +2,10 @@
 
 The letter holds PHI (patient name, member id, birth date), so files are written 0600 and
 named by claim id and work item id only. The PDF is printed by headless Chromium when it is
-installed (`--print-to-pdf`); without it the packet is HTML only. BILLING_APPEAL_PDF=0 turns
-PDF printing off (fast test runs), BILLING_APPEAL_DIR says where packets go.
+installed (`--print-to-pdf`, about a second per letter), after routing and outside its
+transactions (`print_pending_pdfs`); without Chromium the packet is HTML only.
+BILLING_APPEAL_PDF=0 turns PDF printing off (fast runs), BILLING_APPEAL_DIR says where
+packets go.
 """
 
 from __future__ import annotations
@@ -137,3 +139,35 @@ def build_appeal_packet(conn, work_item_id: int, *, out_dir: Path | None = None,
         if render_pdf(html_path, pdf_path):
             files.append(str(pdf_path))
     return {"files": files, "deadline": (due or today).isoformat()}
+
+
+def print_pending_pdfs(conn, *, workers: int = 2, limit: int | None = None) -> dict:
+    """Print the PDF of every appeal letter that has none yet (a few Chromium processes at once).
+
+    Each packet's files list gains the PDF; a letter Chromium cannot print is marked so it is not
+    retried forever (the HTML stays the packet)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    if not _pdf_enabled(None) or chromium_binary() is None:
+        return {"printed": 0, "enabled": False}
+    conn.commit()
+    rows = conn.execute(query("denials", "packets_without_pdf"), {"limit": limit or 1_000_000}).fetchall()
+    conn.commit()
+    jobs = []
+    for item_id, files in rows:
+        html = Path(files[0])
+        if html.exists():
+            jobs.append((item_id, html, html.with_suffix(".pdf")))
+
+    def work(job):
+        item_id, html, pdf = job
+        return item_id, html, pdf, render_pdf(html, pdf)
+
+    printed = 0
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for item_id, html, pdf, ok in pool.map(work, jobs):
+            packet = {"files": [str(html), str(pdf)]} if ok else {"pdf_failed": True}
+            with conn.transaction():
+                conn.execute(query("denials", "set_packet"), {"item_id": item_id, "packet": json.dumps(packet)})
+            printed += ok
+    return {"printed": printed, "enabled": True}

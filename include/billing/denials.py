@@ -65,8 +65,11 @@ def _write_off_reason(c: Classification) -> tuple[str, str]:
 
 
 def route_denials(conn, *, actor: str, today: dt.date | None = None, appeal_dir: Path | None = None,
-                  pdf: bool | None = None) -> dict:
-    """Route every denied adjudication not routed yet; one transaction per claim payment."""
+                  pdf: bool = False) -> dict:
+    """Route every denied adjudication not routed yet; one transaction per claim payment.
+
+    Appeal letters are written as HTML here; their PDFs are printed afterwards by
+    `appeals.print_pending_pdfs` (pdf=True prints inline, one at a time)."""
     today = today or dt.date.today()
     res = RouteResult()
     conn.commit()

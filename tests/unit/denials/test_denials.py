@@ -141,10 +141,18 @@ def test_resolved_with_correction_becomes_a_replacement(db, tmp_path):
 
 
 @pytest.mark.skipif(chromium_binary() is None, reason="Chromium is not installed")
-def test_appeal_packet_pdf(db, tmp_path):
+def test_appeal_packet_pdf(db, tmp_path, monkeypatch):
+    from include.billing.appeals import print_pending_pdfs
+
+    monkeypatch.setenv("BILLING_APPEAL_PDF", "1")
     (c1,) = seed_practice(db, 1)
     _post(db, [denied_clp(c1, "CO", "197", "N54")])
-    route_denials(db, actor=ACTOR, today=TODAY, appeal_dir=tmp_path, pdf=True)
+    route_denials(db, actor=ACTOR, today=TODAY, appeal_dir=tmp_path)
+    assert list(tmp_path.glob("*.pdf")) == []
+    assert print_pending_pdfs(db) == {"printed": 1, "enabled": True}
+    assert print_pending_pdfs(db) == {"printed": 0, "enabled": True}
+    files = db.execute("SELECT details->'appeal_packet'->'files' FROM billing.work_queue").fetchone()[0]
+    assert len(files) == 2 and files[1].endswith(".pdf")
     pdfs = list(tmp_path.glob("*.pdf"))
     assert len(pdfs) == 1 and pdfs[0].read_bytes()[:5] == b"%PDF-"
     assert stat.S_IMODE(os.stat(pdfs[0]).st_mode) == 0o600
