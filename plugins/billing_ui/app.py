@@ -22,6 +22,7 @@ from fastapi.templating import Jinja2Templates
 
 from include.billing import workqueue as wq
 
+from .dag_runs import attach_run_ids
 from .kpi_cache import KpiCache
 from .security import (
     CSRF_FIELD,
@@ -197,6 +198,8 @@ def create_app() -> FastAPI:
         kpis, kpis_at, kpis_error = _kpis(conn, start, end, today)
         tz_start = datetime.combine(today, time.min, tzinfo=report_timezone())
         day = wq.dashboard_activity(conn, tz_start, tz_start + timedelta(days=1))
+        for rows in day["activity"].values():
+            attach_run_ids(rows, "last_at")     # the run that made the group's latest change
         return _render(request, user, "dashboard.html", {
             "kpis": kpis, "kpis_at": kpis_at, "kpis_error": kpis_error, "kpi_ttl": kpi_cache.ttl, "period": period, "periods": PERIODS, "today": today, "start": start, "end": end,
             **day})
@@ -229,6 +232,7 @@ def create_app() -> FastAPI:
         item = wq.get_item(conn, item_id)
         if item is None:
             raise HTTPException(status_code=404, detail=f"work item {item_id} does not exist")
+        attach_run_ids(item["events"], "occurred_at")
         return _render(request, user, "item.html", {
             "item": item, "error": error, "write_off_reasons": wq.WRITE_OFF_REASONS,
             "open": item["state"] in wq.OPEN_STATES}, status_code=status_code)

@@ -174,6 +174,8 @@ def test_correct_and_release_a_held_claim_in_the_browser(local_airflow):
             page.locator("#release").click()
             expect(page.get_by_role("status")).to_contain_text("released")
             expect(page.locator("#claim-status")).to_have_text("ready")
+            # the claim's history links to the claims_submission run that held it
+            expect(page.locator('#events a[href^="/dags/claims_submission/runs/"]').first).to_be_visible()
             page.screenshot(path=str(ARTIFACTS / "work_item_released.png"), full_page=True)
             assert NEW_MEMBER_ID not in page.url
         finally:

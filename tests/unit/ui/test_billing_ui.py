@@ -345,3 +345,33 @@ def test_appeal_packet_of_a_routed_denial_is_the_denials_letter(client, ledger, 
     assert oct((tmp_path / "appeals" / files[0]).stat().st_mode & 0o777) == "0o600"
     ev = _events(db, claim)[-1]
     assert ev[0] == "appeal_packet" and ev[3] == "user:alice" and ev[4]["files"] == files
+
+
+def test_events_link_to_the_dag_run_that_was_running_then(client, ledger, db, airflow_app):
+    from datetime import timedelta
+
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+
+    at = db.execute("""SELECT occurred_at FROM billing.claim_events WHERE claim_id = %s AND event_type = 'created'""",
+                    (ledger.claims["dq"],)).fetchone()[0]
+    with create_session() as session:
+        session.add(DagRun(dag_id="claims_submission", run_id="scheduled__ui_link_test", run_type="scheduled",
+                           start_date=at - timedelta(minutes=1), state="success"))
+        session.flush()
+        session.query(DagRun).filter(DagRun.run_id == "scheduled__ui_link_test").update(
+            {"end_date": at + timedelta(minutes=1)})
+    try:
+        # the ledger's events carry their run ids; an event without one is matched by time
+        page = client.get(f"/billing/items/{ledger.items['dq']}").text
+        assert 'href="/dags/claims_submission/runs/scheduled__2026-01-01T00%3A00%3A00%2B00%3A00"' in page
+        assert page.count('href="/dags/claims_submission/runs/') == 2
+        db.execute("""INSERT INTO billing.claim_events (claim_id, event_type, actor, occurred_at)
+                      VALUES (%s, 'note', 'dag:claims_submission.scrub', %s)""",
+                   (ledger.claims["dq"], at + timedelta(seconds=5)))
+        db.commit()
+        page = client.get(f"/billing/items/{ledger.items['dq']}").text
+        assert 'href="/dags/claims_submission/runs/scheduled__ui_link_test"' in page
+    finally:
+        with create_session() as session:
+            session.query(DagRun).filter(DagRun.run_id == "scheduled__ui_link_test").delete()
