@@ -179,7 +179,8 @@ def _tiles(k: dict) -> list[tuple[str, str, str]]:
         ("Claims submitted", num(k["claims_submitted"]), f"{money(k['charges_submitted'])} charges"),
         ("Claims processed", num(k["claims_processed"]), f"{k['claims_denied']} denied"),
         ("First-pass acceptance", pct(k["first_pass_acceptance_rate"]),
-         f"{k['first_pass_accepted']} of {k['first_pass_submitted']} first submissions"),
+         f"{k['first_pass_accepted']} of {k['first_pass_submitted']} first submissions"
+         + (f" · {k['first_pass_awaiting_response']} awaiting answer" if k["first_pass_awaiting_response"] else "")),
         ("Clean-claim rate", pct(k["clean_claim_rate"]), f"{k['clean_claims']} of {k['claims_adjudicated']} adjudicated"),
         ("Denial rate", pct(k["denial_rate_count"]), f"{pct(k['denial_rate_dollars'])} of charges"),
         ("Days in A/R", num(k["days_in_ar"], 1), f"{money(k['average_daily_charges'])} per day"),
