@@ -141,13 +141,11 @@ def build_appeal_packet(conn, work_item_id: int, *, out_dir: Path | None = None,
     return {"files": files, "deadline": (due or today).isoformat()}
 
 
-def print_pending_pdfs(conn, *, workers: int = 2, limit: int | None = None) -> dict:
-    """Print the PDF of every appeal letter that has none yet (a few Chromium processes at once).
+def print_pending_pdfs(conn, *, limit: int | None = None) -> dict:
+    """Print the PDF of every appeal letter that has none yet, all in one Chromium.
 
     Each packet's files list gains the PDF; a letter Chromium cannot print is marked so it is not
     retried forever (the HTML stays the packet)."""
-    from concurrent.futures import ThreadPoolExecutor
-
     if not _pdf_enabled(None) or chromium_binary() is None:
         return {"printed": 0, "enabled": False}
     conn.commit()
@@ -159,15 +157,30 @@ def print_pending_pdfs(conn, *, workers: int = 2, limit: int | None = None) -> d
         if html.exists():
             jobs.append((item_id, html, html.with_suffix(".pdf")))
 
-    def work(job):
-        item_id, html, pdf = job
-        return item_id, html, pdf, render_pdf(html, pdf)
+    def record(item_id, html, pdf, ok) -> None:
+        packet = {"files": [str(html), str(pdf)]} if ok else {"pdf_failed": True}
+        with conn.transaction():
+            conn.execute(query("denials", "set_packet"), {"item_id": item_id, "packet": json.dumps(packet)})
 
-    printed = 0
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for item_id, html, pdf, ok in pool.map(work, jobs):
-            packet = {"files": [str(html), str(pdf)]} if ok else {"pdf_failed": True}
-            with conn.transaction():
-                conn.execute(query("denials", "set_packet"), {"item_id": item_id, "packet": json.dumps(packet)})
-            printed += ok
+    # one browser prints them all (include/billing/pdf.py); one browser per letter only as a fallback
+    from websockets.exceptions import WebSocketException
+
+    from .pdf import ChromiumPrinter
+
+    printed, done = 0, 0
+    if not jobs:
+        return {"printed": 0, "enabled": True}
+    try:
+        with ChromiumPrinter(chromium_binary()) as printer:
+            for item_id, html, pdf in jobs:
+                printer.print(html, pdf)
+                record(item_id, html, pdf, True)
+                printed, done = printed + 1, done + 1
+    except (RuntimeError, OSError, TimeoutError, WebSocketException) as exc:
+        log.warning("batch PDF printing stopped (%s); printing the rest one browser at a time",
+                    type(exc).__name__)
+    for item_id, html, pdf in jobs[done:]:
+        ok = render_pdf(html, pdf)
+        record(item_id, html, pdf, ok)
+        printed += ok
     return {"printed": printed, "enabled": True}
