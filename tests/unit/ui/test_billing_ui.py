@@ -375,3 +375,23 @@ def test_events_link_to_the_dag_run_that_was_running_then(client, ledger, db, ai
     finally:
         with create_session() as session:
             session.query(DagRun).filter(DagRun.run_id == "scheduled__ui_link_test").delete()
+
+
+def test_a_999_rejection_shows_the_answer_for_the_claims_transaction_set(client, ledger, db):
+    from hashlib import sha256
+
+    from tests.unit.ui.ledger import isa
+
+    content = isa("FA", "999", ["AK1*HC*101*005010X222A1", "AK2*837*0007", "IK5*A", "AK2*837*0001",
+                                "IK3*NM1*12*2010BA*8", "IK4*9*67*7*BADID", "IK5*R*5", "AK9*R*2*2*1"])
+    file_id = db.execute("""INSERT INTO billing.edi_files (direction, transaction_type, file_name, sha256, size_bytes,
+                                content, origin) VALUES ('in', '999', 't.999', %s, %s, %s, 'test') RETURNING id""",
+                         (sha256(content).hexdigest(), len(content), content)).fetchone()[0]
+    item = db.execute("""INSERT INTO billing.work_queue (claim_id, edi_file_id, source, reason_code, explanation,
+                             dedupe_key) VALUES (%s, %s, '999', 'ACK999_REJECTED', 'rejected', 'k999') RETURNING id""",
+                      (ledger.claims["rej277"], file_id)).fetchone()[0]
+    db.commit()
+    page = client.get(f"/billing/items/{item}").text
+    excerpt = page.split('id="excerpt">')[1].split("</pre>")[0]
+    assert excerpt.splitlines() == ["AK2*837*0001~", "IK3*NM1*12*2010BA*8~", "IK4*9*67*7*BADID~", "IK5*R*5~"]
+    assert "The clearinghouse rejected the 837 transaction set" in page
