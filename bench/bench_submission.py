@@ -2,7 +2,7 @@
 
 Seeds a practice of --visits visits (default 10,000, 5 % dirty) into a fresh PostgreSQL
 database, starts a real OpenSSH SFTP server (the clearinghouse mailbox) and the sandbox's
-real-time eligibility endpoint, and runs the whole DAG once with dag.test(). Prints seconds per
+real-time eligibility endpoint (in its own process), and runs the whole DAG once with dag.test(). Prints seconds per
 stage (task instance start/end; a mapped stage is the sum of its instances), wall time,
 claims/s, and the share of the wall time spent in pyx12 validation (timed inside send_batch
 around validate_x12).
@@ -75,6 +75,28 @@ def _drop_database(name: str) -> None:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_http(url: str, timeout: float = 60) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"eligibility endpoint did not start: {url}") from None
+            time.sleep(0.2)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--visits", type=int, default=10_000)
@@ -91,8 +113,6 @@ def main(argv=None) -> int:
 
     from include.practice.roster import export_roster
     from include.practice.seed import seed_practice
-    from include.sandbox.eligibility import serve_eligibility_http
-    from include.sandbox.roster import Roster
     from tests.support.airflow_run import airflow_connections, load_dag
     from tests.support.sshd import start_sshd
 
@@ -106,14 +126,21 @@ def main(argv=None) -> int:
     sshd = start_sshd(base / "sshd")
     for d in ("inbound", "outbound", "archive"):
         (sshd.root / d).mkdir()
-    api = serve_eligibility_http(Roster.load(base / "roster.json"), user="bench", password="bench")
+    # the payer's real-time endpoint runs in its own process, as a remote payer would
+    host, port = "127.0.0.1", _free_port()
+    api = subprocess.Popen([sys.executable, "-c", (
+        "import sys, threading; sys.path.insert(0, sys.argv[1]);"
+        "from include.sandbox.eligibility import serve_eligibility_http;"
+        "from include.sandbox.roster import Roster;"
+        "serve_eligibility_http(Roster.load(sys.argv[2]), port=int(sys.argv[3]), user='bench', password='bench');"
+        "threading.Event().wait()"), str(ROOT), str(base / "roster.json"), str(port)])
+    _wait_http(f"http://{host}:{port}/health")
     os.environ.update({
         "BILLING_SFTP_INBOUND": str(sshd.root / "inbound"),
         "BILLING_SFTP_OUTBOUND": str(sshd.root / "outbound"),
         "BILLING_SFTP_ARCHIVE": str(sshd.root / "archive"),
         "BILLING_DQ_RESULTS_DIR": str(base / "dq"),
     })
-    host, port = api.server_address[:2]
     try:
         with airflow_connections(
                 billing_db=url, clearinghouse_sftp=sshd.airflow_conn_json(),
@@ -144,7 +171,8 @@ def main(argv=None) -> int:
             held = conn.execute("SELECT count(*) FROM billing.claims WHERE status = 'held'").fetchone()[0]
             files = conn.execute("SELECT count(*) FROM billing.submission_batches WHERE state = 'uploaded'").fetchone()[0]
     finally:
-        api.shutdown()
+        api.terminate()
+        api.wait(10)
         sshd.stop()
         if not args.keep:
             _drop_database(db_name)
