@@ -297,10 +297,13 @@ def _realtime(conn, transport: RealtimeTransport, pending, partner_of, sender_id
         data = build_270([p.inquiry], sender_id=sender_id, receiver_id=partner.upper(),
                          interchange_control_number=icn, group_control_number=icn,
                          usage_indicator=usage, created=now)
-        requests.append((p, partner, icn, data))
+        req_id = store_edi_file(conn, direction="out", transaction_type="270", file_name=f"270_RT_{icn:09d}.x12",
+                                content=data, origin="realtime", partner=partner, state="stored")
+        requests.append((p, partner, icn, data, req_id))
+    conn.commit()      # the requests (and their control numbers) are kept even if the exchange fails
 
     def call(item):
-        p, _partner, _icn, data = item
+        data = item[3]
         try:
             return transport.exchange(data), None
         except MemberError as exc:
@@ -310,9 +313,9 @@ def _realtime(conn, transport: RealtimeTransport, pending, partner_of, sender_id
     with ThreadPoolExecutor(max_workers=transport.workers) as pool:
         answers = list(pool.map(call, requests))
     out: dict[int, CheckResult] = {}
-    for (p, partner, icn, data), (body, member_error) in zip(requests, answers):
-        req_id = store_edi_file(conn, direction="out", transaction_type="270", file_name=f"270_RT_{icn:09d}.x12",
-                                content=data, origin="realtime", partner=partner, state="sent")
+    conn.execute("UPDATE billing.edi_files SET state = 'sent', processed_at = now() WHERE id = ANY(%s)",
+                 ([r[4] for r in requests],))
+    for (p, partner, icn, data, req_id), (body, member_error) in zip(requests, answers):
         res = None
         resp_id = None
         if body is not None:
@@ -351,9 +354,10 @@ def _batch(conn, transport: BatchSftpTransport, pending, partner_of, sender_id, 
                          usage_indicator=usage, created=now)
         name = f"270_{partner.upper()}_{batch_no:09d}.x12"
         req_id = store_edi_file(conn, direction="out", transaction_type="270", file_name=name, content=data,
-                                origin="batch", partner=partner, state="sent")
-        # the request row is committed with the results; a failed wait re-sends (an inquiry is harmless)
+                                origin="batch", partner=partner, state="stored")
+        conn.commit()      # stored before it leaves; a failed wait re-sends a new file (an inquiry is harmless)
         transport.send(name, data)
+        conn.execute("UPDATE billing.edi_files SET state = 'sent', processed_at = now() WHERE id = %s", (req_id,))
         files = transport.collect({p.inquiry.trace_number for p in items})
         answers: dict[str, tuple] = {}
         for fname, body in files:

@@ -199,3 +199,22 @@ def test_run_pipeline_without_airflow(db_url, tmp_path, monkeypatch):
         assert sent == _count(db, "SELECT count(*) FROM billing.claims WHERE status = 'submitted'") > 0
         assert len(list((tmp_path / "inbound").glob("837P_*.x12"))) == len(out["send_batch"])
         json.dumps(out)          # counts only: JSON-serialisable
+
+
+def test_eligibility_endpoint_down_raises_and_judges_no_claim(seeded):
+    from include.billing import eligibility
+    from include.billing.transport import TransportError
+
+    db = seeded
+    ledger.pick_up_visits(db, high_water=NOW, actor="t")
+    ledger.build_claims(db, actor="t")
+    db.commit()
+    dead = eligibility.RealtimeTransport("http://127.0.0.1:9/x12/270", timeout=2)
+    with pytest.raises(TransportError):
+        eligibility.check_new_claims(db, transport=dead, actor="t", today=dt.date.today())
+    db.rollback()
+    assert _count(db, "SELECT count(*) FROM billing.work_queue") == 0
+    assert _count(db, "SELECT count(*) FROM billing.eligibility_checks") == 0
+    assert _count(db, "SELECT count(*) FROM billing.claims WHERE status <> 'new'") == 0
+    # the inquiries were stored before they were sent, and marked as never sent
+    assert _count(db, "SELECT count(*) FROM billing.edi_files WHERE transaction_type = '270' AND state = 'stored'") > 0
