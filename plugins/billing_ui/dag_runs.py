@@ -11,6 +11,7 @@ import logging
 from datetime import datetime
 
 log = logging.getLogger(__name__)
+_warned = False
 
 
 def find_runs(wanted: list[tuple[str, datetime]]) -> dict[tuple[str, datetime], str]:
@@ -39,7 +40,9 @@ def find_runs(wanted: list[tuple[str, datetime]]) -> dict[tuple[str, datetime], 
                             break
         return found
     except Exception as exc:   # links are a convenience; the page must render without them
-        log.info("billing ui: DAG runs not looked up (%s)", type(exc).__name__)
+        global _warned
+        (log.debug if _warned else log.warning)("billing ui: DAG runs not looked up (%s)", type(exc).__name__)
+        _warned = True
         return {}
 
 
