@@ -282,12 +282,12 @@ def test_repeated_crashes_in_the_delivery_protocol_then_each_claim_delivered_onc
     assert set(_crash(db_url, monkeypatch, "after_upload")) == {"uploading"}
     assert len(list(inbound.glob("*.x12"))) == len(batches)
     assert _query(db_url, "SELECT count(*) FROM billing.claims WHERE status = 'submitted'") == [(0,)]
-    sizes = {p.name: p.stat().st_mtime_ns for p in inbound.glob("*.x12")}
+    mtimes = {p.name: p.stat().st_mtime_ns for p in inbound.glob("*.x12")}
 
     run_dag(_dag())
     # the same batches were resumed, none planned anew, and no file uploaded a second time
     assert _query(db_url, "SELECT id, file_name FROM billing.submission_batches ORDER BY id") == batches
-    assert {p.name: p.stat().st_mtime_ns for p in inbound.glob("*.x12")} == sizes
+    assert {p.name: p.stat().st_mtime_ns for p in inbound.glob("*.x12")} == mtimes
     assert not list(inbound.glob("*.part"))
     assert set(_assert_exactly_once(db_url, mailbox)) == _expected(db_url)[0]
 
