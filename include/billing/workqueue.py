@@ -189,6 +189,17 @@ def explain(item: dict, adjustments: list[dict]) -> list[dict]:
             if ("RARC", r) not in seen:
                 seen.add(("RARC", r))
                 out.append({"code": r, "text": describe_rarc(r)})
+    for c in (item.get("details") or {}).get("codes") or []:     # as include.billing.denials routes them
+        if not isinstance(c, dict) or "-" not in str(c.get("code", "")):
+            continue
+        group, _, carc = c["code"].partition("-")
+        if (group, carc) not in seen:
+            seen.add((group, carc))
+            out.append({"code": c["code"], "text": describe_carc(carc), "amount": c.get("amount")})
+        for r in c.get("rarcs") or []:
+            if ("RARC", r) not in seen:
+                seen.add(("RARC", r))
+                out.append({"code": r, "text": describe_rarc(r)})
     for key in ("carc", "rarc", "rarcs", "remark_codes"):
         val = (item.get("details") or {}).get(key)
         for c in ([val] if isinstance(val, str) else val or []):

@@ -45,6 +45,9 @@ def _post(client, path, data, *, page=None):
 def test_plugin_registers_app_and_navigation(airflow_app):
     from airflow import plugins_manager
 
+    plugins, errors = plugins_manager._get_plugins()
+    assert not errors, errors                      # billing_ui/ itself is not scanned (.airflowignore)
+    assert [p.name for p in plugins].count("billing_ui") == 1
     apps, _ = plugins_manager.get_fastapi_plugins()
     assert [a["url_prefix"] for a in apps if a["name"] == "Billing work queue"] == ["/billing"]
     views, _ = plugins_manager._get_ui_plugins()
@@ -337,6 +340,8 @@ def test_appeal_packet_of_a_routed_denial_is_the_denials_letter(client, ledger, 
                "category": "missing information", "claim_payment_id": cp}
     db.execute("UPDATE billing.work_queue SET details = %s WHERE id = %s", (json.dumps(details), item))
     db.commit()
+    page = client.get(f"/billing/items/{item}").text     # the routed codes, in words
+    assert "CO-16" in page and "M76" in page and "claim payment id" in page and "rarcs" not in page
     r = _post(client, f"/billing/items/{item}/appeal", {})
     assert r.status_code == 200
     assert "<title>Appeal - claim V0000004P1</title>" in r.text          # include/templates/appeal_letter.html.j2
