@@ -135,6 +135,9 @@ def test_correct_and_release_a_held_claim_in_the_browser(local_airflow):
         try:
             page = browser.new_page(viewport={"width": 1440, "height": 1000})
             page.set_default_timeout(60_000)
+            # not signed in: the plugin refuses and points at Airflow's login
+            response = page.goto(f"{base}/billing/")
+            assert response.status == 401 and "Sign in to Airflow" in page.content()
             # sign in through Airflow's own login page
             page.goto(f"{base}/")
             page.wait_for_url(re.compile(r".*/auth/login.*"))
@@ -143,18 +146,21 @@ def test_correct_and_release_a_held_claim_in_the_browser(local_airflow):
             page.get_by_role("button", name=re.compile("sign in|log ?in", re.I)).click()
             page.wait_for_url(re.compile(rf"^{re.escape(base)}/(?!auth).*"))
 
+            # the dashboard on its own, once its KPIs are computed (the page reloads itself)
+            page.goto(f"{base}/billing/")
+            assert page.url == f"{base}/billing/"     # signed in: the cookie reaches the plugin
+            expect(page.locator("#kpis")).to_be_visible(timeout=120_000)
+            page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+
             # "Billing" in Airflow's navigation shows the plugin inside the UI
+            page.goto(f"{base}/")
             page.get_by_role("link", name=re.compile("^Billing$")).or_(
                 page.get_by_role("button", name=re.compile("^Billing$"))).first.click()
             page.wait_for_url(re.compile(r".*/plugin/billing.*"))
             frame = page.frame_locator("iframe").first
             expect(frame.get_by_text("Revenue cycle")).to_be_visible()
+            expect(frame.locator("#kpis")).to_be_visible()
             page.screenshot(path=str(ARTIFACTS / "airflow_nav_billing.png"))
-
-            # the dashboard on its own, once its KPIs are computed (the page reloads itself)
-            page.goto(f"{base}/billing/")
-            expect(page.locator("#kpis")).to_be_visible(timeout=120_000)
-            page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
 
             # the work queue, filtered to the reason
             page.goto(f"{base}/billing/queue")
