@@ -49,14 +49,6 @@ def local_airflow(tmp_path, monkeypatch):
     for key in list(os.environ):   # the test session's Airflow settings must not leak into standalone
         if key.startswith("AIRFLOW__") or key == "AIRFLOW_HOME" or key.startswith("AIRFLOW_CONN_"):
             monkeypatch.delenv(key)
-    # airflow_local imports these from the package; until it exports them, point it at the modules
-    import include.practice
-    from include.practice.roster import export_roster
-    from include.practice.seed import ensure_practice
-
-    for name, fn in (("ensure_practice", ensure_practice), ("export_roster", export_roster)):
-        if not hasattr(include.practice, name):
-            monkeypatch.setattr(include.practice, name, fn, raising=False)
     port = free_port()
     stack, standalone = airflow_local.start_local_airflow(port, password="ui-test-password", visits=60)
     try:
