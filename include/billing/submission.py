@@ -36,7 +36,8 @@ import time
 from decimal import Decimal
 
 from include.billing.claims import WorkItem, allocate_control_numbers, move_claims, open_work_items, store_edi_file
-from include.billing.settings import SubmissionSettings, load as load_settings, submission_query
+from include.billing.settings import SubmissionSettings, submission_query
+from include.billing.settings import load as load_settings
 from include.billing.transport import RemoteFiles, upload_atomically
 
 FAULT_POINTS = ("after_plan", "before_upload", "mid_upload", "after_upload", "after_commit")
@@ -107,11 +108,14 @@ def load_claims_837(conn, batch_id: int) -> list:
     from include.edi.model import Claim837, PatientDependent, Payer, Provider, ServiceLine, Subscriber
 
     lines: dict[int, list] = {}
+    line_numbers: dict[int, list[int]] = {}
     for r in conn.execute(submission_query("batch_lines_837"), {"batch_id": batch_id}).fetchall():
         lines.setdefault(r[0], []).append(ServiceLine(
             line_control_number=r[2], procedure_code=r[3], modifiers=list(r[4] or []), units=r[5],
             charge=r[6], dx_pointers=list(r[7] or []), service_date=r[8], ndc=r[9]))
+        line_numbers.setdefault(r[0], []).append(r[1])
     claims = []
+    secondary: dict[int, object] = {}
     for r in conn.execute(submission_query("batch_claims_837"), {"batch_id": batch_id}).fetchall():
         (cid, number, total, dx, freq, pccn, pos, prior_auth, onset, acc_type, acc_state, acc_date,
          bp_name, bp_npi, bp_tax, bp_tax_code, bp_a1, bp_city, bp_state, bp_zip,
@@ -145,7 +149,21 @@ def load_claims_837(conn, batch_id: int) -> list:
             service_facility=Provider(org_name=fac_name, npi=fac_npi,
                                       address=_addr(fac_a1, fac_city, fac_state, fac_zip)) if fac_name else None,
             pay_to=pay_to))
+        if responsibility != "P":
+            secondary[cid] = claims[-1]
+    if secondary:
+        _add_other_payers(conn, secondary, lines, line_numbers)
     return claims
+
+
+def _add_other_payers(conn, secondary: dict, lines: dict, line_numbers: dict) -> None:
+    """Secondary claims carry the primary payer's adjudication: 2320/2330 per claim, 2430 per line."""
+    from include.billing.posting import other_payers_837
+
+    for cid, (other_payers, line_adjudications) in other_payers_837(conn, list(secondary)).items():
+        secondary[cid].other_payers = other_payers
+        for line, number in zip(lines.get(cid, []), line_numbers.get(cid, [])):
+            line.adjudications = line_adjudications.get(number, line_adjudications.get(str(number), []))
 
 
 def build_batch_file(conn, batch: dict, settings: SubmissionSettings) -> bytes:
@@ -172,8 +190,7 @@ _BATCH_COLS = ("id", "trading_partner", "payer_id", "interchange_control_number"
 
 
 def _batch(conn, batch_id: int) -> dict:
-    row = conn.execute(f"SELECT {', '.join(_BATCH_COLS)} FROM billing.submission_batches WHERE id = %s",
-                       (batch_id,)).fetchone()
+    row = conn.execute(submission_query("batch_by_id"), (batch_id,)).fetchone()
     if row is None:
         raise LookupError(f"submission batch {batch_id} does not exist")
     return dict(zip(_BATCH_COLS, row))

@@ -189,6 +189,26 @@ def _scan_for_phi(db_url, airflow_home):
     assert hits == {}, f"PHI found in {sorted(hits)[:5]}"
 
 
+def _assert_secondary_claims_carry_the_primary_adjudication(db_url, root):
+    """Secondary claims go out with 2320/2330 (primary paid amount, CAS) and 2430 per line."""
+    from include.edi.x837p import read_837p
+
+    expected = {number: paid for number, paid in _q(
+        db_url, "SELECT claim_number, prior_payer_paid FROM billing.claims WHERE responsibility = 'S' "
+                "AND status = 'submitted'")}
+    assert expected, "the cycle should have produced secondary claims"
+    sent = {}
+    for path in root.rglob("837P_*.x12"):
+        for claim in read_837p(path):
+            if claim.claim_id in expected:
+                sent[claim.claim_id] = claim
+    assert set(sent) == set(expected)
+    for number, claim in sent.items():
+        assert claim.other_payers, number
+        assert claim.other_payers[0].paid_amount == expected[number]
+        assert any(line.adjudications for line in claim.lines), number
+
+
 def test_revenue_cycle_end_to_end(cycle, pg_admin_url, tmp_path, airflow_home):
     from include.billing.cycle_summary import cycle_summary
     from include.billing.posting import PostingFault, post_stored_remittances
@@ -318,6 +338,7 @@ def test_revenue_cycle_end_to_end(cycle, pg_admin_url, tmp_path, airflow_home):
 
     # --- re-running every DAG changes nothing --------------------------------------------
     _run("claims_submission")             # sends the secondary claims the last posting created
+    _assert_secondary_claims_carry_the_primary_adjudication(db_url, root)
     _run("clearinghouse_responses", as_of=t3.isoformat())     # (and 276s for them on the simulated clock)
     before = _snapshot(db_url)
     _run("clearinghouse_responses", as_of=t3.isoformat())

@@ -1,0 +1,5 @@
+-- columns in the order of submission._BATCH_COLS
+SELECT id, trading_partner, payer_id, interchange_control_number, group_control_number,
+       transaction_control_number, file_name, state, edi_file_id, created_at, claim_count
+FROM billing.submission_batches
+WHERE id = %s
