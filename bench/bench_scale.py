@@ -1,0 +1,182 @@
+"""Scale: 100,000 visits through submission and posting on this machine.
+
+    .venv/bin/python bench/bench_scale.py [--visits 100000]
+
+Runs the same domain functions the DAG tasks call (no scheduler in the way): seed a practice,
+pick up, build claims, data quality (Great Expectations), eligibility (real-time 270/271 against
+the sandbox's HTTP endpoint), scrubbing, batching + 837P build + pyx12 + delivery to a mailbox
+folder, then 835s for every submitted claim (built with include.edi, 10,000 claims a file) and
+posting. Prints seconds and throughput per stage, peak memory (max RSS), and the pyx12 floor —
+the time pyx12 alone needs to validate the same 837P files — so the pipeline's overhead shows
+as a ratio. Targets: total ≤ 2× the pyx12 floor; peak memory < 2 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import resource
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class Stages:
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, float, int, str]] = []
+
+    def run(self, name: str, unit: str, fn):
+        started = time.perf_counter()
+        result = fn()
+        seconds = time.perf_counter() - started
+        count = len(result) if isinstance(result, list) else result
+        self.rows.append((name, seconds, count, unit))
+        rate = f"{count / seconds:10,.0f} {unit}/s" if count and seconds else ""
+        print(f"  {name:<28} {seconds:8.1f} s  {count:>8,} {unit:<7} {rate}   peak {_peak_mb():,.0f} MB", flush=True)
+        return result
+
+
+def main(argv=None) -> int:
+    import psycopg
+    from psycopg import sql
+
+    from include.billing import claims, data_quality, eligibility, scrub, submission
+    from include.billing.db import migrate
+    from include.billing.posting import post_stored_remittances
+    from include.billing.transport import LocalFolder
+    from include.devenv.postgres import database_url
+    from include.edi.validate import validate_x12
+    from include.practice.roster import export_roster
+    from include.practice.seed import seed_practice
+    from include.sandbox import Roster, serve_eligibility_http
+    from tests.unit.posting.factory import file_835, paid_clp, remittance, store
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--visits", type=int, default=100_000)
+    parser.add_argument("--per-835", type=int, default=10_000)
+    args = parser.parse_args(argv)
+
+    admin_url = database_url()
+    name = "bench_scale"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = urlunsplit(urlsplit(admin_url)._replace(path="/" + name))
+    work = Path(tempfile.mkdtemp(prefix="bench-scale-"))
+    for folder in ("inbound", "outbound", "archive"):
+        (work / "mailbox" / folder).mkdir(parents=True)
+    stages = Stages()
+    print(f"bench_scale: {args.visits:,} visits", flush=True)
+    try:
+        migrate(url)
+        with psycopg.connect(url) as conn:
+            def seed():
+                visits = seed_practice(conn, visits=args.visits, seed=11).visits
+                conn.commit()
+                return visits
+
+            stages.run("seed practice", "visits", seed)
+            roster_path = work / "roster.json"
+            export_roster(conn, roster_path)
+            http = serve_eligibility_http(Roster.load(roster_path), "127.0.0.1", 0, user="bench", password="bench")
+            try:
+                now = dt.datetime.now(dt.UTC)
+                actor = "bench:scale"
+                pipeline_started = time.perf_counter()
+
+                def step(fn):
+                    result = fn()
+                    conn.commit()
+                    return result
+
+                picked = stages.run("pick up visits", "claims", lambda: step(
+                    lambda: claims.pick_up_visits(conn, high_water=now, actor=actor))["claims_created"])
+                stages.run("build claims", "claims", lambda: step(
+                    lambda: claims.build_claims(conn, actor=actor))["claims_built"])
+                stages.run("data quality (GX)", "claims", lambda: step(
+                    lambda: data_quality.check_new_claims(conn, actor=actor, run_id="bench-scale",
+                                                          results_dir=work))["claims_checked"])
+                transport = eligibility.RealtimeTransport(http.url, user="bench", password="bench")
+                stages.run("eligibility (270/271 HTTP)", "claims", lambda: step(
+                    lambda: eligibility.check_new_claims(conn, transport=transport, actor=actor, today=now.date())
+                )["claims_checked"])
+                stages.run("scrub", "claims", lambda: step(
+                    lambda: scrub.scrub_pending_claims(conn, actor=actor, today=now.date()))["claims_scrubbed"])
+                batches = stages.run("plan batches", "batches", lambda: step(
+                    lambda: submission.plan_batches(conn, max_claims_per_file=5000)))
+                remote = LocalFolder(work / "mailbox")
+
+                def send_all():
+                    sent = 0
+                    for batch_id in batches:
+                        sent += submission.send_batch(conn, batch_id, remote=remote, actor=actor).get("claims", 0)
+                        conn.commit()
+                    return sent
+
+                sent = stages.run("build + pyx12 + deliver 837P", "claims", send_all)
+                submission_seconds = time.perf_counter() - pipeline_started
+
+                submitted = conn.execute(
+                    """SELECT c.id, c.claim_number, c.total_charge, v.patient_id FROM billing.claims c
+                         JOIN pm.visits v ON v.id = c.visit_id WHERE c.status = 'submitted' ORDER BY c.id"""
+                ).fetchall()
+                lines: dict[int, list] = {}
+                for cid, lcn, code, charge in conn.execute(
+                        """SELECT l.claim_id, l.line_control_number, l.procedure_code, l.charge
+                             FROM billing.claim_lines l JOIN billing.claims c ON c.id = l.claim_id
+                            WHERE c.status = 'submitted' ORDER BY l.claim_id, l.line_number"""):
+                    lines.setdefault(cid, []).append({"lcn": lcn, "code": code, "charge": charge})
+
+                def make_835s():
+                    made = 0
+                    for start in range(0, len(submitted), args.per_835):
+                        chunk = submitted[start:start + args.per_835]
+                        clps = [paid_clp({"id": cid, "claim_number": number, "total": total, "lines": lines[cid]},
+                                         deductible=Decimal("10.00") if cid % 3 == 0 else Decimal(0))
+                                for cid, number, total, _ in chunk]
+                        store(conn, f"bench-{start}.835", file_835([remittance(clps, trace=f"SCALE{start}")]))
+                        made += len(chunk)
+                    conn.commit()
+                    return made
+
+                stages.run("835 files (test payer)", "claims", make_835s)
+                posting_started = time.perf_counter()
+                stages.run("post 835s", "claims", lambda: step(
+                    lambda: post_stored_remittances(conn, actor=actor))["claims_posted"])
+                posting_seconds = time.perf_counter() - posting_started
+
+                files = conn.execute("SELECT file_name, content FROM billing.edi_files "
+                                     "WHERE transaction_type = '837P' AND direction = 'out'").fetchall()
+
+                def floor():
+                    for file_name, content in files:
+                        validate_x12(bytes(content), file_name)
+                    return sent
+
+                stages.run("pyx12 floor (same 837Ps)", "claims", floor)
+                floor_seconds = stages.rows[-1][1]
+            finally:
+                http.shutdown()
+        total = submission_seconds + posting_seconds
+        print(f"\nclaims picked up {picked:,}, submitted {sent:,} in {len(files)} files; posted {len(submitted):,}")
+        print(f"submission {submission_seconds:.1f} s + posting {posting_seconds:.1f} s = {total:.1f} s "
+              f"({sent / total:,.0f} claims/s end to end)")
+        print(f"pyx12 floor {floor_seconds:.1f} s → pipeline / floor = {total / floor_seconds:.2f}x (target ≤ 2.0x)")
+        print(f"peak memory {_peak_mb():,.0f} MB (target < 2048 MB)")
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
