@@ -30,8 +30,13 @@ from contextlib import contextmanager
 
 from airflow.sdk import Asset, Param, dag, get_current_context, task
 
-from include.dag_support import (CLEARINGHOUSE_SFTP_CONN_ID, DEFAULT_ARGS, ELIGIBILITY_API_CONN_ID, actor,
-                                 billing_connection)
+from include.dag_support import (
+    CLEARINGHOUSE_SFTP_CONN_ID,
+    DEFAULT_ARGS,
+    ELIGIBILITY_API_CONN_ID,
+    actor,
+    billing_connection,
+)
 
 CLAIMS_SUBMITTED = Asset("billing://claims/submitted")
 

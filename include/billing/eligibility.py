@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 
-from include.billing.claims import (WorkItem, allocate_control_numbers, hold_claims, store_edi_file)
+from include.billing.claims import WorkItem, allocate_control_numbers, hold_claims, store_edi_file
 from include.billing.settings import submission_query
 from include.billing.transport import RemoteFiles, TransportError, upload_atomically
 
@@ -269,13 +269,13 @@ def _store_results(conn, results, service_dates, transport_name):
     results = list(results)
     if not results:
         return
+    # the column order of include/sql/queries/submission/insert_eligibility_check.sql
     cols = ["policy_id", "status", "plan_begin", "plan_end", "copay", "coinsurance_percent", "deductible",
             "deductible_remaining", "out_of_pocket_remaining", "reject_reason", "request_file_id",
             "response_file_id"]
     with conn.cursor() as cur:
         cur.executemany(
-            f"""INSERT INTO billing.eligibility_checks (service_date, transport, {', '.join(cols)})
-                VALUES (%s, %s, {', '.join(['%s'] * len(cols))})""",
+            submission_query("insert_eligibility_check"),
             [(service_dates[r.policy_id], transport_name, *[getattr(r, c) for c in cols]) for r in results])
 
 
