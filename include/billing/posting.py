@@ -39,6 +39,7 @@ from .status import set_status
 
 log = logging.getLogger(__name__)
 ZERO = Decimal("0.00")
+ENVELOPE_INTEGRITY = {"se01_count", "se02_control", "missing_se"}
 FAULT_ENV = "BILLING_POSTING_FAULT"     # test hook: a stage name at which posting crashes
 
 
@@ -145,6 +146,9 @@ def post_remittance(conn, file_id: int, index: int, r: Remittance835, *, actor: 
 
     problems = [f.message for f in balance_835(r, file_name) if f.severity == "error"]
     problems += [str(f) for f in r.findings if f.severity == "error"]
+    # envelope counts that don't add up mean segments were lost or added: money waits for a person
+    problems += [f"{f.message}: the file may be cut or altered" for f in r.findings
+                 if f.code in ENVELOPE_INTEGRITY]
     numbers = sorted({c.claim_id for c in r.claims})
     rows = conn.execute(query("posting", "claims_for_remittance"), {"claim_numbers": numbers}).fetchall()
     claims = {row[1]: row for row in rows}
