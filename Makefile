@@ -9,8 +9,9 @@ INSTALLED := $(VENV)/.installed
 
 $(INSTALLED): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install -q --upgrade pip
-	@$(PY) -m pip install -q -r requirements.txt
+	@$(PY) -m pip install -q --upgrade pip || true
+	@# a second, verbose attempt rides out a flaky download and shows what went wrong
+	@$(PY) -m pip install -q -r requirements.txt || $(PY) -m pip install -r requirements.txt
 	@touch $@
 
 # Debian packages the tests need: OpenSSH's sshd (a real SFTP server) and Chromium (screenshots).
