@@ -26,17 +26,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from contextlib import contextmanager
 
 from airflow.sdk import Asset, Param, dag, get_current_context, task
 
-from include.dag_support import (
-    CLEARINGHOUSE_SFTP_CONN_ID,
-    DEFAULT_ARGS,
-    ELIGIBILITY_API_CONN_ID,
-    actor,
-    billing_connection,
-)
+from include.dag_support import DEFAULT_ARGS, ELIGIBILITY_API_CONN_ID, actor, billing_connection, clearinghouse_files
 
 CLAIMS_SUBMITTED = Asset("billing://claims/submitted")
 
@@ -48,28 +41,6 @@ def _run_start(context) -> dt.datetime:
 
 def _date(value):
     return dt.date.fromisoformat(value) if value else None
-
-
-@contextmanager
-def _clearinghouse_files():
-    """The clearinghouse mailbox through Airflow's SFTPHook (host key checked by the hook)."""
-    from airflow.providers.sftp.hooks.sftp import SFTPHook
-
-    from include.billing.transport import SftpFiles, TransportError
-
-    # connection attempts inside one try (the task's own retries come on top)
-    attempts = int(os.environ.get("BILLING_SFTP_CONNECT_ATTEMPTS", "3"))
-    hook = SFTPHook(ssh_conn_id=CLEARINGHOUSE_SFTP_CONN_ID, conn_retry_attempts=attempts)
-    try:
-        ctx = hook.get_managed_conn()
-        client = ctx.__enter__()
-    except Exception as exc:  # connection refused, auth, host key: retry the task with a clear message
-        raise TransportError(f"cannot open SFTP connection {CLEARINGHOUSE_SFTP_CONN_ID!r}: "
-                             f"{exc.__class__.__name__}: {exc}") from None
-    try:
-        yield SftpFiles(client)
-    finally:
-        ctx.__exit__(None, None, None)
 
 
 @dag(
@@ -132,7 +103,7 @@ def claims_submission():
                       cache_days=settings.eligibility_cache_days, sender_id=settings.submitter_id,
                       usage_indicator=settings.usage_indicator)
         if params.get("eligibility_transport") == "batch":
-            with _clearinghouse_files() as remote, billing_connection() as conn:
+            with clearinghouse_files() as remote, billing_connection() as conn:
                 transport = elig.BatchSftpTransport(remote, settings.sftp_inbound, settings.sftp_outbound,
                                                     wait_seconds=settings.eligibility_wait_seconds)
                 return elig.check_new_claims(conn, transport=transport, **kwargs)
@@ -166,7 +137,7 @@ def claims_submission():
         from include.billing.submission import send_batch as send
 
         context = get_current_context()
-        with _clearinghouse_files() as remote, billing_connection() as conn:
+        with clearinghouse_files() as remote, billing_connection() as conn:
             return send(conn, batch_id, remote=remote, actor=actor(context))
 
     picked = pick_up_visits()

@@ -25,45 +25,15 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from contextlib import contextmanager
 
 from airflow.sdk import Asset, Param, dag, get_current_context, task
 from airflow.timetables.assets import AssetOrTimeSchedule
 from airflow.timetables.trigger import CronTriggerTimetable
 
-from include.dag_support import CLEARINGHOUSE_SFTP_CONN_ID, DEFAULT_ARGS, actor, billing_connection
+from include.dag_support import DEFAULT_ARGS, actor, billing_connection, clearinghouse_files, run_clock
 
 CLAIMS_SUBMITTED = Asset("billing://claims/submitted")
 RESPONSES_APPLIED = Asset("billing://responses/applied")
-
-
-@contextmanager
-def _clearinghouse_files():
-    """The clearinghouse mailbox through Airflow's SFTPHook (the connection checks the host key)."""
-    from airflow.providers.sftp.hooks.sftp import SFTPHook
-
-    from include.billing.transport import SftpFiles, TransportError
-
-    hook = SFTPHook(ssh_conn_id=CLEARINGHOUSE_SFTP_CONN_ID)
-    try:
-        ctx = hook.get_managed_conn()
-        client = ctx.__enter__()
-    except Exception as exc:  # refused, auth, host key: a clear message, and the task retries
-        raise TransportError(f"cannot open SFTP connection {CLEARINGHOUSE_SFTP_CONN_ID!r}: "
-                             f"{exc.__class__.__name__}: {exc}") from None
-    try:
-        yield SftpFiles(client)
-    finally:
-        ctx.__exit__(None, None, None)
-
-
-def _clock(params: dict | None, context) -> dt.datetime:
-    """The run's 'now': the `as_of` param (the demo's simulated clock) or the run's start."""
-    raw = (params or {}).get("as_of")
-    if raw:
-        value = dt.datetime.fromisoformat(raw)
-        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
-    return context["dag_run"].start_date or dt.datetime.now(dt.timezone.utc)
 
 
 @dag(
@@ -85,7 +55,7 @@ def clearinghouse_responses():
     def fetch_files() -> dict:
         from include.billing.inbox import fetch_outbound
 
-        with _clearinghouse_files() as remote, billing_connection() as conn:
+        with clearinghouse_files() as remote, billing_connection() as conn:
             return fetch_outbound(conn, remote, remote_dir=os.environ.get("BILLING_SFTP_OUTBOUND", "outbound"),
                                   archive_dir=os.environ.get("BILLING_SFTP_ARCHIVE", "archive")).to_dict()
 
@@ -102,8 +72,8 @@ def clearinghouse_responses():
 
         context = get_current_context()
         with billing_connection() as conn:
-            prepared = prepare_status_inquiries(conn, now=_clock(params, context), actor=actor(context))
-        with _clearinghouse_files() as remote, billing_connection() as conn:
+            prepared = prepare_status_inquiries(conn, now=run_clock(params, context), actor=actor(context))
+        with clearinghouse_files() as remote, billing_connection() as conn:
             sent = upload_pending_inquiries(conn, remote, inbound_dir=os.environ.get("BILLING_SFTP_INBOUND", "inbound"))
         return {"claims": prepared["claims"], "files_sent": sent}
 

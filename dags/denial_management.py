@@ -27,19 +27,10 @@ from airflow.sdk import Asset, Param, dag, get_current_context, task
 from airflow.timetables.assets import AssetOrTimeSchedule
 from airflow.timetables.trigger import CronTriggerTimetable
 
-from include.dag_support import DEFAULT_ARGS, actor, billing_connection
+from include.dag_support import DEFAULT_ARGS, actor, billing_connection, run_clock
 
 REMITTANCES_POSTED = Asset("billing://remittances/posted")
 DENIALS_ROUTED = Asset("billing://denials/routed")
-
-
-def _clock(params: dict | None, context) -> dt.datetime:
-    """The run's 'now': the `as_of` param (the demo's simulated clock) or the run's start."""
-    raw = (params or {}).get("as_of")
-    if raw:
-        value = dt.datetime.fromisoformat(raw)
-        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
-    return context["dag_run"].start_date or dt.datetime.now(dt.timezone.utc)
 
 
 @dag(
@@ -67,7 +58,7 @@ def denial_management():
 
         context = get_current_context()
         with billing_connection() as conn:
-            return route(conn, actor=actor(context), today=_clock(params, context).date())
+            return route(conn, actor=actor(context), today=run_clock(params, context).date())
 
     @task
     def print_appeal_pdfs() -> dict:

@@ -49,3 +49,40 @@ def actor(context) -> str:
     """Who changed a claim, for claim events: the DAG and task that did it."""
     ti = context["ti"]
     return f"dag:{ti.dag_id}.{ti.task_id}"
+
+
+@contextmanager
+def clearinghouse_files():
+    """The clearinghouse mailbox (include.billing.transport.RemoteFiles) through Airflow's SFTPHook.
+
+    The connection checks the server's host key. A refused connection, a failed login or an
+    unknown host key become one clear TransportError, and the task retries.
+    """
+    from airflow.providers.sftp.hooks.sftp import SFTPHook
+
+    from include.billing.transport import SftpFiles, TransportError
+
+    # connection attempts inside one try (the task's own retries come on top)
+    attempts = int(os.environ.get("BILLING_SFTP_CONNECT_ATTEMPTS", "3"))
+    hook = SFTPHook(ssh_conn_id=CLEARINGHOUSE_SFTP_CONN_ID, conn_retry_attempts=attempts)
+    try:
+        ctx = hook.get_managed_conn()
+        client = ctx.__enter__()
+    except Exception as exc:  # noqa: BLE001 - any failure to connect gets the same clear message
+        raise TransportError(f"cannot open SFTP connection {CLEARINGHOUSE_SFTP_CONN_ID!r}: "
+                             f"{exc.__class__.__name__}: {exc}") from None
+    try:
+        yield SftpFiles(client)
+    finally:
+        ctx.__exit__(None, None, None)
+
+
+def run_clock(params: dict | None, context):
+    """The run's 'now': the `as_of` param (the demo's simulated clock) or the run's start (UTC)."""
+    import datetime as dt
+
+    raw = (params or {}).get("as_of")
+    if raw:
+        value = dt.datetime.fromisoformat(raw)
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return context["dag_run"].start_date or dt.datetime.now(dt.UTC)
