@@ -94,6 +94,33 @@ def start_local_airflow(port: int, password: str, visits: int = 500):
     return stack, standalone
 
 
+def stop_standalone(standalone: subprocess.Popen, grace: float = 60) -> None:
+    """Stop `airflow standalone` and everything it started (its own process group).
+
+    SIGTERM first; whatever is still alive after the grace period (a scheduler finishing up,
+    LocalExecutor workers) gets SIGKILL, so nothing outlives the command.
+    """
+    try:
+        os.killpg(standalone.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        standalone.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        pass
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(standalone.pid, 0)          # anyone left in the group?
+        except ProcessLookupError:
+            return
+        time.sleep(0.5)
+    try:
+        os.killpg(standalone.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
 def main() -> int:
     port = int(os.environ.get("BILLING_AIRFLOW_PORT", "8080"))
     password = os.environ.get("BILLING_AIRFLOW_PASSWORD", "admin")
@@ -106,7 +133,7 @@ def main() -> int:
               "Ctrl-C stops everything.", flush=True)
         signal.sigwait({signal.SIGINT, signal.SIGTERM})
     finally:
-        os.killpg(standalone.pid, signal.SIGTERM) if standalone.poll() is None else None
+        stop_standalone(standalone)
         stack.stop()
     return 0
 

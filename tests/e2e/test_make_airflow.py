@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import time
 import urllib.request
 from pathlib import Path
@@ -46,12 +45,7 @@ def local_airflow(tmp_path, monkeypatch):
         airflow_local.wait_for_api(port, timeout=300)
         yield port
     finally:
-        if standalone.poll() is None:
-            os.killpg(standalone.pid, signal.SIGTERM)
-            try:
-                standalone.wait(timeout=60)
-            except Exception:  # noqa: BLE001 - make sure nothing is left running
-                os.killpg(standalone.pid, signal.SIGKILL)
+        airflow_local.stop_standalone(standalone, grace=30)
         stack.stop()
         from include.devenv.postgres import stop_private_server
 
