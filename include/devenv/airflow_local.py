@@ -78,18 +78,27 @@ def start_local_airflow(port: int, password: str, visits: int = 500):
         roster_path = sub_dir("sandbox") / "roster.json"
         export_roster(conn, roster_path)
     clearinghouse, reach = start_clearinghouse(roster_path, SCENARIO, loop=True)
-    mail = start_mail_sink(sub_dir("mail"))
-    stack = LocalStack(
-        database_url=url, clearinghouse_root=reach["root"], roster_path=roster_path, scenario_path=SCENARIO,
-        sftp_port=reach["sftp_port"], http_port=reach["http_port"], host_public_key=reach["host_public_key"],
-        client_key=reach["client_key"], smtp_port=mail.port, mail_dir=sub_dir("mail"),
-        airflow_home=run_dir() / "airflow-ui", processes=[clearinghouse], mail_controller=mail,
-    )
-    env = standalone_env(stack, port, password)
-    airflow_db_migrate(env)
-    log = open(sub_dir("logs") / "airflow-standalone.log", "ab")
-    standalone = subprocess.Popen([str(Path(sys.executable).parent / "airflow"), "standalone"], env=env,
-                                  cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    mail = None
+    try:
+        mail = start_mail_sink(sub_dir("mail"))
+        stack = LocalStack(
+            database_url=url, clearinghouse_root=reach["root"], roster_path=roster_path, scenario_path=SCENARIO,
+            sftp_port=reach["sftp_port"], http_port=reach["http_port"], host_public_key=reach["host_public_key"],
+            client_key=reach["client_key"], smtp_port=mail.port, mail_dir=sub_dir("mail"),
+            airflow_home=run_dir() / "airflow-ui", processes=[clearinghouse], mail_controller=mail,
+        )
+        env = standalone_env(stack, port, password)
+        airflow_db_migrate(env)
+        log = open(sub_dir("logs") / "airflow-standalone.log", "ab")
+        standalone = subprocess.Popen([str(Path(sys.executable).parent / "airflow"), "standalone"], env=env,
+                                      cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    except BaseException:
+        # nothing started here may outlive a failed start
+        clearinghouse.terminate()
+        clearinghouse.wait(timeout=10)
+        if mail is not None:
+            mail.stop()
+        raise
     stack.processes.insert(0, standalone)
     return stack, standalone
 
