@@ -4,7 +4,7 @@
 
 Runs the same domain functions the DAG tasks call (no scheduler in the way): seed a practice,
 pick up, build claims, data quality (Great Expectations), eligibility (real-time 270/271 against
-the sandbox's HTTP endpoint), scrubbing, batching + 837P build + pyx12 + delivery to a mailbox
+the sandbox's HTTP endpoint, served by its own process), scrubbing, batching + 837P build + pyx12 + delivery to a mailbox
 folder, then 835s for every submitted claim (built with include.edi, 10,000 claims a file) and
 posting. Prints seconds and throughput per stage, peak memory (max RSS), and the pyx12 floor —
 the time pyx12 alone needs to validate the same 837P files — so the pipeline's overhead shows
@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -57,7 +59,6 @@ def main(argv=None) -> int:
     from include.edi.validate import validate_x12
     from include.practice.roster import export_roster
     from include.practice.seed import seed_practice
-    from include.sandbox import Roster, serve_eligibility_http
     from tests.unit.posting.factory import file_835, paid_clp, remittance, store
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -87,7 +88,13 @@ def main(argv=None) -> int:
             stages.run("seed practice", "visits", seed)
             roster_path = work / "roster.json"
             export_roster(conn, roster_path)
-            http = serve_eligibility_http(Roster.load(roster_path), "127.0.0.1", 0, user="bench", password="bench")
+            # the payer side runs in its own process, as it does in production (another company's
+            # server): its work is not the pipeline's, and it must not share our process's GIL
+            sandbox = subprocess.Popen(
+                [sys.executable, "-m", "include.sandbox", "serve", "--root", str(work / "sandbox"),
+                 "--roster", str(roster_path), "--user", "bench", "--password", "bench", "--http-port", "0",
+                 "--no-loop"], cwd=Path(__file__).resolve().parents[1], stdout=subprocess.PIPE, text=True)
+            http_url = json.loads(sandbox.stdout.readline())["http_url"]
             try:
                 now = dt.datetime.now(dt.UTC)
                 actor = "bench:scale"
@@ -105,7 +112,7 @@ def main(argv=None) -> int:
                 stages.run("data quality (GX)", "claims", lambda: step(
                     lambda: data_quality.check_new_claims(conn, actor=actor, run_id="bench-scale",
                                                           results_dir=work))["claims_checked"])
-                transport = eligibility.RealtimeTransport(http.url, user="bench", password="bench")
+                transport = eligibility.RealtimeTransport(http_url, user="bench", password="bench")
                 stages.run("eligibility (270/271 HTTP)", "claims", lambda: step(
                     lambda: eligibility.check_new_claims(conn, transport=transport, actor=actor, today=now.date())
                 )["claims_checked"])
@@ -165,7 +172,8 @@ def main(argv=None) -> int:
                 stages.run("pyx12 floor (same 837Ps)", "claims", floor)
                 floor_seconds = stages.rows[-1][1]
             finally:
-                http.shutdown()
+                sandbox.terminate()
+                sandbox.wait(timeout=30)
         total = submission_seconds + posting_seconds
         print(f"\nclaims picked up {picked:,}, submitted {sent:,} in {len(files)} files; posted {len(submitted):,}")
         print(f"submission {submission_seconds:.1f} s + posting {posting_seconds:.1f} s = {total:.1f} s "
