@@ -20,11 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 def main(argv=None) -> int:
     import psycopg
-    from psycopg import sql
 
-    from include.billing.db import migrate
     from include.billing.posting import post_stored_remittances
-    from include.devenv.postgres import database_url
+    from include.devenv.postgres import scratch_database
     from include.edi.x835 import parse_835
     from tests.unit.posting.factory import file_835, paid_clp, remittance, seed_practice, store
 
@@ -32,16 +30,7 @@ def main(argv=None) -> int:
     ap.add_argument("--claims", type=int, default=10_000)
     args = ap.parse_args(argv)
 
-    admin_url = database_url()
-    name = "bench_posting"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    from urllib.parse import urlsplit, urlunsplit
-
-    url = urlunsplit(urlsplit(admin_url)._replace(path="/" + name))
-    try:
-        migrate(url)
+    with scratch_database("bench_posting") as url:
         with psycopg.connect(url) as conn:
             t0 = time.perf_counter()
             claims = seed_practice(conn, args.claims, lines=2)
@@ -67,9 +56,6 @@ def main(argv=None) -> int:
         print(f"post (parse + balance + match + one transaction): {t_post:.2f} s")
         rate = args.claims / t_post
         print(f"posting rate: {rate:,.0f} claims/s (target >= 1,000; ratio {rate / 1000:.2f}x)")
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
     return 0
 
 

@@ -23,7 +23,6 @@ import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -49,13 +48,11 @@ class Stages:
 
 def main(argv=None) -> int:
     import psycopg
-    from psycopg import sql
 
     from include.billing import claims, data_quality, eligibility, scrub, submission
-    from include.billing.db import migrate
     from include.billing.posting import post_stored_remittances
     from include.billing.transport import LocalFolder
-    from include.devenv.postgres import database_url
+    from include.devenv.postgres import scratch_database
     from include.edi.validate import validate_x12
     from include.practice.roster import export_roster
     from include.practice.seed import seed_practice
@@ -66,19 +63,12 @@ def main(argv=None) -> int:
     parser.add_argument("--per-835", type=int, default=10_000)
     args = parser.parse_args(argv)
 
-    admin_url = database_url()
-    name = "bench_scale"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = urlunsplit(urlsplit(admin_url)._replace(path="/" + name))
     work = Path(tempfile.mkdtemp(prefix="bench-scale-"))
     for folder in ("inbound", "outbound", "archive"):
         (work / "mailbox" / folder).mkdir(parents=True)
     stages = Stages()
     print(f"bench_scale: {args.visits:,} visits", flush=True)
-    try:
-        migrate(url)
+    with scratch_database("bench_scale") as url:
         with psycopg.connect(url) as conn:
             def seed():
                 visits = seed_practice(conn, visits=args.visits, seed=11).visits
@@ -180,9 +170,6 @@ def main(argv=None) -> int:
               f"({sent / total:,.0f} claims/s end to end)")
         print(f"pyx12 floor {floor_seconds:.1f} s → pipeline / floor = {total / floor_seconds:.2f}x (target ≤ 2.0x)")
         print(f"peak memory {_peak_mb():,.0f} MB (target < 2048 MB)")
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
     return 0
 
 

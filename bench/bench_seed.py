@@ -14,26 +14,18 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def run(admin_url: str, visits: int, seed: int, today: date) -> dict:
     import psycopg
-    from psycopg import sql
 
-    from include.billing.db import migrate
+    from include.devenv.postgres import scratch_database
     from include.practice.generate import generate_practice
     from include.practice.seed import load_practice
 
-    name = f"bench_seed_{visits}"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = urlunsplit(urlsplit(admin_url)._replace(path="/" + name))
-    try:
-        migrate(url)
+    with scratch_database(f"bench_seed_{visits}", admin_url) as url:
         t0 = time.perf_counter()
         data = generate_practice(visits=visits, seed=seed, today=today)
         t1 = time.perf_counter()
@@ -44,10 +36,6 @@ def run(admin_url: str, visits: int, seed: int, today: date) -> dict:
         rows = sum(len(r) for r in data.tables.values())
         return {"visits": visits, "rows": rows, "generate": t1 - t0, "load": t2 - t1, "total": t2 - t0,
                 "dirty": sum(data.dirty.values())}
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
 
 def main(argv=None) -> int:
     from include.devenv.postgres import database_url

@@ -13,6 +13,7 @@ unprivileged user because PostgreSQL refuses to run as root.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import importlib.util
 import os
@@ -173,6 +174,33 @@ def stop_private_server() -> None:
     if (data / "PG_VERSION").exists() and _is_running(data):
         _pg_command([str(_bin_dir() / "pg_ctl"), "-D", str(data), "-w", "-m", "fast", "stop"],
                     **_as_server_user())
+
+
+@contextlib.contextmanager
+def scratch_database(name: str, admin_url: str | None = None):
+    """A fresh, migrated database `name` on the configured server for a benchmark; dropped after.
+
+    Yields its URL. A leftover of the same name (a killed earlier run) is replaced.
+    """
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+    from psycopg import sql
+
+    from include.billing.db import migrate
+
+    admin_url = admin_url or database_url()
+    drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(drop)
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        url = urlunsplit(urlsplit(admin_url)._replace(path="/" + name))
+        migrate(url)
+        yield url
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(drop)
 
 
 def database_url() -> str:
