@@ -163,7 +163,7 @@ def _add_other_payers(conn, secondary: dict, lines: dict, line_numbers: dict) ->
     for cid, (other_payers, line_adjudications) in other_payers_837(conn, list(secondary)).items():
         secondary[cid].other_payers = other_payers
         for line, number in zip(lines.get(cid, []), line_numbers.get(cid, [])):
-            line.adjudications = line_adjudications.get(number, line_adjudications.get(str(number), []))
+            line.adjudications = line_adjudications.get(number, [])
 
 
 def build_batch_file(conn, batch: dict, settings: SubmissionSettings) -> bytes:
