@@ -9,75 +9,19 @@ Screenshots: .run/test-artifacts/ui/.
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import time
-import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import psycopg
 import pytest
+
+from tests.support.local_airflow import PASSWORD, run_claims_submission, sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / ".run" / "test-artifacts" / "ui"
 CHROMIUM = "/usr/bin/chromium"
 NEW_MEMBER_ID = "ZQ7730015"
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(1200)]
-
-
-def _api(port: int, method: str, path: str, token: str | None = None, body: dict | None = None):
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method)
-    request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read() or b"null")
-
-
-@pytest.fixture
-def local_airflow(tmp_path, monkeypatch):
-    """PostgreSQL, the sandbox clearinghouse and `airflow standalone` (its own process group)."""
-    from include.devenv import airflow_local
-    from include.devenv.stack import free_port
-
-    monkeypatch.setenv("BILLING_RUN_DIR", str(tmp_path / "run"))
-    monkeypatch.delenv("BILLING_DATABASE_URL", raising=False)
-    for key in list(os.environ):   # the test session's Airflow settings must not leak into standalone
-        if key.startswith("AIRFLOW__") or key == "AIRFLOW_HOME" or key.startswith("AIRFLOW_CONN_"):
-            monkeypatch.delenv(key)
-    port = free_port()
-    stack, standalone = airflow_local.start_local_airflow(port, password="ui-test-password", visits=60)
-    try:
-        airflow_local.wait_for_api(port, timeout=300)
-        yield port, stack
-    finally:
-        airflow_local.stop_standalone(standalone, grace=30)
-        stack.stop()
-        from include.devenv.postgres import stop_private_server
-
-        stop_private_server()
-
-
-def _run_claims_submission(port: int, token: str) -> None:
-    deadline = time.monotonic() + 240
-    while True:       # the dag-processor must have parsed the DAG
-        try:
-            _api(port, "PATCH", "/api/v2/dags/claims_submission", token, {"is_paused": False})
-            break
-        except urllib.error.HTTPError:
-            assert time.monotonic() < deadline, "claims_submission never appeared"
-            time.sleep(3)
-    run = _api(port, "POST", "/api/v2/dags/claims_submission/dagRuns", token, {"logical_date": None, "conf": {}})
-    path = f"/api/v2/dags/claims_submission/dagRuns/{urllib.parse.quote(run['dag_run_id'])}"
-    deadline = time.monotonic() + 480
-    state = run["state"]
-    while state not in ("success", "failed") and time.monotonic() < deadline:
-        time.sleep(5)
-        state = _api(port, "GET", path, token)["state"]
-    assert state == "success", f"claims_submission run {run['dag_run_id']} ended {state}"
 
 
 def _blank_one_member_id(db_url: str) -> int:
@@ -103,11 +47,10 @@ def test_correct_and_release_a_held_claim_in_the_browser(local_airflow):
     port, stack = local_airflow
     base = f"http://127.0.0.1:{port}"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    token = _api(port, "POST", "/auth/token", body={"username": "admin", "password": "ui-test-password"})[
-        "access_token"]
+    token = sign_in(port)
 
     policy = _blank_one_member_id(stack.database_url)
-    _run_claims_submission(port, token)
+    run_claims_submission(port, token)
     with psycopg.connect(stack.database_url) as conn:
         item_id, claim_id, claim_number = conn.execute("""
             SELECT w.id, c.id, c.claim_number FROM billing.work_queue w JOIN billing.claims c ON c.id = w.claim_id
@@ -128,7 +71,7 @@ def test_correct_and_release_a_held_claim_in_the_browser(local_airflow):
             page.goto(f"{base}/")
             page.wait_for_url(re.compile(r".*/auth/login.*"))
             page.get_by_label(re.compile("username", re.I)).fill("admin")
-            page.get_by_label(re.compile("password", re.I)).fill("ui-test-password")
+            page.get_by_label(re.compile("password", re.I)).fill(PASSWORD)
             page.get_by_role("button", name=re.compile("sign in|log ?in", re.I)).click()
             page.wait_for_url(re.compile(rf"^{re.escape(base)}/(?!auth).*"))
 
@@ -181,7 +124,7 @@ def test_correct_and_release_a_held_claim_in_the_browser(local_airflow):
                             (policy,)).fetchone()[0] == NEW_MEMBER_ID
 
     # the next claims_submission run sends the corrected claim to the sandbox
-    _run_claims_submission(port, token)
+    run_claims_submission(port, token)
     with psycopg.connect(stack.database_url) as conn:
         status, content, file_name = conn.execute("""
             SELECT c.status, f.content, f.file_name FROM billing.claims c
