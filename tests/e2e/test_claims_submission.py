@@ -27,33 +27,6 @@ SUBMISSION = "include.billing.submission"
 
 
 @pytest.fixture
-def practice(db_url, tmp_path, request):
-    """A seeded practice (visits: the indirect parameter, default 150) and its roster JSON."""
-    from include.practice.roster import export_roster
-    from include.practice.seed import seed_practice
-
-    visits = getattr(request, "param", 80)
-    with psycopg.connect(db_url) as conn:
-        seed_practice(conn, visits=visits, seed=20261127, dirty_share=0.05)
-        conn.commit()
-        roster = tmp_path / "roster.json"
-        export_roster(conn, roster)
-    return {"db_url": db_url, "roster": roster}
-
-
-@pytest.fixture
-def eligibility_api(practice):
-    from include.sandbox.eligibility import serve_eligibility_http
-    from include.sandbox.roster import Roster
-
-    srv = serve_eligibility_http(Roster.load(practice["roster"]), user="billing", password="s3cret")
-    host, port = srv.server_address[:2]
-    yield json.dumps({"conn_type": "http", "host": host, "port": port, "login": "billing",
-                      "password": "s3cret"})
-    srv.shutdown()
-
-
-@pytest.fixture
 def mailbox(sftp_server):
     for name in ("inbound", "outbound", "archive"):
         (sftp_server.root / name).mkdir(exist_ok=True)

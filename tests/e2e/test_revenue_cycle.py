@@ -37,30 +37,6 @@ ACTOR = "test:e2e"
 
 
 @pytest.fixture
-def practice(db_url, tmp_path):
-    from include.practice.roster import export_roster
-    from include.practice.seed import seed_practice
-
-    with psycopg.connect(db_url) as conn:
-        seed_practice(conn, visits=VISITS, seed=20261127, dirty_share=0.05)
-        conn.commit()
-        roster = tmp_path / "roster.json"
-        export_roster(conn, roster)
-    return {"db_url": db_url, "roster": roster}
-
-
-@pytest.fixture
-def eligibility_api(practice):
-    from include.sandbox.eligibility import serve_eligibility_http
-    from include.sandbox.roster import Roster
-
-    srv = serve_eligibility_http(Roster.load(practice["roster"]), user="billing", password="s3cret")
-    host, port = srv.server_address[:2]
-    yield json.dumps({"conn_type": "http", "host": host, "port": port, "login": "billing", "password": "s3cret"})
-    srv.shutdown()
-
-
-@pytest.fixture
 def cycle(practice, eligibility_api, sftp_server, tmp_path, monkeypatch, airflow_home):
     from include.sandbox.clearinghouse import Clearinghouse
     from include.sandbox.roster import Roster
@@ -209,6 +185,7 @@ def _assert_secondary_claims_carry_the_primary_adjudication(db_url, root):
         assert any(line.adjudications for line in claim.lines), number
 
 
+@pytest.mark.parametrize("practice", [VISITS], indirect=True, ids=[f"{VISITS}_visits"])
 def test_revenue_cycle_end_to_end(cycle, pg_admin_url, tmp_path, airflow_home):
     from include.billing.cycle_summary import cycle_summary
     from include.billing.posting import PostingFault, post_stored_remittances
