@@ -36,13 +36,30 @@ def machine() -> str:
             f"{platform.system()} {platform.release()}, Python {platform.python_version()}")
 
 
+def earlier_sections(results: Path) -> dict[str, str]:
+    """The sections of an earlier RESULTS.md by benchmark file name, kept when only some are re-run."""
+    if not results.exists():
+        return {}
+    kept: dict[str, str] = {}
+    for chunk in results.read_text().split("\n## ")[1:]:
+        name = chunk.split(" ", 1)[0]
+        kept[name] = kept.get(name, "") + ("\n" if name in kept else "") + "## " + chunk.rstrip() + "\n"
+    return kept
+
+
 def main(argv: list[str]) -> int:
     only = set(argv)
-    sections = [f"# Benchmark results\n\nRun {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `make bench` on: {machine()}.\n"]
+    results = BENCH / "RESULTS.md"
+    kept = earlier_sections(results) if only else {}
+    where = machine()
+    sections = ["# Benchmark results\n\nWritten by `make bench` (bench/run_all.py); each section says when and on "
+                "what machine it ran, because `make bench BENCH=name` re-runs one and keeps the others.\n"]
     failed = []
     for name in ORDER:
         script = BENCH / name
         if not script.exists() or (only and name not in only and script.stem not in only):
+            if name in kept:
+                sections.append(kept[name])
             continue
         print(f"=== {name}", flush=True)
         started = time.monotonic()
@@ -52,9 +69,10 @@ def main(argv: list[str]) -> int:
         status = "ok" if result.returncode == 0 else f"FAILED (exit {result.returncode})"
         if result.returncode:
             failed.append(name)
-        sections.append(f"## {name} — {status}, {time.monotonic() - started:.0f} s\n\n```\n{output[-6000:]}\n```\n")
-    (BENCH / "RESULTS.md").write_text("\n".join(sections))
-    print(f"wrote {BENCH / 'RESULTS.md'}")
+        sections.append(f"## {name} — {status}, {time.monotonic() - started:.0f} s\n\n"
+                        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on: {where}.\n\n```\n{output[-6000:]}\n```\n")
+    results.write_text("\n".join(sections))
+    print(f"wrote {results}")
     return 1 if failed else 0
 
 
