@@ -94,6 +94,43 @@ def _to_ready(db):
     db.commit()
 
 
+def test_duplicate_lines_point_to_the_first_billed_or_lower_pending_claim(seeded):
+    """scrub_lines.sql's duplicate_of: same patient, service date, code and rendering provider on
+    another visit; billed claims count whatever their id, pending ones only with a lower id."""
+    db = seeded
+    ledger.pick_up_visits(db, high_water=NOW, actor="t")
+    ledger.build_claims(db, actor="t")
+    a, b, c, d, e = [r for r in db.execute(
+        "SELECT id, visit_id, claim_number FROM billing.claims ORDER BY id LIMIT 5")]
+    patient, provider = db.execute("SELECT patient_id, rendering_provider_id FROM pm.visits WHERE id = %s",
+                                   (a[1],)).fetchone()
+    day, code = db.execute("SELECT service_date, procedure_code FROM billing.claim_lines WHERE claim_id = %s "
+                           "AND line_number = 1", (a[0],)).fetchone()
+    for claim in (b, c, d, e):
+        db.execute("UPDATE pm.visits SET patient_id = %s, rendering_provider_id = %s WHERE id = %s",
+                   (patient, provider, claim[1]))
+        db.execute("UPDATE billing.claim_lines SET service_date = %s, procedure_code = %s "
+                   "WHERE claim_id = %s AND line_number = 1", (day, code, claim[0]))
+
+    def first_line_duplicates():
+        found = {cl.claim_id: cl.lines[0].duplicate_of for cl in scrub.load_claims(db)}
+        return [found.get(claim[0], "not pending") for claim in (a, b, c, d, e)]
+
+    # all pending: the lowest claim id goes on, the others point to it
+    assert first_line_duplicates() == [None, a[2], a[2], a[2], a[2]]
+    # a billed claim (here the highest id) is a duplicate target for every pending one
+    db.execute("UPDATE billing.claims SET status = 'submitted' WHERE id = %s", (e[0],))
+    assert first_line_duplicates() == [e[2], a[2], a[2], a[2], "not pending"]
+    # replaced and held claims are not; another rendering provider, or the same visit, is no duplicate
+    db.execute("UPDATE billing.claims SET status = 'replaced' WHERE id = %s", (e[0],))
+    db.execute("UPDATE billing.claims SET status = 'held' WHERE id = %s", (a[0],))
+    db.execute("UPDATE pm.visits SET rendering_provider_id = NULL WHERE id = %s", (c[1],))
+    db.execute("UPDATE billing.claims SET visit_id = %s, version = version + 1 WHERE id = %s", (b[1], d[0]))
+    assert first_line_duplicates() == ["not pending", None, None, None, "not pending"]
+    db.execute("UPDATE pm.visits SET rendering_provider_id = NULL WHERE id = %s", (b[1],))
+    assert first_line_duplicates() == ["not pending", None, b[2], c[2], "not pending"]
+
+
 def test_data_quality_holds_blank_member_ids_and_writes_results_without_values(seeded, tmp_path):
     db = seeded
     ledger.pick_up_visits(db, high_water=NOW, actor="t")
