@@ -70,11 +70,17 @@ class Finding:
 Rule = Callable[[ScrubClaim, dt.date], list[Finding]]
 
 
+@lru_cache(maxsize=20000)
+def _npi_ok(npi: str | None) -> bool:
+    # a practice has a handful of providers: the check digit of each NPI is computed once per run
+    return is_valid_npi(npi)
+
+
 def rule_npi(c: ScrubClaim, today: dt.date) -> list[Finding]:
     out = []
     for role, npi in (("billing", c.billing_npi), ("rendering", c.rendering_npi), ("referring", c.referring_npi)):
         if role == "billing" or npi:
-            if not is_valid_npi(npi):
+            if not _npi_ok(npi):
                 out.append(Finding("SCRUB_NPI", f"The {role} provider NPI fails the NPI check-digit test "
                                                 f"(10 digits, Luhn over prefix 80840); correct it in the provider file."))
     return out
