@@ -15,9 +15,13 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
+import http.client
 import posixpath
+import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -91,7 +95,14 @@ def result_from_271(policy_id: int, resp) -> CheckResult:
 # --------------------------------------------------------------------------- transports
 
 class RealtimeTransport:
-    """CAQH CORE-style real-time: POST /x12/270 with Basic auth, the 271 in the response body."""
+    """CAQH CORE-style real-time: POST /x12/270 with Basic auth, the 271 in the response body.
+
+    One 270 per request, as real-time eligibility works. The connections are HTTP/1.1 keep-alive
+    and reused from request to request, at most `workers` of them open at once (the way a
+    browser or any HTTP client library talks to one host): the payer sees at most `workers`
+    inquiries in flight, not one new TCP (and TLS) connection per member. Through a proxy from
+    the environment (http_proxy / https_proxy), each request goes through urllib as before.
+    """
 
     name = "realtime"
 
@@ -104,19 +115,71 @@ class RealtimeTransport:
         if user:
             token = base64.b64encode(f"{user}:{password or ''}".encode()).decode()
             self.headers["Authorization"] = f"Basic {token}"
+        parts = urllib.parse.urlsplit(url)
+        self._scheme, self._host, self._port = parts.scheme, parts.hostname, parts.port
+        self._target = urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
+        self._direct = (self._scheme in ("http", "https") and bool(self._host)
+                        and (self._scheme not in urllib.request.getproxies()
+                             or bool(urllib.request.proxy_bypass(self._host))))
+        self._idle: list[http.client.HTTPConnection] = []      # kept-alive connections not in use
+        self._lock = threading.Lock()
 
     def exchange(self, request: bytes) -> bytes:
+        if not self._direct:
+            return self._exchange_urllib(request)
+        for _attempt in range(2):
+            conn, reused = self._checkout()
+            try:
+                conn.request("POST", self._target, body=request, headers=self.headers)
+                resp = conn.getresponse()
+                body = resp.read()
+            except (OSError, http.client.HTTPException) as exc:
+                conn.close()
+                if reused and isinstance(exc, (ConnectionResetError, BrokenPipeError)):
+                    # the payer closed a connection that sat idle (RemoteDisconnected is a
+                    # ConnectionResetError): ask again on a new one; an inquiry changes nothing
+                    continue
+                raise TransportError(f"eligibility endpoint unreachable: {exc}") from None
+            if resp.will_close:
+                conn.close()
+            else:
+                with self._lock:
+                    self._idle.append(conn)
+            return self._answer(resp.status, body)
+        raise TransportError("eligibility endpoint closed the connection twice without answering")
+
+    def close(self) -> None:
+        """Close the kept-alive connections (the next exchange opens new ones)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
+
+    def _checkout(self) -> tuple[http.client.HTTPConnection, bool]:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop(), True
+        cls = http.client.HTTPSConnection if self._scheme == "https" else http.client.HTTPConnection
+        return cls(self._host, self._port, timeout=self.timeout), False
+
+    @staticmethod
+    def _answer(status: int, body: bytes) -> bytes:
+        if 200 <= status < 300:
+            return body
+        if status in (401, 403):
+            raise TransportError(f"eligibility endpoint refused our credentials (HTTP {status}); "
+                                 f"check the eligibility_api connection")
+        if 400 <= status < 500 and status not in (408, 429):
+            raise MemberError(f"HTTP {status}")
+        raise TransportError(f"eligibility endpoint answered HTTP {status}")
+
+    def _exchange_urllib(self, request: bytes) -> bytes:
         req = urllib.request.Request(self.url, data=request, headers=self.headers, method="POST")
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as resp:
                 return resp.read()
         except urllib.error.HTTPError as exc:
-            if exc.code in (401, 403):
-                raise TransportError(f"eligibility endpoint refused our credentials (HTTP {exc.code}); "
-                                     f"check the eligibility_api connection") from None
-            if 400 <= exc.code < 500 and exc.code not in (408, 429):
-                raise MemberError(f"HTTP {exc.code}") from None
-            raise TransportError(f"eligibility endpoint answered HTTP {exc.code}") from None
+            return self._answer(exc.code, b"")
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise TransportError(f"eligibility endpoint unreachable: {reason}") from None
@@ -279,53 +342,99 @@ def _store_results(conn, results, service_dates, transport_name):
             [(service_dates[r.policy_id], transport_name, *[getattr(r, c) for c in cols]) for r in results])
 
 
+def _store_files(conn, files: list[dict]) -> list[int]:
+    """claims.store_edi_file for many files: the same query (same bytes twice are one row), sent
+    as one pipelined executemany; returns the ids in the order of `files`."""
+    if not files:
+        return []
+    params = [{"direction": f["direction"], "transaction_type": f["transaction_type"], "file_name": f["file_name"],
+               "sha256": hashlib.sha256(f["content"]).hexdigest(), "size": len(f["content"]),
+               "content": f["content"], "origin": f["origin"], "partner": f["partner"], "state": f["state"]}
+              for f in files]
+    ids: list[int] = []
+    with conn.cursor() as cur:
+        cur.executemany(submission_query("store_edi_file"), params, returning=True)
+        while True:
+            ids.append(int(cur.fetchone()[0]))
+            if not cur.nextset():
+                break
+    return ids
+
+
+REALTIME_CHUNK = 500    # inquiries built and stored (and committed) before they are handed to the pool
+
+
 def _realtime(conn, transport: RealtimeTransport, pending, partner_of, sender_id, usage) -> dict:
     from include.edi.x270 import build_270
     from include.edi.x271 import parse_271
 
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    requests = []
     # one block of interchange numbers per trading partner (one UPDATE, not one per inquiry)
     next_icn: dict[str, int] = {}
     for partner in {partner_of[p.policy_id] for p in pending}:
         count = sum(1 for p in pending if partner_of[p.policy_id] == partner)
         next_icn[partner] = allocate_control_numbers(conn, partner, "interchange", count)
-    for p in pending:
-        partner = partner_of[p.policy_id]
-        icn = next_icn[partner]
-        next_icn[partner] += 1
-        data = build_270([p.inquiry], sender_id=sender_id, receiver_id=partner.upper(),
-                         interchange_control_number=icn, group_control_number=icn,
-                         usage_indicator=usage, created=now)
-        req_id = store_edi_file(conn, direction="out", transaction_type="270", file_name=f"270_RT_{icn:09d}.x12",
-                                content=data, origin="realtime", partner=partner, state="stored")
-        requests.append((p, partner, icn, data, req_id))
-    conn.commit()      # the requests (and their control numbers) are kept even if the exchange fails
 
-    def call(item):
-        data = item[3]
+    failed = threading.Event()
+
+    def call(p: _Pending, data: bytes):
+        """One 270 over HTTP and its 271 read (in a pool thread): (body, member error, answers)."""
         try:
-            return transport.exchange(data), None
+            body = transport.exchange(data)
         except MemberError as exc:
-            return None, str(exc)
+            return None, str(exc), []
+        except TransportError:
+            failed.set()
+            raise
+        try:
+            answers_271 = [r for r in parse_271(body, "271") if p.inquiry.trace_number in r.trace_numbers]
+        except Exception:
+            answers_271 = []
+        return body, None, answers_271
 
-    # TransportError propagates from the pool: nothing is stored, the task is retried
-    with ThreadPoolExecutor(max_workers=transport.workers) as pool:
-        answers = list(pool.map(call, requests))
+    requests = []
+    futures = []
+    try:
+        with ThreadPoolExecutor(max_workers=transport.workers) as pool:
+            # every request is stored and committed before it leaves; the next chunk is built and
+            # stored while the pool sends the previous one
+            for start in range(0, len(pending), REALTIME_CHUNK):
+                chunk = []
+                for p in pending[start:start + REALTIME_CHUNK]:
+                    partner = partner_of[p.policy_id]
+                    icn = next_icn[partner]
+                    next_icn[partner] += 1
+                    data = build_270([p.inquiry], sender_id=sender_id, receiver_id=partner.upper(),
+                                     interchange_control_number=icn, group_control_number=icn,
+                                     usage_indicator=usage, created=now)
+                    chunk.append((p, partner, icn, data))
+                req_ids = _store_files(conn, [
+                    {"direction": "out", "transaction_type": "270", "file_name": f"270_RT_{icn:09d}.x12",
+                     "content": data, "origin": "realtime", "partner": partner, "state": "stored"}
+                    for _p, partner, icn, data in chunk])
+                conn.commit()      # the requests (and their control numbers) are kept even if the exchange fails
+                requests += [(*item, req_id) for item, req_id in zip(chunk, req_ids)]
+                if not failed.is_set():     # after a transport failure the rest is stored, not sent
+                    futures += [pool.submit(call, p, data) for p, _partner, _icn, data in chunk]
+            # TransportError propagates (the first, in request order): no answer is stored, the task is retried
+            answers = [f.result() for f in futures]
+    finally:
+        close = getattr(transport, "close", None)
+        if close is not None:
+            close()
+
     out: dict[int, CheckResult] = {}
     conn.execute("UPDATE billing.edi_files SET state = 'sent', processed_at = now() WHERE id = ANY(%s)",
                  ([r[4] for r in requests],))
-    for (p, partner, icn, data, req_id), (body, member_error) in zip(requests, answers):
+    resp_ids = iter(_store_files(conn, [
+        {"direction": "in", "transaction_type": "271", "file_name": f"271_RT_{icn:09d}.x12", "content": body,
+         "origin": transport.url, "partner": partner, "state": "applied"}
+        for (_p, partner, icn, _data, _req), (body, _err, _ans) in zip(requests, answers) if body is not None]))
+    for (p, _partner, _icn, _data, req_id), (body, member_error, answers_271) in zip(requests, answers):
         res = None
         resp_id = None
         if body is not None:
-            resp_id = store_edi_file(conn, direction="in", transaction_type="271",
-                                     file_name=f"271_RT_{icn:09d}.x12", content=body, origin=transport.url,
-                                     partner=partner, state="applied")
-            try:
-                answers_271 = [r for r in parse_271(body, "271") if p.inquiry.trace_number in r.trace_numbers]
-            except Exception:
-                answers_271 = []
+            resp_id = next(resp_ids)
             if answers_271:
                 res = result_from_271(p.policy_id, answers_271[0])
             else:

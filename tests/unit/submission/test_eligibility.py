@@ -89,3 +89,73 @@ def test_realtime_transport_errors(practice_free_port=None):
         srv.shutdown()
     with pytest.raises(TransportError, match="unreachable"):
         RealtimeTransport(url, "u", "p", timeout=2).exchange(b"ISA")
+
+
+def _request():
+    q = EligibilityInquiry(trace_number="E7-20261102", member_id="M123", last_name="ROE", first_name="ANN",
+                           payer_name="BLUE", payer_id="BCBS1", provider_npi="1234567893",
+                           provider_name="CLINIC", service_date=DOS)
+    return build_270([q], sender_id="BILLINGSVC", receiver_id="SANDBOX", interchange_control_number=1,
+                     group_control_number=1)
+
+
+def test_realtime_transport_keeps_its_connection_alive():
+    from include.sandbox.eligibility import serve_eligibility_http
+
+    srv = serve_eligibility_http(_roster(), user="u", password="p")
+    try:
+        transport = RealtimeTransport(srv.url, "u", "p")
+        first = transport.exchange(_request())
+        [conn] = transport._idle
+        for _ in range(5):
+            assert parse_271(transport.exchange(_request()))[0].trace_numbers == ["E7-20261102"]
+        assert transport._idle == [conn]            # one connection for all six requests
+        with pytest.raises(MemberError):            # a 4xx answer keeps the connection usable
+            transport.exchange(b"not x12 at all")
+        assert transport._idle == [conn]
+        transport.close()
+        assert transport._idle == [] and conn.sock is None
+        assert parse_271(transport.exchange(_request())) and parse_271(first)
+    finally:
+        srv.shutdown()
+
+
+def test_realtime_transport_asks_again_when_the_payer_closed_an_idle_connection():
+    """A server that drops every connection after its answer (without saying Connection: close)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen = []
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            seen.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(200)
+            self.send_header("Content-Length", "3")
+            self.end_headers()
+            self.wfile.write(b"271")
+            self.close_connection = True
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        transport = RealtimeTransport(f"http://127.0.0.1:{srv.server_address[1]}/x12/270")
+        assert [transport.exchange(b"270-%d" % i) for i in range(3)] == [b"271"] * 3
+        assert seen == [b"270-0", b"270-1", b"270-2"]
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+def test_realtime_transport_goes_through_a_configured_proxy(monkeypatch):
+    monkeypatch.setenv("http_proxy", "http://proxy.example:3128")
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    assert RealtimeTransport("http://payer.example/x12/270")._direct is False
+    monkeypatch.setenv("no_proxy", "payer.example")
+    assert RealtimeTransport("http://payer.example/x12/270")._direct is True
