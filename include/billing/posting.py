@@ -17,7 +17,8 @@ For every 835 transaction set (one payer's payment run):
 
 A file that cannot be parsed is quarantined with the reason (file and segment); the rest of
 the batch goes on. Child rows are written with COPY (ids reserved up front) so a 10,000-claim
-835 posts in seconds.
+835 posts in seconds. A big file (a payer's 100 MB run) is checked whole, then parsed and
+posted one transaction set at a time: memory holds one set, not the file.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from decimal import Decimal
 
 from include.edi.balance import balance_835
 from include.edi.errors import X12Error
-from include.edi.x835 import Remittance835, parse_835
+from include.edi.x835 import Remittance835, iter_835
 
 from .acknowledgments import add_work_item
 from .carc import is_denial, patient_category
@@ -326,6 +327,31 @@ def _create_secondary_claims(conn, candidates, r: Remittance835, *, file_id: int
     return made
 
 
+KEEP_PARSED_CLAIMS = 20_000   # a file with more claims is parsed twice instead of held in memory
+
+
+def _checked_remittances(content: bytes, file_name: str):
+    """Every transaction set of the file, after ALL of them parsed (X12Error otherwise: the file
+    is quarantined whole, nothing posted).
+
+    Up to KEEP_PARSED_CLAIMS claims the parsed sets are kept and returned as a list; a bigger
+    file (a payer's 100 MB run) is checked set by set and then parsed again one set at a time
+    while it posts, so memory holds one transaction set, not the file's 100,000s of claims.
+    """
+    kept: list[Remittance835] | None = []
+    n_sets = n_claims = 0
+    for r in iter_835(content, file_name):
+        n_sets += 1
+        if kept is not None:
+            kept.append(r)
+            n_claims += len(r.claims)
+            if n_claims > KEEP_PARSED_CLAIMS:
+                kept = None
+    if not n_sets:
+        raise X12Error("no 835 transaction set in the file", file=file_name)
+    return kept if kept is not None else iter_835(content, file_name)
+
+
 def post_835_file(conn, file_id: int, file_name: str, content: bytes, *, actor: str,
                   fault: str | None = None, result: PostingResult | None = None) -> PostingResult:
     """Post every transaction set of one stored 835 file; each in its own transaction."""
@@ -333,9 +359,7 @@ def post_835_file(conn, file_id: int, file_name: str, content: bytes, *, actor: 
     res.files += 1
     conn.commit()
     try:
-        remittances = parse_835(content, file_name)
-        if not remittances:
-            raise X12Error("no 835 transaction set in the file", file=file_name)
+        remittances = _checked_remittances(content, file_name)
     except X12Error as exc:
         error = str(exc) if exc.file else f"{file_name}: {exc}"
         res.quarantined += 1
@@ -384,7 +408,8 @@ def post_stored_remittances(conn, *, actor: str, fault: str | None = None) -> di
     """Post every stored, not yet processed 835 file (oldest first). Returns counts."""
     res = PostingResult()
     conn.commit()
-    files = conn.execute(query("posting", "pending_835")).fetchall()
+    # binary: bytea arrives as bytes, not as hex text twice the file's size
+    files = conn.cursor(binary=True).execute(query("posting", "pending_835")).fetchall()
     conn.commit()
     for file_id, name, content in files:
         post_835_file(conn, file_id, name, bytes(content), actor=actor, fault=fault, result=res)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Iterator
 
 from ._common import ZERO, Adjustment, cas_segments, date8, dec, m2, money, name_of, parse_cas, transactions
 from .errors import Finding
@@ -268,9 +269,15 @@ def parse_835_transaction(t: TransactionSet) -> Remittance835:
     return r
 
 
+def iter_835(source, name: str | None = None) -> Iterator[Remittance835]:
+    """Every 835 transaction set in ``source``, parsed one at a time as the reader streams the file."""
+    for t in transactions(source, ("835",), name):
+        yield parse_835_transaction(t)
+
+
 def parse_835(source, name: str | None = None) -> list[Remittance835]:
     """Every 835 transaction set in ``source`` (bytes/path/file, a TransactionSet or a list of them)."""
-    return [parse_835_transaction(t) for t in transactions(source, ("835",), name)]
+    return list(iter_835(source, name))
 
 
 # --------------------------------------------------------------------------- building
