@@ -408,10 +408,12 @@ def post_stored_remittances(conn, *, actor: str, fault: str | None = None) -> di
     """Post every stored, not yet processed 835 file (oldest first). Returns counts."""
     res = PostingResult()
     conn.commit()
-    # binary: bytea arrives as bytes, not as hex text twice the file's size
-    files = conn.cursor(binary=True).execute(query("posting", "pending_835")).fetchall()
+    files = conn.execute(query("posting", "pending_835")).fetchall()
     conn.commit()
-    for file_id, name, content in files:
+    for file_id, name in files:
+        # one file in memory at a time; binary: bytea arrives as bytes, not hex text twice the size
+        (content,) = conn.cursor(binary=True).execute(query("posting", "file_content"), (file_id,)).fetchone()
+        conn.commit()
         post_835_file(conn, file_id, name, bytes(content), actor=actor, fault=fault, result=res)
     return res.to_dict()
 
