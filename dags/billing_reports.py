@@ -128,13 +128,9 @@ def billing_reports():
 
     @task
     def archive_report(rendered: dict, sent: dict) -> dict:
-        import shutil
+        from include.billing.reports import archive_rendered
 
-        from include.billing.reports import ReportBundle, archive_report
-
-        bundle = ReportBundle.load(Path(rendered["manifest"]))
-        target = archive_report(bundle, _reports_dir())
-        shutil.rmtree(bundle.out_dir.parent, ignore_errors=True)   # the run's work folder
+        target = archive_rendered(rendered, _reports_dir())
         return {"archive": str(target), "files": len(list(target.iterdir())), "emailed_to": sent["recipients"]}
 
     rendered = render_report(compute_metrics())

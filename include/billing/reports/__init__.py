@@ -11,6 +11,7 @@ from include.billing.reports.metrics import compute_kpis, compute_trends
 from include.billing.reports.queries import load_query, run_metric
 from include.billing.reports.report import (
                                             ReportBundle,
+                                            archive_rendered,
                                             archive_report,
                                             build_report,
                                             compute_report,
@@ -19,5 +20,5 @@ from include.billing.reports.report import (
                                             send_report,
 )
 
-__all__ = ["ReportBundle", "archive_report", "build_report", "compute_kpis", "compute_report", "compute_trends",
-           "load_query", "render_report", "resolve_sections", "run_metric", "send_report"]
+__all__ = ["ReportBundle", "archive_rendered", "archive_report", "build_report", "compute_kpis", "compute_report",
+           "compute_trends", "load_query", "render_report", "resolve_sections", "run_metric", "send_report"]

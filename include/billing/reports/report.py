@@ -233,6 +233,23 @@ def send_report(bundle: ReportBundle, smtp_host: str, smtp_port: int, recipients
     return mailer.send(bundle, smtp_host, smtp_port, recipients, sender)
 
 
+def archive_rendered(rendered: dict, reports_dir: Path) -> Path:
+    """Archive the report a render step produced (its XCom: manifest, as_of, period), then remove
+    the run's work folder. Safe to repeat: when an earlier try archived the report, removed the
+    work folder and died before reporting success, the archive is found and returned."""
+    manifest = Path(rendered["manifest"])
+    target = Path(reports_dir) / rendered["as_of"]
+    if not manifest.exists():
+        if (target / f"manifest-{rendered['period']}.json").exists():
+            return target
+        raise FileNotFoundError(f"report work folder {manifest.parent} is gone and {target} holds no "
+                                f"{rendered['period']} report: render the report again")
+    bundle = ReportBundle.load(manifest)
+    target = archive_report(bundle, reports_dir)
+    shutil.rmtree(bundle.out_dir.parent, ignore_errors=True)   # the run's work folder
+    return target
+
+
 def archive_report(bundle: ReportBundle, reports_dir: Path) -> Path:
     """Copy the report's files into <reports_dir>/<as_of>/ (re-running overwrites, never duplicates)."""
     target = Path(reports_dir) / bundle.as_of.isoformat()

@@ -117,3 +117,24 @@ def test_chromium_renders_the_email(bundle):
     assert non_white > 0.05 * column.size[0] * column.size[1]
     # the trend chart's blue line (matplotlib colour #1565c0) is drawn
     assert any(abs(c[0] - 0x15) < 20 and abs(c[1] - 0x65) < 20 and abs(c[2] - 0xC0) < 20 for _, c in colours)
+
+
+def test_archiving_again_after_a_crash_finds_the_archive(db, tmp_path):
+    """The archive task removes the run's work folder; a retry after it died finds the archive
+    instead of failing on the missing manifest, and changes nothing."""
+    from include.billing.reports import archive_rendered, compute_report, render_report
+
+    ledger.build(db)
+    work = tmp_path / "reports" / ".work" / "run1"
+    state = compute_report(db, ledger.AS_OF, "daily", work)
+    rendered = render_report(state, work / "out").to_xcom()
+    target = archive_rendered(rendered, tmp_path / "reports")
+    assert not work.exists()
+    archived = {p.name: p.read_bytes() for p in target.iterdir()}
+    assert "manifest-daily.json" in archived and any(n.endswith(".html") for n in archived)
+
+    assert archive_rendered(rendered, tmp_path / "reports") == target
+    assert {p.name: p.read_bytes() for p in target.iterdir()} == archived
+    # nothing rendered and nothing archived for another period: a clear error, not a silent pass
+    with pytest.raises(FileNotFoundError, match="month_end"):
+        archive_rendered({**rendered, "period": "month_end"}, tmp_path / "reports")
