@@ -294,11 +294,17 @@ def check_new_claims(conn, *, transport, actor: str, today: dt.date, cache_days:
 
     fresh: dict[int, CheckResult] = {}
     if pending:
+        service_dates = {p.policy_id: p.service_date for p in pending}
+
+        def store_checks(results):
+            _store_results(conn, results, service_dates, transport.name)
+
         if transport.name == "realtime":
-            fresh = _realtime(conn, transport, pending, partner_of, sender_id, usage_indicator)
+            # stores the checks itself, chunk by chunk, as the answers come in
+            fresh = _realtime(conn, transport, pending, partner_of, sender_id, usage_indicator, store_checks)
         else:
             fresh = _batch(conn, transport, pending, partner_of, sender_id, usage_indicator)
-        _store_results(conn, fresh.values(), {p.policy_id: p.service_date for p in pending}, transport.name)
+            store_checks(fresh.values())
 
     results = {**cached, **fresh}
     items: list[WorkItem] = []
@@ -343,28 +349,36 @@ def _store_results(conn, results, service_dates, transport_name):
 
 
 def _store_files(conn, files: list[dict]) -> list[int]:
-    """claims.store_edi_file for many files: the same query (same bytes twice are one row), sent
-    as one pipelined executemany; returns the ids in the order of `files`."""
+    """claims.store_edi_file for many files, in one statement (store_edi_files.sql); returns the
+    ids in the order of `files`. A file that was not inserted because its bytes, or its partner
+    and name, are already stored is looked up one by one with store_edi_file.sql, as before."""
     if not files:
         return []
-    params = [{"direction": f["direction"], "transaction_type": f["transaction_type"], "file_name": f["file_name"],
-               "sha256": hashlib.sha256(f["content"]).hexdigest(), "size": len(f["content"]),
-               "content": f["content"], "origin": f["origin"], "partner": f["partner"], "state": f["state"]}
-              for f in files]
+    sha = [hashlib.sha256(f["content"]).hexdigest() for f in files]
+    inserted = {(r[1], r[2], r[3]): int(r[0]) for r in conn.execute(submission_query("store_edi_files"), {
+        "directions": [f["direction"] for f in files],
+        "transaction_types": [f["transaction_type"] for f in files],
+        "file_names": [f["file_name"] for f in files], "sha256s": sha,
+        "sizes": [len(f["content"]) for f in files], "contents": [f["content"] for f in files],
+        "origins": [f["origin"] for f in files], "partners": [f["partner"] for f in files],
+        "states": [f["state"] for f in files]}).fetchall()}
     ids: list[int] = []
-    with conn.cursor() as cur:
-        cur.executemany(submission_query("store_edi_file"), params, returning=True)
-        while True:
-            ids.append(int(cur.fetchone()[0]))
-            if not cur.nextset():
-                break
+    for f, digest in zip(files, sha):
+        file_id = inserted.pop((f["direction"], f["partner"], f["file_name"]), None)
+        if file_id is None:      # already stored: the row that is there (rare; same query as store_edi_file)
+            file_id = int(conn.execute(submission_query("store_edi_file"), {
+                "direction": f["direction"], "transaction_type": f["transaction_type"],
+                "file_name": f["file_name"], "sha256": digest, "size": len(f["content"]),
+                "content": f["content"], "origin": f["origin"], "partner": f["partner"],
+                "state": f["state"]}).fetchone()[0])
+        ids.append(file_id)
     return ids
 
 
 REALTIME_CHUNK = 500    # inquiries built and stored (and committed) before they are handed to the pool
 
 
-def _realtime(conn, transport: RealtimeTransport, pending, partner_of, sender_id, usage) -> dict:
+def _realtime(conn, transport: RealtimeTransport, pending, partner_of, sender_id, usage, store_checks) -> dict:
     from include.edi.x270 import build_270
     from include.edi.x271 import parse_271
 
@@ -378,11 +392,11 @@ def _realtime(conn, transport: RealtimeTransport, pending, partner_of, sender_id
     failed = threading.Event()
 
     def call(p: _Pending, data: bytes):
-        """One 270 over HTTP and its 271 read (in a pool thread): (body, member error, answers)."""
+        """One 270 over HTTP and its 271 read (in a pool thread): (body, member error, result)."""
         try:
             body = transport.exchange(data)
         except MemberError as exc:
-            return None, str(exc), []
+            return None, str(exc), None
         except TransportError:
             failed.set()
             raise
@@ -390,10 +404,13 @@ def _realtime(conn, transport: RealtimeTransport, pending, partner_of, sender_id
             answers_271 = [r for r in parse_271(body, "271") if p.inquiry.trace_number in r.trace_numbers]
         except Exception:
             answers_271 = []
-        return body, None, answers_271
+        if not answers_271:
+            return body, "no answer for this member in the 271", None
+        return body, None, result_from_271(p.policy_id, answers_271[0])
 
     requests = []
     futures = []
+    out: dict[int, CheckResult] = {}
     try:
         with ThreadPoolExecutor(max_workers=transport.workers) as pool:
             # every request is stored and committed before it leaves; the next chunk is built and
@@ -413,37 +430,43 @@ def _realtime(conn, transport: RealtimeTransport, pending, partner_of, sender_id
                      "content": data, "origin": "realtime", "partner": partner, "state": "stored"}
                     for _p, partner, icn, data in chunk])
                 conn.commit()      # the requests (and their control numbers) are kept even if the exchange fails
-                requests += [(*item, req_id) for item, req_id in zip(chunk, req_ids)]
+                requests += [(p, partner, icn, req_id) for (p, partner, icn, _data), req_id in zip(chunk, req_ids)]
                 if not failed.is_set():     # after a transport failure the rest is stored, not sent
                     futures += [pool.submit(call, p, data) for p, _partner, _icn, data in chunk]
-            # TransportError propagates (the first, in request order): no answer is stored, the task is retried
-            answers = [f.result() for f in futures]
+            # the answers are recorded chunk by chunk (requests marked sent, 271s stored, the checks)
+            # while the pool still works on later chunks, in one open transaction: a TransportError
+            # (the first, in request order) rolls it back below, so no answer is kept
+            for start in range(0, len(requests), REALTIME_CHUNK):
+                done = list(zip(requests[start:start + REALTIME_CHUNK],
+                                [f.result() for f in futures[start:start + REALTIME_CHUNK]]))
+                _record_answers(conn, transport, done, out, store_checks)
+    except TransportError:
+        conn.rollback()     # nothing of the answers is kept: the task is retried, no claim is judged
+        raise
     finally:
         close = getattr(transport, "close", None)
         if close is not None:
             close()
+    return out
 
-    out: dict[int, CheckResult] = {}
+
+def _record_answers(conn, transport, done, out: dict, store_checks) -> None:
+    """Mark the requests sent, store their 271s, turn the answers into checks (stored, and kept in `out`)."""
     conn.execute("UPDATE billing.edi_files SET state = 'sent', processed_at = now() WHERE id = ANY(%s)",
-                 ([r[4] for r in requests],))
+                 ([req_id for (_p, _partner, _icn, req_id), _answer in done],))
     resp_ids = iter(_store_files(conn, [
         {"direction": "in", "transaction_type": "271", "file_name": f"271_RT_{icn:09d}.x12", "content": body,
          "origin": transport.url, "partner": partner, "state": "applied"}
-        for (_p, partner, icn, _data, _req), (body, _err, _ans) in zip(requests, answers) if body is not None]))
-    for (p, _partner, _icn, _data, req_id), (body, member_error, answers_271) in zip(requests, answers):
-        res = None
-        resp_id = None
-        if body is not None:
-            resp_id = next(resp_ids)
-            if answers_271:
-                res = result_from_271(p.policy_id, answers_271[0])
-            else:
-                member_error = "no answer for this member in the 271"
+        for (_p, partner, icn, _req), (body, _err, _res) in done if body is not None]))
+    results = []
+    for (p, _partner, _icn, req_id), (body, member_error, res) in done:
+        resp_id = next(resp_ids) if body is not None else None
         if res is None:
             res = CheckResult(p.policy_id, "error", reject_reason=member_error)
         res.request_file_id, res.response_file_id = req_id, resp_id
         out[p.policy_id] = res
-    return out
+        results.append(res)
+    store_checks(results)
 
 
 def _batch(conn, transport: BatchSftpTransport, pending, partner_of, sender_id, usage) -> dict:

@@ -255,3 +255,76 @@ def test_eligibility_endpoint_down_raises_and_judges_no_claim(seeded):
     assert _count(db, "SELECT count(*) FROM billing.claims WHERE status <> 'new'") == 0
     # the inquiries were stored before they were sent, and marked as never sent
     assert _count(db, "SELECT count(*) FROM billing.edi_files WHERE transaction_type = '270' AND state = 'stored'") > 0
+
+
+def test_eligibility_stores_files_in_bulk_like_store_edi_file_one_by_one(db):
+    from include.billing.eligibility import _store_files
+
+    def f(name, content, partner="sandbox"):
+        return {"direction": "out", "transaction_type": "270", "file_name": name, "content": content,
+                "origin": "realtime", "partner": partner, "state": "stored"}
+
+    old = ledger.store_edi_file(db, **f("270_RT_000000001.x12", b"ISA*1~"))
+    files = [f("270_RT_000000002.x12", b"ISA*2~"),
+             f("270_RT_000000003.x12", b"ISA*2~"),          # same bytes as the one before: that row
+             f("270_RT_000000001.x12", b"ISA*9~"),          # same partner and name as a stored file: that row
+             f("270_RT_000000004.x12", b"ISA*1~"),          # same bytes as a stored file: that row
+             f("270_RT_000000002.x12", b"ISA*4~", "other"),  # same name, another partner: a row of its own
+             f("270_RT_000000005.x12", b"ISA*5~")]
+    ids = _store_files(db, files)
+    assert ids[1] == ids[0] and ids[2] == old and ids[3] == old
+    assert len({ids[0], ids[4], ids[5], old}) == 4 and ids[0] < ids[4] < ids[5]
+    assert _count(db, "SELECT count(*) FROM billing.edi_files") == 4
+    one_by_one = [ledger.store_edi_file(db, **fl) for fl in files]
+    assert one_by_one == ids
+    assert _store_files(db, files) == ids                    # storing again changes nothing
+    assert _store_files(db, []) == []
+
+
+def test_eligibility_endpoint_failing_midway_keeps_the_requests_and_no_answer(seeded, tmp_path, monkeypatch):
+    """Answers already received when the endpoint goes down are not kept: the retry asks again."""
+    from include.billing import eligibility
+    from include.billing.transport import TransportError
+    from include.practice.roster import export_roster
+    from include.sandbox.eligibility import serve_eligibility_http
+    from include.sandbox.roster import Roster
+
+    db = seeded
+    ledger.pick_up_visits(db, high_water=NOW, actor="t")
+    ledger.build_claims(db, actor="t")
+    db.commit()
+    export_roster(db, tmp_path / "roster.json")
+    srv = serve_eligibility_http(Roster.load(tmp_path / "roster.json"))
+    monkeypatch.setattr(eligibility, "REALTIME_CHUNK", 4)      # several chunks answered before the failure
+    try:
+        transport = eligibility.RealtimeTransport(srv.url, workers=2)
+        calls = []
+        real_exchange = transport.exchange
+
+        def exchange(data):
+            calls.append(1)
+            if len(calls) > 20:
+                raise TransportError("eligibility endpoint unreachable: test")
+            return real_exchange(data)
+
+        transport.exchange = exchange
+        with pytest.raises(TransportError):
+            eligibility.check_new_claims(db, transport=transport, actor="t", today=dt.date.today())
+        inquiries = _count(db, "SELECT count(DISTINCT policy_id) FROM billing.claims WHERE status = 'new'")
+        assert inquiries > 20
+        assert _count(db, "SELECT count(*) FROM billing.edi_files WHERE transaction_type = '270' "
+                          "AND state = 'stored'") == inquiries
+        assert _count(db, "SELECT count(*) FROM billing.edi_files WHERE transaction_type <> '270'") == 0
+        assert _count(db, "SELECT count(*) FROM billing.eligibility_checks") == 0
+        assert _count(db, "SELECT count(*) FROM billing.work_queue") == 0
+        # the retry asks again and records every answer
+        result = eligibility.check_new_claims(db, transport=eligibility.RealtimeTransport(srv.url), actor="t",
+                                              today=dt.date.today())
+        db.commit()
+    finally:
+        srv.shutdown()
+    assert result["inquiries_sent"] == inquiries
+    assert _count(db, "SELECT count(*) FROM billing.eligibility_checks WHERE response_file_id IS NOT NULL") == inquiries
+    assert _count(db, "SELECT count(*) FROM billing.edi_files WHERE transaction_type = '271'") == inquiries
+    assert _count(db, "SELECT count(*) FROM billing.edi_files WHERE transaction_type = '270' "
+                      "AND state = 'sent'") == inquiries
