@@ -30,6 +30,7 @@ import pytest
 from psycopg import sql
 
 from tests.support.airflow_run import airflow_connections, load_dag, run_dag
+from tests.support.ledger_state import posted_ledger
 
 pytestmark = [pytest.mark.timeout(900), pytest.mark.e2e]
 VISITS = int(os.environ.get("E2E_VISITS", "2000"))
@@ -71,30 +72,6 @@ def _dag(dag_id):
 
 def _run(dag_id, **conf):
     return run_dag(_dag(dag_id), conf=conf)
-
-
-def _ledger(db_url) -> dict:
-    """The posted ledger by natural keys (ids differ between databases)."""
-    return {
-        "payments": sorted(_q(db_url, """
-            SELECT r.payer_identifier, r.trace_number, r.state, cp.clp_index, c.claim_number, cp.status_code,
-                   cp.charge::text, cp.paid::text, cp.patient_responsibility::text, cp.is_reversal
-              FROM billing.claim_payments cp JOIN billing.remittances r ON r.id = cp.remittance_id
-              JOIN billing.claims c ON c.id = cp.claim_id""")),
-        "adjustments": sorted(_q(db_url, """
-            SELECT r.trace_number, cp.clp_index, a.position, a.group_code, a.reason_code, a.amount::text
-              FROM billing.adjustments a JOIN billing.claim_payments cp ON cp.id = a.claim_payment_id
-              JOIN billing.remittances r ON r.id = cp.remittance_id""")),
-        "patient_ledger": sorted(_q(db_url, """
-            SELECT c.claim_number, l.entry_type, l.category, l.amount::text
-              FROM billing.patient_ledger l JOIN billing.claims c ON c.id = l.claim_id""")),
-        "remittances": sorted(_q(db_url, "SELECT payer_identifier, trace_number, state, payment_amount::text "
-                                         "FROM billing.remittances")),
-        "plb": sorted(_q(db_url, "SELECT r.trace_number, p.position, p.reason_code, p.amount::text "
-                                 "FROM billing.provider_adjustments p JOIN billing.remittances r "
-                                 "ON r.id = p.remittance_id")),
-        "statuses": sorted(_q(db_url, "SELECT claim_number, status FROM billing.claims")),
-    }
 
 
 def _snapshot(db_url) -> dict:
@@ -244,7 +221,7 @@ def test_revenue_cycle_end_to_end(cycle, pg_admin_url, tmp_path, airflow_home):
         _run("remittance_posting")
         with psycopg.connect(ref_url) as conn:
             post_stored_remittances(conn, actor="dag:remittance_posting.post_remittances")
-        assert _ledger(db_url) == _ledger(ref_url)
+        assert posted_ledger(db_url) == posted_ledger(ref_url)
     finally:
         _drop(pg_admin_url, ref_name)
     _run("denial_management", as_of=t3.isoformat())

@@ -52,7 +52,13 @@ class SshServer:
         })
 
     def stop(self) -> None:
+        """Stop listening and end every open session: a client in the middle of a transfer sees
+        its connection drop (OpenSSH's listener alone going away leaves sessions running)."""
         if self.process and self.process.poll() is None:
+            import psutil
+
+            for session in psutil.Process(self.process.pid).children(recursive=True):
+                session.kill()
             self.process.terminate()
             self.process.wait(timeout=10)
 
