@@ -18,7 +18,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 ORDER = ["bench_edi.py", "bench_seed.py", "bench_sandbox.py", "bench_submission.py", "bench_posting.py",
-         "bench_large_835.py", "bench_reports.py", "bench_ui.py", "bench_scale.py"]
+         "bench_large_835.py", "bench_reports.py", "bench_ui.py", "bench_faults.py", "bench_scale.py"]
 
 
 def machine() -> str:
