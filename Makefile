@@ -24,7 +24,7 @@ demo: $(INSTALLED)
 test: $(INSTALLED) system-deps
 	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest
 
-bench: $(INSTALLED)
+bench: $(INSTALLED) system-deps
 	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) bench/run_all.py $(BENCH)
 
 lint: $(INSTALLED)

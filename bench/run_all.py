@@ -2,7 +2,8 @@
 
 Each benchmark prints its own figures and ratios against a baseline measured in the same
 run; this collects their output under a description of the machine. The fuzzer
-(bench/fuzz_x12.py) is a separate, longer job: `make fuzz`.
+(bench/fuzz_x12.py, 100,000 inputs) runs here too and on its own as `make fuzz`;
+bench_reliability runs the fault-injection and PHI/security tests (it needs `make system-deps`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 ORDER = ["bench_edi.py", "bench_seed.py", "bench_sandbox.py", "bench_submission.py", "bench_posting.py",
-         "bench_large_835.py", "bench_reports.py", "bench_ui.py", "bench_faults.py", "bench_scale.py"]
+         "bench_large_835.py", "bench_reports.py", "bench_ui.py", "bench_reliability.py", "fuzz_x12.py",
+         "bench_scale.py"]
 
 
 def machine() -> str:

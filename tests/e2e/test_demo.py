@@ -106,12 +106,16 @@ def test_demo_runs_the_cycle_agrees_with_the_ledger_and_is_safe_to_rerun(tmp_pat
     output = (run_dir / "demo-output.txt").read_text(errors="replace")
     assert "starting task_id=send_batch" in output           # the scan sees real task logs
     leaks = [("demo output", v) for v in phi if v in output]
-    for log in (run_dir / "airflow" / "logs").rglob("*"):
-        if log.is_file():
-            text = log.read_text(errors="replace")
-            leaks += [(str(log), v) for v in phi if v in text]
+    logs = [log for log in (run_dir / "airflow" / "logs").rglob("*") if log.is_file()]
+    for log in logs:
+        text = log.read_text(errors="replace")
+        leaks += [(str(log), v) for v in phi if v in text]
     with sqlite3.connect(run_dir / "airflow" / "airflow.db") as meta:
-        for (value,) in meta.execute("SELECT value FROM xcom"):
-            text = value if isinstance(value, str) else bytes(value or b"").decode(errors="replace")
-            leaks += [("xcom", v) for v in phi if v in text]
+        xcoms = [value for (value,) in meta.execute("SELECT value FROM xcom")]
+    for value in xcoms:
+        text = value if isinstance(value, str) else bytes(value or b"").decode(errors="replace")
+        leaks += [("xcom", v) for v in phi if v in text]
+    print(f"\nPHI SCAN: {len(phi):,} synthetic names, birth dates, member ids and diagnosis codes searched in "
+          f"{len(output):,} characters of task output, {len(logs)} task log files and {len(xcoms)} XCom values "
+          f"of two demo runs: {len(leaks)} hits")
     assert leaks == []
