@@ -33,6 +33,8 @@ def _tracked_files() -> list[Path]:
 
 def _texts():
     for path in _tracked_files():
+        if path == Path(__file__).resolve():
+            continue                                   # the scanner's own examples
         data = path.read_bytes() if path.is_file() else b""
         if b"\0" in data[:4096]:
             continue                                   # binary
