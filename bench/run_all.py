@@ -66,7 +66,7 @@ def main(argv: list[str]) -> int:
         print(f"=== {name}", flush=True)
         started = time.monotonic()
         result = subprocess.run([sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True)
-        output = (result.stdout + ("\n" + result.stderr if result.returncode else "")).strip()
+        output = (result.stdout + ("\n" + result.stderr if result.returncode else "")).strip("\n").rstrip()
         print(output, flush=True)
         status = "ok" if result.returncode == 0 else f"FAILED (exit {result.returncode})"
         if result.returncode:
