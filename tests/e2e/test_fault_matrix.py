@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,7 +32,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from tests.support.airflow_run import airflow_connections, load_dag, run_dag
+from tests.support.airflow_run import airflow_connections, environment, load_dag, run_dag
 from tests.support.faults import FaultLog, arm_every_task, faults_for, kill_in_subprocess
 from tests.support.ledger_state import billing_state, differences
 
@@ -76,21 +75,12 @@ class World:
             "BILLING_REPORTS_DIR": str(self.work / "reports"),
             "BILLING_SFTP_CONNECT_ATTEMPTS": "1",
         }
-        saved = {k: os.environ.get(k) for k in settings}
-        os.environ.update(settings)
         smtp = json.dumps({"conn_type": "smtp", "host": "127.0.0.1", "port": self.smtp_port,
                            "extra": {"disable_ssl": True, "disable_tls": True,
                                      "from_email": "reports@clinic.example"}})
-        try:
-            with airflow_connections(billing_db=self.db_url, clearinghouse_sftp=sftp_conn,
-                                     eligibility_api=eligibility_conn, billing_smtp=smtp):
-                yield self
-        finally:
-            for key, old in saved.items():
-                if old is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = old
+        with environment(**settings), airflow_connections(billing_db=self.db_url, clearinghouse_sftp=sftp_conn,
+                                                          eligibility_api=eligibility_conn, billing_smtp=smtp):
+            yield self
 
     def mails(self) -> int:
         return len(list((self.work / "mail").glob("*.eml")))

@@ -23,17 +23,11 @@ def run_dag(dag, *, expect: str = "success", conf: dict | None = None, **kwargs)
 
 
 @contextmanager
-def airflow_connections(**uris: str):
-    """Expose Airflow connections to tasks as AIRFLOW_CONN_<ID> environment variables.
-
-    Values are URIs or JSON strings, as Airflow accepts them.
-    """
-    saved = {}
+def environment(**values: str):
+    """Set environment variables for the block; restore what was there before."""
+    saved = {key: os.environ.get(key) for key in values}
     try:
-        for conn_id, value in uris.items():
-            key = f"AIRFLOW_CONN_{conn_id.upper()}"
-            saved[key] = os.environ.get(key)
-            os.environ[key] = value
+        os.environ.update(values)
         yield
     finally:
         for key, old in saved.items():
@@ -41,3 +35,13 @@ def airflow_connections(**uris: str):
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = old
+
+
+@contextmanager
+def airflow_connections(**uris: str):
+    """Expose Airflow connections to tasks as AIRFLOW_CONN_<ID> environment variables.
+
+    Values are URIs or JSON strings, as Airflow accepts them.
+    """
+    with environment(**{f"AIRFLOW_CONN_{conn_id.upper()}": value for conn_id, value in uris.items()}):
+        yield

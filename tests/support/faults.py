@@ -171,25 +171,17 @@ def _faulty(dag_id: str, task_id: str, fn, kinds: tuple[str, ...], log: FaultLog
         def note(what: str) -> None:
             log.fired.append((dag_id, task_id, try_number, what))
 
-        if kind == "sftp_drop":
-            with drop_sftp_mid_transfer(server) as happened:
+        injectors = {"sftp_drop": lambda: drop_sftp_mid_transfer(server),
+                     "db_drop": lambda: drop_connection_at_first_commit(log.db_url)}
+        if kind in injectors:
+            with injectors[kind]() as happened:
                 try:
                     result = fn(*args, **kwargs)
                 finally:
                     if happened:
-                        note("sftp_drop")
-            if happened:
-                raise AssertionError(f"{task_id} returned normally although the SFTP server died: "
-                                     f"{happened[0]}")
-        elif kind == "db_drop":
-            with drop_connection_at_first_commit(log.db_url) as dropped:
-                try:
-                    result = fn(*args, **kwargs)
-                finally:
-                    if dropped:
-                        note("db_drop")
-            if dropped:
-                raise AssertionError(f"{task_id} returned normally although its commit was lost")
+                        note(kind)
+            if happened:     # the task must notice: a lost commit or a cut transfer is an error
+                raise AssertionError(f"{task_id} returned normally after {kind}: {happened[0]}")
         else:
             result = fn(*args, **kwargs)
         if kind is not None:
