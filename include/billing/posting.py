@@ -134,7 +134,8 @@ def _match_lines(clp, claim_lines: list[tuple], by_lcn: dict) -> list[int | None
 
 
 def post_remittance(conn, file_id: int, index: int, r: Remittance835, *, actor: str,
-                    file_name: str | None = None, fault: str | None = None, ordinal: int = 1) -> str:
+                    file_name: str | None = None, fault: str | None = None, ordinal: int = 1,
+                    result: PostingResult | None = None) -> str:
     """Post (or hold) one 835 transaction set in the caller's transaction.
 
     Returns 'posted', 'held' or 'duplicate'.
@@ -274,7 +275,9 @@ def post_remittance(conn, file_id: int, index: int, r: Remittance835, *, actor: 
                        source_file_id=file_id, detail=detail, dedupe_key=f"835:{remittance_id}:{clp_index}")
     _fault("after_status", fault, ordinal)
     if secondary_candidates:
-        _create_secondary_claims(conn, secondary_candidates, r, file_id=file_id, actor=actor)
+        made = _create_secondary_claims(conn, secondary_candidates, r, file_id=file_id, actor=actor)
+        if result is not None:
+            result.secondary_claims += made
     return "posted"
 
 
@@ -373,7 +376,7 @@ def post_835_file(conn, file_id: int, file_name: str, content: bytes, *, actor: 
     for index, r in enumerate(remittances, start=1):
         with conn.transaction():
             outcome = post_remittance(conn, file_id, index, r, actor=actor, file_name=file_name, fault=fault,
-                                      ordinal=res.remittances_posted + 1)
+                                      ordinal=res.remittances_posted + 1, result=res)
         if outcome == "posted":
             res.remittances_posted += 1
             res.claims_posted += len(r.claims)

@@ -216,7 +216,7 @@ def test_secondary_claim_created_with_prior_payer_data(db):
     store(db, "s.835", file_835([remittance([paid_clp(c1, deductible=Decimal("20.00")),
                                              paid_clp(c2, deductible=Decimal("20.00"))])]))
     out = post_stored_remittances(db, actor=ACTOR)
-    assert out["remittances_posted"] == 1
+    assert out["remittances_posted"] == 1 and out["secondary_claims"] == 1
     rows = db.execute("""SELECT claim_number, responsibility, status, prior_payer_paid, prior_payer_adjustments,
                                 payer_id FROM billing.claims WHERE responsibility = 'S'""").fetchall()
     assert len(rows) == 1
