@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import random
 import signal
 import sys
@@ -35,7 +34,7 @@ from include.edi.x277ca import parse_277ca  # noqa: E402
 from include.edi.x835 import parse_835  # noqa: E402
 from include.edi.x999 import parse_999  # noqa: E402
 
-SAMPLES = Path(os.environ.get("X12_SAMPLES_DIR") or ROOT.parent / "shared" / "x12-samples")
+SAMPLES = ROOT / "tests" / "fixtures" / "x12-samples"
 CRASH_DIR = ROOT / "tests" / "unit" / "fuzz" / "crashes"
 
 
