@@ -23,6 +23,7 @@ posted one transaction set at a time: memory holds one set, not the file.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import os
@@ -33,8 +34,9 @@ from include.edi.balance import balance_835
 from include.edi.errors import X12Error
 from include.edi.x835 import Remittance835, iter_835
 
-from .acknowledgments import add_work_item
-from .carc import is_denial, patient_category
+from .accounts import ledger_deltas, load_accounts
+from .acknowledgments import add_event, add_work_item
+from .carc import is_denial
 from .rcm_sql import query
 from .status import set_status
 
@@ -79,15 +81,46 @@ class PostingResult:
                 "errors": list(self.errors)}
 
 
+PROCESSED_AS = {"2": "S", "20": "S", "3": "T", "21": "T"}    # CLP02 of a later payer's adjudication
+FORWARDED = frozenset({"19", "20", "21"})                      # processed, forwarded to the next payer
+CROSSOVER_REMARKS = frozenset({"MA18", "N89"})                 # "claim forwarded to the supplemental payer"
+RECOUPMENT_PLB = frozenset({"WO", "72", "J1"})
+
+
+def _pr_total(clp) -> Decimal:
+    if clp.patient_responsibility is not None:
+        return clp.patient_responsibility
+    return sum((a.amount for a in _all_adjustments(clp) if a.group == "PR"), ZERO)
+
+
+def _all_adjustments(clp):
+    return list(clp.adjustments) + [a for ln in clp.lines for a in ln.adjustments]
+
+
+def _denied_amount(adjustments) -> Decimal:
+    """What adjustments take off for reasons that are not contractual reductions or the patient's
+    share (CO-16, CO-97, CO-29 …; not CO-45, CO-253, OA-23, PR-anything)."""
+    return sum((a.amount for a in adjustments if a.group != "PR" and is_denial(a.group, a.reason)), ZERO)
+
+
 def claim_status_for(clp) -> str:
-    """The claim status an adjudicated CLP means (not for reversals)."""
+    """The claim status an adjudicated CLP means (not for reversals).
+
+    Denied: CLP02=4, or the payer paid nothing and allowed nothing (no PR) and what it did not pay
+    carries reasons that are not contractual. A claim whose allowed amount all went to the
+    patient (deductible, copay) is processed, not denied. A denied or bundled line on a paid
+    claim (e.g. CO-97) is a line denial: the claim is partially paid.
+    """
     if clp.status_code == "4":
         return "denied"
-    adjs = list(clp.adjustments) + [a for ln in clp.lines for a in ln.adjustments]
-    denied_part = any(is_denial(a.group, a.reason) and a.amount > 0 for a in adjs)
-    if clp.paid <= 0:
-        return "denied" if denied_part or not adjs else "paid"   # all to contract/patient: adjudicated
-    return "partially_paid" if denied_part else "paid"
+    if clp.paid <= 0 and _pr_total(clp) == 0 and _denied_amount(_all_adjustments(clp)) > 0:
+        return "denied"
+    return "partially_paid" if _denied_amount(_all_adjustments(clp)) > 0 else "paid"
+
+
+def is_crossover(clp) -> bool:
+    """The payer forwarded the claim to the next payer itself (Medicare crossover)."""
+    return clp.status_code in FORWARDED or bool(CROSSOVER_REMARKS & set(clp.remark_codes))
 
 
 def _ids(conn, sequence: str, n: int) -> list[int]:
@@ -133,6 +166,37 @@ def _match_lines(clp, claim_lines: list[tuple], by_lcn: dict) -> list[int | None
     return out
 
 
+def _match_claims(conn, r: Remittance835) -> tuple[list[tuple | None], list[str]]:
+    """The claim row each CLP adjudicates, and problems. CLP01 is our claim number; a later payer's
+    adjudication (CLP02 2/3, 20/21) that names the primary's claim number, as a crossover payer
+    does, belongs to the visit's secondary (tertiary) claim."""
+    numbers = sorted({c.claim_id for c in r.claims})
+    by_number = {row[1]: row for row in conn.execute(query("posting", "claims_for_remittance"),
+                                                     {"claim_numbers": numbers}).fetchall()}
+    redirect = {by_number[c.claim_id][3] for c in r.claims
+                if c.claim_id in by_number and PROCESSED_AS.get(c.status_code, "P") != by_number[c.claim_id][6]
+                and c.status_code in PROCESSED_AS}
+    levels = {}
+    if redirect:
+        levels = {(row[3], row[6]): row[:10] for row in conn.execute(
+            query("posting", "level_claims"), {"visit_ids": sorted(redirect)}).fetchall()}
+    matched, problems, unmatched, no_level = [], [], [], []
+    for c in r.claims:
+        row = by_number.get(c.claim_id)
+        if row is None:
+            unmatched.append(c.claim_id)
+        elif c.status_code in PROCESSED_AS and row[6] != PROCESSED_AS[c.status_code]:
+            row = levels.get((row[3], PROCESSED_AS[c.status_code]))
+            if row is None:
+                no_level.append(c.claim_id)
+        matched.append(row)
+    if unmatched:
+        problems.append(f"{len(unmatched)} claim(s) not found: {', '.join(sorted(set(unmatched))[:10])}")
+    if no_level:
+        problems.append(f"adjudicated as a later payer but the visit has no such claim: {', '.join(no_level[:10])}")
+    return matched, problems
+
+
 def post_remittance(conn, file_id: int, index: int, r: Remittance835, *, actor: str,
                     file_name: str | None = None, fault: str | None = None, ordinal: int = 1,
                     result: PostingResult | None = None) -> str:
@@ -151,17 +215,13 @@ def post_remittance(conn, file_id: int, index: int, r: Remittance835, *, actor: 
     # envelope counts that don't add up mean segments were lost or added: money waits for a person
     problems += [f"{f.message}: the file may be cut or altered" for f in r.findings
                  if f.code in ENVELOPE_INTEGRITY]
-    numbers = sorted({c.claim_id for c in r.claims})
-    rows = conn.execute(query("posting", "claims_for_remittance"), {"claim_numbers": numbers}).fetchall()
-    claims = {row[1]: row for row in rows}
-    unmatched = [n for n in numbers if n not in claims]
-    if unmatched:
-        problems.append(f"{len(unmatched)} claim(s) not found: {', '.join(unmatched[:10])}")
-    reversal_ids = sorted({claims[c.claim_id][0] for c in r.claims if c.is_reversal and c.claim_id in claims})
+    matched, match_problems = _match_claims(conn, r)
+    problems += match_problems
+    reversal_ids = sorted({row[0] for c, row in zip(r.claims, matched) if c.is_reversal and row})
     to_reverse = dict(conn.execute(query("posting", "payments_to_reverse"),
                                    {"claim_ids": reversal_ids}).fetchall()) if reversal_ids else {}
-    missing_rev = [c.claim_id for c in r.claims if c.is_reversal and c.claim_id in claims
-                   and claims[c.claim_id][0] not in to_reverse]
+    missing_rev = [c.claim_id for c, row in zip(r.claims, matched)
+                   if c.is_reversal and row and row[0] not in to_reverse]
     if missing_rev:
         problems.append(f"reversal of a payment never posted: {', '.join(missing_rev[:10])}")
 
@@ -175,7 +235,7 @@ def post_remittance(conn, file_id: int, index: int, r: Remittance835, *, actor: 
         if row is None:
             return "duplicate"
         add_work_item(conn, claim_id=None, edi_file_id=file_id, source="remittance",
-                      reason_code="REMIT_UNMATCHED" if unmatched or missing_rev else "REMIT_UNBALANCED",
+                      reason_code="REMIT_UNMATCHED" if match_problems or missing_rev else "REMIT_UNBALANCED",
                       explanation=f"835 trace {trace} held for review, nothing posted: {reason}"[:2000],
                       details={"remittance_id": row[0], "trace_number": trace, "problems": problems[:50]},
                       dedupe_key=f"remit:{payer}:{trace}")
@@ -188,39 +248,30 @@ def post_remittance(conn, file_id: int, index: int, r: Remittance835, *, actor: 
         return "duplicate"
     remittance_id = row[0]
 
-    claim_ids = sorted({claims[c.claim_id][0] for c in r.claims})
+    claim_ids = sorted({m[0] for m in matched})
     lines_rows = conn.execute(query("posting", "lines_for_claims"), {"claim_ids": claim_ids}).fetchall()
     lines_by_claim: dict[int, list[tuple]] = {}
     by_lcn: dict[str, tuple] = {}
     for ln in lines_rows:
         lines_by_claim.setdefault(ln[1], []).append(ln)
         by_lcn[ln[3]] = ln
-    reversed_ledger: dict[int, list[tuple]] = {}
-    if to_reverse:
-        for e in conn.execute(query("posting", "ledger_of_payments"),
-                              {"claim_ids": reversal_ids, "payment_ids": list(to_reverse.values())}).fetchall():
-            reversed_ledger.setdefault(e[5], []).append(e)
 
     cp_ids = _ids(conn, "billing.claim_payments_id_seq", len(r.claims))
     lp_ids = _ids(conn, "billing.line_payments_id_seq", sum(len(c.lines) for c in r.claims))
-    cp_rows, lp_rows, adj_rows, ledger_rows = [], [], [], []
+    cp_rows, lp_rows, adj_rows = [], [], []
     status_moves: list[tuple[int, str, int, dict]] = []
     pccn: dict[int, str] = {}
-    secondary_candidates: list[tuple] = []
+    next_payer: list[tuple] = []        # (claim row, clp, claim payment id) of P adjudications with PR
     reversing: dict[int, int] = {}      # claim id → payment id reversed within this remittance
     lp_iter = iter(lp_ids)
-    for clp_index, (clp, cp_id) in enumerate(zip(r.claims, cp_ids), start=1):
-        claim = claims[clp.claim_id]
-        claim_id, patient_id = claim[0], claim[4]
-        pr_total = sum((a.amount for a in clp.adjustments if a.group == "PR"), ZERO) + sum(
-            (a.amount for ln in clp.lines for a in ln.adjustments if a.group == "PR"), ZERO)
+    for clp_index, (clp, cp_id, claim) in enumerate(zip(r.claims, cp_ids, matched), start=1):
+        claim_id = claim[0]
         reverses = None
         if clp.is_reversal:
             reverses = reversing.get(claim_id) or to_reverse[claim_id]
             reversing[claim_id] = reverses
         cp_rows.append((cp_id, remittance_id, clp_index, claim_id, clp.status_code, clp.charge, clp.paid,
-                        clp.patient_responsibility if clp.patient_responsibility is not None else pr_total,
-                        clp.payer_claim_control_number or None, clp.is_reversal, reverses))
+                        _pr_total(clp), clp.payer_claim_control_number or None, clp.is_reversal, reverses))
         if clp.payer_claim_control_number and not clp.is_reversal:
             pccn[claim_id] = clp.payer_claim_control_number
         position = 0
@@ -228,9 +279,6 @@ def post_remittance(conn, file_id: int, index: int, r: Remittance835, *, actor: 
         for a in clp.adjustments:
             position += 1
             adj_rows.append((cp_id, None, position, a.group, a.reason, a.amount, a.quantity, claim_remarks))
-            if a.group == "PR" and not clp.is_reversal and a.amount:
-                ledger_rows.append((patient_id, claim_id, "patient_responsibility", patient_category(a.reason),
-                                    a.amount, f"cp:{cp_id}:{position}"))
         line_ids = _match_lines(clp, lines_by_claim.get(claim_id, []), by_lcn)
         for svc_index, (svc, claim_line_id) in enumerate(zip(clp.lines, line_ids), start=1):
             lp_id = next(lp_iter)
@@ -240,19 +288,12 @@ def post_remittance(conn, file_id: int, index: int, r: Remittance835, *, actor: 
                 position += 1
                 adj_rows.append((cp_id, lp_id, position, a.group, a.reason, a.amount, a.quantity,
                                  list(svc.remark_codes)))
-                if a.group == "PR" and not clp.is_reversal and a.amount:
-                    ledger_rows.append((patient_id, claim_id, "patient_responsibility",
-                                        patient_category(a.reason), a.amount, f"cp:{cp_id}:{position}"))
         if clp.is_reversal:
-            # undo exactly what the reversed payment put on the patient ledger
-            for e in reversed_ledger.get(reverses, []):
-                ledger_rows.append((e[1], e[2], "reversal", e[3], -e[4], f"rev:{e[0]}"))
             new_status = "reversed"
         else:
             new_status = claim_status_for(clp)
-            if (claim[6] == "P" and new_status in ("paid", "partially_paid") and clp.status_code in ("1", "")
-                    and pr_total > 0):
-                secondary_candidates.append((claim, clp, cp_id))
+            if claim[6] == "P":
+                next_payer.append((claim, clp, cp_id))
         status_moves.append((claim_id, new_status, clp_index,
                              {"remittance_id": remittance_id, "clp_index": clp_index, "clp02": clp.status_code,
                               "paid": f"{clp.paid:.2f}"}))
@@ -261,10 +302,6 @@ def post_remittance(conn, file_id: int, index: int, r: Remittance835, *, actor: 
     _fault("after_claim_payments", fault, ordinal)
     _copy(conn, "copy_line_payments", lp_rows)
     _copy(conn, "copy_adjustments", adj_rows)
-    _copy(conn, "copy_patient_ledger", ledger_rows)
-    _copy(conn, "copy_provider_adjustments", [
-        (remittance_id, n, p.provider_id, p.fiscal_period_date, p.reason_code[:2], p.reference, p.amount)
-        for n, p in enumerate(r.provider_adjustments, start=1)])
     if pccn:
         conn.execute(query("posting", "set_payer_ccn_many"),
                      {"claim_ids": list(pccn), "pccns": list(pccn.values())})
@@ -274,10 +311,18 @@ def post_remittance(conn, file_id: int, index: int, r: Remittance835, *, actor: 
             set_status(conn, claim_id, new_status, actor=actor, event_type="remittance_" + new_status,
                        source_file_id=file_id, detail=detail, dedupe_key=f"835:{remittance_id}:{clp_index}")
     _fault("after_status", fault, ordinal)
-    if secondary_candidates:
-        made = _create_secondary_claims(conn, secondary_candidates, r, file_id=file_id, actor=actor)
+    for claim in {m[0]: m for m in matched if m[6] != "P"}.values():
+        # a later payer's answer: the crossover follow-up (if any) is done
+        conn.execute(query("posting", "resolve_remit_item"), {"dedupe_key": f"crossover:{claim[0]}",
+                                                              "actor": actor})
+    if next_payer:
+        made = _next_payer_claims(conn, next_payer, r, file_id=file_id, actor=actor)
         if result is not None:
             result.secondary_claims += made
+    _apply_plb(conn, r, remittance_id, payer, file_id=file_id, actor=actor)
+    visits = sorted({m[3] for m in matched})
+    _copy(conn, "copy_patient_ledger",
+          ledger_deltas(conn, load_accounts(conn, visits), source=f"remit{remittance_id}"))
     return "posted"
 
 
@@ -285,49 +330,201 @@ def _adj_list(adjs) -> list[list[str]]:
     return [[a.group, a.reason, f"{a.amount:.2f}"] for a in adjs]
 
 
-def _create_secondary_claims(conn, candidates, r: Remittance835, *, file_id: int, actor: str) -> int:
-    """Secondary claims ('…S1', status 'ready') carrying the primary's adjudication (2320/2330)."""
-    ids = [c[0][0] for c in candidates]
-    policies = {row[0]: row for row in conn.execute(query("posting", "secondary_policies"),
-                                                    {"claim_ids": ids}).fetchall()}
-    made = 0
-    for claim, clp, cp_id in candidates:
-        pol = policies.get(claim[0])
-        if pol is None:
+def _prior_payer_data(conn, claim, clp, cp_id: int, r: Remittance835) -> dict:
+    """The primary's adjudication as the secondary's 837 carries it (2320/2330, 2430)."""
+    own = conn.execute(query("posting", "lines_for_claims"), {"claim_ids": [claim[0]]}).fetchall()
+    line_numbers = {ln[0]: ln[2] for ln in own}
+    matched = _match_lines(clp, own, {ln[3]: ln for ln in own})
+    lines = {}
+    for svc, line_id in zip(clp.lines, matched):
+        if line_id is None:
             continue
-        number = f"{claim[5]}S1"
-        own = conn.execute(query("posting", "lines_for_claims"), {"claim_ids": [claim[0]]}).fetchall()
-        line_numbers = {ln[0]: ln[2] for ln in own}
-        matched = _match_lines(clp, own, {ln[3]: ln for ln in own})
-        lines = {}
-        for svc, line_id in zip(clp.lines, matched):
-            if line_id is None:
+        lines[str(line_numbers[line_id])] = {
+            "paid": f"{svc.paid:.2f}", "procedure_code": svc.procedure_code,
+            "modifiers": list(svc.modifiers), "units": str(svc.units or 1),
+            "adjustments": _adj_list(svc.adjustments)}
+    return {"primary_claim_id": claim[0], "claim_payment_id": cp_id, "payer_id": claim[8],
+            "payer_identifier": r.payer_id or r.payer_trace_id, "payer_name": r.payer_name,
+            "paid": f"{clp.paid:.2f}",
+            "adjudication_date": (r.payment_date.isoformat() if r.payment_date else None),
+            "claim_adjustments": _adj_list(clp.adjustments), "lines": lines}
+
+
+def _same_adjudication(a: dict | None, b: dict) -> bool:
+    keys = ("paid", "claim_adjustments", "lines")
+    return a is not None and all(a.get(k) == b.get(k) for k in keys)
+
+
+# statuses of a secondary claim that has not left us: its prior-payer figures may change in place
+NOT_SENT = frozenset({"new", "held", "ready"})
+
+
+def _next_payer_claims(conn, adjudications, r: Remittance835, *, file_id: int, actor: str) -> int:
+    """After a primary's adjudication: the secondary claim (new, or kept in step), or the crossover.
+
+    - PR left and secondary coverage on the date of service, no secondary claim yet: a secondary
+      claim ('…S1', 'ready') carrying the primary's adjudication (2320/2330, 2430). When the primary
+      forwarded the claim itself (CLP02=19, MA18/N89) the secondary claim records the crossover
+      ('crossed_over': we send nothing) and a follow-up item waits for the crossover payer's 835.
+    - A secondary claim exists and the primary's adjudication changed (a re-adjudication after a
+      reversal, a corrected claim): not sent yet, its figures are updated in place; sent, it is
+      replaced (frequency 7), or voided (frequency 8) when the primary now leaves nothing to it.
+    """
+    visit_ids = sorted({c[0][3] for c in adjudications})
+    existing = {row[3]: row for row in conn.execute(query("posting", "level_claims"),
+                                                    {"visit_ids": visit_ids}).fetchall() if row[6] == "S"}
+    policies = {row[0]: row for row in conn.execute(query("posting", "secondary_policies"),
+                                                    {"claim_ids": [c[0][0] for c in adjudications]}).fetchall()}
+    made = 0
+    for claim, clp, cp_id in adjudications:
+        pr = _pr_total(clp)
+        prior = _prior_payer_data(conn, claim, clp, cp_id, r)
+        current = existing.get(claim[3])
+        if current is None:
+            pol = policies.get(claim[0])
+            if pol is None or pr <= 0:
                 continue
-            lines[str(line_numbers[line_id])] = {
-                "paid": f"{svc.paid:.2f}", "procedure_code": svc.procedure_code,
-                "modifiers": list(svc.modifiers), "units": str(svc.units or 1),
-                "adjustments": _adj_list(svc.adjustments)}
-        prior = {"primary_claim_id": claim[0], "claim_payment_id": cp_id, "payer_id": claim[8],
-                 "payer_identifier": r.payer_id or r.payer_trace_id, "payer_name": r.payer_name,
-                 "paid": f"{clp.paid:.2f}",
-                 "adjudication_date": (r.payment_date.isoformat() if r.payment_date else None),
-                 "claim_adjustments": _adj_list(clp.adjustments), "lines": lines}
-        row = conn.execute(query("posting", "insert_secondary_claim"), {
-            "claim_number": number, "policy_id": pol[1], "payer_id": pol[2], "prior_payer_paid": clp.paid,
-            "prior_payer_adjustments": json.dumps(prior), "primary_claim_id": claim[0]}).fetchone()
+            made += _new_secondary(conn, claim, clp, prior, pol, r, file_id=file_id, actor=actor)
+            continue
+        s_id, s_number, s_status = current[0], current[1], current[2]
+        old = current[11]
+        old = json.loads(old) if isinstance(old, str) else old
+        if s_status == "crossed_over" or _same_adjudication(old, prior):
+            continue
+        detail = {"primary_claim_id": claim[0], "claim_payment_id": cp_id, "primary_paid": f"{clp.paid:.2f}",
+                  "primary_patient_responsibility": f"{pr:.2f}"}
+        if s_status in NOT_SENT:
+            conn.execute(query("posting", "update_prior_payer"), {
+                "claim_id": s_id, "prior_payer_paid": clp.paid, "prior_payer_adjustments": json.dumps(prior)})
+            add_event(conn, s_id, "prior_payer_updated", actor=actor, source_file_id=file_id, detail=detail,
+                      dedupe_key=f"prior:{s_id}:{cp_id}")
+            continue
+        if s_status in ("replaced", "voided"):
+            continue
+        frequency = "7" if pr > 0 else "8"
+        version = int(s_number[s_number.rindex("S") + 1:]) + 1
+        number = f"{claim[5]}S{version}"
+        row = conn.execute(query("posting", "insert_secondary_version"), {
+            "claim_id": s_id, "claim_number": number, "frequency_code": frequency,
+            "prior_payer_paid": clp.paid, "prior_payer_adjustments": json.dumps(prior)}).fetchone()
         if row is None:
             continue
         new_id = row[0]
         conn.execute(query("posting", "copy_claim_lines"),
-                     {"new_claim_id": new_id, "claim_number": number, "source_claim_id": claim[0]})
+                     {"new_claim_id": new_id, "claim_number": number, "source_claim_id": s_id})
+        info = {**detail, "replaces_claim_id": s_id, "frequency_code": frequency}
         conn.execute(query("posting", "created_event"), {
             "claim_id": new_id, "actor": actor, "source_file_id": file_id,
-            "detail": json.dumps({"kind": "secondary", "primary_claim_id": claim[0]}),
+            "detail": json.dumps({"kind": "secondary_" + ("replacement" if frequency == "7" else "void"), **info}),
             "dedupe_key": f"created:{new_id}"})
         set_status(conn, new_id, "ready", actor=actor, event_type="secondary_ready", source_file_id=file_id,
-                   detail={"primary_claim_id": claim[0]}, dedupe_key=f"secondary_ready:{new_id}")
+                   detail=info, dedupe_key=f"secondary_ready:{new_id}")
+        set_status(conn, s_id, "replaced" if frequency == "7" else "voided", actor=actor,
+                   event_type="secondary_" + ("replaced" if frequency == "7" else "voided"),
+                   source_file_id=file_id, detail=info, dedupe_key=f"secondary_superseded:{s_id}")
         made += 1
     return made
+
+
+def _new_secondary(conn, claim, clp, prior: dict, pol, r: Remittance835, *, file_id: int, actor: str) -> int:
+    number = f"{claim[5]}S1"
+    row = conn.execute(query("posting", "insert_secondary_claim"), {
+        "claim_number": number, "policy_id": pol[1], "payer_id": pol[2], "prior_payer_paid": clp.paid,
+        "prior_payer_adjustments": json.dumps(prior), "primary_claim_id": claim[0]}).fetchone()
+    if row is None:
+        return 0
+    new_id = row[0]
+    crossover = is_crossover(clp)
+    conn.execute(query("posting", "copy_claim_lines"),
+                 {"new_claim_id": new_id, "claim_number": number, "source_claim_id": claim[0]})
+    conn.execute(query("posting", "created_event"), {
+        "claim_id": new_id, "actor": actor, "source_file_id": file_id,
+        "detail": json.dumps({"kind": "crossover" if crossover else "secondary", "primary_claim_id": claim[0]}),
+        "dedupe_key": f"created:{new_id}"})
+    if not crossover:
+        set_status(conn, new_id, "ready", actor=actor, event_type="secondary_ready", source_file_id=file_id,
+                   detail={"primary_claim_id": claim[0]}, dedupe_key=f"secondary_ready:{new_id}")
+        return 1
+    days = crossover_follow_up_days()
+    due = (r.payment_date or dt.date.today()) + dt.timedelta(days=days)
+    set_status(conn, new_id, "crossed_over", actor=actor, event_type="crossed_over", source_file_id=file_id,
+               detail={"primary_claim_id": claim[0], "clp02": clp.status_code,
+                       "remarks": sorted(CROSSOVER_REMARKS & set(clp.remark_codes))},
+               dedupe_key=f"crossed_over:{new_id}")
+    add_work_item(conn, claim_id=new_id, edi_file_id=file_id, source="remittance", reason_code="FOLLOW_UP_CROSSOVER",
+                  explanation=(f"The primary payer forwarded this claim to the secondary payer (crossover). "
+                               f"Confirm the crossover payer paid if no 835 has come in {days} days; "
+                               f"do not send a secondary claim of our own."),
+                  details={"primary_claim_id": claim[0], "clp02": clp.status_code}, due_date=due,
+                  dedupe_key=f"crossover:{new_id}")
+    return 1
+
+
+def crossover_follow_up_days() -> int:
+    """BILLING_CROSSOVER_FOLLOW_UP_DAYS: days to wait for a crossover payer's 835 (default 30)."""
+    raw = os.environ.get("BILLING_CROSSOVER_FOLLOW_UP_DAYS", "").strip()
+    if not raw:
+        return 30
+    if not raw.isdigit():
+        raise ValueError(f"BILLING_CROSSOVER_FOLLOW_UP_DAYS must be a whole number of days, got {raw!r}")
+    return int(raw)
+
+
+def _apply_plb(conn, r: Remittance835, remittance_id: int, payer: str, *, file_id: int, actor: str) -> None:
+    """PLB adjustments applied, not only stored (X12 005010X221A1 PLB, docs/accounts.md):
+
+    - WO / 72 / J1 that name a claim (PLB03-2 = our claim number or the payer's) recoup that
+      claim's payment: its account's insurance_paid goes down;
+    - L6 is interest: income, not a payment of any claim;
+    - FB is a forwarding balance: an FB and a later opposite FB of the same payer and reference
+      net to zero; one still open waits in a work item;
+    - anything else, or a recoupment naming no claim we know, is unapplied cash with a work item.
+    A positive PLB04 reduces the payment; a negative one increases it.
+    """
+    if not r.provider_adjustments:
+        return
+    refs = sorted({p.reference for p in r.provider_adjustments if p.reference})
+    named: dict[str, int] = {}
+    if refs:
+        for cid, number, pccn_ in conn.execute(query("posting", "plb_claims"), {"refs": refs}).fetchall():
+            named.setdefault(number, cid)
+            if pccn_:
+                named.setdefault(pccn_, cid)
+    rows = []
+    for position, p in enumerate(r.provider_adjustments, start=1):
+        code, claim_id, nets = p.reason_code, named.get(p.reference or ""), None
+        detail = {"remittance_id": remittance_id, "position": position, "plb_reason": code,
+                  "reference": p.reference, "amount": f"{p.amount:.2f}"}
+        if code in RECOUPMENT_PLB and claim_id is not None:
+            applied = "claim_recoupment"
+            add_event(conn, claim_id, "recoupment", actor=actor, source_file_id=file_id, detail=detail,
+                      dedupe_key=f"plb:{remittance_id}:{position}")
+        elif code == "L6":
+            applied = "interest_income"
+        elif code == "FB":
+            applied = "forwarding_balance"
+            hit = conn.execute(query("posting", "open_forwarding_balance"), {
+                "payer_identifier": payer, "reference": p.reference, "amount": p.amount}).fetchone()
+            if hit:
+                nets = hit[0]
+                conn.execute(query("posting", "resolve_remit_item"),
+                             {"dedupe_key": f"fb:{payer}:{p.reference}:{abs(p.amount)}", "actor": actor})
+            else:
+                add_work_item(conn, claim_id=None, edi_file_id=file_id, source="remittance",
+                              reason_code="PLB_FORWARDING_BALANCE",
+                              explanation=(f"The payer carried a forwarding balance of {p.amount:.2f} "
+                                           f"(PLB FB, reference {p.reference}); the opposite FB that settles it "
+                                           "has not come yet."),
+                              details=detail, dedupe_key=f"fb:{payer}:{p.reference}:{abs(p.amount)}")
+        else:
+            applied = "unapplied"
+            add_work_item(conn, claim_id=None, edi_file_id=file_id, source="remittance", reason_code="PLB_UNAPPLIED",
+                          explanation=(f"Provider-level adjustment {code} of {p.amount:.2f} (reference "
+                                       f"{p.reference or 'none'}) names no claim we know: apply it by hand."),
+                          details=detail, dedupe_key=f"plb:{remittance_id}:{position}")
+        rows.append((remittance_id, position, p.provider_id, p.fiscal_period_date, code, p.reference, p.amount,
+                     applied, claim_id if applied == "claim_recoupment" else None, nets))
+    _copy(conn, "copy_provider_adjustments", rows)
 
 
 KEEP_PARSED_CLAIMS = 20_000   # a file with more claims is parsed twice instead of held in memory

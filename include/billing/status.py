@@ -17,6 +17,7 @@ RANK = {
     "held": 10,          # failed data quality, eligibility or scrubbing: in the work queue
     "ready": 20,         # passed every check, waiting for the next 837 batch
     "submitted": 30,     # in an 837 file delivered to the clearinghouse
+    "crossed_over": 35,  # the primary payer forwarded it to this (secondary) payer: we send nothing
     "rejected": 40,      # 999 or 277CA rejection: in the work queue
     "acknowledged": 40,  # 999 accepted the transaction set
     "accepted": 50,      # 277CA accepted: the payer has the claim

@@ -41,6 +41,28 @@ def dec(v: str, seg: Segment | None = None, default=None):
     return d
 
 
+MAX_AMOUNT = Decimal("9999999999.99")    # what NUMERIC(12,2) holds; no remittance comes near it
+CENT = Decimal("0.01")
+
+
+def amount(seg: Segment, n: int, default=None):
+    """A money element (X12 type R, two decimals at most): in range for the ledger's NUMERIC(12,2)
+    and no fraction of a cent; otherwise an X12Error naming the segment and element, so the file is
+    quarantined instead of failing at the database (or worse, rounding money)."""
+    v = seg.el(n)
+    d = dec(v, seg, default)
+    if d is None or d is default:
+        return d
+    where = f"{seg.tag}{n:02d}"
+    if abs(d) > MAX_AMOUNT:
+        raise X12Error(f"{where}: amount {v[:24]!r} is out of range (largest accepted {MAX_AMOUNT})",
+                       segment_index=seg.index, offset=seg.offset)
+    if d != d.quantize(CENT):
+        raise X12Error(f"{where}: amount {v[:24]!r} has a fraction of a cent",
+                       segment_index=seg.index, offset=seg.offset)
+    return d
+
+
 def date8(v: str):
     """CCYYMMDD (or the first date of a CCYYMMDD-CCYYMMDD range) → date, None if unreadable."""
     if not v:
@@ -90,7 +112,7 @@ def parse_cas(s: Segment) -> list[Adjustment]:
     for k in range(2, 19, 3):
         r = s.el(k)
         if r:
-            out.append(Adjustment(g, r, dec(s.el(k + 1), s, ZERO), dec(s.el(k + 2), s)))
+            out.append(Adjustment(g, r, amount(s, k + 1, ZERO), dec(s.el(k + 2), s)))
     return out
 
 

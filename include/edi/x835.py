@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Iterator
 
-from ._common import ZERO, Adjustment, cas_segments, date8, dec, m2, money, name_of, parse_cas, transactions
+from ._common import ZERO, Adjustment, amount, cas_segments, date8, dec, m2, money, name_of, parse_cas, transactions
 from .errors import Finding
 from .reader import Delimiters, Segment, TransactionSet
 from .writer import DEFAULT, build_interchange, fmt_amount, fmt_date
@@ -156,7 +156,7 @@ def _svc(s: Segment) -> ServicePayment:
         procedure_qualifier=comp[0] if comp else "",
         procedure_code=comp[1] if len(comp) > 1 else "",
         modifiers=[m for m in comp[2:6] if m],
-        charge=dec(s.el(2), s, ZERO), paid=dec(s.el(3), s, ZERO),
+        charge=amount(s, 2, ZERO), paid=amount(s, 3, ZERO),
         revenue_code=s.el(4) or None, units=dec(s.el(5), s),
         original_procedure=orig[1] if len(orig) > 1 else None,
         original_units=dec(s.el(7), s))
@@ -173,8 +173,8 @@ def parse_835_transaction(t: TransactionSet) -> Remittance835:
     for s in t.segments:
         tag = s.tag
         if tag == "CLP":
-            claim = ClaimPayment(claim_id=s.el(1), status_code=s.el(2), charge=dec(s.el(3), s, ZERO),
-                                 paid=dec(s.el(4), s, ZERO), patient_responsibility=dec(s.el(5), s),
+            claim = ClaimPayment(claim_id=s.el(1), status_code=s.el(2), charge=amount(s, 3, ZERO),
+                                 paid=amount(s, 4, ZERO), patient_responsibility=amount(s, 5),
                                  filing_indicator=s.el(6), payer_claim_control_number=s.el(7),
                                  facility_code=s.el(8) or None, frequency_code=s.el(9) or None)
             r.claims.append(claim)
@@ -220,9 +220,9 @@ def parse_835_transaction(t: TransactionSet) -> Remittance835:
         elif tag == "AMT":
             if line is not None:
                 if s.el(1) == "B6":
-                    line.allowed_amount = dec(s.el(2), s)
+                    line.allowed_amount = amount(s, 2)
             elif claim is not None:
-                claim.amounts[s.el(1)] = dec(s.el(2), s, ZERO)
+                claim.amounts[s.el(1)] = amount(s, 2, ZERO)
         elif tag == "REF":
             if line is not None and s.el(1) == "6R":
                 line.line_control_number = s.el(2)
@@ -234,7 +234,7 @@ def parse_835_transaction(t: TransactionSet) -> Remittance835:
         elif tag == "BPR":
             saw_bpr = True
             r.handling_code = s.el(1)
-            r.payment_amount = dec(s.el(2), s, ZERO)
+            r.payment_amount = amount(s, 2, ZERO)
             r.credit_debit = s.el(3)
             r.payment_method = s.el(4)
             r.payment_date = date8(s.el(16))
@@ -260,7 +260,7 @@ def parse_835_transaction(t: TransactionSet) -> Remittance835:
                     comp = s.composite(k)
                     r.provider_adjustments.append(ProviderAdjustment(
                         prov, fp, comp[0] if comp else "", comp[1] if len(comp) > 1 and comp[1] else None,
-                        dec(s.el(k + 1), s, ZERO)))
+                        amount(s, k + 1, ZERO)))
         elif tag == "LX":
             line = None
             claim = None

@@ -1,3 +1,3 @@
 COPY billing.provider_adjustments (remittance_id, position, provider_identifier, fiscal_period_date,
-                                   reason_code, reference, amount)
+                                   reason_code, reference, amount, applied_as, claim_id, nets_adjustment_id)
 FROM STDIN

@@ -1,0 +1,57 @@
+-- Every claim of the given visits (or of all visits when visit_ids is NULL) with its
+-- adjudication summed over the posted 835s up to as_of: reversals (CLP02=22) carry negative
+-- amounts, so sums are net. `standing` counts adjudications not taken back by a reversal.
+-- provider_liable: CO/PI/OA/CR adjustments except CARC 23 (the impact of a prior payer's
+-- adjudication, which a later payer reports and which is no write-down of ours).
+-- pr_by_reason: the PR adjustments by CARC, for the patient ledger's categories.
+-- recouped: PLB recoupments (WO, 72, J1) that name this claim.
+WITH adjudication AS (
+    SELECT cp.claim_id,
+           sum(cp.paid)                                                    AS paid,
+           sum(cp.patient_responsibility)                                  AS patient_responsibility,
+           count(*) FILTER (WHERE NOT cp.is_reversal) - count(*) FILTER (WHERE cp.is_reversal) AS standing,
+           max(r.payment_date)                                             AS last_payment_date
+      FROM billing.claim_payments cp
+      JOIN billing.remittances r ON r.id = cp.remittance_id AND r.state = 'posted'
+      JOIN billing.claims c ON c.id = cp.claim_id
+     WHERE (%(visit_ids)s::int[] IS NULL OR c.visit_id = ANY(%(visit_ids)s::int[]))
+       AND r.posted_at < %(as_of)s
+     GROUP BY cp.claim_id
+), adjustment AS (
+    SELECT a.claim_id,
+           sum(a.amount) FILTER (WHERE a.group_code <> 'PR' AND a.reason_code <> '23') AS provider_liable,
+           jsonb_object_agg(a.reason_code, a.amount) FILTER (WHERE a.group_code = 'PR')  AS pr_rows
+      FROM (SELECT cp.claim_id, a.group_code, a.reason_code, sum(a.amount) AS amount
+              FROM billing.adjustments a
+              JOIN billing.claim_payments cp ON cp.id = a.claim_payment_id
+              JOIN billing.remittances r ON r.id = cp.remittance_id AND r.state = 'posted'
+              JOIN billing.claims c ON c.id = cp.claim_id
+             WHERE (%(visit_ids)s::int[] IS NULL OR c.visit_id = ANY(%(visit_ids)s::int[]))
+               AND r.posted_at < %(as_of)s
+             GROUP BY cp.claim_id, a.group_code, a.reason_code) a
+     GROUP BY a.claim_id
+), recoupment AS (
+    SELECT pa.claim_id, sum(pa.amount) AS recouped
+      FROM billing.provider_adjustments pa
+      JOIN billing.remittances r ON r.id = pa.remittance_id AND r.state = 'posted'
+     WHERE pa.applied_as = 'claim_recoupment' AND r.posted_at < %(as_of)s
+     GROUP BY pa.claim_id
+)
+SELECT c.id AS claim_id, c.claim_number, c.visit_id, v.visit_number, v.patient_id, c.responsibility,
+       c.version, c.frequency_code, c.status, c.total_charge, py.payer_identifier,
+       coalesce(ad.paid, 0)                   AS paid,
+       coalesce(ad.patient_responsibility, 0) AS patient_responsibility,
+       coalesce(ad.standing, 0)               AS standing,
+       coalesce(aj.provider_liable, 0)        AS provider_liable,
+       coalesce(aj.pr_rows, '{}'::jsonb)      AS pr_by_reason,
+       coalesce(rc.recouped, 0)               AS recouped,
+       ad.last_payment_date
+  FROM billing.claims c
+  JOIN pm.visits v ON v.id = c.visit_id
+  LEFT JOIN pm.payers py ON py.id = c.payer_id
+  LEFT JOIN adjudication ad ON ad.claim_id = c.id
+  LEFT JOIN adjustment aj ON aj.claim_id = c.id
+  LEFT JOIN recoupment rc ON rc.claim_id = c.id
+ WHERE (%(visit_ids)s::int[] IS NULL OR c.visit_id = ANY(%(visit_ids)s::int[]))
+   AND c.created_at < %(as_of)s
+ ORDER BY c.visit_id, c.responsibility, c.version
