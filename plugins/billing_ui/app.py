@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from include.billing import workqueue as wq
+from include.billing.accounts import load_accounts
 
 from .dag_runs import attach_run_ids
 from .kpi_cache import KpiCache
@@ -233,8 +234,10 @@ def create_app() -> FastAPI:
         if item is None:
             raise HTTPException(status_code=404, detail=f"work item {item_id} does not exist")
         attach_run_ids(item["events"], "occurred_at")
+        accounts = load_accounts(conn, [item["visit_id"]]) if item.get("visit_id") else []
         return _render(request, user, "item.html", {
             "item": item, "error": error, "write_off_reasons": wq.WRITE_OFF_REASONS,
+            "account": accounts[0].to_dict() if accounts else None,
             "open": item["state"] in wq.OPEN_STATES}, status_code=status_code)
 
     # --- actions --------------------------------------------------------------------------

@@ -145,6 +145,11 @@ def test_item_page_explains_the_problem_and_shows_only_the_claims_segments(clien
     excerpt = page.split('id="excerpt">')[1].split("</pre>")[0]
     assert excerpt.startswith("CLP*V0000004P1*4") and "CAS*CO*16*120" in excerpt and "LQ*HE*M76" in excerpt
     assert "V0000005P1" not in excerpt and "BPR" not in excerpt  # not the other claim, not the envelope
+    # the visit's account: denied (CLP02=4, CO-16 165.00 of 165.00), so nothing is settled and nothing of a
+    # CO denial reaches the patient; the whole charge waits for the corrected claim
+    account = page.split('id="account">')[1].split("</dl>")[0]
+    assert "<dt>Charge</dt><dd>165.00</dd>" in account and "<dt>Patient responsibility</dt><dd>0.00</dd>" in account
+    assert 'id="pending-insurance">165.00<' in account and "insurance pending" in page
 
     excerpt = client.get(f"/billing/items/{ledger.items['rej277']}").text.split('id="excerpt">')[1].split("</pre>")[0]
     assert "TRN*2*V0000003P1" in excerpt and "STC*A7:562:85" in excerpt and "V0000009P1" not in excerpt
