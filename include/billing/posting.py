@@ -316,7 +316,8 @@ def post_remittance(conn, file_id: int, index: int, r: Remittance835, *, actor: 
         conn.execute(query("posting", "resolve_remit_item"), {"dedupe_key": f"crossover:{claim[0]}",
                                                               "actor": actor})
     if next_payer:
-        made = _next_payer_claims(conn, next_payer, r, file_id=file_id, actor=actor)
+        with conn.pipeline():
+            made = _next_payer_claims(conn, next_payer, r, lines_by_claim, file_id=file_id, actor=actor)
         if result is not None:
             result.secondary_claims += made
     _apply_plb(conn, r, remittance_id, payer, file_id=file_id, actor=actor)
@@ -330,9 +331,9 @@ def _adj_list(adjs) -> list[list[str]]:
     return [[a.group, a.reason, f"{a.amount:.2f}"] for a in adjs]
 
 
-def _prior_payer_data(conn, claim, clp, cp_id: int, r: Remittance835) -> dict:
-    """The primary's adjudication as the secondary's 837 carries it (2320/2330, 2430)."""
-    own = conn.execute(query("posting", "lines_for_claims"), {"claim_ids": [claim[0]]}).fetchall()
+def _prior_payer_data(own: list[tuple], claim, clp, cp_id: int, r: Remittance835) -> dict:
+    """The primary's adjudication as the secondary's 837 carries it (2320/2330, 2430); `own` are
+    the primary claim's lines (lines_for_claims rows)."""
     line_numbers = {ln[0]: ln[2] for ln in own}
     matched = _match_lines(clp, own, {ln[3]: ln for ln in own})
     lines = {}
@@ -359,7 +360,8 @@ def _same_adjudication(a: dict | None, b: dict) -> bool:
 NOT_SENT = frozenset({"new", "held", "ready"})
 
 
-def _next_payer_claims(conn, adjudications, r: Remittance835, *, file_id: int, actor: str) -> int:
+def _next_payer_claims(conn, adjudications, r: Remittance835, lines_by_claim: dict, *, file_id: int,
+                       actor: str) -> int:
     """After a primary's adjudication: the secondary claim (new, or kept in step), or the crossover.
 
     - PR left and secondary coverage on the date of service, no secondary claim yet: a secondary
@@ -378,12 +380,12 @@ def _next_payer_claims(conn, adjudications, r: Remittance835, *, file_id: int, a
     made = 0
     for claim, clp, cp_id in adjudications:
         pr = _pr_total(clp)
-        prior = _prior_payer_data(conn, claim, clp, cp_id, r)
         current = existing.get(claim[3])
+        if current is None and (pr <= 0 or claim[0] not in policies):
+            continue                               # nothing left for another payer, or no other payer
+        prior = _prior_payer_data(lines_by_claim.get(claim[0], []), claim, clp, cp_id, r)
         if current is None:
-            pol = policies.get(claim[0])
-            if pol is None or pr <= 0:
-                continue
+            pol = policies[claim[0]]
             made += _new_secondary(conn, claim, clp, prior, pol, r, file_id=file_id, actor=actor)
             continue
         s_id, s_number, s_status = current[0], current[1], current[2]
