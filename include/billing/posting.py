@@ -2,23 +2,27 @@
 
 For every 835 transaction set (one payer's payment run):
 
-1. balance it (include.edi.balance) and match every CLP01 to a claim; a transaction that
-   does not balance, has unmatched claims, or reverses a payment never posted is HELD
-   (remittances.state 'held' + held_reason, a work item) and nothing of it is posted;
+1. balance it (include.edi.balance) and match every CLP01 to a claim (a later payer's answer,
+   CLP02 2/3, that names the primary's claim number belongs to the visit's secondary/tertiary
+   claim, as after a Medicare crossover); a transaction that does not balance, has unmatched
+   claims, or reverses a payment never posted is HELD (remittances.state 'held' + held_reason,
+   a work item) and nothing of it is posted;
 2. otherwise, in ONE transaction: the remittance row (unique payer + trace: the same 835
    twice posts nothing), claim payments, line payments (REF*6R, else procedure code +
-   service date), adjustments (group, CARC, amount, RARC), PLB provider adjustments,
-   patient responsibility (PR-1 deductible, PR-2 coinsurance, PR-3 copay) to the patient
-   ledger, claim statuses through `set_status`, and secondary claims when the patient has
-   secondary coverage on the date of service;
-3. a reversal (CLP02=22) takes back the earlier payment exactly: its ledger entries are
-   negated one by one and the claim goes to 'reversed'; the corrected CLP that follows
-   posts again.
+   service date), adjustments (group, CARC, amount, RARC), claim statuses through
+   `set_status` (what "denied" means: `claim_status_for`), the next payer (a secondary claim
+   carrying the primary's 2320/2430, a crossover follow-up, or a secondary kept in step with a
+   re-adjudicated primary), PLB applied (`_apply_plb`), and the patient ledger moved to what
+   each visit's account now says the patient owes (include.billing.accounts: the last payer's
+   CLP05; a PR pending another payer is not the patient's yet);
+3. a reversal (CLP02=22) takes back the earlier payment exactly (its amounts are negative);
+   the corrected CLP that follows posts again, and the ledger moves by the difference.
 
-A file that cannot be parsed is quarantined with the reason (file and segment); the rest of
-the batch goes on. Child rows are written with COPY (ids reserved up front) so a 10,000-claim
-835 posts in seconds. A big file (a payer's 100 MB run) is checked whole, then parsed and
-posted one transaction set at a time: memory holds one set, not the file.
+A file that cannot be parsed, or holds an amount that cannot be money, is quarantined with
+the reason (file, segment, element); the rest of the batch goes on. Child rows are written
+with COPY (ids reserved up front). A big file (a payer's 100 MB run) is checked whole, then
+parsed and posted one transaction set at a time: memory holds one set, not the file.
+Rules and sources: docs/accounts.md.
 """
 
 from __future__ import annotations

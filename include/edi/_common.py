@@ -50,10 +50,13 @@ def amount(seg: Segment, n: int, default=None):
     and no fraction of a cent; otherwise an X12Error naming the segment and element, so the file is
     quarantined instead of failing at the database (or worse, rounding money)."""
     v = seg.el(n)
-    d = dec(v, seg, default)
+    where = f"{seg.tag}{n:02d}"
+    try:
+        d = dec(v, seg, default)
+    except X12Error:
+        raise X12Error(f"{where}: not an amount: {v[:24]!r}", segment_index=seg.index, offset=seg.offset) from None
     if d is None or d is default:
         return d
-    where = f"{seg.tag}{n:02d}"
     if abs(d) > MAX_AMOUNT:
         raise X12Error(f"{where}: amount {v[:24]!r} is out of range (largest accepted {MAX_AMOUNT})",
                        segment_index=seg.index, offset=seg.offset)

@@ -293,3 +293,24 @@ def test_released_hold_posts_once_the_cause_is_fixed(db):
     assert out["remittances_posted"] == 1
     assert db.execute("SELECT count(*) FROM billing.claim_payments").fetchone()[0] == 2
     assert db.execute("SELECT state FROM billing.work_queue").fetchone()[0] == "resolved"
+
+
+@pytest.mark.parametrize("bad", ["1E+999999", "20000000000", "80.005", "NaN"])
+def test_a_bad_amount_quarantines_its_file_and_the_two_behind_it_post(db, bad):
+    c1, c2, c3 = seed_practice(db, 3)
+    first = file_835([remittance([paid_clp(c1)], trace="BAD")])
+    marker = f"CLP*{c1['claim_number']}*1*200*".encode()
+    assert marker in first
+    paid = paid_clp(c1).paid
+    corrupt = first.replace(marker + f"{paid:f}".rstrip("0").rstrip(".").encode(), marker + bad.encode())
+    assert corrupt != first
+    bad_id = store(db, "bad-amount.835", corrupt)          # oldest: posting meets it first
+    store(db, "good-1.835", file_835([remittance([paid_clp(c2)], trace="G1")]))
+    store(db, "good-2.835", file_835([remittance([paid_clp(c3)], trace="G2")]))
+    out = post_stored_remittances(db, actor=ACTOR)
+    assert out["quarantined"] == 1 and out["remittances_posted"] == 2
+    state, err = db.execute("SELECT state, error FROM billing.edi_files WHERE id = %s", (bad_id,)).fetchone()
+    assert state == "quarantined" and "bad-amount.835" in err and "CLP04" in err and "segment" in err
+    assert status_of(db, c1["id"]) == "submitted"
+    assert status_of(db, c2["id"]) == "paid" and status_of(db, c3["id"]) == "paid"
+    assert db.execute("SELECT count(*) FROM billing.remittances").fetchone()[0] == 2
