@@ -66,6 +66,80 @@ def _assert_ledger_agrees(summary: dict, url: str, clearinghouse: Path) -> None:
     assert remitted == posted - plb
 
 
+LEVEL_OF_CLP02 = {"2": "S", "20": "S", "3": "T", "21": "T"}     # else the primary's (1, 19, 4, 22 …)
+RECOUPMENT = {"WO", "72", "J1"}
+
+
+def _remittances_in_835_files(clearinghouse: Path) -> list:
+    """Every 835 transaction set the clearinghouse sent, in interchange order (ISA09, ISA10, ISA13)."""
+    from include.edi.reader import iter_transactions
+    from include.edi.x835 import parse_835_transaction
+
+    sets = []
+    for path in sorted(clearinghouse.rglob("835_*.x12")):
+        for t in iter_transactions(path.read_bytes(), str(path)):
+            isa = t.group.interchange
+            sets.append(((isa.date, isa.time, isa.control_number), parse_835_transaction(t)))
+    return [r for _, r in sorted(sets, key=lambda x: x[0])]
+
+
+def _expected_from_835_files(clearinghouse: Path) -> tuple[dict, dict]:
+    """Per visit, from the 835 files alone: what the patient owes (the CLP05 of the last payer level
+    that still has a standing adjudication, reversals netted) and what insurance paid (Σ CLP04,
+    reversals included, less PLB recoupments naming one of the visit's claims); and per claim
+    number its last CLP."""
+    levels: dict[str, dict[str, list]] = {}
+    paid: dict[str, Decimal] = {}
+    last_clp: dict[str, object] = {}
+    names: dict[str, str] = {}             # claim number or payer claim number -> visit
+    plbs = []
+    for r in _remittances_in_835_files(clearinghouse):
+        for clp in r.claims:
+            visit = clp.claim_id.rstrip("0123456789")[:-1]
+            names[clp.claim_id] = visit
+            if clp.payer_claim_control_number:
+                names[clp.payer_claim_control_number] = visit
+            level = LEVEL_OF_CLP02.get(clp.status_code, clp.claim_id.rstrip("0123456789")[-1])
+            levels.setdefault(visit, {}).setdefault(level, []).append(clp)
+            paid[visit] = paid.get(visit, Decimal(0)) + clp.paid
+            last_clp[clp.claim_id] = clp
+        plbs += r.provider_adjustments
+    for p in plbs:
+        if p.reason_code in RECOUPMENT and p.reference in names:
+            paid[names[p.reference]] -= p.amount
+    owed = {}
+    for visit, by_level in levels.items():
+        for level in ("T", "S", "P"):
+            clps = by_level.get(level, [])
+            standing = sum(-1 if c.is_reversal else 1 for c in clps)
+            if standing > 0:
+                owed[visit] = sum((c.patient_responsibility or Decimal(0) for c in clps), Decimal(0))
+                break
+    return {v: {"patient_responsibility": owed.get(v), "insurance_paid": paid[v]} for v in levels}, last_clp
+
+
+def _assert_accounts_agree_with_835_files(url: str, clearinghouse: Path) -> None:
+    """Issue 14's done-when, on the demo: every finished visit's account against the 835 files."""
+    from include.billing.accounts import load_accounts
+
+    expected, last_clp = _expected_from_835_files(clearinghouse)
+    with psycopg.connect(url) as conn:
+        accounts = load_accounts(conn)
+        statuses = dict(conn.execute("SELECT claim_number, status FROM billing.claims").fetchall())
+    finished = [a for a in accounts if a.finished]
+    assert finished, "the demo finishes some visits"
+    for a in finished:
+        want = expected[a.visit_number]
+        assert a.patient_responsibility == want["patient_responsibility"], (a.visit_number, a.to_dict(), want)
+        assert a.insurance_paid == want["insurance_paid"], (a.visit_number, a.to_dict(), want)
+        assert a.charge == a.insurance_paid + a.contractual_adjustments + a.patient_responsibility, a.to_dict()
+    # a claim the payer processed and left to the patient is not a denial
+    wrong = [n for n, clp in last_clp.items()
+             if clp.status_code in ("1", "2", "3") and (clp.patient_responsibility or 0) > 0
+             and statuses.get(n) in ("denied", "written_off")]
+    assert wrong == []
+
+
 def _phi_values(url: str) -> set[str]:
     with psycopg.connect(url) as conn:
         values = set()
@@ -85,6 +159,7 @@ def test_demo_runs_the_cycle_agrees_with_the_ledger_and_is_safe_to_rerun(tmp_pat
 
     assert SUMMARY_KEYS <= set(summary)
     _assert_ledger_agrees(summary, db_url, run_dir / "clearinghouse")
+    _assert_accounts_agree_with_835_files(db_url, run_dir / "clearinghouse")
     assert Path(summary["report_email"]).exists() and summary["report_email"].endswith(".eml")
     assert summary["files_837"] and summary["files_835"]
     assert 0 < Decimal(summary["first_pass_acceptance_rate"]) <= 1
