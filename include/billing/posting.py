@@ -42,7 +42,7 @@ from .accounts import ledger_deltas, load_accounts
 from .acknowledgments import add_event, add_work_item
 from .carc import is_denial
 from .rcm_sql import query
-from .status import set_status
+from .status import set_status, set_statuses
 
 log = logging.getLogger(__name__)
 ZERO = Decimal("0.00")
@@ -309,11 +309,10 @@ def post_remittance(conn, file_id: int, index: int, r: Remittance835, *, actor: 
     if pccn:
         conn.execute(query("posting", "set_payer_ccn_many"),
                      {"claim_ids": list(pccn), "pccns": list(pccn.values())})
-    # pipeline mode: each set_status waits for its reads only; its UPDATE rides along with the next
-    with conn.pipeline():
-        for claim_id, new_status, clp_index, detail in status_moves:
-            set_status(conn, claim_id, new_status, actor=actor, event_type="remittance_" + new_status,
-                       source_file_id=file_id, detail=detail, dedupe_key=f"835:{remittance_id}:{clp_index}")
+    set_statuses(conn, [(claim_id, new_status, "remittance_" + new_status, detail,
+                         f"835:{remittance_id}:{clp_index}")
+                        for claim_id, new_status, clp_index, detail in status_moves],
+                 actor=actor, source_file_id=file_id)
     _fault("after_status", fault, ordinal)
     for claim in {m[0]: m for m in matched if m[6] != "P"}.values():
         # a later payer's answer: the crossover follow-up (if any) is done

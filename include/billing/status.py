@@ -84,3 +84,51 @@ def set_status(conn, claim_id: int, new_status: str, *, actor: str, event_type: 
             (new_status, claim_id),
         )
     return changed
+
+
+def set_statuses(conn, moves, *, actor: str, source_file_id: int | None = None) -> int:
+    """`set_status` for many claims in three statements: the same rules, applied in the order given
+    (a claim may move twice, e.g. reversed then re-adjudicated), each event keyed by its dedupe key.
+
+    `moves` are (claim_id, new_status, event_type, detail, dedupe_key). Returns how many changed.
+    """
+    moves = list(moves)
+    if not moves:
+        return 0
+    ids = sorted({m[0] for m in moves})
+    current = dict(conn.execute("SELECT id, status FROM billing.claims WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
+                                (ids,)).fetchall())
+    missing = set(ids) - set(current)
+    if missing:
+        raise LookupError(f"claims {sorted(missing)[:5]} do not exist")
+    rows = []
+    for claim_id, new_status, event_type, detail, dedupe_key in moves:
+        was = current[claim_id]
+        changed = may_move(was, new_status)
+        if changed:
+            current[claim_id] = new_status
+        rows.append((claim_id, event_type if changed else f"{event_type}_ignored", was,
+                     new_status if changed else was, json.dumps(detail or {}), dedupe_key, changed))
+    inserted = {r[0] for r in conn.execute(
+        """INSERT INTO billing.claim_events
+               (claim_id, event_type, from_status, to_status, actor, source_file_id, detail, dedupe_key)
+           SELECT m.claim_id, m.event_type, m.from_status, m.to_status, %(actor)s, %(file)s, m.detail, m.dedupe_key
+             FROM unnest(%(claim_ids)s::bigint[], %(types)s::text[], %(froms)s::text[], %(tos)s::text[],
+                         %(details)s::jsonb[], %(keys)s::text[]) WITH ORDINALITY
+                  AS m(claim_id, event_type, from_status, to_status, detail, dedupe_key, n)
+            ORDER BY m.n
+           ON CONFLICT (dedupe_key) DO NOTHING
+           RETURNING dedupe_key""",
+        {"actor": actor, "file": source_file_id, "claim_ids": [r[0] for r in rows], "types": [r[1] for r in rows],
+         "froms": [r[2] for r in rows], "tos": [r[3] for r in rows], "details": [r[4] for r in rows],
+         "keys": [r[5] for r in rows]}).fetchall()}
+    # the status each claim ends at, counting only the moves whose event is new (a replayed one was applied)
+    final: dict[int, str] = {}
+    for claim_id, _, _, to_status, _, key, changed in rows:
+        if changed and key in inserted:
+            final[claim_id] = to_status
+    if final:
+        conn.execute("""UPDATE billing.claims c SET status = m.status, updated_at = now()
+                          FROM unnest(%s::bigint[], %s::text[]) AS m(id, status) WHERE c.id = m.id""",
+                     (list(final), list(final.values())))
+    return sum(1 for r in rows if r[6] and r[5] in inserted)
