@@ -317,6 +317,11 @@ def post_remittance(conn, file_id: int, index: int, r: Remittance835, *, actor: 
             set_status(conn, claim_id, new_status, actor=actor, event_type="remittance_" + new_status,
                        source_file_id=file_id, detail=detail, dedupe_key=f"835:{remittance_id}:{clp_index}")
     _fault("after_status", fault, ordinal)
+    for reversed_payment in sorted(set(reversing.values())):
+        # the adjudication a denial item was about no longer stands: its item is done (a corrected
+        # adjudication that denies again is routed anew)
+        conn.execute(query("posting", "resolve_remit_item"), {"dedupe_key": f"denial:{reversed_payment}",
+                                                              "actor": actor})
     for claim in {m[0]: m for m in matched if m[6] != "P"}.values():
         # a later payer's answer: the crossover follow-up (if any) is done
         conn.execute(query("posting", "resolve_remit_item"), {"dedupe_key": f"crossover:{claim[0]}",
