@@ -148,7 +148,9 @@ def _payer_identifier(r: Remittance835) -> str:
 def _match_lines(clp, claim_lines: list[tuple], by_lcn: dict) -> list[int | None]:
     """claim_line id per SVC: REF*6R first (all of them, so that a fallback never takes a line
     another SVC names); then, for SVCs without a usable REF*6R (payers that drop it), the first
-    unused line of this claim with the same procedure code and service date."""
+    unused line of this claim with the code we billed (SVC06 when the payer re-coded the line,
+    else SVC01), the same modifiers and the same service date; then the same without modifiers
+    (payers that drop or change them)."""
     used: set[int] = set()
     out: list[int | None] = [None] * len(clp.lines)
     claim_ids = {ln[1] for ln in claim_lines}
@@ -157,16 +159,20 @@ def _match_lines(clp, claim_lines: list[tuple], by_lcn: dict) -> list[int | None
         if hit is not None and hit[1] in claim_ids and hit[0] not in used:
             used.add(hit[0])
             out[i] = hit[0]
-    for i, svc in enumerate(clp.lines):
-        if out[i] is not None:
-            continue
-        for ln in claim_lines:      # (id, claim_id, line_number, lcn, procedure_code, service_date, units)
-            if ln[0] in used or ln[4] != svc.procedure_code:
+    for with_modifiers in (True, False):
+        for i, svc in enumerate(clp.lines):
+            if out[i] is not None:
                 continue
-            if svc.service_date is None or ln[5] == svc.service_date:
-                used.add(ln[0])
-                out[i] = ln[0]
-                break
+            billed = svc.original_procedure or svc.procedure_code
+            for ln in claim_lines:  # (id, claim_id, line_number, lcn, procedure_code, service_date, units, modifiers)
+                if ln[0] in used or ln[4] != billed:
+                    continue
+                if with_modifiers and sorted(ln[7] or []) != sorted(svc.modifiers or []):
+                    continue
+                if svc.service_date is None or ln[5] == svc.service_date:
+                    used.add(ln[0])
+                    out[i] = ln[0]
+                    break
     return out
 
 
@@ -314,6 +320,11 @@ def post_remittance(conn, file_id: int, index: int, r: Remittance835, *, actor: 
                         for claim_id, new_status, clp_index, detail in status_moves],
                  actor=actor, source_file_id=file_id)
     _fault("after_status", fault, ordinal)
+    for reversed_payment in sorted(set(reversing.values())):
+        # the adjudication a denial item was about no longer stands: its item is done (a corrected
+        # adjudication that denies again is routed anew)
+        conn.execute(query("posting", "resolve_remit_item"), {"dedupe_key": f"denial:{reversed_payment}",
+                                                              "actor": actor})
     for claim in {m[0]: m for m in matched if m[6] != "P"}.values():
         # a later payer's answer: the crossover follow-up (if any) is done
         conn.execute(query("posting", "resolve_remit_item"), {"dedupe_key": f"crossover:{claim[0]}",

@@ -16,12 +16,20 @@ MONEY = ("charge", "insurance_paid", "contractual_adjustments", "patient_respons
 def test_the_scenario_file_covers_the_required_cases():
     names = [s["name"] for s in SCENARIOS]
     assert len(names) == len(set(names)), "scenario names are unique"
+    assert len(SCENARIOS) >= 40
     for s in SCENARIOS:
         assert s.get("rule"), f"{s['name']}: every scenario says which rule its figures follow"
         assert all("expect" in step for step in s["steps"]), f"{s['name']}: every step has expectations"
 
 
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s["name"] for s in SCENARIOS])
+def _param(s: dict):
+    # a scenario whose hand-worked figures the code does not meet yet: strict, so that the fix
+    # turns it into a failure that asks for the marker to go
+    marks = [pytest.mark.xfail(reason=s["xfail"], strict=True)] if s.get("xfail") else []
+    return pytest.param(s, id=s["name"], marks=marks)
+
+
+@pytest.mark.parametrize("scenario", [_param(s) for s in SCENARIOS])
 def test_golden_scenario(db, scenario, tmp_path):
     ctx = seed(db, scenario, SCENARIOS.index(scenario) + 1)
     sent: dict = {}
@@ -43,6 +51,10 @@ def test_golden_scenario(db, scenario, tmp_path):
             assert got["status"].get(claim) == status, f"{where}: {claim} is {got['status'].get(claim)}"
         if "work_items" in want:
             assert got["work_items"] == sorted(want["work_items"]), f"{where}: open work items {got['work_items']}"
+        if want.get("open_work"):
+            assert got["work_items"], f"{where}: no open work item"
+        if "matched_lines" in want:
+            assert got["matched_lines"] == want["matched_lines"], f"{where}: SVCs posted to lines {got['matched_lines']}"
         if "plb" in want:
             assert got["plb"] == [list(p) for p in want["plb"]], f"{where}: PLB applied as {got['plb']}"
         assert got["file"] == want.get("file", "applied" if "remit" in step else None), \

@@ -20,7 +20,7 @@ CODES = ["99213", "85025", "36415", "97110"]
 @given(st.lists(st.sampled_from(CODES), min_size=1, max_size=12), st.randoms(use_true_random=False),
        st.lists(st.booleans(), min_size=12, max_size=12))
 def test_every_line_matched_once_with_or_without_ref_6r(codes, rnd, keep_ref):
-    lines = [(100 + n, 7, n, f"V0000001P1L{n}", code, DOS, Decimal(1)) for n, code in enumerate(codes, start=1)]
+    lines = [(100 + n, 7, n, f"V0000001P1L{n}", code, DOS, Decimal(1), []) for n, code in enumerate(codes, start=1)]
     by_lcn = {ln[3]: ln for ln in lines}
     order = list(lines)
     rnd.shuffle(order)                 # payers may return lines in any order
