@@ -52,6 +52,7 @@ class ClaimState:
     provider_liable: Decimal
     pr_by_reason: dict[str, Decimal]
     recouped: Decimal
+    open_denied: Decimal = ZERO        # denied amounts whose correction or appeal is still open
 
     def to_dict(self) -> dict:
         return {"claim_id": self.claim_number, "payer_id": self.payer_id, "responsibility": self.responsibility,
@@ -115,8 +116,14 @@ def settle(account: Account) -> Account:
             break                                  # this payer has not (or no longer) adjudicated
         level_paid = sum((c.paid for c in by_level[level]), ZERO)
         writedown = cur.provider_liable if level == "P" else balance - level_paid - cur.patient_responsibility
-        if cur.status in SETTLED:
+        # settled: the payer is done and nobody is pursuing it further; a denial that left everything
+        # unpaid to the patient (PR-27, PR-204) is settled too: there is nothing to appeal for us
+        settled = cur.status in SETTLED or (cur.status == "denied" and cur.provider_liable == 0)
+        if settled and not cur.open_denied:
             contractual += writedown
+        elif settled:
+            contractual += writedown - cur.open_denied   # a denied line still being corrected or appealed
+            all_settled = False
         else:
             all_settled = False                    # an open denial or a reversal: its part is pending
         nxt = next((c for c in (_current(by_level[n]) for n in LEVELS[i + 1:]) if c is not None), None)
@@ -154,13 +161,13 @@ def load_accounts(conn, visit_ids: list[int] | None = None, *, as_of: dt.date | 
     accounts: dict[int, Account] = {}
     for row in conn.execute(query("accounts", "visit_claims"), params).fetchall():
         (claim_id, number, visit_id, visit_number, patient_id, resp, version, freq, status, charge, payer,
-         paid, pr, standing, liable, pr_rows, recouped, _last) = row
+         paid, pr, standing, liable, pr_rows, recouped, _last, open_denied) = row
         acct = accounts.get(visit_id)
         if acct is None:
             acct = accounts[visit_id] = Account(visit_id, visit_number, patient_id)
         acct.claims.append(ClaimState(
             claim_id, number, resp, version, freq, status, payer, charge, paid, pr, standing, liable,
-            {k: Decimal(str(v)) for k, v in (pr_rows or {}).items()}, recouped))
+            {k: Decimal(str(v)) for k, v in (pr_rows or {}).items()}, recouped, open_denied))
     for visit_id, paid in conn.execute(query("accounts", "patient_paid"), params).fetchall():
         if visit_id in accounts:
             accounts[visit_id].patient_paid = paid

@@ -325,6 +325,8 @@ def post_remittance(conn, file_id: int, index: int, r: Remittance835, *, actor: 
         # adjudication that denies again is routed anew)
         conn.execute(query("posting", "resolve_remit_item"), {"dedupe_key": f"denial:{reversed_payment}",
                                                               "actor": actor})
+    conn.execute(query("posting", "resolve_superseded_denials"),
+                 {"payment_ids": [row[0] for row in cp_rows if not row[9]], "actor": actor})
     for claim in {m[0]: m for m in matched if m[6] != "P"}.values():
         # a later payer's answer: the crossover follow-up (if any) is done
         conn.execute(query("posting", "resolve_remit_item"), {"dedupe_key": f"crossover:{claim[0]}",

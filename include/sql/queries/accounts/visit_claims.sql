@@ -5,30 +5,56 @@
 -- adjudication, which a later payer reports and which is no write-down of ours).
 -- pr_by_reason: the PR adjustments by CARC, for the patient ledger's categories.
 -- recouped: PLB recoupments (WO, 72, J1) that name this claim.
-WITH adjudication AS (
-    SELECT cp.claim_id,
-           sum(cp.paid)                                                    AS paid,
-           sum(cp.patient_responsibility)                                  AS patient_responsibility,
-           count(*) FILTER (WHERE NOT cp.is_reversal) - count(*) FILTER (WHERE cp.is_reversal) AS standing,
-           max(r.payment_date)                                             AS last_payment_date
+-- open_denied: denied amounts whose denial work item is still open.
+WITH posted AS (
+    SELECT cp.id, cp.claim_id, cp.is_reversal, cp.reverses_payment_id, cp.paid, cp.patient_responsibility,
+           r.payment_date
       FROM billing.claim_payments cp
       JOIN billing.remittances r ON r.id = cp.remittance_id AND r.state = 'posted'
       JOIN billing.claims c ON c.id = cp.claim_id
      WHERE (%(visit_ids)s::int[] IS NULL OR c.visit_id = ANY(%(visit_ids)s::int[]))
        AND r.posted_at < %(as_of)s
-     GROUP BY cp.claim_id
+), standing_payment AS (
+    -- adjudications no reversal took back
+    SELECT p.* FROM posted p
+     WHERE NOT p.is_reversal AND NOT EXISTS (SELECT 1 FROM posted x WHERE x.reverses_payment_id = p.id)
+), superseded AS (
+    -- a standing adjudication of a line that a later standing adjudication of the same claim answers
+    -- again (a payer that pays after an appeal without reversing its denial first): the later one counts
+    SELECT DISTINCT a.claim_payment_id AS id
+      FROM billing.line_payments a
+      JOIN standing_payment pa ON pa.id = a.claim_payment_id
+      JOIN billing.line_payments b ON b.claim_line_id = a.claim_line_id AND b.claim_payment_id > a.claim_payment_id
+      JOIN standing_payment pb ON pb.id = b.claim_payment_id AND pb.claim_id = pa.claim_id
+     WHERE a.claim_line_id IS NOT NULL
+), counted AS (
+    SELECT * FROM posted WHERE id NOT IN (SELECT id FROM superseded)
+), adjudication AS (
+    -- money is what the payer really paid (every CLP04); what it decided is what still counts
+    SELECT p.claim_id,
+           sum(p.paid)                                                               AS paid,
+           sum(p.patient_responsibility) FILTER (WHERE p.id IN (SELECT id FROM counted)) AS patient_responsibility,
+           count(*) FILTER (WHERE NOT p.is_reversal AND p.id IN (SELECT id FROM counted))
+             - count(*) FILTER (WHERE p.is_reversal)                                 AS standing,
+           max(p.payment_date)                                                       AS last_payment_date
+      FROM posted p
+     GROUP BY p.claim_id
+), open_denial AS (
+    -- denied amounts whose denial work item is still open (a correction or an appeal under way):
+    -- not settled, so pending rather than written down
+    SELECT p.claim_id, sum((w.details ->> 'denied_amount')::numeric) AS amount
+      FROM standing_payment p
+      JOIN billing.work_queue w ON w.dedupe_key = 'denial:' || p.id AND w.state IN ('open', 'in_progress')
+     WHERE p.id NOT IN (SELECT id FROM superseded)
+     GROUP BY p.claim_id
 ), adjustment AS (
     SELECT a.claim_id,
            sum(a.amount) FILTER (WHERE a.group_code <> 'PR' AND a.reason_code <> '23') AS provider_liable,
            jsonb_object_agg(a.reason_code, a.amount) FILTER (WHERE a.group_code = 'PR')  AS pr_rows
-      FROM (SELECT cp.claim_id, a.group_code, a.reason_code, sum(a.amount) AS amount
+      FROM (SELECT p.claim_id, a.group_code, a.reason_code, sum(a.amount) AS amount
               FROM billing.adjustments a
-              JOIN billing.claim_payments cp ON cp.id = a.claim_payment_id
-              JOIN billing.remittances r ON r.id = cp.remittance_id AND r.state = 'posted'
-              JOIN billing.claims c ON c.id = cp.claim_id
-             WHERE (%(visit_ids)s::int[] IS NULL OR c.visit_id = ANY(%(visit_ids)s::int[]))
-               AND r.posted_at < %(as_of)s
-             GROUP BY cp.claim_id, a.group_code, a.reason_code) a
+              JOIN counted p ON p.id = a.claim_payment_id
+             GROUP BY p.claim_id, a.group_code, a.reason_code) a
      GROUP BY a.claim_id
 ), recoupment AS (
     SELECT pa.claim_id, sum(pa.amount) AS recouped
@@ -45,13 +71,15 @@ SELECT c.id AS claim_id, c.claim_number, c.visit_id, v.visit_number, v.patient_i
        coalesce(aj.provider_liable, 0)        AS provider_liable,
        coalesce(aj.pr_rows, '{}'::jsonb)      AS pr_by_reason,
        coalesce(rc.recouped, 0)               AS recouped,
-       ad.last_payment_date
+       ad.last_payment_date,
+       coalesce(od.amount, 0)                 AS open_denied
   FROM billing.claims c
   JOIN pm.visits v ON v.id = c.visit_id
   LEFT JOIN pm.payers py ON py.id = c.payer_id
   LEFT JOIN adjudication ad ON ad.claim_id = c.id
   LEFT JOIN adjustment aj ON aj.claim_id = c.id
   LEFT JOIN recoupment rc ON rc.claim_id = c.id
+  LEFT JOIN open_denial od ON od.claim_id = c.id
  WHERE (%(visit_ids)s::int[] IS NULL OR c.visit_id = ANY(%(visit_ids)s::int[]))
    AND c.created_at < %(as_of)s
  ORDER BY c.visit_id, c.responsibility, c.version
