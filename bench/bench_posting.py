@@ -32,7 +32,7 @@ def _run(n_claims: int, secondary_share: float) -> dict:
     with scratch_database("bench_posting") as url, psycopg.connect(url) as conn:
         t0 = time.perf_counter()
         claims = seed_practice(conn, n_claims, lines=2,
-                               secondary_for={i for i in range(n_claims) if step and i % step == 0})
+                               secondary_for={i for i in range(1, n_claims + 1) if step and i % step == 0})
         t_seed = time.perf_counter() - t0
         # every claim leaves the patient something (copay or coinsurance): with secondary coverage
         # that share is pending the secondary and a secondary claim is created

@@ -89,6 +89,7 @@ PROCESSED_AS = {"2": "S", "20": "S", "3": "T", "21": "T"}    # CLP02 of a later 
 FORWARDED = frozenset({"19", "20", "21"})                      # processed, forwarded to the next payer
 CROSSOVER_REMARKS = frozenset({"MA18", "N89"})                 # "claim forwarded to the supplemental payer"
 RECOUPMENT_PLB = frozenset({"WO", "72", "J1"})
+NEXT_LEVEL = {"P": "S", "S": "T"}                              # who is billed after whom
 
 
 def _pr_total(clp) -> Decimal:
@@ -271,7 +272,7 @@ def post_remittance(conn, file_id: int, index: int, r: Remittance835, *, actor: 
     cp_rows, lp_rows, adj_rows = [], [], []
     status_moves: list[tuple[int, str, int, dict]] = []
     pccn: dict[int, str] = {}
-    next_payer: list[tuple] = []        # (claim row, clp, claim payment id) of P adjudications with PR
+    next_payer: list[tuple] = []        # (claim row, clp, claim payment id) of P and S adjudications
     reversing: dict[int, int] = {}      # claim id → payment id reversed within this remittance
     lp_iter = iter(lp_ids)
     for clp_index, (clp, cp_id, claim) in enumerate(zip(r.claims, cp_ids, matched), start=1):
@@ -302,7 +303,7 @@ def post_remittance(conn, file_id: int, index: int, r: Remittance835, *, actor: 
             new_status = "reversed"
         else:
             new_status = claim_status_for(clp)
-            if claim[6] == "P":
+            if claim[6] in NEXT_LEVEL:
                 next_payer.append((claim, clp, cp_id))
         status_moves.append((claim_id, new_status, clp_index,
                              {"remittance_id": remittance_id, "clp_index": clp_index, "clp02": clp.status_code,
@@ -368,8 +369,14 @@ def _prior_payer_data(own: list[tuple], claim, clp, cp_id: int, r: Remittance835
 
 
 def _same_adjudication(a: dict | None, b: dict) -> bool:
+    """Do two prior-payer records (one payer's, or {"payers": [...]}) carry the same figures?"""
+    if a is None:
+        return False
+    if "payers" in a or "payers" in b:
+        pa, pb = a.get("payers", [a]), b.get("payers", [b])
+        return len(pa) == len(pb) and all(_same_adjudication(x, y) for x, y in zip(pa, pb))
     keys = ("paid", "claim_adjustments", "lines")
-    return a is not None and all(a.get(k) == b.get(k) for k in keys)
+    return all(a.get(k) == b.get(k) for k in keys)
 
 
 # statuses of a secondary claim that has not left us: its prior-payer figures may change in place
@@ -378,7 +385,8 @@ NOT_SENT = frozenset({"new", "held", "ready"})
 
 def _next_payer_claims(conn, adjudications, r: Remittance835, lines_by_claim: dict, *, file_id: int,
                        actor: str) -> int:
-    """After a primary's adjudication: the secondary claim (new, or kept in step), or the crossover.
+    """After a primary's (secondary's) adjudication: the secondary (tertiary) claim, new or kept in
+    step, or the crossover. Below, "secondary" stands for the next payer of either.
 
     - PR left and secondary coverage on the date of service, no secondary claim yet: a secondary
       claim ('…S1', 'ready') carrying the primary's adjudication (2320/2330, 2430). When the primary
@@ -389,20 +397,26 @@ def _next_payer_claims(conn, adjudications, r: Remittance835, lines_by_claim: di
       replaced (frequency 7), or voided (frequency 8) when the primary now leaves nothing to it.
     """
     visit_ids = sorted({c[0][3] for c in adjudications})
-    existing = {row[3]: row for row in conn.execute(query("posting", "level_claims"),
-                                                    {"visit_ids": visit_ids}).fetchall() if row[6] == "S"}
+    existing = {(row[3], row[6]): row for row in conn.execute(query("posting", "level_claims"),
+                                                              {"visit_ids": visit_ids}).fetchall()}
     policies = {row[0]: row for row in conn.execute(query("posting", "secondary_policies"),
                                                     {"claim_ids": [c[0][0] for c in adjudications]}).fetchall()}
     made = 0
     for claim, clp, cp_id in adjudications:
         pr = _pr_total(clp)
-        current = existing.get(claim[3])
+        level = NEXT_LEVEL[claim[6]]
+        current = existing.get((claim[3], level))
         if current is None and (pr <= 0 or claim[0] not in policies):
             continue                               # nothing left for another payer, or no other payer
         prior = _prior_payer_data(lines_by_claim.get(claim[0], []), claim, clp, cp_id, r)
+        if level == "T":                           # the tertiary's 837 carries both earlier payers (2320 x2)
+            s_row = existing.get((claim[3], "S"))  # the secondary claim that just adjudicated
+            before = s_row[11] if s_row else None
+            before = json.loads(before) if isinstance(before, str) else before
+            prior = {"payers": [*(before or {}).get("payers", [before] if before else []), prior]}
         if current is None:
             pol = policies[claim[0]]
-            made += _new_secondary(conn, claim, clp, prior, pol, r, file_id=file_id, actor=actor)
+            made += _new_secondary(conn, claim, clp, prior, pol, r, level, file_id=file_id, actor=actor)
             continue
         s_id, s_number, s_status = current[0], current[1], current[2]
         old = current[11]
@@ -420,8 +434,8 @@ def _next_payer_claims(conn, adjudications, r: Remittance835, lines_by_claim: di
         if s_status in ("replaced", "voided"):
             continue
         frequency = "7" if pr > 0 else "8"
-        version = int(s_number[s_number.rindex("S") + 1:]) + 1
-        number = f"{claim[5]}S{version}"
+        version = int(s_number[s_number.rindex(level) + 1:]) + 1
+        number = f"{claim[5]}{level}{version}"
         row = conn.execute(query("posting", "insert_secondary_version"), {
             "claim_id": s_id, "claim_number": number, "frequency_code": frequency,
             "prior_payer_paid": clp.paid, "prior_payer_adjustments": json.dumps(prior)}).fetchone()
@@ -444,10 +458,12 @@ def _next_payer_claims(conn, adjudications, r: Remittance835, lines_by_claim: di
     return made
 
 
-def _new_secondary(conn, claim, clp, prior: dict, pol, r: Remittance835, *, file_id: int, actor: str) -> int:
-    number = f"{claim[5]}S1"
+def _new_secondary(conn, claim, clp, prior: dict, pol, r: Remittance835, level: str, *, file_id: int,
+                   actor: str) -> int:
+    number = f"{claim[5]}{level}1"
     row = conn.execute(query("posting", "insert_secondary_claim"), {
-        "claim_number": number, "policy_id": pol[1], "payer_id": pol[2], "prior_payer_paid": clp.paid,
+        "claim_number": number, "responsibility": level, "policy_id": pol[1], "payer_id": pol[2],
+        "prior_payer_paid": clp.paid,
         "prior_payer_adjustments": json.dumps(prior), "primary_claim_id": claim[0]}).fetchone()
     if row is None:
         return 0
@@ -457,7 +473,8 @@ def _new_secondary(conn, claim, clp, prior: dict, pol, r: Remittance835, *, file
                  {"new_claim_id": new_id, "claim_number": number, "source_claim_id": claim[0]})
     conn.execute(query("posting", "created_event"), {
         "claim_id": new_id, "actor": actor, "source_file_id": file_id,
-        "detail": json.dumps({"kind": "crossover" if crossover else "secondary", "primary_claim_id": claim[0]}),
+        "detail": json.dumps({"kind": "crossover" if crossover else {"S": "secondary", "T": "tertiary"}[level],
+                              "prior_claim_id": claim[0]}),
         "dedupe_key": f"created:{new_id}"})
     if not crossover:
         set_status(conn, new_id, "ready", actor=actor, event_type="secondary_ready", source_file_id=file_id,
@@ -659,7 +676,8 @@ def other_payer_data(prior_payer_adjustments: dict | str | None) -> dict:
 
 
 def other_payers_837(conn, claim_ids) -> dict:
-    """The 837 other-payer loops of responsibility-S claims, for the 837 builder.
+    """The 837 other-payer loops of secondary and tertiary claims, for the 837 builder (one 2320 per
+    earlier payer, in payer order).
 
     Returns {claim id: (other_payers: [OtherPayerAdjudication], line_adjudications:
     {line_number: [LineAdjudication]})}; set ``Claim837.other_payers`` and each
@@ -670,7 +688,7 @@ def other_payers_837(conn, claim_ids) -> dict:
     from include.edi.model import LineAdjudication, OtherPayerAdjudication
 
     out: dict = {}
-    for (cid, prior, name, ident, cfi, s_last, s_first, member_id, rel, group) in conn.execute(
+    for (cid, prior, name, ident, cfi, s_last, s_first, member_id, rel, group, responsibility) in conn.execute(
             query("posting", "other_payer_837"), {"claim_ids": list(claim_ids)}).fetchall():
         d = other_payer_data(prior)
         day = dt.date.fromisoformat(d["adjudication_date"]) if d["adjudication_date"] else None
@@ -678,12 +696,13 @@ def other_payers_837(conn, claim_ids) -> dict:
         op = OtherPayerAdjudication(
             payer_name=name or d["payer_name"] or "PRIMARY PAYER", payer_id=payer_id,
             subscriber_last_name=s_last or "UNKNOWN", subscriber_first_name=s_first,
-            subscriber_member_id=member_id or "UNKNOWN", payer_responsibility="P",
+            subscriber_member_id=member_id or "UNKNOWN", payer_responsibility=responsibility,
             relationship_code=rel or "18", claim_filing_indicator=cfi or "CI", group_number=group,
             paid_amount=d["paid"], adjustments=d["claim_adjustments"], adjudication_date=day)
-        lines = {n: [LineAdjudication(other_payer_id=payer_id, paid=ln["paid"], procedure_code=ln["procedure_code"],
-                                      units=ln["units"], adjudication_date=day or dt.date.today(),
-                                      modifiers=ln["modifiers"], adjustments=ln["adjustments"])]
-                 for n, ln in d["lines"].items()}
-        out[cid] = ([op], lines)
+        ops, lines = out.setdefault(cid, ([], {}))
+        ops.append(op)
+        for n, ln in d["lines"].items():
+            lines.setdefault(n, []).append(LineAdjudication(
+                other_payer_id=payer_id, paid=ln["paid"], procedure_code=ln["procedure_code"], units=ln["units"],
+                adjudication_date=day or dt.date.today(), modifiers=ln["modifiers"], adjustments=ln["adjustments"]))
     return out

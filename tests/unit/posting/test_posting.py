@@ -314,3 +314,52 @@ def test_a_bad_amount_quarantines_its_file_and_the_two_behind_it_post(db, bad):
     assert status_of(db, c1["id"]) == "submitted"
     assert status_of(db, c2["id"]) == "paid" and status_of(db, c3["id"]) == "paid"
     assert db.execute("SELECT count(*) FROM billing.remittances").fetchone()[0] == 2
+
+
+def test_a_tertiary_claim_carries_both_earlier_payers_in_its_837(db):
+    """P leaves PR 20.00 → S1; S pays 10.00 and leaves PR-2 10.00 → T1, whose 837 has two 2320 loops
+    (primary's SBR01=P with its paid 80.00, secondary's SBR01=S with 10.00) and two 2430s per line."""
+    from include.billing.posting import other_payers_837
+    from include.billing.status import set_status
+
+    (c1,) = seed_practice(db, 1, secondary_for={1})
+    pid = db.execute("SELECT patient_id FROM billing.claims c JOIN pm.visits v ON v.id = c.visit_id "
+                     "WHERE c.id = %s", (c1["id"],)).fetchone()[0]
+    db.execute("""INSERT INTO pm.payers (name, payer_identifier, claim_filing_indicator)
+                  VALUES ('THIRD PLAN', 'TER01', 'CI')""")
+    db.execute("""INSERT INTO pm.insurance_policies (patient_id, payer_id, priority, member_id, subscriber_last_name,
+                      subscriber_first_name, subscriber_birth_date, subscriber_sex, subscriber_address1,
+                      subscriber_city, subscriber_state, subscriber_zip, effective_date)
+                  SELECT %s, id, 'tertiary', 'T1', 'DOE', 'PAT', DATE '1980-01-01', 'F', '1 ELM', 'SPRINGFIELD', 'IL',
+                         '62701', DATE '2025-01-01' FROM pm.payers WHERE payer_identifier = 'TER01'""", (pid,))
+    db.commit()
+    primary = paid_clp(c1, coinsurance=Decimal("20.00"))
+    store(db, "p.835", file_835([remittance([primary], trace="P")]))
+    post_stored_remittances(db, actor=ACTOR)
+    sid, s_number = db.execute("SELECT id, claim_number FROM billing.claims WHERE responsibility = 'S'").fetchone()
+    set_status(db, sid, "submitted", actor=ACTOR, event_type="submitted")
+    db.commit()
+    secondary = paid_clp(dict(c1, claim_number=s_number, lines=[dict(ln, lcn=ln["lcn"].replace("P1", "S1"))
+                                                                for ln in c1["lines"]]))
+    # the secondary pays 10.00 of the 20.00 and leaves 10.00 coinsurance; the rest is the prior payer's
+    for ln in secondary.lines:
+        ln.adjustments = []
+        ln.paid = Decimal("0.00")
+    first = secondary.lines[0]
+    first.paid = Decimal("10.00")
+    first.adjustments = [type(primary.lines[0].adjustments[0])("OA", "23", first.charge - Decimal("20.00")),
+                         type(primary.lines[0].adjustments[0])("PR", "2", Decimal("10.00"))]
+    second = secondary.lines[1]
+    second.adjustments = [type(primary.lines[0].adjustments[0])("OA", "23", second.charge)]
+    secondary.status_code, secondary.paid, secondary.patient_responsibility = "2", Decimal("10.00"), Decimal("10.00")
+    store(db, "s.835", file_835([remittance([secondary], trace="S")]))
+    assert post_stored_remittances(db, actor=ACTOR)["secondary_claims"] == 1
+    tid, t_number, t_status = db.execute(
+        "SELECT id, claim_number, status FROM billing.claims WHERE responsibility = 'T'").fetchone()
+    assert t_number == c1["claim_number"].replace("P1", "T1") and t_status == "ready"
+    ops, lines = other_payers_837(db, [tid])[tid]
+    assert [(o.payer_responsibility, o.payer_id, o.paid_amount) for o in ops] == [
+        ("P", "BHP01", primary.paid), ("S", "SEC01", Decimal("10.00"))]
+    assert [len(v) for v in lines.values()] == [2, 2]
+    # the patient owes nothing yet: the secondary's 10.00 waits for the tertiary
+    assert sum(a for _, a, _ in ledger(db)) == 0
