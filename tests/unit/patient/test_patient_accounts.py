@@ -321,3 +321,28 @@ def test_no_phi_in_work_items_and_events(db):
                       + db.execute("SELECT detail FROM billing.guarantor_events").fetchall())
     for name in ("DOE", "PAT1", "PAT2", "1 ELM"):
         assert name not in text
+
+
+def test_patient_ar_aging_by_statement_date_and_collection_rate(db):
+    from include.billing.reports.patient_ar import patient_ar_aging, patient_collection_rate
+
+    c1, c2, c3 = seed_practice(db, 3)
+    adjudicate(db, [(c1, {"deductible": D("50.00")}), (c2, {"copay": D("20.00")}),
+                    (c3, {"coinsurance": D("30.00")})])
+    st.run_statements(db, APR1, actor=ACTOR)                  # all three billed on April 1
+    k1, k2 = key_of(db, c1["patient_id"]), key_of(db, c2["patient_id"])
+    desk_payment(db, "R-1", "20.00", dt.date(2026, 4, 20), patient_id=c2["patient_id"])   # c2 paid in full
+    desk_payment(db, "R-2", "10.00", dt.date(2026, 5, 5), patient_id=c1["patient_id"])    # c1 40.00 left
+    aging = patient_ar_aging(db, dt.date(2026, 5, 16))        # 45 days after April 1
+    # open: c1 40.00 and c3 30.00, both first billed April 1: 31-60
+    assert aging["buckets"]["31-60"] == {"visits": 2, "balance": D("70.00")}
+    assert aging["total"] == D("70.00") and aging["buckets"]["0-30"]["visits"] == 0
+    assert patient_ar_aging(db, dt.date(2026, 8, 1))["buckets"]["120+"]["balance"] == D("70.00")
+    # April: billed 50 + 20 + 30 = 100.00, collected 20.00 -> 0.2000
+    april = patient_collection_rate(db, APR1, dt.date(2026, 4, 30))
+    assert (april["collected"], april["billed"], april["rate"], april["statements_sent"]) == (
+        D("20.00"), D("100.00"), D("0.2000"), 3)
+    # May: nothing newly billed -> no rate; 10.00 collected
+    may = patient_collection_rate(db, MAY1, MAY31)
+    assert (may["collected"], may["billed"], may["rate"]) == (D("10.00"), D("0.00"), None)
+    assert k1 != k2
