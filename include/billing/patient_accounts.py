@@ -396,6 +396,10 @@ def collect_lockbox_remote(conn, remote, folder: str, *, archive: str | None = N
     import posixpath
 
     stored = seen = 0
+    if remote.size(folder) is None:              # no lockbox folder on this server: nothing to fetch
+        return {"files_seen": 0, "files_stored": 0}
+    if archive and remote.size(archive) is None:
+        archive = None
     for name in remote.listdir(folder):
         if not name.endswith(".csv"):
             continue

@@ -342,7 +342,16 @@ def deliver_vendor_files(conn, remote, *, settings: StatementSettings | None = N
     return out
 
 
+def vendor_files_waiting(conn) -> int:
+    """How many vendor files are stored and not delivered yet (so a run with none needs no SFTP)."""
+    return conn.execute(q("vendor_files_waiting")).fetchone()[0]
+
+
 # --------------------------------------------------------------------------- e-mail notices
+
+def notices_waiting(conn) -> int:
+    return conn.execute(q("notices_waiting")).fetchone()[0]
+
 
 def notice_message(email: str, first_name: str, last_name: str, sender: str, practice: dict,
                    settings: StatementSettings) -> EmailMessage:
