@@ -95,12 +95,24 @@ def run_statements(conn, statement_date: dt.date, *, actor: str,
     paid_on: dict[str, list[tuple[dt.date, Decimal]]] = {}
     for key, day, applied in conn.execute(q("payments_by_guarantor"), {"as_of": statement_date}).fetchall():
         paid_on.setdefault(key, []).append((day, applied))
-    out = {"statements": 0, "held": 0, "collections": 0, "not_due_yet": 0, "insurance_pending_lines": 0}
+    out = {"statements": 0, "held": 0, "collections": 0, "not_due_yet": 0, "insurance_pending_lines": 0,
+           "credits": 0}
     for key in sorted(by_key):
         visits = by_key[key]
         due = sum((v.balance for v in visits if v.finished), ZERO)
         prev = last.get(key)                    # (id, statement_date, sequence, amount_due)
-        if due <= 0:
+        if due < 0:
+            # paid more than adjudication left (e.g. a desk copay above the final patient share)
+            open_item(conn, reason_code="PATIENT_REFUND",
+                      explanation=(f"Account {key} has a credit of {-due}: patient payments exceed what "
+                                   f"insurance left to the patient. Refund it to the guarantor."),
+                      dedupe_key=f"PATIENT_REFUND:account:{key}:{-due}",
+                      details={"guarantor_key": key, "credit": str(-due)},
+                      due=statement_date + dt.timedelta(days=3))
+            conn.commit()
+            out["credits"] += 1
+            continue
+        if due == 0:
             continue
         if key in held:
             out["held"] += 1

@@ -188,6 +188,21 @@ def test_time_of_service_copay_is_held_on_its_visit_until_insurance_finishes(db)
     assert statements_of(db, key)[0][2:6] == (D("0.00"), D("40.00"), D("10.00"), D("30.00"))
 
 
+def test_desk_copay_above_the_final_patient_share_is_a_credit_with_a_refund_item(db):
+    (c1,) = seed_practice(db, 1)
+    v1 = db.execute("SELECT visit_id FROM billing.claims WHERE id = %s", (c1["id"],)).fetchone()[0]
+    desk_payment(db, "DESK-1", "25.00", dt.date(2026, 3, 2), visit_id=v1)
+    adjudicate(db, [(c1, {"copay": D("10.00")})])
+    key = key_of(db, c1["patient_id"])
+    out = st.run_statements(db, APR1, actor=ACTOR)
+    st.run_statements(db, dt.date(2026, 4, 2), actor=ACTOR)
+    # 10.00 owed, 25.00 paid: a 15.00 credit, one refund item, no statement
+    assert (out["statements"], out["credits"]) == (0, 1)
+    assert db.execute("SELECT reason_code, details->>'credit' FROM billing.work_queue").fetchall() == [
+        ("PATIENT_REFUND", "15.00")]
+    assert statements_of(db, key) == []
+
+
 def test_self_pay_visit_is_billed_at_its_charges(db):
     seed_practice(db, 1)
     pid = db.execute("SELECT patient_id FROM pm.visits").fetchone()[0]
@@ -218,7 +233,8 @@ def test_hold_stops_statements_until_released(db):
     assert pa.place_statement_hold(db, key, "dispute", actor="ui:alice") is None
     db.commit()
     assert st.run_statements(db, APR1, actor=ACTOR) == {"statements": 0, "held": 1, "collections": 0,
-                                                         "not_due_yet": 0, "insurance_pending_lines": 0}
+                                                         "not_due_yet": 0, "insurance_pending_lines": 0,
+                                                         "credits": 0}
     pa.release_statement_hold(db, key, actor="ui:alice")
     db.commit()
     assert st.run_statements(db, dt.date(2026, 4, 2), actor=ACTOR)["statements"] == 1
