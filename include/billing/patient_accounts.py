@@ -442,3 +442,30 @@ def release_statement_hold(conn, guarantor_key: str, *, actor: str) -> int | Non
         return None
     record_event(conn, guarantor_key, "statement_hold_released", actor, {"hold_id": row[0], "reason": row[1]})
     return row[0]
+
+
+# --------------------------------------------------------------------------- a guarantor's account
+
+def guarantor_account(conn, guarantor_key: str) -> dict:
+    """A guarantor's account for the Billing UI: balance, visits, statements, payments, credits,
+    the open hold and the audit trail. Holds PHI-adjacent data: for an authorised page, never logs."""
+    visits = sorted(visit_balances(conn, [guarantor_key]), key=lambda v: (v.date_of_service, v.visit_number))
+    hold = conn.execute(q("open_hold"), {"key": guarantor_key}).fetchone()
+    return {
+        "guarantor_key": guarantor_key,
+        "balance_due": sum((v.balance for v in visits if v.finished), ZERO),
+        "visits": [{"visit_number": v.visit_number, "date_of_service": v.date_of_service,
+                    "patient_responsibility": v.patient_responsibility, "patient_paid": v.patient_paid,
+                    "balance": v.balance if v.finished else ZERO, "insurance_pending": not v.finished}
+                   for v in visits],
+        "statements": [dict(zip(("id", "statement_date", "dunning_level", "previous_balance", "new_charges",
+                                 "payments", "amount_due", "due_date", "sent_to_vendor"), r))
+                       for r in conn.execute(q("account_statements"), {"key": guarantor_key}).fetchall()],
+        "payments": [dict(zip(("id", "source", "reference", "payment_date", "amount", "method", "applied"), r))
+                     for r in conn.execute(q("account_payments"), {"key": guarantor_key}).fetchall()],
+        "credits": [dict(zip(("id", "payment_id", "amount", "state", "work_item_id"), r))
+                    for r in conn.execute(q("account_credits"), {"key": guarantor_key}).fetchall()],
+        "hold": {"id": hold[0], "reason": hold[1]} if hold else None,
+        "events": [dict(zip(("event_type", "actor", "detail", "occurred_at"), r))
+                   for r in conn.execute(q("account_events"), {"key": guarantor_key}).fetchall()],
+    }

@@ -362,3 +362,22 @@ def test_patient_ar_aging_by_statement_date_and_collection_rate(db):
     may = patient_collection_rate(db, MAY1, MAY31)
     assert (may["collected"], may["billed"], may["rate"]) == (D("10.00"), D("0.00"), None)
     assert k1 != k2
+
+
+def test_guarantor_account_for_the_ui(db):
+    (c1,) = seed_practice(db, 1)
+    adjudicate(db, [(c1, {"deductible": D("50.00")})])
+    key = key_of(db, c1["patient_id"])
+    st.run_statements(db, APR1, actor=ACTOR)
+    pa.post_payment(db, pa.Payment("lockbox", "LB-1", key, dt.date(2026, 4, 9), D("60.00"), "check"), actor=ACTOR)
+    pa.place_statement_hold(db, key, "dispute", actor="ui:alice")
+    db.commit()
+    acct = pa.guarantor_account(db, key)
+    # 50.00 owed, 60.00 paid: 50.00 applied, 10.00 credit; balance 0
+    assert acct["balance_due"] == D("0.00")
+    assert [(s["dunning_level"], s["amount_due"]) for s in acct["statements"]] == [("first", D("50.00"))]
+    assert [(p["reference"], p["amount"], p["applied"]) for p in acct["payments"]] == [
+        ("LB-1", D("60.00"), D("50.00"))]
+    assert [(c["amount"], c["state"]) for c in acct["credits"]] == [(D("10.00"), "open")]
+    assert acct["hold"]["reason"] == "dispute"
+    assert [e["event_type"] for e in acct["events"]] == ["statement_hold_placed", "credit_balance", "statement"]
