@@ -12,8 +12,9 @@ lockbox format: docs/lockbox.md.
    is applied; bad rows reported with their line numbers (`LOCKBOX_BAD_ROWS`). Payments post
    exactly once and apply to the named visit or the oldest finished balances; an overpayment
    becomes a credit balance with a `PATIENT_REFUND` item.
-2. **statement_run** — one statement per guarantor due (balance on finished visits, no hold);
-   first → second → final notice, then `PATIENT_COLLECTIONS`.
+2. **statement_run** — guarantor data-quality checks (`DQ_GUARANTOR_*` work items), then one
+   statement per guarantor due (balance on finished visits, no hold); first → second → final
+   notice, then `PATIENT_COLLECTIONS`.
 3. **render_pdfs** — a PDF per statement (headless Chromium), stored with its sha256.
 4. **deliver_vendor_file** — the statement-vendor CSV of the day, stored, then uploaded once
    (`.part` then rename, 0600) to the SFTP connection `statement_vendor`
@@ -91,11 +92,15 @@ def patient_statements():
 
     @task
     def statement_run(params=None) -> dict:
+        from include.billing.patient_accounts import check_guarantors
         from include.billing.statements import run_statements
 
         context = get_current_context()
+        today = run_clock(params, context).date()
         with billing_connection() as conn:
-            return run_statements(conn, run_clock(params, context).date(), actor=actor(context))
+            findings = check_guarantors(conn, today=today)
+            conn.commit()
+            return {**run_statements(conn, today, actor=actor(context)), "guarantor_findings": findings}
 
     @task
     def render_pdfs() -> dict:

@@ -469,3 +469,25 @@ def guarantor_account(conn, guarantor_key: str) -> dict:
         "events": [dict(zip(("event_type", "actor", "detail", "occurred_at"), r))
                    for r in conn.execute(q("account_events"), {"key": guarantor_key}).fetchall()],
     }
+
+
+GUARANTOR_CHECKS = {
+    "DQ_GUARANTOR_MINOR": "A patient under 18 is their own guarantor: record the parent or guardian "
+                          "responsible for the bills.",
+    "DQ_GUARANTOR_ADDRESS": "The guarantor's mailing address is incomplete or its ZIP is not 5 or 9 digits: "
+                            "statements cannot be mailed.",
+    "DQ_GUARANTOR_EMAIL": "The guarantor's e-mail address is not valid: no statement notice can be sent.",
+    "DQ_GUARANTOR_RELATIONSHIP": "The patient's relationship to the guarantor does not match: 'self' needs no "
+                                 "guarantor record, 'parent' or 'other' needs one.",
+}
+
+
+def check_guarantors(conn, *, today: dt.date) -> dict:
+    """Data-quality checks on guarantors (queries/patient/guarantor_problems.sql): one work item
+    per finding, named by patient id or guarantor number only. Returns counts by reason."""
+    counts: dict[str, int] = {}
+    for reason, kind, ref in conn.execute(q("guarantor_problems"), {"today": today}).fetchall():
+        open_item(conn, reason_code=reason, explanation=f"{GUARANTOR_CHECKS[reason]} ({kind} {ref})",
+                  dedupe_key=f"{reason}:{kind}:{ref}", details={kind: ref})
+        counts[reason] = counts.get(reason, 0) + 1
+    return counts

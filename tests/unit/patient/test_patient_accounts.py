@@ -381,3 +381,23 @@ def test_guarantor_account_for_the_ui(db):
     assert [(c["amount"], c["state"]) for c in acct["credits"]] == [(D("10.00"), "open")]
     assert acct["hold"]["reason"] == "dispute"
     assert [e["event_type"] for e in acct["events"]] == ["statement_hold_placed", "credit_balance", "statement"]
+
+
+def test_guarantor_data_quality(db):
+    c1, c2, c3 = seed_practice(db, 3)                       # patients born 1980-01-01: adults
+    g_ok = add_guarantor(db, "G1", "riley@example.org")
+    g_bad = add_guarantor(db, "G2", "riley at example")
+    db.execute("UPDATE pm.guarantors SET zip = '6270' WHERE id = %s", (g_bad,))
+    db.execute("UPDATE pm.patients SET birth_date = DATE '2015-06-01' WHERE id = %s", (c1["patient_id"],))
+    db.execute("UPDATE pm.patients SET guarantor_id = %s WHERE id = %s", (g_ok, c2["patient_id"]))  # still 'self'
+    db.execute("UPDATE pm.patients SET guarantor_id = %s, guarantor_relationship = 'parent' WHERE id = %s",
+               (g_bad, c3["patient_id"]))
+    db.commit()
+    counts = pa.check_guarantors(db, today=APR1)
+    pa.check_guarantors(db, today=APR1)
+    assert counts == {"DQ_GUARANTOR_MINOR": 1, "DQ_GUARANTOR_ADDRESS": 1, "DQ_GUARANTOR_EMAIL": 1,
+                      "DQ_GUARANTOR_RELATIONSHIP": 1}
+    keys = [r[0] for r in db.execute("SELECT dedupe_key FROM billing.work_queue ORDER BY dedupe_key").fetchall()]
+    assert keys == ["DQ_GUARANTOR_ADDRESS:guarantor:G2", "DQ_GUARANTOR_EMAIL:guarantor:G2",
+                    f"DQ_GUARANTOR_MINOR:patient:{c1['patient_id']}",
+                    f"DQ_GUARANTOR_RELATIONSHIP:patient:{c2['patient_id']}"]
