@@ -16,6 +16,7 @@ BILLING_DB_CONN_ID = os.environ.get("BILLING_DB_CONN_ID", "billing_db")
 CLEARINGHOUSE_SFTP_CONN_ID = os.environ.get("CLEARINGHOUSE_SFTP_CONN_ID", "clearinghouse_sftp")
 ELIGIBILITY_API_CONN_ID = os.environ.get("ELIGIBILITY_API_CONN_ID", "eligibility_api")
 BILLING_SMTP_CONN_ID = os.environ.get("BILLING_SMTP_CONN_ID", "billing_smtp")
+STATEMENT_VENDOR_SFTP_CONN_ID = os.environ.get("STATEMENT_VENDOR_SFTP_CONN_ID", "statement_vendor")
 
 DEFAULT_ARGS = {
     "owner": "revenue-cycle",
@@ -86,3 +87,24 @@ def run_clock(params: dict | None, context):
         value = dt.datetime.fromisoformat(raw)
         return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
     return context["dag_run"].start_date or dt.datetime.now(dt.UTC)
+
+
+@contextmanager
+def sftp_files(conn_id: str):
+    """Any SFTP connection as include.billing.transport.RemoteFiles (host key checked by the hook),
+    e.g. the statement vendor's; failures to connect become one TransportError."""
+    from airflow.providers.sftp.hooks.sftp import SFTPHook
+
+    from include.billing.transport import SftpFiles, TransportError
+
+    attempts = int(os.environ.get("BILLING_SFTP_CONNECT_ATTEMPTS", "3"))
+    hook = SFTPHook(ssh_conn_id=conn_id, conn_retry_attempts=attempts)
+    try:
+        ctx = hook.get_managed_conn()
+        client = ctx.__enter__()
+    except Exception as exc:  # noqa: BLE001 - any failure to connect gets the same clear message
+        raise TransportError(f"cannot open SFTP connection {conn_id!r}: {exc.__class__.__name__}: {exc}") from None
+    try:
+        yield SftpFiles(client)
+    finally:
+        ctx.__exit__(None, None, None)

@@ -75,6 +75,8 @@ class Account:
     # the claim whose adjudication set what the patient owes, and its PR by ledger category
     responsible_claim_id: int | None = None
     patient_categories: dict[str, Decimal] = field(default_factory=dict)
+    # the date of the last patient statement that listed the visit (include/billing/statements.py)
+    last_statement_date: dt.date | None = None
 
     @property
     def patient_balance(self) -> Decimal:
@@ -90,7 +92,8 @@ class Account:
                 "contractual_adjustments": m(self.contractual_adjustments),
                 "patient_responsibility": m(self.patient_responsibility), "patient_paid": m(self.patient_paid),
                 "patient_balance": m(self.patient_balance), "pending_insurance": m(self.pending_insurance),
-                "insurance_finished": self.finished}
+                "insurance_finished": self.finished,
+                "last_statement_date": self.last_statement_date.isoformat() if self.last_statement_date else None}
 
 
 def _current(claims: list[ClaimState]) -> ClaimState | None:
@@ -171,6 +174,9 @@ def load_accounts(conn, visit_ids: list[int] | None = None, *, as_of: dt.date | 
     for visit_id, paid in conn.execute(query("accounts", "patient_paid"), params).fetchall():
         if visit_id in accounts:
             accounts[visit_id].patient_paid = paid
+    for visit_id, day in conn.execute(query("accounts", "last_statement_date"), params).fetchall():
+        if visit_id in accounts:
+            accounts[visit_id].last_statement_date = day
     return [settle(a) for a in accounts.values()]
 
 

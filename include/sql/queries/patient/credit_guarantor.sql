@@ -1,0 +1,1 @@
+SELECT guarantor_key FROM billing.credit_balances WHERE id = %(credit_id)s

@@ -1,0 +1,3 @@
+UPDATE billing.lockbox_files
+   SET state = %(state)s, rows_posted = %(rows_posted)s, errors = %(errors)s, processed_at = now()
+ WHERE id = %(id)s

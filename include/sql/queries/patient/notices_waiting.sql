@@ -1,0 +1,1 @@
+SELECT count(*) FROM billing.statement_notices WHERE state = 'pending'

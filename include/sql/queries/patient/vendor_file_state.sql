@@ -1,0 +1,3 @@
+UPDATE billing.statement_vendor_files
+   SET state = %(state)s, delivered_at = CASE WHEN %(state)s = 'delivered' THEN now() END
+ WHERE id = %(id)s
