@@ -36,6 +36,7 @@ WRITE_OFF_REASONS = {
     "timely_filing": "Timely filing limit expired",
     "small_balance": "Small balance",
     "non_covered": "Non-covered service, not billable to the patient",
+    "bundled": "Bundled into another service's payment (NCCI), not billable to the patient",
     "uncollectible": "Uncollectible after appeal",
     "administrative": "Administrative write-off (see note)",
 }
@@ -445,17 +446,49 @@ def create_replacement_claim(conn, claim_id: int, *, actor: str, detail: dict | 
             "replacement_claim_number": number}
     conn.execute(load_query("add_event"), {"claim_id": new_id, "event_type": "created", "actor": actor,
                                            "detail": json.dumps(info)})
-    set_status(conn, new_id, "ready", actor=actor, event_type="released", detail=info)
+    _release_new(conn, new_id, actor=actor, detail=info)
     set_status(conn, claim_id, "replaced", actor=actor, event_type="replaced", detail=info)
     return new_id
+
+
+def create_new_claim(conn, claim_id: int, *, actor: str, detail: dict | None = None) -> int:
+    """A new claim (frequency 1) for a denied claim's visit, to the payer the visit's coverage
+    order names now for the claim's responsibility (primary, secondary, tertiary on the date of
+    service), ready for the next 837 batch. No REF*F8: it replaces nothing at the payer. The
+    denied claim moves to 'replaced' (the new one carries replaces_claim_id as our own link)."""
+    c = _one(conn, "claim_versions", {"claim_id": claim_id})
+    if c is None:
+        raise ActionError(f"claim {claim_id} does not exist")
+    version = int(c["max_version"]) + 1
+    number = f"{c['visit_number']}{c['responsibility']}{version}"
+    row = conn.execute(load_query("insert_new_claim"),
+                       {"claim_id": claim_id, "claim_number": number, "version": version}).fetchone()
+    if row is None:
+        raise ActionError(f"claim {claim_id}: no policy of this responsibility covers the date of service "
+                          f"(or version {version} exists); update the visit's coverage first")
+    new_id, payer_id = row
+    conn.execute(load_query("copy_replacement_lines"),
+                 {"new_claim_id": new_id, "claim_id": claim_id, "claim_number": number})
+    info = {**(detail or {}), "replaces_claim_id": claim_id, "new_claim_id": new_id, "new_claim_number": number,
+            "frequency_code": "1", "payer_id": payer_id}
+    conn.execute(load_query("add_event"), {"claim_id": new_id, "event_type": "created", "actor": actor,
+                                           "detail": json.dumps(info)})
+    _release_new(conn, new_id, actor=actor, detail=info)
+    set_status(conn, claim_id, "replaced", actor=actor, event_type="replaced_by_new_claim", detail=info)
+    return new_id
+
+
+def _release_new(conn, claim_id: int, *, actor: str, detail: dict) -> None:
+    set_status(conn, claim_id, "ready", actor=actor, event_type="released", detail=detail)
 
 
 def release(conn, item_id: int, *, actor: str) -> dict:
     """Release the item's claim for (re)submission and resolve the item.
 
     Held/rejected claims go back to 'ready' (the next claims_submission run sends them);
-    a claim the payer already has becomes a frequency-7 replacement. Refused while the
-    claim has other open items: each finding must be dealt with first.
+    a claim the payer already has becomes a frequency-7 replacement, or a new claim
+    (frequency 1) when the denial's route says so (include/billing/codes/denial_routes.csv).
+    Refused while the claim has other open items: each finding must be dealt with first.
     """
     item = _lock(conn, item_id)
     _need_open(item)
@@ -466,7 +499,11 @@ def release(conn, item_id: int, *, actor: str) -> dict:
                           f"({', '.join(o['reason_code'] for o in others)}); resolve them first")
     status = item["claim_status"]
     detail = {"work_item_id": item_id, "reason_code": item["reason_code"]}
-    if status in RELEASABLE:
+    action = (item.get("details") or {}).get("action")
+    if action == "new_claim" and status in WITH_PAYER:
+        new_id = create_new_claim(conn, claim_id, actor=actor, detail=detail)
+        result = {"claim_id": claim_id, "status": "replaced", "replacement_claim_id": new_id}
+    elif status in RELEASABLE:
         if status == "new":
             raise ActionError(f"claim {claim_id} has not been checked yet; the next run will do it")
         set_status(conn, claim_id, "ready", actor=actor, event_type="released", detail=detail)

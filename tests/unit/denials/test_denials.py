@@ -75,7 +75,7 @@ def test_routing_by_action(db, tmp_path):
                denied_clp(c29, "CO", "29"), part, paid_clp(ok)])
     out = route_denials(db, actor=ACTOR, today=TODAY, appeal_dir=tmp_path, pdf=False)
     assert out["routed"] == 4
-    assert out["by_action"] == {"correct": 1, "appeal": 1, "write_off": 2}
+    assert out["by_action"] == {"correct_and_replace": 1, "appeal": 1, "write_off": 2}
     items = {r[0]: r[1:] for r in db.execute(
         "SELECT claim_id, reason_code, state, due_date, details->>'action' FROM billing.work_queue "
         "WHERE source = 'denial'").fetchall()}
@@ -88,7 +88,7 @@ def test_routing_by_action(db, tmp_path):
     assert statuses[c29["id"]] == "written_off" and statuses[c97["id"]] == "partially_paid"
     assert items[c97["id"]][1] == "written_off"
     assert db.execute("SELECT detail->>'reason' FROM billing.claim_events WHERE claim_id = %s AND "
-                      "event_type = 'line_written_off'", (c97["id"],)).fetchone()[0] == "non_covered"
+                      "event_type = 'line_written_off'", (c97["id"],)).fetchone()[0] == "bundled"
     assert statuses[c16["id"]] == "denied"
     reason = db.execute("SELECT detail->>'reason' FROM billing.claim_events WHERE claim_id = %s AND "
                         "to_status = 'written_off'", (c29["id"],)).fetchone()[0]
@@ -127,17 +127,24 @@ def test_auto_correct_creates_a_ready_replacement(db, tmp_path):
 
 
 def test_resolved_with_correction_becomes_a_replacement(db, tmp_path):
-    (c1,) = seed_practice(db, 1)
-    _post(db, [denied_clp(c1, "CO", "22", "MA04")])
+    c1, c2 = seed_practice(db, 2)
+    _post(db, [denied_clp(c1, "CO", "4"), denied_clp(c2, "CO", "22", "MA04")])
     route_denials(db, actor=ACTOR, today=TODAY, appeal_dir=tmp_path, pdf=False)
-    item = db.execute("SELECT id FROM billing.work_queue").fetchone()[0]
-    workqueue.correct(db, item, "modifiers", "59", actor="user:alice", line_number=1)
-    workqueue.resolve(db, item, actor="user:alice", note="COB confirmed")
+    items = dict(db.execute("SELECT claim_id, id FROM billing.work_queue WHERE reason_code LIKE 'CARC_%'"))
+    cob = db.execute("SELECT id FROM billing.work_queue WHERE reason_code = 'COB_COVERAGE_ORDER'").fetchone()[0]
+    for cid in (c1["id"], c2["id"]):
+        workqueue.correct(db, items[cid], "modifiers", "", actor="user:alice", line_number=1)
+        workqueue.resolve(db, items[cid], actor="user:alice", note="checked")
+    db.commit()
+    # the COB denial waits for its coverage check; the CO-4 correction becomes a frequency-7 replacement
+    assert create_replacements(db, actor=ACTOR) == {"replacements": 1}
+    workqueue.resolve(db, cob, actor="user:alice", note="coverage order confirmed")
     db.commit()
     assert create_replacements(db, actor=ACTOR) == {"replacements": 1}
     assert create_replacements(db, actor=ACTOR) == {"replacements": 0}
-    assert db.execute("SELECT count(*) FROM billing.claims WHERE frequency_code = '7' AND status = 'ready'"
-                      ).fetchone()[0] == 1
+    made = db.execute("SELECT replaces_claim_id, frequency_code, status FROM billing.claims WHERE version = 2 "
+                      "ORDER BY replaces_claim_id").fetchall()
+    assert made == [(c1["id"], "7", "ready"), (c2["id"], "1", "ready")]
 
 
 @pytest.mark.skipif(chromium_binary() is None, reason="Chromium is not installed")
