@@ -1,19 +1,23 @@
 """
-### Denial management: CARC/RARC → correct & resubmit · appeal · write off · patient
+### Denial management: routing table → correct & replace · new claim · appeal · write off · patient · follow up
 
 Runs when remittances were posted (`billing://remittances/posted`) and daily
 (`BILLING_DENIALS_SCHEDULE`, default 06:00 UTC).
 
-1. **route_denials** — each denied adjudication is classified with the CARC/RARC code tables
-   (`include/billing/codes/`) and routed: a correction item (`CARC_<group>-<code>`), an appeal
-   packet (HTML letter + PDF, files 0600 under `BILLING_APPEAL_DIR`, deadline as the due date),
-   a policy write-off (claim `written_off` with the reason), or the patient's balance.
+1. **route_denials** — each denied adjudication (claim or line) is routed by the routing table
+   (`include/billing/codes/denial_routes.csv`, see docs/denials.md): a correction or new-claim
+   item (`CARC_<group>-<code>`; COB denials also a coverage-order item), an appeal packet (HTML
+   letter + PDF, files 0600 under `BILLING_APPEAL_DIR`, deadline as the due date; CO-29 received
+   in time carries the 999/277CA proof), a write-off with its reason, the patient's balance (PR
+   only), or a follow-up.
 2. **print_appeal_pdfs** — the appeal letters' PDFs (headless Chromium, outside the database
    transactions; `BILLING_APPEAL_PDF=0` turns it off).
 3. **auto_correct** — only when the `demo_auto_correct` param (or `BILLING_DEMO_AUTO_CORRECT=1`)
-   is set: the demo's billing clerk corrects and releases up to `demo_limit` items.
+   is set: the demo's billing clerk (include/devenv/demo_clerk.py) corrects from the practice's
+   record and releases up to `demo_limit` items.
 4. **create_replacements** — items a person resolved after correcting the claim become
-   frequency-7 replacement claims (`ready`, REF*F8), sent by **claims_submission**.
+   frequency-7 replacements (REF*F8) or new claims (frequency 1), scrubbed, then `ready` for
+   **claims_submission**.
 
 Emits `billing://denials/routed`. Counts only in XCom.
 """
@@ -69,20 +73,23 @@ def denial_management():
 
     @task
     def auto_correct(params=None) -> dict:
-        from include.billing.denials import auto_correct_for_demo
+        from include.devenv.demo_clerk import auto_correct_for_demo
 
         if not params.get("demo_auto_correct"):
             return {"corrected": 0, "enabled": False}
+        context = get_current_context()
         with billing_connection() as conn:
-            n = auto_correct_for_demo(conn, actor(get_current_context()), params.get("demo_limit"))
+            n = auto_correct_for_demo(conn, actor(context), params.get("demo_limit"),
+                                      today=run_clock(params, context).date())
         return {"corrected": n, "enabled": True}
 
     @task(outlets=[DENIALS_ROUTED])
-    def create_replacements() -> dict:
+    def create_replacements(params=None) -> dict:
         from include.billing.denials import create_replacements as replace
 
+        context = get_current_context()
         with billing_connection() as conn:
-            return replace(conn, actor=actor(get_current_context()))
+            return replace(conn, actor=actor(context), today=run_clock(params, context).date())
 
     route_denials() >> print_appeal_pdfs() >> auto_correct() >> create_replacements()
 

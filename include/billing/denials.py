@@ -303,7 +303,7 @@ def _act(conn, res: RouteResult, r: Route, proof: dict | None, main: DeniedAdjus
     return 1
 
 
-def create_replacements(conn, *, actor: str) -> dict:
+def create_replacements(conn, *, actor: str, today: dt.date | None = None) -> dict:
     """Replacement claims for denial items resolved after a correction but not released."""
     made = 0
     conn.commit()
@@ -311,41 +311,9 @@ def create_replacements(conn, *, actor: str) -> dict:
         make = workqueue.create_new_claim if action == "new_claim" else workqueue.create_replacement_claim
         with conn.transaction():
             try:
-                make(conn, claim_id, actor=actor, detail={"work_item_id": item_id, "via": "resolved_correction"})
+                make(conn, claim_id, actor=actor, detail={"work_item_id": item_id, "via": "resolved_correction"},
+                     today=today)
                 made += 1
             except workqueue.ActionError as exc:
                 log.info("no replacement for claim %s: %s", claim_id, exc)
     return {"replacements": made}
-
-
-def auto_correct_for_demo(conn, actor: str, limit: int | None = None) -> int:
-    """Correct open correction items as a billing clerk would, then release them (replacement
-    claims, 'ready' for the next 837). Returns how many claims were corrected and released.
-
-    What the clerk does, by category: coding / missing information → review the procedure
-    line and add the modifier the payer asked for (25 on an E/M line, 59 otherwise); coordination
-    of benefits → confirm the coverage order (the primary's member id is re-entered as is);
-    eligibility → the same; anything else → re-check the diagnosis pointers.
-    """
-    done = 0
-    conn.commit()
-    rows = conn.execute(query("denials", "open_correctable"), {"limit": limit or 1_000_000}).fetchall()
-    conn.commit()
-    for item_id, claim_id, reason_code, category in rows:
-        try:
-            with conn.transaction():
-                line = conn.execute(query("denials", "first_line"), {"claim_id": claim_id}).fetchone()
-                if line is not None and category in ("coding", "missing information", "bundling"):
-                    number, code, mods = line
-                    mods = list(mods or [])
-                    add = "25" if code.startswith("992") else "59"
-                    if add not in mods and len(mods) < 4:
-                        mods.append(add)
-                    workqueue.correct(conn, item_id, "modifiers", ",".join(mods), actor=actor, line_number=number)
-                elif line is not None:
-                    workqueue.correct(conn, item_id, "dx_pointers", "1", actor=actor, line_number=line[0])
-                workqueue.release(conn, item_id, actor=actor)
-            done += 1
-        except workqueue.ActionError as exc:
-            log.info("demo clerk skipped item %s (%s): %s", item_id, reason_code, exc)
-    return done

@@ -129,6 +129,50 @@ def rule_modifiers(c: ScrubClaim, today: dt.date) -> list[Finding]:
     return [Finding("SCRUB_MODIFIER", "Modifier problem: " + "; ".join(out) + ".")]
 
 
+# Evaluation and management services: CPT 99202–99499 (the E/M section of CPT).
+def is_em(code: str) -> bool:
+    return len(code or "") == 5 and code.isdigit() and 99202 <= int(code) <= 99499
+
+
+# Modifier 59 and its subsets XE/XP/XS/XU mark a distinct procedural service "other than E/M"
+# (CPT modifier 59; CMS NCCI Policy Manual ch.1 §E; MLN Matters SE1418).
+DISTINCT_SERVICE_MODIFIERS = ("59", "XE", "XP", "XS", "XU")
+
+
+def rule_modifier_25(c: ScrubClaim, today: dt.date) -> list[Finding]:
+    """Modifier 25 is a significant, separately identifiable E/M service on the same day as a
+    procedure or other service (CPT modifier 25): it goes on an E/M code (a CPT code outside
+    99202-99499 is flagged; HCPCS level II visit codes are not judged), and the claim bills
+    another service (another code) on the same date."""
+    out = []
+    for ln in c.lines:
+        if "25" not in ln.modifiers:
+            continue
+        if ln.procedure_code.isdigit() and not is_em(ln.procedure_code):
+            # a CPT code outside E/M; HCPCS level II visit codes (G0402, G0438 ...) take 25 too
+            out.append(f"line {ln.line_number}: modifier 25 is for E/M codes (99202-99499), not "
+                       f"{ln.procedure_code}")
+            continue
+        day = ln.service_date or c.date_of_service
+        others = [o for o in c.lines if o.line_number != ln.line_number
+                  and (o.service_date or c.date_of_service) == day and o.procedure_code != ln.procedure_code]
+        if not others:
+            out.append(f"line {ln.line_number}: modifier 25 on {ln.procedure_code} needs another service billed "
+                       f"on the same date on this claim; without one, remove it")
+    if not out:
+        return []
+    return [Finding("SCRUB_MODIFIER_25", "Modifier 25 problem: " + "; ".join(out) + ".")]
+
+
+def rule_modifier_59(c: ScrubClaim, today: dt.date) -> list[Finding]:
+    bad = [f"line {ln.line_number} ({ln.procedure_code}-{m})" for ln in c.lines if is_em(ln.procedure_code)
+           for m in ln.modifiers if m in DISTINCT_SERVICE_MODIFIERS]
+    if not bad:
+        return []
+    return [Finding("SCRUB_MODIFIER_59", "Modifier 59 (or XE/XP/XS/XU) never goes on an E/M code: "
+                                         + ", ".join(bad) + "; an E/M separate from a procedure takes 25.")]
+
+
 def rule_dx_pointers(c: ScrubClaim, today: dt.date) -> list[Finding]:
     out = []
     n = len(c.diagnosis_codes)
@@ -207,6 +251,8 @@ RULES: list[tuple[str, Rule]] = [
     ("SCRUB_ICD10_NOT_BILLABLE", rule_icd10_billable),
     ("SCRUB_CPT_FORMAT", rule_cpt_format),
     ("SCRUB_MODIFIER", rule_modifiers),
+    ("SCRUB_MODIFIER_25", rule_modifier_25),
+    ("SCRUB_MODIFIER_59", rule_modifier_59),
     ("SCRUB_DX_POINTER", rule_dx_pointers),
     ("SCRUB_TOTALS", rule_totals),
     ("SCRUB_DOS_FUTURE", rule_dos_future),

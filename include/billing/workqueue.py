@@ -54,6 +54,9 @@ REASON_TEXT = {
     "SCRUB_TIMELY_FILING": ("The payer's timely filing limit has passed or is close.", None),
     "SCRUB_CPT_FORMAT": ("A procedure code is not a valid CPT/HCPCS code.", None),
     "SCRUB_MODIFIER": ("A modifier is invalid or does not fit the procedure.", "modifiers"),
+    "SCRUB_MODIFIER_25": ("Modifier 25 is on a code that is not an E/M, or on an E/M with no other service "
+                          "that day.", "modifiers"),
+    "SCRUB_MODIFIER_59": ("Modifier 59 (or XE/XP/XS/XU) is on an E/M code.", "modifiers"),
     "SCRUB_TOTALS": ("The claim total does not equal the sum of its lines.", None),
     "SCRUB_DUPLICATE": ("The same service was already billed for this patient and date.", None),
     "SCRUB_PAYER_UNKNOWN": ("The payer has no clearinghouse payer id.", None),
@@ -83,7 +86,8 @@ MEMBER_ID_RE = re.compile(r"^[A-Za-z0-9\-]{2,80}$")
 MODIFIER_RE = re.compile(r"^[A-Z0-9]{2}$")
 PRIOR_AUTH_RE = re.compile(r"^[A-Za-z0-9\-]{1,50}$")
 
-CORRECTABLE_FIELDS = ("member_id", "prior_authorization", "diagnosis", "modifiers", "dx_pointers")
+CORRECTABLE_FIELDS = ("member_id", "prior_authorization", "diagnosis", "modifiers", "dx_pointers", "procedure_code")
+CPT_HCPCS_RE = re.compile(r"^([0-9]{4}[0-9A-Z]|[A-Z][0-9]{4})$")
 
 
 class ActionError(ValueError):
@@ -367,6 +371,10 @@ def correct(conn, item_id: int, field: str, value: str, *, actor: str, line_numb
     item = _lock(conn, item_id)
     _need_open(item)
     claim_id = _need_claim(item)
+    named = named_field(item)
+    if named and field != named:
+        raise ActionError(f"work item {item_id} asks for a correction of {named.replace('_', ' ')}, "
+                          f"not {field.replace('_', ' ')}")
     value = (value or "").strip()
     detail: dict[str, Any] = {"work_item_id": item_id, "field": field}
     if field == "member_id":
@@ -395,10 +403,16 @@ def correct(conn, item_id: int, field: str, value: str, *, actor: str, line_numb
             codes.append(code)
         conn.execute(load_query("set_claim_diagnoses"), {"claim_id": claim_id, "codes": codes})
         detail.update(position=pos, changed=before != code)
-    elif field in ("modifiers", "dx_pointers"):
+    elif field in ("modifiers", "dx_pointers", "procedure_code"):
         if line_number is None:
             raise ActionError("say which line to correct")
-        if field == "modifiers":
+        if field == "procedure_code":
+            code = value.upper()
+            if not CPT_HCPCS_RE.fullmatch(code):
+                raise ActionError("a procedure code is a CPT code (5 characters) or a HCPCS code (letter + 4 digits)")
+            row = conn.execute(load_query("set_line_procedure"),
+                               {"claim_id": claim_id, "line_number": line_number, "code": code}).fetchone()
+        elif field == "modifiers":
             mods = [m.upper() for m in re.split(r"[\s,]+", value) if m]
             if len(mods) > 4 or not all(MODIFIER_RE.fullmatch(m) for m in mods):
                 raise ActionError("up to four modifiers of two letters or digits")
@@ -423,7 +437,19 @@ def correct(conn, item_id: int, field: str, value: str, *, actor: str, line_numb
     return detail
 
 
-def create_replacement_claim(conn, claim_id: int, *, actor: str, detail: dict | None = None) -> int:
+def named_field(item: dict) -> str | None:
+    """The one field a correction of this item may change (None: the item does not say).
+
+    A denial item names it from its route (include/billing/codes/denial_routes.csv, column fix):
+    the payer adjudicated the claim, and a replacement changes only what the denial is about.
+    Items found before sending (data quality, scrubbing) only suggest a field (REASON_TEXT): the
+    person fixing a held claim may correct whatever the claim needs before it first goes out."""
+    fix = (item.get("details") or {}).get("fix") if item.get("source") == "denial" else None
+    return fix if fix in CORRECTABLE_FIELDS else None
+
+
+def create_replacement_claim(conn, claim_id: int, *, actor: str, detail: dict | None = None,
+                             today: date | None = None) -> int:
     """A frequency-7 replacement of a claim the payer has, ready for the next 837 batch.
 
     The original moves to 'replaced'; the copy (version + 1, claim number with the new
@@ -446,12 +472,13 @@ def create_replacement_claim(conn, claim_id: int, *, actor: str, detail: dict | 
             "replacement_claim_number": number}
     conn.execute(load_query("add_event"), {"claim_id": new_id, "event_type": "created", "actor": actor,
                                            "detail": json.dumps(info)})
-    _release_new(conn, new_id, actor=actor, detail=info)
+    _release_new(conn, new_id, actor=actor, detail=info, today=today)
     set_status(conn, claim_id, "replaced", actor=actor, event_type="replaced", detail=info)
     return new_id
 
 
-def create_new_claim(conn, claim_id: int, *, actor: str, detail: dict | None = None) -> int:
+def create_new_claim(conn, claim_id: int, *, actor: str, detail: dict | None = None,
+                     today: date | None = None) -> int:
     """A new claim (frequency 1) for a denied claim's visit, to the payer the visit's coverage
     order names now for the claim's responsibility (primary, secondary, tertiary on the date of
     service), ready for the next 837 batch. No REF*F8: it replaces nothing at the payer. The
@@ -473,16 +500,38 @@ def create_new_claim(conn, claim_id: int, *, actor: str, detail: dict | None = N
             "frequency_code": "1", "payer_id": payer_id}
     conn.execute(load_query("add_event"), {"claim_id": new_id, "event_type": "created", "actor": actor,
                                            "detail": json.dumps(info)})
-    _release_new(conn, new_id, actor=actor, detail=info)
+    _release_new(conn, new_id, actor=actor, detail=info, today=today)
     set_status(conn, claim_id, "replaced", actor=actor, event_type="replaced_by_new_claim", detail=info)
     return new_id
 
 
-def _release_new(conn, claim_id: int, *, actor: str, detail: dict) -> None:
-    set_status(conn, claim_id, "ready", actor=actor, event_type="released", detail=detail)
+def _scrub(conn, claim_id: int, today: date | None):
+    from include.billing.scrub import load_claims, scrub_claim
+
+    (claim,) = load_claims(conn, [claim_id])
+    return claim, scrub_claim(claim, today or date.today())
 
 
-def release(conn, item_id: int, *, actor: str) -> dict:
+def _release_new(conn, claim_id: int, *, actor: str, detail: dict, today: date | None = None) -> list[str]:
+    """A corrected or new claim goes through the full scrubber before release: clean → 'ready';
+    a finding → 'held' with its work item (include.billing.scrub). Returns the finding codes."""
+    from include.billing.claims import WorkItem, hold_claims
+
+    claim, findings = _scrub(conn, claim_id, today)
+    if findings:
+        items, seen = [], set()
+        for f in findings:
+            if f.code not in seen:
+                seen.add(f.code)
+                items.append(WorkItem(claim_id=claim_id, source="scrubbing", reason_code=f.code,
+                                      explanation=f.message, details={"claim_number": claim.claim_number}))
+        hold_claims(conn, items, actor=actor, stage="scrubbing")
+        return sorted(seen)
+    set_status(conn, claim_id, "ready", actor=actor, event_type="released", detail={**detail, "scrubbed": True})
+    return []
+
+
+def release(conn, item_id: int, *, actor: str, today: date | None = None) -> dict:
     """Release the item's claim for (re)submission and resolve the item.
 
     Held/rejected claims go back to 'ready' (the next claims_submission run sends them);
@@ -501,18 +550,22 @@ def release(conn, item_id: int, *, actor: str) -> dict:
     detail = {"work_item_id": item_id, "reason_code": item["reason_code"]}
     action = (item.get("details") or {}).get("action")
     if action == "new_claim" and status in WITH_PAYER:
-        new_id = create_new_claim(conn, claim_id, actor=actor, detail=detail)
+        new_id = create_new_claim(conn, claim_id, actor=actor, detail=detail, today=today)
         result = {"claim_id": claim_id, "status": "replaced", "replacement_claim_id": new_id}
     elif status in RELEASABLE:
         if status == "new":
             raise ActionError(f"claim {claim_id} has not been checked yet; the next run will do it")
+        _, findings = _scrub(conn, claim_id, today)      # a corrected claim passes the full scrubber first
+        if findings:
+            raise ActionError(f"claim {claim_id} still fails the scrubber: "
+                              + " ".join(f"{f.code}: {f.message}" for f in findings))
         set_status(conn, claim_id, "ready", actor=actor, event_type="released", detail=detail)
         result = {"claim_id": claim_id, "status": "ready", "replacement_claim_id": None}
     elif status in WITH_PAYER:
         if not item["payer_claim_control_number"]:
             raise ActionError(f"claim {claim_id} is {status} but the payer's claim number is unknown; "
                               "a replacement needs it (REF*F8)")
-        new_id = create_replacement_claim(conn, claim_id, actor=actor, detail=detail)
+        new_id = create_replacement_claim(conn, claim_id, actor=actor, detail=detail, today=today)
         result = {"claim_id": claim_id, "status": "replaced", "replacement_claim_id": new_id}
     else:
         raise ActionError(f"claim {claim_id} is {status}; only held, rejected or adjudicated claims can be released")

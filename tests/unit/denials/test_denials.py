@@ -10,8 +10,7 @@ import pytest
 from include.billing import workqueue
 from include.billing.appeals import chromium_binary
 from include.billing.carc import ACTIONS, CATEGORIES, classify, is_denial, load_table
-from include.billing.cycle_summary import cycle_summary
-from include.billing.denials import auto_correct_for_demo, create_replacements, route_denials
+from include.billing.denials import create_replacements, route_denials
 from include.billing.posting import post_stored_remittances
 from include.edi._common import Adjustment
 from tests.unit.posting.factory import denied_clp, file_835, paid_clp, remittance, seed_practice, snapshot, store
@@ -104,26 +103,6 @@ def test_routing_by_action(db, tmp_path):
     before = snapshot(db)
     assert route_denials(db, actor=ACTOR, today=TODAY, appeal_dir=tmp_path, pdf=False)["routed"] == 0
     assert snapshot(db) == before
-
-
-def test_auto_correct_creates_a_ready_replacement(db, tmp_path):
-    (c1,) = seed_practice(db, 1)
-    _post(db, [denied_clp(c1, "CO", "16", "M51")])
-    route_denials(db, actor=ACTOR, today=TODAY, appeal_dir=tmp_path, pdf=False)
-    assert auto_correct_for_demo(db, "user:demo-clerk", None) == 1
-    db.commit()
-    rows = db.execute("SELECT claim_number, status, frequency_code, version, replaces_claim_id, "
-                      "payer_claim_control_number FROM billing.claims ORDER BY id").fetchall()
-    old, new = rows
-    assert old[1] == "replaced"
-    assert new == (c1["claim_number"].replace("P1", "P2"), "ready", "7", 2, c1["id"], f"PCN{c1['id']:08d}")
-    mods = db.execute("SELECT modifiers FROM billing.claim_lines cl JOIN billing.claims c ON c.id = cl.claim_id "
-                      "WHERE c.claim_number = %s AND line_number = 1", (new[0],)).fetchone()[0]
-    assert mods == ["25"]
-    assert db.execute("SELECT state FROM billing.work_queue").fetchone()[0] == "resolved"
-    assert auto_correct_for_demo(db, "user:demo-clerk", None) == 0
-    s = cycle_summary(db)
-    assert s["claims_corrected"] == 1 and s["claims_denied"] == 1
 
 
 def test_resolved_with_correction_becomes_a_replacement(db, tmp_path):

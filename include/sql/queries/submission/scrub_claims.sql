@@ -8,6 +8,6 @@ JOIN pm.billing_providers bp ON bp.id = v.billing_provider_id
 LEFT JOIN pm.providers rp ON rp.id = v.rendering_provider_id
 LEFT JOIN pm.providers fp ON fp.id = v.referring_provider_id
 LEFT JOIN pm.payers py ON py.id = c.payer_id
-WHERE c.status = 'new'
+WHERE (c.status = 'new' OR %(claim_ids)s::bigint[] IS NOT NULL)   -- a named claim: a corrected one, re-scrubbed
   AND (%(claim_ids)s::bigint[] IS NULL OR c.id = ANY(%(claim_ids)s::bigint[]))
 ORDER BY c.id
