@@ -43,10 +43,6 @@ log = logging.getLogger(__name__)
 ZERO = Decimal("0.00")
 
 
-def appeal_days() -> int:
-    return int(os.environ.get("BILLING_APPEAL_DAYS", "90"))
-
-
 def correction_days() -> int:
     return int(os.environ.get("BILLING_CORRECTION_DAYS", "30"))
 
@@ -231,11 +227,12 @@ def route_denials(conn, *, actor: str, today: dt.date | None = None, appeal_dir:
 def _act(conn, res: RouteResult, r: Route, proof: dict | None, main: DeniedAdjustment,
          denied: list[DeniedAdjustment], *, cp_id: int, claim_id: int, status: str, pay_date: dt.date,
          today: dt.date, actor: str, appeal_dir, pdf: bool) -> int:
-    from .deadlines import appeal_deadline
+    from .deadlines import claim_payer_deadlines
 
     denied_amount = sum((d.amount for d in denied), ZERO)
+    windows = claim_payer_deadlines(conn, claim_id)
     if r.action == "appeal":
-        due = appeal_deadline(conn, claim_id, pay_date)
+        due = windows.first_level_deadline(pay_date)
     elif r.action == "follow_up":
         due = pay_date + dt.timedelta(days=follow_up_days())
     else:
@@ -250,6 +247,12 @@ def _act(conn, res: RouteResult, r: Route, proof: dict | None, main: DeniedAdjus
                "codes": [{**c, "amount": f"{c['amount']:.2f}"} for c in codes.values()]}
     if proof is not None:
         details["filing_proof"] = proof
+    if r.action == "appeal":
+        details["appeal_windows"] = {
+            "notice_date": pay_date.isoformat(), "first_level_deadline": due.isoformat(),
+            "first_level_days": windows.appeal_first_days, "receipt_presumption_days": windows.receipt_presumption_days,
+            "second_level_days": windows.appeal_second_days,
+            "second_level_from": "receipt of the first-level decision", "source": windows.source}
     explanation = f"{main_c.explanation()} → {r.action.replace('_', ' ')}: {r.next_step}"
     item_id = add_work_item(conn, claim_id=claim_id, edi_file_id=None, source="denial",
                             reason_code=f"CARC_{main.group}-{main.carc}", explanation=explanation,

@@ -59,6 +59,7 @@ class ScrubClaim:
     referring_npi: str | None = None
     payer_identifier: str | None = None
     timely_filing_days: int = 365
+    filing_from: dt.date | None = None    # secondary claims: the prior payer's 835 payment date
 
 
 @dataclass(frozen=True)
@@ -221,12 +222,18 @@ def rule_dos_future(c: ScrubClaim, today: dt.date) -> list[Finding]:
 
 
 def rule_timely_filing(c: ScrubClaim, today: dt.date) -> list[Finding]:
-    earliest = min([c.date_of_service] + [ln.service_date for ln in c.lines if ln.service_date])
-    deadline = earliest + dt.timedelta(days=c.timely_filing_days)
+    """The payer's limit runs from the date of service, or for a secondary claim from the
+    prior payer's 835 (its adjudication is what the secondary is billed with)."""
+    if c.filing_from is not None:
+        start, what = c.filing_from, "the prior payer's 835 payment date"
+    else:
+        start, what = min([c.date_of_service] + [ln.service_date for ln in c.lines if ln.service_date]), \
+            "the date of service"
+    deadline = start + dt.timedelta(days=c.timely_filing_days)
     if today <= deadline:
         return []
     return [Finding("SCRUB_TIMELY_FILING", f"The payer's timely-filing limit ({c.timely_filing_days} days "
-                                           f"from the date of service) passed on {deadline.isoformat()}; "
+                                           f"from {what}) passed on {deadline.isoformat()}; "
                                            f"send with proof of timely filing or write off.")]
 
 
@@ -281,7 +288,7 @@ def load_claims(conn, claim_ids=None) -> list[ScrubClaim]:
         claims[r[0]] = ScrubClaim(
             claim_id=r[0], claim_number=r[1], date_of_service=r[2], total_charge=r[3],
             diagnosis_codes=list(r[4] or []), lines=[], billing_npi=r[5], rendering_npi=r[6],
-            referring_npi=r[7], payer_identifier=r[8], timely_filing_days=r[9])
+            referring_npi=r[7], payer_identifier=r[8], timely_filing_days=r[9], filing_from=r[10])
     for r in conn.execute(submission_query("scrub_lines"), {"claim_ids": claim_ids}).fetchall():
         c = claims.get(r[0])
         if c is not None:

@@ -80,7 +80,8 @@ def test_routing_by_action(db, tmp_path):
         "WHERE source = 'denial'").fetchall()}
     assert items[c16["id"]][:2] == ("CARC_CO-16", "open")
     assert items[c50["id"]][0] == "CARC_CO-50"
-    assert items[c50["id"]][2] == dt.date(2026, 3, 20) + dt.timedelta(days=90)      # appeal deadline
+    # appeal deadline: a commercial plan (CI) allows 180 days from the notice (29 CFR 2560.503-1(h)(3)(i))
+    assert items[c50["id"]][2] == dt.date(2026, 9, 16)
     assert items[c29["id"]][1] == "written_off"
     assert ok["id"] not in items
     statuses = dict(db.execute("SELECT id, status FROM billing.claims").fetchall())
@@ -98,7 +99,7 @@ def test_routing_by_action(db, tmp_path):
     assert stat.S_IMODE(files[0].stat().st_mode) == 0o600
     assert "DOE" not in files[0].name and "PAT" not in files[0].name
     html = files[0].read_text()
-    assert c50["claim_number"] in html and "CO-50" in html and "N115" in html and "June 18, 2026" in html
+    assert c50["claim_number"] in html and "CO-50" in html and "N115" in html and "September 16, 2026" in html
     # routing twice changes nothing
     before = snapshot(db)
     assert route_denials(db, actor=ACTOR, today=TODAY, appeal_dir=tmp_path, pdf=False)["routed"] == 0
