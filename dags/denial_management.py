@@ -10,12 +10,15 @@ Runs when remittances were posted (`billing://remittances/posted`) and daily
    letter + PDF, files 0600 under `BILLING_APPEAL_DIR`, deadline as the due date; CO-29 received
    in time carries the 999/277CA proof), a write-off with its reason, the patient's balance (PR
    only), or a follow-up.
-2. **print_appeal_pdfs** — the appeal letters' PDFs (headless Chromium, outside the database
+2. **information_requests** — 277 requests for additional information (STC R*) become work
+   items (what is asked, in words; payer claim number; due date); unanswered ones past their due
+   date are flagged (include/billing/rfai.py; answering writes the records packet).
+3. **print_appeal_pdfs** — the appeal letters' PDFs (headless Chromium, outside the database
    transactions; `BILLING_APPEAL_PDF=0` turns it off).
-3. **auto_correct** — only when the `demo_auto_correct` param (or `BILLING_DEMO_AUTO_CORRECT=1`)
+4. **auto_correct** — only when the `demo_auto_correct` param (or `BILLING_DEMO_AUTO_CORRECT=1`)
    is set: the demo's billing clerk (include/devenv/demo_clerk.py) corrects from the practice's
    record and releases up to `demo_limit` items.
-4. **create_replacements** — items a person resolved after correcting the claim become
+5. **create_replacements** — items a person resolved after correcting the claim become
    frequency-7 replacements (REF*F8) or new claims (frequency 1), scrubbed, then `ready` for
    **claims_submission**.
 
@@ -65,6 +68,16 @@ def denial_management():
             return route(conn, actor=actor(context), today=run_clock(params, context).date())
 
     @task
+    def information_requests(params=None) -> dict:
+        from include.billing.rfai import flag_expired_requests, open_information_requests
+
+        context = get_current_context()
+        with billing_connection() as conn:
+            opened = open_information_requests(conn, actor=actor(context))
+            flagged = flag_expired_requests(conn, actor=actor(context), today=run_clock(params, context).date())
+        return {**opened, **flagged}
+
+    @task
     def print_appeal_pdfs() -> dict:
         from include.billing.appeals import print_pending_pdfs
 
@@ -91,7 +104,7 @@ def denial_management():
         with billing_connection() as conn:
             return replace(conn, actor=actor(context), today=run_clock(params, context).date())
 
-    route_denials() >> print_appeal_pdfs() >> auto_correct() >> create_replacements()
+    route_denials() >> information_requests() >> print_appeal_pdfs() >> auto_correct() >> create_replacements()
 
 
 dag_denial_management = denial_management()

@@ -62,6 +62,11 @@ REASON_TEXT = {
     "SCRUB_PAYER_UNKNOWN": ("The payer has no clearinghouse payer id.", None),
     "ACK999_REJECTED": ("The clearinghouse rejected the 837 transaction set (999).", None),
     "ACK277CA_REJECTED": ("The payer or clearinghouse rejected the claim (277CA).", None),
+    "RFAI_R0": ("Information requested: the payer asks for more information before it pays (277 R0).", None),
+    "RFAI_R1": ("Information requested: the payer asks about an entity on the claim (277 R1).", None),
+    "RFAI_R3": ("Information requested: the payer asks for claim/line documentation (277 R3).", None),
+    "RFAI_R4": ("Information requested: the payer asks for documentation (277 R4).", None),
+    "COB_COVERAGE_ORDER": ("Check the visit's coverage order before a new claim goes to the right payer.", None),
 }
 # CARCs whose usual fix is a field on the claim
 CARC_FIX = {"16": None, "4": "modifiers", "11": "diagnosis", "167": "diagnosis", "31": "member_id",
