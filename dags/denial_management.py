@@ -1,19 +1,26 @@
 """
-### Denial management: CARC/RARC → correct & resubmit · appeal · write off · patient
+### Denial management: routing table → correct & replace · new claim · appeal · write off · patient · follow up
 
 Runs when remittances were posted (`billing://remittances/posted`) and daily
 (`BILLING_DENIALS_SCHEDULE`, default 06:00 UTC).
 
-1. **route_denials** — each denied adjudication is classified with the CARC/RARC code tables
-   (`include/billing/codes/`) and routed: a correction item (`CARC_<group>-<code>`), an appeal
-   packet (HTML letter + PDF, files 0600 under `BILLING_APPEAL_DIR`, deadline as the due date),
-   a policy write-off (claim `written_off` with the reason), or the patient's balance.
-2. **print_appeal_pdfs** — the appeal letters' PDFs (headless Chromium, outside the database
+1. **route_denials** — each denied adjudication (claim or line) is routed by the routing table
+   (`include/billing/codes/denial_routes.csv`, see docs/denials.md): a correction or new-claim
+   item (`CARC_<group>-<code>`; COB denials also a coverage-order item), an appeal packet (HTML
+   letter + PDF, files 0600 under `BILLING_APPEAL_DIR`, deadline as the due date; CO-29 received
+   in time carries the 999/277CA proof), a write-off with its reason, the patient's balance (PR
+   only), or a follow-up.
+2. **information_requests** — 277 requests for additional information (STC R*) become work
+   items (what is asked, in words; payer claim number; due date); unanswered ones past their due
+   date are flagged (include/billing/rfai.py; answering writes the records packet).
+3. **print_appeal_pdfs** — the appeal letters' PDFs (headless Chromium, outside the database
    transactions; `BILLING_APPEAL_PDF=0` turns it off).
-3. **auto_correct** — only when the `demo_auto_correct` param (or `BILLING_DEMO_AUTO_CORRECT=1`)
-   is set: the demo's billing clerk corrects and releases up to `demo_limit` items.
-4. **create_replacements** — items a person resolved after correcting the claim become
-   frequency-7 replacement claims (`ready`, REF*F8), sent by **claims_submission**.
+4. **auto_correct** — only when the `demo_auto_correct` param (or `BILLING_DEMO_AUTO_CORRECT=1`)
+   is set: the demo's billing clerk (include/devenv/demo_clerk.py) corrects from the practice's
+   record and releases up to `demo_limit` items.
+5. **create_replacements** — items a person resolved after correcting the claim become
+   frequency-7 replacements (REF*F8) or new claims (frequency 1), scrubbed, then `ready` for
+   **claims_submission**.
 
 Emits `billing://denials/routed`. Counts only in XCom.
 """
@@ -61,6 +68,16 @@ def denial_management():
             return route(conn, actor=actor(context), today=run_clock(params, context).date())
 
     @task
+    def information_requests(params=None) -> dict:
+        from include.billing.rfai import flag_expired_requests, open_information_requests
+
+        context = get_current_context()
+        with billing_connection() as conn:
+            opened = open_information_requests(conn, actor=actor(context))
+            flagged = flag_expired_requests(conn, actor=actor(context), today=run_clock(params, context).date())
+        return {**opened, **flagged}
+
+    @task
     def print_appeal_pdfs() -> dict:
         from include.billing.appeals import print_pending_pdfs
 
@@ -69,22 +86,25 @@ def denial_management():
 
     @task
     def auto_correct(params=None) -> dict:
-        from include.billing.denials import auto_correct_for_demo
+        from include.devenv.demo_clerk import auto_correct_for_demo
 
         if not params.get("demo_auto_correct"):
             return {"corrected": 0, "enabled": False}
+        context = get_current_context()
         with billing_connection() as conn:
-            n = auto_correct_for_demo(conn, actor(get_current_context()), params.get("demo_limit"))
+            n = auto_correct_for_demo(conn, actor(context), params.get("demo_limit"),
+                                      today=run_clock(params, context).date())
         return {"corrected": n, "enabled": True}
 
     @task(outlets=[DENIALS_ROUTED])
-    def create_replacements() -> dict:
+    def create_replacements(params=None) -> dict:
         from include.billing.denials import create_replacements as replace
 
+        context = get_current_context()
         with billing_connection() as conn:
-            return replace(conn, actor=actor(get_current_context()))
+            return replace(conn, actor=actor(context), today=run_clock(params, context).date())
 
-    route_denials() >> print_appeal_pdfs() >> auto_correct() >> create_replacements()
+    route_denials() >> information_requests() >> print_appeal_pdfs() >> auto_correct() >> create_replacements()
 
 
 dag_denial_management = denial_management()

@@ -116,6 +116,10 @@ def build_appeal_packet(conn, work_item_id: int, *, out_dir: Path | None = None,
         needs_auth = needs_auth or c.category == "authorization"
         reasons.append({"code": code["code"], "amount": code["amount"], "text": c.explanation()})
     category = details.get("category", "")
+    from .routing import EVIDENCE
+
+    evidence = [EVIDENCE.get(e, e) for e in details.get("evidence") or []]
+    proof = details.get("filing_proof")
     context = {
         "today": today, "deadline": due or today, "work_item_id": work_item_id,
         "claim": {"claim_number": number, "date_of_service": dos, "total_charge": total,
@@ -126,19 +130,33 @@ def build_appeal_packet(conn, work_item_id: int, *, out_dir: Path | None = None,
         "patient": {"name": f"{first} {last}", "member_id": member_id, "birth_date": birth},
         "denied_amount": Decimal(details.get("denied_amount", "0")), "reasons": reasons, "lines": lines,
         "argument": ARGUMENTS.get(category, "The claim was billed correctly; we ask for a full review."),
-        "needs_auth": needs_auth,
+        "needs_auth": needs_auth, "evidence": evidence, "proof": proof,
+        "next_step": details.get("next_step"),
     }
+    if proof and proof.get("in_time"):
+        context["argument"] = (f"The claim reached the clearinghouse and you inside your filing limit of "
+                               f"{proof['limit_days']} days (from the {proof['window_from']}, {proof['window_start']}; "
+                               f"deadline {proof['deadline']}): the enclosed acknowledgments show its receipt. A claim "
+                               "received in time is not late; please reprocess it.")
     folder = Path(out_dir) if out_dir else appeal_dir()
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"appeal-claim{cid}-item{work_item_id}"      # ids only: no PHI in file names
     html_path = folder / f"{stem}.html"
     _write_private(html_path, render_letter(context))
     files = [str(html_path)]
+    attachments = []
+    for n, ack in enumerate((proof or {}).get("acknowledgments") or [], start=1):
+        # the acknowledgments themselves are attached, as the payer would read them (X12 text)
+        content = conn.execute("SELECT content FROM billing.edi_files WHERE id = %s", (ack["file_id"],)).fetchone()
+        if content is not None:
+            path = folder / f"{stem}-proof{n}-{ack['type']}.x12"
+            _write_private(path, bytes(content[0]).decode("latin-1"))
+            attachments.append(str(path))
     if _pdf_enabled(pdf):
         pdf_path = folder / f"{stem}.pdf"
         if render_pdf(html_path, pdf_path):
             files.append(str(pdf_path))
-    return {"files": files, "deadline": (due or today).isoformat()}
+    return {"files": files, "attachments": attachments, "deadline": (due or today).isoformat()}
 
 
 def print_pending_pdfs(conn, *, limit: int | None = None) -> dict:

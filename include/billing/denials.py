@@ -1,20 +1,26 @@
-"""Denial management: classify each denied adjudication by CARC/RARC and route it.
+"""Denial management: route each denied adjudication by the routing table, and act on it.
 
-One work item per denied claim payment (dedupe key 'denial:<claim_payment_id>', reason
-'CARC_<group>-<code>' of the largest denied amount), by the code table's action:
+A denial comes in at claim level (the whole CLP denied) or line level (one SVC adjusted in full on
+a paid claim); the adjustment with the largest denied amount chooses the route
+(include.billing.routing, the table include/billing/codes/denial_routes.csv). One work item per
+denied claim payment (dedupe key 'denial:<claim_payment_id>', reason 'CARC_<group>-<code>'),
+whose details carry the route: action, category, next step, reason and its source. By action:
 
-- correct   → an open correction item; when a person corrects the claim and releases the item
-              (include.billing.workqueue.correct + release), a frequency-7 replacement (version + 1,
-              replaces_claim_id, REF*F8 = the payer's claim control number) is created 'ready' and
-              the old claim goes to 'replaced'. Items resolved after a correction but not released
-              are replaced by `create_replacements`.
-- appeal    → an appeal packet (HTML letter from a Jinja2 template, PDF when Chromium is here)
-              and the appeal deadline as the item's due date.
-- write_off → a policy write-off: claim 'written_off' with the reason, the item closed (a denied
-              line of a partially paid claim is written off alone; the claim stays partially paid).
-- patient   → the patient's balance (already on the patient ledger from posting): an event.
+- correct_and_replace → an open correction item naming the field to fix; when a person corrects it
+              and releases the item (include.billing.workqueue.correct + release), a frequency-7
+              replacement (REF*F8) goes through the scrubber and, clean, to 'ready'.
+- new_claim   → an open item; release makes a frequency-1 claim to the visit's payer of that
+              responsibility (after COB rows' coverage item is resolved: the coverage order is
+              checked and updated first), scrubbed like every corrected claim.
+- appeal      → an appeal packet (letter, evidence list; for CO-29 the 999/277CA proof of timely
+              filing with the acknowledgments attached) and the appeal deadline as due date.
+- write_off   → a write-off with the row's adjustment reason (a denied line of a paid claim alone).
+- bill_patient→ PR only: the amount is on the patient ledger already; an event, the item resolved.
+- follow_up   → an open item with a due date (e.g. a duplicate: check the original claim).
 
-`auto_correct_for_demo` plays the billing clerk so that the demo's cycle closes.
+CO-29 (timely filing) is routed 'filed_in_time' when a 999 or 277CA of any version of the claim
+is dated inside the payer's filing window (from the date of service, or from the prior payer's
+835 payment date for a secondary claim), else 'filed_late'.
 """
 
 from __future__ import annotations
@@ -31,17 +37,18 @@ from . import workqueue
 from .acknowledgments import add_event, add_work_item
 from .carc import Classification, classify
 from .rcm_sql import query
+from .routing import Route, needs_filing_proof, route
 
 log = logging.getLogger(__name__)
 ZERO = Decimal("0.00")
 
 
-def appeal_days() -> int:
-    return int(os.environ.get("BILLING_APPEAL_DAYS", "90"))
-
-
 def correction_days() -> int:
     return int(os.environ.get("BILLING_CORRECTION_DAYS", "30"))
+
+
+def follow_up_days() -> int:
+    return int(os.environ.get("BILLING_FOLLOW_UP_DAYS", "30"))
 
 
 @dataclass
@@ -50,18 +57,142 @@ class RouteResult:
     by_action: dict[str, int] = field(default_factory=dict)
     appeal_packets: int = 0
     written_off: int = 0
+    coverage_items: int = 0
 
     def to_dict(self) -> dict:
         return {"routed": self.routed, "by_action": dict(self.by_action), "appeal_packets": self.appeal_packets,
-                "written_off": self.written_off}
+                "written_off": self.written_off, "coverage_items": self.coverage_items}
 
 
-def _write_off_reason(c: Classification) -> tuple[str, str]:
-    if c.category == "timely filing":
-        return "timely_filing", ""
-    if c.category in ("bundling", "duplicate", "eligibility", "medical necessity"):
-        return "non_covered", ""
-    return "administrative", f"policy write-off of {c.group}-{c.carc} ({c.category})"
+@dataclass(frozen=True)
+class DeniedAdjustment:
+    """One denied adjustment of a claim payment: claim level or line level."""
+
+    level: str                 # 'claim' or 'line'
+    group: str
+    carc: str
+    rarcs: tuple[str, ...]
+    amount: Decimal
+
+
+# --- timely filing ------------------------------------------------------------------------
+
+def _ack_facts(content: bytes, transaction_type: str, claim_number: str) -> dict:
+    """Date and control numbers of an acknowledgment file (ISA13, GS06, ST02; 277CA DTP*050 receipt)."""
+    from include.edi.reader import iter_segments
+
+    facts: dict = {}
+    in_claim = False
+    for s in iter_segments(bytes(content)):
+        if s.tag == "ISA":
+            facts["interchange_control_number"] = s.el(13)
+        elif s.tag == "GS":
+            facts["group_control_number"] = s.el(6)
+            facts.setdefault("date", s.el(4))
+        elif s.tag == "ST":
+            facts.setdefault("transaction_control_number", s.el(2))
+        elif s.tag == "DTP" and s.el(1) == "050" and transaction_type.startswith("277"):
+            facts["received"] = s.el(3)
+        elif s.tag == "TRN" and transaction_type.startswith("277"):
+            in_claim = s.el(2) == claim_number
+        elif s.tag == "STC" and in_claim and "status" not in facts:
+            facts["status"] = s.el(1)
+    raw = facts.get("received") or facts.get("date") or ""
+    try:
+        facts["date"] = dt.datetime.strptime(raw[:8], "%Y%m%d").date() if len(raw) >= 8 else None
+    except ValueError:
+        facts["date"] = None
+    return facts
+
+
+def filing_window(conn, claim_id: int) -> tuple[dt.date, int, str]:
+    """(window start, filing limit in days, what the start is) of a claim."""
+    from .deadlines import payer_deadlines
+
+    dos, responsibility, tf_days, indicator, prior_paid_on = conn.execute(
+        query("denials", "filing_window"), {"claim_id": claim_id}).fetchone()
+    days = payer_deadlines(tf_days, indicator).timely_filing_days
+    if responsibility != "P" and prior_paid_on is not None:
+        return prior_paid_on, days, "prior payer's 835 payment date"
+    return dos, days, "date of service"
+
+
+def filing_proof(conn, claim_id: int) -> dict:
+    """What our records show about when the claim reached the clearinghouse or payer.
+
+    Returns {"deadline", "window_start", "window_from", "limit_days", "acknowledgments": [...],
+    "in_time": bool}; each acknowledgment has its type, file, date and control numbers."""
+    start, days, start_from = filing_window(conn, claim_id)
+    deadline = start + dt.timedelta(days=days)
+    acks = []
+    for event_type, number, detail, file_id, file_name, ttype, content, _at in conn.execute(
+            query("denials", "filing_proof"), {"claim_id": claim_id}).fetchall():
+        detail = detail if isinstance(detail, dict) else json.loads(detail or "{}")
+        if ttype.startswith("277") and not str(detail.get("category", "A")).startswith("A"):
+            continue
+        if ttype.startswith("277") and detail.get("category") in ("A3", "A4", "A6", "A7", "A8"):
+            continue          # a rejection is no proof of receipt into adjudication
+        facts = _ack_facts(content, ttype, number)
+        if facts.get("date") is None:
+            continue
+        acks.append({"type": ttype, "claim_number": number, "file_id": file_id, "file_name": file_name,
+                     "date": facts["date"].isoformat(), "status": detail.get("category") or detail.get("ik5"),
+                     "interchange_control_number": facts.get("interchange_control_number"),
+                     "group_control_number": facts.get("group_control_number"),
+                     "transaction_control_number": facts.get("transaction_control_number")})
+    in_time = any(dt.date.fromisoformat(a["date"]) <= deadline for a in acks)
+    return {"deadline": deadline.isoformat(), "window_start": start.isoformat(), "window_from": start_from,
+            "limit_days": days, "acknowledgments": acks, "in_time": in_time}
+
+
+# --- routing ------------------------------------------------------------------------------
+
+def _denied_adjustments(adjs: list[tuple], paid: Decimal) -> list[DeniedAdjustment]:
+    """The denied adjustments of one claim payment.
+
+    CO/OA/PI adjustments the code table counts as denials (not contractual CO-45, not OA-23); PR
+    adjustments only when the payer paid nothing and denied nothing else (the patient owes all)."""
+    out, pr = [], []
+    for group, reason, amount, remarks, line_id in adjs:
+        if amount <= 0:
+            continue
+        d = DeniedAdjustment("line" if line_id is not None else "claim", group, reason, tuple(remarks), amount)
+        if group == "PR":
+            pr.append(d)
+        elif classify(group, reason, remarks).action not in ("contractual", "info"):
+            out.append(d)      # CO/OA/PI: the provider's loss unless the contract says so (CO-45, OA-23)
+    if not out and paid == 0:
+        out = pr
+    return out
+
+
+def choose(denied: list[DeniedAdjustment]) -> DeniedAdjustment:
+    """The adjustment that names the denial: the largest total per (group, CARC), first on ties."""
+    totals: dict[tuple, Decimal] = {}
+    first: dict[tuple, DeniedAdjustment] = {}
+    for d in denied:
+        k = (d.group, d.carc)
+        totals[k] = totals.get(k, ZERO) + d.amount
+        first.setdefault(k, d)
+    main = max(totals, key=lambda k: (totals[k], -list(totals).index(k)))
+    return first[main]
+
+
+def route_denial(conn, claim_id: int, d: DeniedAdjustment) -> tuple[Route, dict | None]:
+    """The route of a denial; for CO-29 with the filing proof that chose it."""
+    proof = None
+    condition = ""
+    if needs_filing_proof(d.carc):
+        proof = filing_proof(conn, claim_id)
+        condition = "filed_in_time" if proof["in_time"] else "filed_late"
+    return route(d.group, d.carc, d.rarcs, condition=condition), proof
+
+
+def _coverage_item_text(r: Route) -> str:
+    return (f"{r.group}-{r.carc}{'/' + r.rarc if r.rarc else ''}: check the visit's coverage order before a new "
+            "claim goes out: which plan was primary on the date of service (insurance card, the 271's "
+            "other-payer loop, the patient), the member id and dates of each policy; update the policy "
+            "priorities in the practice-management system, then resolve this item.")
 
 
 def route_denials(conn, *, actor: str, today: dt.date | None = None, appeal_dir: Path | None = None,
@@ -77,123 +208,115 @@ def route_denials(conn, *, actor: str, today: dt.date | None = None, appeal_dir:
     if not payments:
         return res.to_dict()
     adjs: dict[int, list] = {}
-    for cp_id, group, reason, amount, remarks in conn.execute(
+    for cp_id, group, reason, amount, remarks, line_id in conn.execute(
             query("denials", "adjustments_of_payments"), {"payment_ids": [p[0] for p in payments]}).fetchall():
-        adjs.setdefault(cp_id, []).append((group, reason, amount, list(remarks or [])))
+        adjs.setdefault(cp_id, []).append((group, reason, amount, list(remarks or []), line_id))
     conn.commit()
     for cp_id, claim_id, status, claim_number, pay_date, paid, charge, pccn in payments:
-        denied = []
-        for group, reason, amount, remarks in adjs.get(cp_id, []):
-            c = classify(group, reason, remarks)
-            if c.is_denial and amount > 0:
-                denied.append((amount, c))
+        denied = _denied_adjustments(adjs.get(cp_id, []), paid)
         if not denied:
             continue
-        # the largest denied amount names the item; every code is in the details
-        totals: dict[tuple, Decimal] = {}
-        first: dict[tuple, Classification] = {}
-        for amount, c in denied:
-            key = (c.group, c.carc)
-            totals[key] = totals.get(key, ZERO) + amount
-            first.setdefault(key, c)
-        main_key = max(totals, key=lambda k: (totals[k], -list(totals).index(k)))
-        main = first[main_key]
-        denied_amount = sum(totals.values(), ZERO)
-        due = (pay_date or today) + dt.timedelta(days=appeal_days() if main.action == "appeal"
-                                                 else correction_days())
-        details = {"action": main.action, "category": main.category, "claim_payment_id": cp_id,
-                   "denied_amount": f"{denied_amount:.2f}",
-                   "codes": [{"code": f"{c.group}-{c.carc}", "rarcs": list(c.rarcs), "amount": f"{totals[k]:.2f}",
-                              "category": c.category, "action": c.action} for k, c in first.items()]}
+        main = choose(denied)
         with conn.transaction():
-            item_id = add_work_item(conn, claim_id=claim_id, edi_file_id=None, source="denial",
-                                    reason_code=main.reason_code, explanation=main.explanation(),
-                                    details=details, dedupe_key=f"denial:{cp_id}", due_date=due)
-            if item_id is None:
-                continue
-            res.routed += 1
-            res.by_action[main.action] = res.by_action.get(main.action, 0) + 1
-            add_event(conn, claim_id, "denial_routed", actor=actor,
-                      detail={"work_item_id": item_id, "action": main.action, "reason_code": main.reason_code},
-                      dedupe_key=f"denial_routed:{cp_id}")
-            if main.action == "appeal":
-                from .appeals import build_appeal_packet
-
-                packet = build_appeal_packet(conn, item_id, out_dir=appeal_dir, pdf=pdf, today=today)
-                conn.execute(query("denials", "set_item_details"),
-                             {"item_id": item_id, "details": json.dumps({"appeal_packet": packet})})
-                add_event(conn, claim_id, "appeal_packet", actor=actor,
-                          detail={"work_item_id": item_id, "deadline": due.isoformat(),
-                                  "files": [Path(p).name for p in packet["files"]]},
-                          dedupe_key=f"appeal_packet:{item_id}")
-                res.appeal_packets += 1
-            elif main.action == "write_off" and status == "partially_paid":
-                # a denied line of a paid claim: write off that balance, the claim stays paid
-                reason, note = _write_off_reason(main)
-                conn.execute(query("denials", "close_item"),
-                             {"item_id": item_id, "state": "written_off", "actor": actor})
-                add_event(conn, claim_id, "line_written_off", actor=actor,
-                          detail={"work_item_id": item_id, "reason": reason, "amount": f"{denied_amount:.2f}",
-                                  "codes": [c["code"] for c in details["codes"]]},
-                          dedupe_key=f"line_written_off:{cp_id}")
-                res.written_off += 1
-            elif main.action == "write_off":
-                reason, note = _write_off_reason(main)
-                try:
-                    workqueue.write_off(conn, item_id, reason, actor=actor, note=note)
-                    res.written_off += 1
-                except workqueue.ActionError as exc:      # e.g. the claim moved on meanwhile
-                    log.info("claim %s not written off: %s", claim_id, exc)
-            elif main.action == "patient":
-                add_event(conn, claim_id, "patient_balance", actor=actor,
-                          detail={"work_item_id": item_id, "amount": f"{denied_amount:.2f}"},
-                          dedupe_key=f"patient_balance:{cp_id}")
+            r, proof = route_denial(conn, claim_id, main)
+            res.routed += _act(conn, res, r, proof, main, denied, cp_id=cp_id, claim_id=claim_id, status=status,
+                               pay_date=pay_date or today, today=today, actor=actor, appeal_dir=appeal_dir, pdf=pdf)
     return res.to_dict()
 
 
-def create_replacements(conn, *, actor: str) -> dict:
+def _act(conn, res: RouteResult, r: Route, proof: dict | None, main: DeniedAdjustment,
+         denied: list[DeniedAdjustment], *, cp_id: int, claim_id: int, status: str, pay_date: dt.date,
+         today: dt.date, actor: str, appeal_dir, pdf: bool) -> int:
+    from .deadlines import claim_payer_deadlines
+
+    denied_amount = sum((d.amount for d in denied), ZERO)
+    windows = claim_payer_deadlines(conn, claim_id)
+    if r.action == "appeal":
+        due = windows.first_level_deadline(pay_date)
+    elif r.action == "follow_up":
+        due = pay_date + dt.timedelta(days=follow_up_days())
+    else:
+        due = pay_date + dt.timedelta(days=correction_days())
+    codes: dict[tuple, dict] = {}
+    for d in denied:
+        c = codes.setdefault((d.group, d.carc), {"code": f"{d.group}-{d.carc}", "rarcs": list(d.rarcs),
+                                                 "amount": ZERO, "level": d.level})
+        c["amount"] += d.amount
+    main_c: Classification = classify(main.group, main.carc, main.rarcs)
+    details = {**r.to_dict(), "claim_payment_id": cp_id, "level": main.level, "denied_amount": f"{denied_amount:.2f}",
+               "codes": [{**c, "amount": f"{c['amount']:.2f}"} for c in codes.values()]}
+    if proof is not None:
+        details["filing_proof"] = proof
+    if r.action == "appeal":
+        details["appeal_windows"] = {
+            "notice_date": pay_date.isoformat(), "first_level_deadline": due.isoformat(),
+            "first_level_days": windows.appeal_first_days, "receipt_presumption_days": windows.receipt_presumption_days,
+            "second_level_days": windows.appeal_second_days,
+            "second_level_from": "receipt of the first-level decision", "source": windows.source}
+    explanation = f"{main_c.explanation()} → {r.action.replace('_', ' ')}: {r.next_step}"
+    item_id = add_work_item(conn, claim_id=claim_id, edi_file_id=None, source="denial",
+                            reason_code=f"CARC_{main.group}-{main.carc}", explanation=explanation,
+                            details=details, dedupe_key=f"denial:{cp_id}", due_date=due)
+    if item_id is None:
+        return 0
+    res.by_action[r.action] = res.by_action.get(r.action, 0) + 1
+    add_event(conn, claim_id, "denial_routed", actor=actor,
+              detail={"work_item_id": item_id, "action": r.action, "route": r.key, "level": main.level,
+                      "reason_code": f"CARC_{main.group}-{main.carc}"},
+              dedupe_key=f"denial_routed:{cp_id}")
+    if r.opens_coverage_item and add_work_item(
+            conn, claim_id=claim_id, edi_file_id=None, source="denial", reason_code="COB_COVERAGE_ORDER",
+            explanation=_coverage_item_text(r), details={"denial_work_item_id": item_id, "route": r.key,
+                                                         "checks": ["primary payer on the date of service",
+                                                                    "member id and dates of each policy",
+                                                                    "policy priorities in the PM system"]},
+            dedupe_key=f"cob:{cp_id}", due_date=due):
+        res.coverage_items += 1
+    if r.action == "appeal":
+        from .appeals import build_appeal_packet
+
+        packet = build_appeal_packet(conn, item_id, out_dir=appeal_dir, pdf=pdf, today=today)
+        conn.execute(query("denials", "set_item_details"),
+                     {"item_id": item_id, "details": json.dumps({"appeal_packet": packet})})
+        add_event(conn, claim_id, "appeal_packet", actor=actor,
+                  detail={"work_item_id": item_id, "deadline": due.isoformat(), "evidence": list(r.evidence),
+                          "files": [Path(p).name for p in packet["files"]],
+                          "attachments": [Path(p).name for p in packet.get("attachments", [])]},
+                  dedupe_key=f"appeal_packet:{item_id}")
+        res.appeal_packets += 1
+    elif r.action == "write_off" and status == "partially_paid":
+        # a denied line of a paid claim: write off that balance, the claim stays paid
+        conn.execute(query("denials", "close_item"), {"item_id": item_id, "state": "written_off", "actor": actor})
+        add_event(conn, claim_id, "line_written_off", actor=actor,
+                  detail={"work_item_id": item_id, "reason": r.write_off_reason, "amount": f"{denied_amount:.2f}",
+                          "codes": [c["code"] for c in details["codes"]], "route": r.key},
+                  dedupe_key=f"line_written_off:{cp_id}")
+        res.written_off += 1
+    elif r.action == "write_off":
+        try:
+            workqueue.write_off(conn, item_id, r.write_off_reason, actor=actor, note=f"{r.key}: {r.reason}")
+            res.written_off += 1
+        except workqueue.ActionError as exc:      # e.g. the claim moved on meanwhile
+            log.info("claim %s not written off: %s", claim_id, exc)
+    elif r.action == "bill_patient":
+        add_event(conn, claim_id, "patient_balance", actor=actor,
+                  detail={"work_item_id": item_id, "amount": f"{denied_amount:.2f}", "route": r.key},
+                  dedupe_key=f"patient_balance:{cp_id}")
+        conn.execute(query("denials", "close_item"), {"item_id": item_id, "state": "resolved", "actor": actor})
+    return 1
+
+
+def create_replacements(conn, *, actor: str, today: dt.date | None = None) -> dict:
     """Replacement claims for denial items resolved after a correction but not released."""
     made = 0
     conn.commit()
-    for item_id, claim_id in conn.execute(query("denials", "corrected_unreleased")).fetchall():
+    for item_id, claim_id, action in conn.execute(query("denials", "corrected_unreleased")).fetchall():
+        make = workqueue.create_new_claim if action == "new_claim" else workqueue.create_replacement_claim
         with conn.transaction():
             try:
-                workqueue.create_replacement_claim(conn, claim_id, actor=actor,
-                                                   detail={"work_item_id": item_id, "via": "resolved_correction"})
+                make(conn, claim_id, actor=actor, detail={"work_item_id": item_id, "via": "resolved_correction"},
+                     today=today)
                 made += 1
             except workqueue.ActionError as exc:
                 log.info("no replacement for claim %s: %s", claim_id, exc)
     return {"replacements": made}
-
-
-def auto_correct_for_demo(conn, actor: str, limit: int | None = None) -> int:
-    """Correct open correction items as a billing clerk would, then release them (replacement
-    claims, 'ready' for the next 837). Returns how many claims were corrected and released.
-
-    What the clerk does, by category: coding / missing information → review the procedure
-    line and add the modifier the payer asked for (25 on an E/M line, 59 otherwise); coordination
-    of benefits → confirm the coverage order (the primary's member id is re-entered as is);
-    eligibility → the same; anything else → re-check the diagnosis pointers.
-    """
-    done = 0
-    conn.commit()
-    rows = conn.execute(query("denials", "open_correctable"), {"limit": limit or 1_000_000}).fetchall()
-    conn.commit()
-    for item_id, claim_id, reason_code, category in rows:
-        try:
-            with conn.transaction():
-                line = conn.execute(query("denials", "first_line"), {"claim_id": claim_id}).fetchone()
-                if line is not None and category in ("coding", "missing information", "bundling"):
-                    number, code, mods = line
-                    mods = list(mods or [])
-                    add = "25" if code.startswith("992") else "59"
-                    if add not in mods and len(mods) < 4:
-                        mods.append(add)
-                    workqueue.correct(conn, item_id, "modifiers", ",".join(mods), actor=actor, line_number=number)
-                elif line is not None:
-                    workqueue.correct(conn, item_id, "dx_pointers", "1", actor=actor, line_number=line[0])
-                workqueue.release(conn, item_id, actor=actor)
-            done += 1
-        except workqueue.ActionError as exc:
-            log.info("demo clerk skipped item %s (%s): %s", item_id, reason_code, exc)
-    return done

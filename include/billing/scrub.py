@@ -59,6 +59,7 @@ class ScrubClaim:
     referring_npi: str | None = None
     payer_identifier: str | None = None
     timely_filing_days: int = 365
+    filing_from: dt.date | None = None    # secondary claims: the prior payer's 835 payment date
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,50 @@ def rule_modifiers(c: ScrubClaim, today: dt.date) -> list[Finding]:
     return [Finding("SCRUB_MODIFIER", "Modifier problem: " + "; ".join(out) + ".")]
 
 
+# Evaluation and management services: CPT 99202–99499 (the E/M section of CPT).
+def is_em(code: str) -> bool:
+    return len(code or "") == 5 and code.isdigit() and 99202 <= int(code) <= 99499
+
+
+# Modifier 59 and its subsets XE/XP/XS/XU mark a distinct procedural service "other than E/M"
+# (CPT modifier 59; CMS NCCI Policy Manual ch.1 §E; MLN Matters SE1418).
+DISTINCT_SERVICE_MODIFIERS = ("59", "XE", "XP", "XS", "XU")
+
+
+def rule_modifier_25(c: ScrubClaim, today: dt.date) -> list[Finding]:
+    """Modifier 25 is a significant, separately identifiable E/M service on the same day as a
+    procedure or other service (CPT modifier 25): it goes on an E/M code (a CPT code outside
+    99202-99499 is flagged; HCPCS level II visit codes are not judged), and the claim bills
+    another service (another code) on the same date."""
+    out = []
+    for ln in c.lines:
+        if "25" not in ln.modifiers:
+            continue
+        if ln.procedure_code.isdigit() and not is_em(ln.procedure_code):
+            # a CPT code outside E/M; HCPCS level II visit codes (G0402, G0438 ...) take 25 too
+            out.append(f"line {ln.line_number}: modifier 25 is for E/M codes (99202-99499), not "
+                       f"{ln.procedure_code}")
+            continue
+        day = ln.service_date or c.date_of_service
+        others = [o for o in c.lines if o.line_number != ln.line_number
+                  and (o.service_date or c.date_of_service) == day and o.procedure_code != ln.procedure_code]
+        if not others:
+            out.append(f"line {ln.line_number}: modifier 25 on {ln.procedure_code} needs another service billed "
+                       f"on the same date on this claim; without one, remove it")
+    if not out:
+        return []
+    return [Finding("SCRUB_MODIFIER_25", "Modifier 25 problem: " + "; ".join(out) + ".")]
+
+
+def rule_modifier_59(c: ScrubClaim, today: dt.date) -> list[Finding]:
+    bad = [f"line {ln.line_number} ({ln.procedure_code}-{m})" for ln in c.lines if is_em(ln.procedure_code)
+           for m in ln.modifiers if m in DISTINCT_SERVICE_MODIFIERS]
+    if not bad:
+        return []
+    return [Finding("SCRUB_MODIFIER_59", "Modifier 59 (or XE/XP/XS/XU) never goes on an E/M code: "
+                                         + ", ".join(bad) + "; an E/M separate from a procedure takes 25.")]
+
+
 def rule_dx_pointers(c: ScrubClaim, today: dt.date) -> list[Finding]:
     out = []
     n = len(c.diagnosis_codes)
@@ -177,12 +222,18 @@ def rule_dos_future(c: ScrubClaim, today: dt.date) -> list[Finding]:
 
 
 def rule_timely_filing(c: ScrubClaim, today: dt.date) -> list[Finding]:
-    earliest = min([c.date_of_service] + [ln.service_date for ln in c.lines if ln.service_date])
-    deadline = earliest + dt.timedelta(days=c.timely_filing_days)
+    """The payer's limit runs from the date of service, or for a secondary claim from the
+    prior payer's 835 (its adjudication is what the secondary is billed with)."""
+    if c.filing_from is not None:
+        start, what = c.filing_from, "the prior payer's 835 payment date"
+    else:
+        start, what = min([c.date_of_service] + [ln.service_date for ln in c.lines if ln.service_date]), \
+            "the date of service"
+    deadline = start + dt.timedelta(days=c.timely_filing_days)
     if today <= deadline:
         return []
     return [Finding("SCRUB_TIMELY_FILING", f"The payer's timely-filing limit ({c.timely_filing_days} days "
-                                           f"from the date of service) passed on {deadline.isoformat()}; "
+                                           f"from {what}) passed on {deadline.isoformat()}; "
                                            f"send with proof of timely filing or write off.")]
 
 
@@ -207,6 +258,8 @@ RULES: list[tuple[str, Rule]] = [
     ("SCRUB_ICD10_NOT_BILLABLE", rule_icd10_billable),
     ("SCRUB_CPT_FORMAT", rule_cpt_format),
     ("SCRUB_MODIFIER", rule_modifiers),
+    ("SCRUB_MODIFIER_25", rule_modifier_25),
+    ("SCRUB_MODIFIER_59", rule_modifier_59),
     ("SCRUB_DX_POINTER", rule_dx_pointers),
     ("SCRUB_TOTALS", rule_totals),
     ("SCRUB_DOS_FUTURE", rule_dos_future),
@@ -235,7 +288,7 @@ def load_claims(conn, claim_ids=None) -> list[ScrubClaim]:
         claims[r[0]] = ScrubClaim(
             claim_id=r[0], claim_number=r[1], date_of_service=r[2], total_charge=r[3],
             diagnosis_codes=list(r[4] or []), lines=[], billing_npi=r[5], rendering_npi=r[6],
-            referring_npi=r[7], payer_identifier=r[8], timely_filing_days=r[9])
+            referring_npi=r[7], payer_identifier=r[8], timely_filing_days=r[9], filing_from=r[10])
     for r in conn.execute(submission_query("scrub_lines"), {"claim_ids": claim_ids}).fetchall():
         c = claims.get(r[0])
         if c is not None:

@@ -36,6 +36,7 @@ WRITE_OFF_REASONS = {
     "timely_filing": "Timely filing limit expired",
     "small_balance": "Small balance",
     "non_covered": "Non-covered service, not billable to the patient",
+    "bundled": "Bundled into another service's payment (NCCI), not billable to the patient",
     "uncollectible": "Uncollectible after appeal",
     "administrative": "Administrative write-off (see note)",
 }
@@ -53,11 +54,19 @@ REASON_TEXT = {
     "SCRUB_TIMELY_FILING": ("The payer's timely filing limit has passed or is close.", None),
     "SCRUB_CPT_FORMAT": ("A procedure code is not a valid CPT/HCPCS code.", None),
     "SCRUB_MODIFIER": ("A modifier is invalid or does not fit the procedure.", "modifiers"),
+    "SCRUB_MODIFIER_25": ("Modifier 25 is on a code that is not an E/M, or on an E/M with no other service "
+                          "that day.", "modifiers"),
+    "SCRUB_MODIFIER_59": ("Modifier 59 (or XE/XP/XS/XU) is on an E/M code.", "modifiers"),
     "SCRUB_TOTALS": ("The claim total does not equal the sum of its lines.", None),
     "SCRUB_DUPLICATE": ("The same service was already billed for this patient and date.", None),
     "SCRUB_PAYER_UNKNOWN": ("The payer has no clearinghouse payer id.", None),
     "ACK999_REJECTED": ("The clearinghouse rejected the 837 transaction set (999).", None),
     "ACK277CA_REJECTED": ("The payer or clearinghouse rejected the claim (277CA).", None),
+    "RFAI_R0": ("Information requested: the payer asks for more information before it pays (277 R0).", None),
+    "RFAI_R1": ("Information requested: the payer asks about an entity on the claim (277 R1).", None),
+    "RFAI_R3": ("Information requested: the payer asks for claim/line documentation (277 R3).", None),
+    "RFAI_R4": ("Information requested: the payer asks for documentation (277 R4).", None),
+    "COB_COVERAGE_ORDER": ("Check the visit's coverage order before a new claim goes to the right payer.", None),
 }
 # CARCs whose usual fix is a field on the claim
 CARC_FIX = {"16": None, "4": "modifiers", "11": "diagnosis", "167": "diagnosis", "31": "member_id",
@@ -82,7 +91,8 @@ MEMBER_ID_RE = re.compile(r"^[A-Za-z0-9\-]{2,80}$")
 MODIFIER_RE = re.compile(r"^[A-Z0-9]{2}$")
 PRIOR_AUTH_RE = re.compile(r"^[A-Za-z0-9\-]{1,50}$")
 
-CORRECTABLE_FIELDS = ("member_id", "prior_authorization", "diagnosis", "modifiers", "dx_pointers")
+CORRECTABLE_FIELDS = ("member_id", "prior_authorization", "diagnosis", "modifiers", "dx_pointers", "procedure_code")
+CPT_HCPCS_RE = re.compile(r"^([0-9]{4}[0-9A-Z]|[A-Z][0-9]{4})$")
 
 
 class ActionError(ValueError):
@@ -366,6 +376,10 @@ def correct(conn, item_id: int, field: str, value: str, *, actor: str, line_numb
     item = _lock(conn, item_id)
     _need_open(item)
     claim_id = _need_claim(item)
+    named = named_field(item)
+    if named and field != named:
+        raise ActionError(f"work item {item_id} asks for a correction of {named.replace('_', ' ')}, "
+                          f"not {field.replace('_', ' ')}")
     value = (value or "").strip()
     detail: dict[str, Any] = {"work_item_id": item_id, "field": field}
     if field == "member_id":
@@ -394,10 +408,16 @@ def correct(conn, item_id: int, field: str, value: str, *, actor: str, line_numb
             codes.append(code)
         conn.execute(load_query("set_claim_diagnoses"), {"claim_id": claim_id, "codes": codes})
         detail.update(position=pos, changed=before != code)
-    elif field in ("modifiers", "dx_pointers"):
+    elif field in ("modifiers", "dx_pointers", "procedure_code"):
         if line_number is None:
             raise ActionError("say which line to correct")
-        if field == "modifiers":
+        if field == "procedure_code":
+            code = value.upper()
+            if not CPT_HCPCS_RE.fullmatch(code):
+                raise ActionError("a procedure code is a CPT code (5 characters) or a HCPCS code (letter + 4 digits)")
+            row = conn.execute(load_query("set_line_procedure"),
+                               {"claim_id": claim_id, "line_number": line_number, "code": code}).fetchone()
+        elif field == "modifiers":
             mods = [m.upper() for m in re.split(r"[\s,]+", value) if m]
             if len(mods) > 4 or not all(MODIFIER_RE.fullmatch(m) for m in mods):
                 raise ActionError("up to four modifiers of two letters or digits")
@@ -422,7 +442,19 @@ def correct(conn, item_id: int, field: str, value: str, *, actor: str, line_numb
     return detail
 
 
-def create_replacement_claim(conn, claim_id: int, *, actor: str, detail: dict | None = None) -> int:
+def named_field(item: dict) -> str | None:
+    """The one field a correction of this item may change (None: the item does not say).
+
+    A denial item names it from its route (include/billing/codes/denial_routes.csv, column fix):
+    the payer adjudicated the claim, and a replacement changes only what the denial is about.
+    Items found before sending (data quality, scrubbing) only suggest a field (REASON_TEXT): the
+    person fixing a held claim may correct whatever the claim needs before it first goes out."""
+    fix = (item.get("details") or {}).get("fix") if item.get("source") == "denial" else None
+    return fix if fix in CORRECTABLE_FIELDS else None
+
+
+def create_replacement_claim(conn, claim_id: int, *, actor: str, detail: dict | None = None,
+                             today: date | None = None) -> int:
     """A frequency-7 replacement of a claim the payer has, ready for the next 837 batch.
 
     The original moves to 'replaced'; the copy (version + 1, claim number with the new
@@ -445,17 +477,72 @@ def create_replacement_claim(conn, claim_id: int, *, actor: str, detail: dict | 
             "replacement_claim_number": number}
     conn.execute(load_query("add_event"), {"claim_id": new_id, "event_type": "created", "actor": actor,
                                            "detail": json.dumps(info)})
-    set_status(conn, new_id, "ready", actor=actor, event_type="released", detail=info)
+    _release_new(conn, new_id, actor=actor, detail=info, today=today)
     set_status(conn, claim_id, "replaced", actor=actor, event_type="replaced", detail=info)
     return new_id
 
 
-def release(conn, item_id: int, *, actor: str) -> dict:
+def create_new_claim(conn, claim_id: int, *, actor: str, detail: dict | None = None,
+                     today: date | None = None) -> int:
+    """A new claim (frequency 1) for a denied claim's visit, to the payer the visit's coverage
+    order names now for the claim's responsibility (primary, secondary, tertiary on the date of
+    service), ready for the next 837 batch. No REF*F8: it replaces nothing at the payer. The
+    denied claim moves to 'replaced' (the new one carries replaces_claim_id as our own link)."""
+    c = _one(conn, "claim_versions", {"claim_id": claim_id})
+    if c is None:
+        raise ActionError(f"claim {claim_id} does not exist")
+    version = int(c["max_version"]) + 1
+    number = f"{c['visit_number']}{c['responsibility']}{version}"
+    row = conn.execute(load_query("insert_new_claim"),
+                       {"claim_id": claim_id, "claim_number": number, "version": version}).fetchone()
+    if row is None:
+        raise ActionError(f"claim {claim_id}: no policy of this responsibility covers the date of service "
+                          f"(or version {version} exists); update the visit's coverage first")
+    new_id, payer_id = row
+    conn.execute(load_query("copy_replacement_lines"),
+                 {"new_claim_id": new_id, "claim_id": claim_id, "claim_number": number})
+    info = {**(detail or {}), "replaces_claim_id": claim_id, "new_claim_id": new_id, "new_claim_number": number,
+            "frequency_code": "1", "payer_id": payer_id}
+    conn.execute(load_query("add_event"), {"claim_id": new_id, "event_type": "created", "actor": actor,
+                                           "detail": json.dumps(info)})
+    _release_new(conn, new_id, actor=actor, detail=info, today=today)
+    set_status(conn, claim_id, "replaced", actor=actor, event_type="replaced_by_new_claim", detail=info)
+    return new_id
+
+
+def _scrub(conn, claim_id: int, today: date | None):
+    from include.billing.scrub import load_claims, scrub_claim
+
+    (claim,) = load_claims(conn, [claim_id])
+    return claim, scrub_claim(claim, today or date.today())
+
+
+def _release_new(conn, claim_id: int, *, actor: str, detail: dict, today: date | None = None) -> list[str]:
+    """A corrected or new claim goes through the full scrubber before release: clean → 'ready';
+    a finding → 'held' with its work item (include.billing.scrub). Returns the finding codes."""
+    from include.billing.claims import WorkItem, hold_claims
+
+    claim, findings = _scrub(conn, claim_id, today)
+    if findings:
+        items, seen = [], set()
+        for f in findings:
+            if f.code not in seen:
+                seen.add(f.code)
+                items.append(WorkItem(claim_id=claim_id, source="scrubbing", reason_code=f.code,
+                                      explanation=f.message, details={"claim_number": claim.claim_number}))
+        hold_claims(conn, items, actor=actor, stage="scrubbing")
+        return sorted(seen)
+    set_status(conn, claim_id, "ready", actor=actor, event_type="released", detail={**detail, "scrubbed": True})
+    return []
+
+
+def release(conn, item_id: int, *, actor: str, today: date | None = None) -> dict:
     """Release the item's claim for (re)submission and resolve the item.
 
     Held/rejected claims go back to 'ready' (the next claims_submission run sends them);
-    a claim the payer already has becomes a frequency-7 replacement. Refused while the
-    claim has other open items: each finding must be dealt with first.
+    a claim the payer already has becomes a frequency-7 replacement, or a new claim
+    (frequency 1) when the denial's route says so (include/billing/codes/denial_routes.csv).
+    Refused while the claim has other open items: each finding must be dealt with first.
     """
     item = _lock(conn, item_id)
     _need_open(item)
@@ -466,16 +553,24 @@ def release(conn, item_id: int, *, actor: str) -> dict:
                           f"({', '.join(o['reason_code'] for o in others)}); resolve them first")
     status = item["claim_status"]
     detail = {"work_item_id": item_id, "reason_code": item["reason_code"]}
-    if status in RELEASABLE:
+    action = (item.get("details") or {}).get("action")
+    if action == "new_claim" and status in WITH_PAYER:
+        new_id = create_new_claim(conn, claim_id, actor=actor, detail=detail, today=today)
+        result = {"claim_id": claim_id, "status": "replaced", "replacement_claim_id": new_id}
+    elif status in RELEASABLE:
         if status == "new":
             raise ActionError(f"claim {claim_id} has not been checked yet; the next run will do it")
+        _, findings = _scrub(conn, claim_id, today)      # a corrected claim passes the full scrubber first
+        if findings:
+            raise ActionError(f"claim {claim_id} still fails the scrubber: "
+                              + " ".join(f"{f.code}: {f.message}" for f in findings))
         set_status(conn, claim_id, "ready", actor=actor, event_type="released", detail=detail)
         result = {"claim_id": claim_id, "status": "ready", "replacement_claim_id": None}
     elif status in WITH_PAYER:
         if not item["payer_claim_control_number"]:
             raise ActionError(f"claim {claim_id} is {status} but the payer's claim number is unknown; "
                               "a replacement needs it (REF*F8)")
-        new_id = create_replacement_claim(conn, claim_id, actor=actor, detail=detail)
+        new_id = create_replacement_claim(conn, claim_id, actor=actor, detail=detail, today=today)
         result = {"claim_id": claim_id, "status": "replaced", "replacement_claim_id": new_id}
     else:
         raise ActionError(f"claim {claim_id} is {status}; only held, rejected or adjudicated claims can be released")

@@ -10,8 +10,7 @@ import pytest
 from include.billing import workqueue
 from include.billing.appeals import chromium_binary
 from include.billing.carc import ACTIONS, CATEGORIES, classify, is_denial, load_table
-from include.billing.cycle_summary import cycle_summary
-from include.billing.denials import auto_correct_for_demo, create_replacements, route_denials
+from include.billing.denials import create_replacements, route_denials
 from include.billing.posting import post_stored_remittances
 from include.edi._common import Adjustment
 from tests.unit.posting.factory import denied_clp, file_835, paid_clp, remittance, seed_practice, snapshot, store
@@ -75,20 +74,21 @@ def test_routing_by_action(db, tmp_path):
                denied_clp(c29, "CO", "29"), part, paid_clp(ok)])
     out = route_denials(db, actor=ACTOR, today=TODAY, appeal_dir=tmp_path, pdf=False)
     assert out["routed"] == 4
-    assert out["by_action"] == {"correct": 1, "appeal": 1, "write_off": 2}
+    assert out["by_action"] == {"correct_and_replace": 1, "appeal": 1, "write_off": 2}
     items = {r[0]: r[1:] for r in db.execute(
         "SELECT claim_id, reason_code, state, due_date, details->>'action' FROM billing.work_queue "
         "WHERE source = 'denial'").fetchall()}
     assert items[c16["id"]][:2] == ("CARC_CO-16", "open")
     assert items[c50["id"]][0] == "CARC_CO-50"
-    assert items[c50["id"]][2] == dt.date(2026, 3, 20) + dt.timedelta(days=90)      # appeal deadline
+    # appeal deadline: a commercial plan (CI) allows 180 days from the notice (29 CFR 2560.503-1(h)(3)(i))
+    assert items[c50["id"]][2] == dt.date(2026, 9, 16)
     assert items[c29["id"]][1] == "written_off"
     assert ok["id"] not in items
     statuses = dict(db.execute("SELECT id, status FROM billing.claims").fetchall())
     assert statuses[c29["id"]] == "written_off" and statuses[c97["id"]] == "partially_paid"
     assert items[c97["id"]][1] == "written_off"
     assert db.execute("SELECT detail->>'reason' FROM billing.claim_events WHERE claim_id = %s AND "
-                      "event_type = 'line_written_off'", (c97["id"],)).fetchone()[0] == "non_covered"
+                      "event_type = 'line_written_off'", (c97["id"],)).fetchone()[0] == "bundled"
     assert statuses[c16["id"]] == "denied"
     reason = db.execute("SELECT detail->>'reason' FROM billing.claim_events WHERE claim_id = %s AND "
                         "to_status = 'written_off'", (c29["id"],)).fetchone()[0]
@@ -99,45 +99,32 @@ def test_routing_by_action(db, tmp_path):
     assert stat.S_IMODE(files[0].stat().st_mode) == 0o600
     assert "DOE" not in files[0].name and "PAT" not in files[0].name
     html = files[0].read_text()
-    assert c50["claim_number"] in html and "CO-50" in html and "N115" in html and "June 18, 2026" in html
+    assert c50["claim_number"] in html and "CO-50" in html and "N115" in html and "September 16, 2026" in html
     # routing twice changes nothing
     before = snapshot(db)
     assert route_denials(db, actor=ACTOR, today=TODAY, appeal_dir=tmp_path, pdf=False)["routed"] == 0
     assert snapshot(db) == before
 
 
-def test_auto_correct_creates_a_ready_replacement(db, tmp_path):
-    (c1,) = seed_practice(db, 1)
-    _post(db, [denied_clp(c1, "CO", "16", "M51")])
-    route_denials(db, actor=ACTOR, today=TODAY, appeal_dir=tmp_path, pdf=False)
-    assert auto_correct_for_demo(db, "user:demo-clerk", None) == 1
-    db.commit()
-    rows = db.execute("SELECT claim_number, status, frequency_code, version, replaces_claim_id, "
-                      "payer_claim_control_number FROM billing.claims ORDER BY id").fetchall()
-    old, new = rows
-    assert old[1] == "replaced"
-    assert new == (c1["claim_number"].replace("P1", "P2"), "ready", "7", 2, c1["id"], f"PCN{c1['id']:08d}")
-    mods = db.execute("SELECT modifiers FROM billing.claim_lines cl JOIN billing.claims c ON c.id = cl.claim_id "
-                      "WHERE c.claim_number = %s AND line_number = 1", (new[0],)).fetchone()[0]
-    assert mods == ["25"]
-    assert db.execute("SELECT state FROM billing.work_queue").fetchone()[0] == "resolved"
-    assert auto_correct_for_demo(db, "user:demo-clerk", None) == 0
-    s = cycle_summary(db)
-    assert s["claims_corrected"] == 1 and s["claims_denied"] == 1
-
-
 def test_resolved_with_correction_becomes_a_replacement(db, tmp_path):
-    (c1,) = seed_practice(db, 1)
-    _post(db, [denied_clp(c1, "CO", "22", "MA04")])
+    c1, c2 = seed_practice(db, 2)
+    _post(db, [denied_clp(c1, "CO", "4"), denied_clp(c2, "CO", "22", "MA04")])
     route_denials(db, actor=ACTOR, today=TODAY, appeal_dir=tmp_path, pdf=False)
-    item = db.execute("SELECT id FROM billing.work_queue").fetchone()[0]
-    workqueue.correct(db, item, "modifiers", "59", actor="user:alice", line_number=1)
-    workqueue.resolve(db, item, actor="user:alice", note="COB confirmed")
+    items = dict(db.execute("SELECT claim_id, id FROM billing.work_queue WHERE reason_code LIKE 'CARC_%'"))
+    cob = db.execute("SELECT id FROM billing.work_queue WHERE reason_code = 'COB_COVERAGE_ORDER'").fetchone()[0]
+    for cid in (c1["id"], c2["id"]):
+        workqueue.correct(db, items[cid], "modifiers", "", actor="user:alice", line_number=1)
+        workqueue.resolve(db, items[cid], actor="user:alice", note="checked")
+    db.commit()
+    # the COB denial waits for its coverage check; the CO-4 correction becomes a frequency-7 replacement
+    assert create_replacements(db, actor=ACTOR) == {"replacements": 1}
+    workqueue.resolve(db, cob, actor="user:alice", note="coverage order confirmed")
     db.commit()
     assert create_replacements(db, actor=ACTOR) == {"replacements": 1}
     assert create_replacements(db, actor=ACTOR) == {"replacements": 0}
-    assert db.execute("SELECT count(*) FROM billing.claims WHERE frequency_code = '7' AND status = 'ready'"
-                      ).fetchone()[0] == 1
+    made = db.execute("SELECT replaces_claim_id, frequency_code, status FROM billing.claims WHERE version = 2 "
+                      "ORDER BY replaces_claim_id").fetchall()
+    assert made == [(c1["id"], "7", "ready"), (c2["id"], "1", "ready")]
 
 
 @pytest.mark.skipif(chromium_binary() is None, reason="Chromium is not installed")

@@ -42,7 +42,7 @@ def test_clean_claim_passes():
 
 def test_every_rule_is_registered_once_with_its_code():
     names = [code for code, _rule in scrub.RULES]
-    assert len(names) == len(set(names)) == 10
+    assert len(names) == len(set(names)) == 12
     assert all(code.startswith("SCRUB_") for code in names)
 
 

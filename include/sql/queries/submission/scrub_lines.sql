@@ -12,7 +12,7 @@ WITH pending AS MATERIALIZED (
     FROM billing.claim_lines l
     JOIN billing.claims c ON c.id = l.claim_id
     JOIN pm.visits v ON v.id = c.visit_id
-    WHERE c.status = 'new'
+    WHERE (c.status = 'new' OR %(claim_ids)s::bigint[] IS NOT NULL)   -- a named claim: a corrected one
       AND (%(claim_ids)s::bigint[] IS NULL OR c.id = ANY(%(claim_ids)s::bigint[]))
 ), others AS MATERIALIZED (
     -- lines of claims that can be duplicated: billed (not new/held/rejected/replaced/voided) or new

@@ -1,0 +1,203 @@
+"""Requests for additional information: a 277 whose STC category is R (R0 general, R1 entity,
+R3 claim/line, ... — X12 code list 507) opens a work item; answering it produces a records packet.
+
+- `open_information_requests` turns each 277 answer with an R-category status (recorded by
+  include.billing.acknowledgments as a `status_277` event; the claim is 'pending') into one work
+  item (source 'rfai', reason 'RFAI_<category>', dedupe 'rfai:<file>:<claim>') saying what is
+  asked in words: each STC status code (X12 507/508) and each LOINC code of a requested document
+  (STC01-2 with qualifier LOI, e.g. `STC*R3:11506-3::LOI` = progress note), the payer's claim
+  number (REF*1K, else the one we hold) and the due date: the request date (STC02) plus
+  `BILLING_RFAI_DAYS` (default 45: Medicare's additional documentation request, MLN Matters
+  MM8583 / CR 8583, Pub. 100-08 Transmittal 554: "deny claims ... not received by day 46"). The claim's event `information_requested` carries the clock.
+- `answer_request` writes the records packet — a cover sheet (HTML, PDF by Chromium when
+  installed) with the payer claim number and an attachment control number (PWK06 style, unique
+  per request), and a copy of each document the clerk attaches, all 0600, named by ids only —
+  records the event `information_sent` and resolves the item. The claim stays 'pending' until
+  the payer's 835.
+- `flag_expired_requests` marks a request whose due date passed unanswered (event
+  `information_request_expired`, details.expired), so the queue shows it.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import os
+import re
+import shutil
+from functools import lru_cache
+from pathlib import Path
+
+from .acknowledgments import add_event, add_work_item
+from .appeals import TEMPLATES, _pdf_enabled, _write_private, render_pdf
+from .rcm_sql import query
+
+LOINC_RE = re.compile(r"^\d{1,7}-\d$")
+
+
+def rfai_days() -> int:
+    return int(os.environ.get("BILLING_RFAI_DAYS", "45"))
+
+
+@lru_cache(maxsize=None)
+def loinc_table() -> dict[str, str]:
+    with (Path(__file__).resolve().parent / "codes" / "loinc_attachments.csv").open(newline="",
+                                                                                    encoding="utf-8") as fh:
+        return {r["loinc"].strip(): r["description"].strip() for r in csv.DictReader(fh)}
+
+
+def describe_request(statuses) -> tuple[list[dict], list[dict]]:
+    """(status codes in words, requested documents in words) from a 277 claim's STC composites."""
+    from include.edi._status import CATEGORY_CODES, STATUS_CODES
+
+    asked, documents = [], []
+    for s in statuses:
+        if not s.category.startswith("R"):
+            continue
+        category = CATEGORY_CODES.get(s.category, f"category {s.category}")
+        if s.code and LOINC_RE.fullmatch(s.code):
+            documents.append({"loinc": s.code, "category": s.category,
+                              "text": loinc_table().get(s.code, f"document LOINC {s.code}")})
+        else:
+            asked.append({"category": s.category, "code": s.code,
+                          "text": category + (f": {STATUS_CODES.get(s.code, 'status ' + s.code)}" if s.code else "")})
+    return asked, documents
+
+
+def _request_date(content: bytes, claim) -> dt.date:
+    if claim.effective_date:
+        return claim.effective_date
+    from include.edi.reader import iter_segments
+
+    for s in iter_segments(bytes(content)):
+        if s.tag == "GS":
+            return dt.datetime.strptime(s.el(4)[:8], "%Y%m%d").date()
+    return dt.date.today()
+
+
+def open_information_requests(conn, *, actor: str) -> dict:
+    """A work item for every 277 request for additional information not opened yet."""
+    from include.edi.x277 import parse_277
+
+    opened = 0
+    conn.commit()
+    rows = conn.execute(query("denials", "rfai_unopened")).fetchall()
+    conn.commit()
+    for claim_id, file_id, content, claim_number, held_pccn in rows:
+        answers = [a for a in parse_277(bytes(content))
+                   if claim_number in (a.claim_id, a.patient_account_number)
+                   and any(s.category.startswith("R") for s in a.statuses)]
+        if not answers:
+            continue
+        a = answers[0]
+        asked, documents = describe_request(a.statuses)
+        requested_on = _request_date(content, a)
+        due = requested_on + dt.timedelta(days=rfai_days())
+        pccn = a.payer_claim_control_number or held_pccn
+        category = next(s.category for s in a.statuses if s.category.startswith("R"))
+        words = "; ".join([x["text"] for x in asked] + [f"{d['text']} (LOINC {d['loinc']})" for d in documents])
+        details = {"requested_on": requested_on.isoformat(), "due_date": due.isoformat(),
+                   "payer_claim_number": pccn, "asked": asked, "documents": documents,
+                   "statuses": [s.to_dict() for s in a.statuses]}
+        with conn.transaction():
+            item_id = add_work_item(
+                conn, claim_id=claim_id, edi_file_id=file_id, source="rfai", reason_code=f"RFAI_{category}",
+                explanation=f"Information requested by the payer (claim {pccn or 'number not given'}), "
+                            f"due {due.isoformat()}: {words or 'see the 277'}",
+                details=details, dedupe_key=f"rfai:{file_id}:{claim_id}", due_date=due)
+            if item_id is None:
+                continue
+            add_event(conn, claim_id, "information_requested", actor=actor, source_file_id=file_id,
+                      detail={"work_item_id": item_id, "due_date": due.isoformat(), "category": category,
+                              "loinc": [d["loinc"] for d in documents]},
+                      dedupe_key=f"information_requested:{file_id}:{claim_id}")
+            opened += 1
+    return {"opened": opened}
+
+
+def attachment_control_number(claim_id: int, item_id: int) -> str:
+    """Unique per request, at most 50 characters (PWK06 / the 275's TRN02)."""
+    return f"ACN{claim_id:010d}R{item_id:08d}"
+
+
+def answer_request(conn, item_id: int, documents: list[Path], *, actor: str, out_dir: Path | None = None,
+                   pdf: bool | None = None, today: dt.date | None = None) -> dict:
+    """Write the records packet for a request, record the answer and resolve the item."""
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    today = today or dt.date.today()
+    item = conn.execute("SELECT claim_id, state, details, due_date FROM billing.work_queue "
+                        "WHERE id = %s AND source = 'rfai' FOR UPDATE", (item_id,)).fetchone()
+    if item is None:
+        raise LookupError(f"work item {item_id} is not a request for additional information")
+    claim_id, state, details, due = item
+    if state not in ("open", "in_progress"):
+        raise ValueError(f"work item {item_id} is already {state}")
+    if not documents:
+        raise ValueError("attach at least one document")
+    details = details if isinstance(details, dict) else json.loads(details or "{}")
+    row = conn.execute(query("denials", "appeal_data"), {"claim_id": claim_id}).fetchone()
+    (cid, number, dos, _total, pccn, bp_name, bp_npi, bp_a1, bp_city, bp_state, bp_zip, py_name, py_a1, py_city,
+     py_state, py_zip, last, first, _birth, member_id) = row
+    acn = attachment_control_number(claim_id, item_id)
+    if out_dir:
+        folder = Path(out_dir)
+    elif os.environ.get("BILLING_RECORDS_DIR", "").strip():
+        folder = Path(os.environ["BILLING_RECORDS_DIR"].strip())
+    else:
+        from include.devenv.paths import sub_dir
+
+        folder = sub_dir("records")
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"records-claim{cid}-item{item_id}"             # ids only: no PHI in file names
+    copies = []
+    for n, doc in enumerate(documents, start=1):
+        target = folder / f"{stem}-doc{n}{Path(doc).suffix}"
+        shutil.copyfile(doc, target)
+        os.chmod(target, 0o600)
+        copies.append(target)
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html", "j2"]))
+    html = env.get_template("records_cover.html.j2").render(
+        today=today, work_item_id=item_id, attachment_control_number=acn,
+        claim={"claim_number": number, "date_of_service": dos,
+               "payer_claim_control_number": details.get("payer_claim_number") or pccn},
+        provider={"name": bp_name, "npi": bp_npi, "address1": bp_a1, "city": bp_city, "state": bp_state, "zip": bp_zip},
+        payer={"name": py_name or "Payer", "address1": py_a1, "city": py_city, "state": py_state, "zip": py_zip},
+        patient={"name": f"{first} {last}", "member_id": member_id},
+        requested_on=details.get("requested_on"), due_date=details.get("due_date") or due,
+        asked=[x["text"] for x in details.get("asked", [])]
+        + [f"{d['text']} (LOINC {d['loinc']})" for d in details.get("documents", [])],
+        documents=[c.name for c in copies])
+    cover = folder / f"{stem}-cover.html"
+    _write_private(cover, html)
+    files = [cover]
+    if _pdf_enabled(pdf):
+        cover_pdf = cover.with_suffix(".pdf")
+        if render_pdf(cover, cover_pdf):
+            files.append(cover_pdf)
+    packet = {"attachment_control_number": acn, "files": [str(f) for f in files + copies], "sent_on": today.isoformat()}
+    conn.execute(query("denials", "set_item_details"), {"item_id": item_id, "details": json.dumps({"answer": packet})})
+    conn.execute(query("denials", "close_item"), {"item_id": item_id, "state": "resolved", "actor": actor})
+    add_event(conn, claim_id, "information_sent", actor=actor,
+              detail={"work_item_id": item_id, "attachment_control_number": acn,
+                      "late": bool(due and today > due), "files": [f.name for f in files + copies]},
+              dedupe_key=f"information_sent:{item_id}")
+    return packet
+
+
+def flag_expired_requests(conn, *, actor: str, today: dt.date | None = None) -> dict:
+    """Flag each open request whose due date passed unanswered."""
+    today = today or dt.date.today()
+    flagged = 0
+    conn.commit()
+    for item_id, claim_id, due in conn.execute(query("denials", "rfai_expired"), {"today": today}).fetchall():
+        with conn.transaction():
+            conn.execute(query("denials", "set_item_details"),
+                         {"item_id": item_id, "details": json.dumps({"expired": True,
+                                                                     "expired_on": today.isoformat()})})
+            add_event(conn, claim_id, "information_request_expired", actor=actor,
+                      detail={"work_item_id": item_id, "due_date": due.isoformat()},
+                      dedupe_key=f"information_request_expired:{item_id}")
+            flagged += 1
+    return {"flagged": flagged}
