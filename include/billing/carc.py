@@ -101,8 +101,11 @@ def classify(group: str, carc: str, rarcs=()) -> Classification:
 
 @lru_cache(maxsize=4096)
 def is_denial(group: str, carc: str) -> bool:
-    """Does this adjustment leave a payer balance someone must act on?"""
-    return classify(group, carc).is_denial
+    """Does this adjustment leave a payer balance someone must act on? Any CO/OA/PI amount that is
+    not a contractual reduction (CO-45, CO-253 …) or the prior payer's impact (OA-23) — CO-204 too,
+    although the code table's text would send a PR-204 to the patient; PR is never a denial. The
+    same rule as denial routing (include.billing.denials._denied_adjustments)."""
+    return group != "PR" and classify(group, carc).action not in ("contractual", "info")
 
 
 PATIENT_CATEGORY = {"1": "deductible", "2": "coinsurance", "3": "copay"}

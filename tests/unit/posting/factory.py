@@ -120,8 +120,9 @@ def denied_clp(claim: dict, group: str = "CO", carc: str = "16", rarc: str | Non
                             adjustments=[Adjustment(group, carc, ln["charge"])],
                             remark_codes=[rarc] if rarc else [])
              for ln in claim["lines"]]
+    # CLP05 is the patient's share: the whole charge when the payer assigned it to the patient (PR)
     return ClaimPayment(claim_id=claim["claim_number"], status_code="4", charge=claim["total"], paid=Decimal(0),
-                        patient_responsibility=Decimal(0), filing_indicator="CI",
+                        patient_responsibility=claim["total"] if group == "PR" else Decimal(0), filing_indicator="CI",
                         payer_claim_control_number=f"PCN{claim['id']:08d}", lines=lines,
                         remark_codes=[rarc] if rarc else [])
 
