@@ -104,17 +104,16 @@ class _LazySegment(Segment):
 
     @property
     def elements(self) -> list[str]:  # type: ignore[override]
-        try:
-            return _ELEMENTS.__get__(self)
-        except AttributeError:
-            els = self._raw.split(self.delimiters.element)
-            del els[0]
-            _ELEMENTS.__set__(self, els)
-            return els
+        els = self._raw.split(self.delimiters.element)
+        del els[0]
+        _ELEMENTS.__set__(self, els)
+        self.__class__ = _SplitSegment   # from now on ``elements`` is a plain slot read
+        return els
 
     @elements.setter
     def elements(self, value: list[str]) -> None:
         _ELEMENTS.__set__(self, value)
+        self.__class__ = _SplitSegment
 
     def __eq__(self, other):
         if not isinstance(other, Segment):
@@ -123,6 +122,13 @@ class _LazySegment(Segment):
             other.tag, other.elements, other.index, other.offset, other.delimiters)
 
     __hash__ = None  # type: ignore[assignment]
+
+
+class _SplitSegment(_LazySegment):
+    """A _LazySegment after its first split (same layout; the class is swapped in place)."""
+
+    __slots__ = ()
+    elements = _ELEMENTS  # type: ignore[assignment]
 
 
 def _open(source, name):
