@@ -137,18 +137,34 @@ def rss_delta(path: Path) -> tuple[int, int, int, int, float]:
 
 
 def run_child(cmd: list[str], stdout_path: Path | None = None) -> tuple[float, float, int]:
-    """(wall seconds, CPU seconds user+system, peak RSS KiB) of one fresh process."""
+    """(wall seconds, CPU seconds user+system, peak RSS KiB) of one fresh process.  The peak
+    is the child's VmHWM polled every 10 ms (ru_maxrss would carry this process's own peak
+    across fork and exec)."""
     out = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL
+    peak = 0
     try:
         t = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.DEVNULL)
-        _, _status, ru = os.wait4(proc.pid, 0)
+        status_file = f"/proc/{proc.pid}/status"
+        while True:
+            pid, _status, ru = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            try:
+                with open(status_file) as fh:
+                    for line in fh:
+                        if line.startswith("VmHWM:"):
+                            peak = max(peak, int(line.split()[1]))
+                            break
+            except OSError:
+                pass
+            time.sleep(0.01)
         wall = time.perf_counter() - t
         proc.returncode = 0
     finally:
         if stdout_path:
             out.close()
-    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss
+    return wall, ru.ru_utime + ru.ru_stime, peak
 
 
 def best_child(cmd, repeat, stdout_path=None) -> tuple[float, float, int]:
