@@ -337,7 +337,7 @@ def _iter(fh, name, chunk_size, source=None) -> Iterator[Segment]:
                 if sep is not None and not _edges_have_ws(text_all, sep):
                     # every segment is clean: tags, offsets and objects made by C-level maps
                     parts = text_all.split(sep)
-                    tags = list(map(_first, map(str.partition, parts, repeat(esep))))
+                    tags = _tags(parts, esep)
                     offsets = accumulate(map(add, map(len, parts), repeat(len(sep))), initial=hbase)
                     was_open = in_interchange
                     bad, in_interchange = _envelope_check(tags, in_interchange)
@@ -399,6 +399,23 @@ def _iter(fh, name, chunk_size, source=None) -> Iterator[Segment]:
 
 
 _first = itemgetter(0)
+_PREFIX = itemgetter(slice(0, 4))
+
+
+def _tags(parts: list[str], esep: str) -> list[str]:
+    """Each segment's id (the text before the first element separator).  Ids are 2-3
+    characters, so the first four characters decide it: a few distinct prefixes are looked
+    up, not every segment partitioned (an id longer than 3 is invalid: the slow way)."""
+    prefixes = list(map(_PREFIX, parts))
+    table = {}
+    for p in set(prefixes):
+        if esep in p:
+            table[p] = p.partition(esep)[0]
+        elif len(p) < 4:
+            table[p] = p
+        else:
+            return list(map(_first, map(str.partition, parts, repeat(esep))))
+    return list(map(table.__getitem__, prefixes))
 
 
 def _valid_tag(tag: str) -> bool:
