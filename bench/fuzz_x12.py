@@ -65,10 +65,21 @@ def _alarm(signum, frame):
     raise Hang()
 
 
+def alternating_delimiters(n: int = 200) -> bytes:
+    """``n`` small interchanges whose delimiters change at every ISA (issue 19: the reader
+    once re-sliced its buffer per change, quadratic in the input)."""
+    from include.edi.reader import Delimiters
+    from include.edi.writer import build_interchange
+
+    group = [("HC", "S", "R", 1, "005010X222A1", [("837", 1, [["BHT", "0019", "00", "X"], ["NM1", "41", "2", "A"]])])]
+    kinds = [Delimiters("*", ":", "^", "~"), Delimiters("|", ">", "^", "\n"), Delimiters("^", "\\", "{", "'")]
+    return b"".join(build_interchange("S", "R", i + 1, group, delimiters=kinds[i % 3]) for i in range(n))
+
+
 def seed_corpus() -> list[bytes]:
     corpus = [p.read_bytes() for p in sorted(SAMPLES.rglob("*")) if p.is_file() and p.suffix not in ("", ".md")
               and not p.name.startswith("LICENSE")]
-    return [c for c in corpus if c.lstrip().startswith(b"ISA")]
+    return [c for c in corpus if c.lstrip().startswith(b"ISA")] + [alternating_delimiters()]
 
 
 def mutate(data: bytes, rng: random.Random) -> bytes:

@@ -14,6 +14,8 @@ import io
 import os
 import pathlib
 from dataclasses import dataclass, field
+from itertools import accumulate, count, repeat
+from operator import add, itemgetter
 from typing import Iterator
 
 from .errors import Finding, X12Error
@@ -102,17 +104,16 @@ class _LazySegment(Segment):
 
     @property
     def elements(self) -> list[str]:  # type: ignore[override]
-        try:
-            return _ELEMENTS.__get__(self)
-        except AttributeError:
-            els = self._raw.split(self.delimiters.element)
-            del els[0]
-            _ELEMENTS.__set__(self, els)
-            return els
+        els = self._raw.split(self.delimiters.element)
+        del els[0]
+        _ELEMENTS.__set__(self, els)
+        self.__class__ = _SplitSegment   # from now on ``elements`` is a plain slot read
+        return els
 
     @elements.setter
     def elements(self, value: list[str]) -> None:
         _ELEMENTS.__set__(self, value)
+        self.__class__ = _SplitSegment
 
     def __eq__(self, other):
         if not isinstance(other, Segment):
@@ -121,6 +122,13 @@ class _LazySegment(Segment):
             other.tag, other.elements, other.index, other.offset, other.delimiters)
 
     __hash__ = None  # type: ignore[assignment]
+
+
+class _SplitSegment(_LazySegment):
+    """A _LazySegment after its first split (same layout; the class is swapped in place)."""
+
+    __slots__ = ()
+    elements = _ELEMENTS  # type: ignore[assignment]
 
 
 def _open(source, name):
@@ -176,12 +184,7 @@ def detect_delimiters(buf: bytes, pos: int = 0, *, file=None, index=None) -> tup
 
 def iter_segments(source, name: str | None = None, chunk_size: int = 1 << 20) -> Iterator[Segment]:
     """Stream the segments of ``source`` (bytes, path, pathlib.Path or binary file object)."""
-    fh, close, name = _open(source, name)
-    try:
-        yield from _iter(fh, name, max(chunk_size, 512))
-    finally:
-        if close:
-            fh.close()
+    return _iter(None, name, max(chunk_size, 512), source)
 
 
 def _read(fh, n, name):
@@ -194,169 +197,275 @@ def _read(fh, n, name):
     return data or b""
 
 
-def _iter(fh, name, chunk_size) -> Iterator[Segment]:
-    buf = b""
-    base = 0          # file offset of buf[0]
-    eof = False
-    delims: Delimiters | None = None
-    term = b""
-    esep = "*"
-    index = 0
-    in_interchange = False
-    seen_any = False
-    Seg = Segment
+_WS_BYTES = frozenset(_WS)
+_ISA_SPAN = 400   # bytes an ISA may need to be read (detect_delimiters' limit)
+
+
+def _interchange_end(buf: bytes, pos: int, end: int, term: int, delims: Delimiters, eof: bool) -> int:
+    """Where the segments in ``buf[pos:end]`` stop sharing ``delims``: the start of the first
+    ISA from ``pos`` on (at a segment start) whose delimiters differ, cannot be read yet, or are
+    malformed; ``end`` when there is none.  One forward scan with ``bytes.find``: each byte is
+    looked at a bounded number of times, so the reader stays linear whatever the delimiters."""
+    k = pos
+    ws = _WS_BYTES
     while True:
-        if not eof and (delims is None or term not in buf or len(buf) < 512):
-            data = _read(fh, chunk_size, name)
-            if data:
-                buf += data
-            else:
-                eof = True
-        if delims is None:
-            # find the start of the next ISA (only whitespace/BOM may precede it)
-            stripped = buf.lstrip(_WS)
-            skip = len(buf) - len(stripped)
-            if not stripped:
-                if eof:
-                    if not seen_any:
-                        raise X12Error("empty input: no ISA segment", file=name)
-                    return
-                base += skip
-                buf = b""
-                continue
-            if len(stripped) < 200 and not eof:
-                continue
-            if not stripped.startswith(b"ISA"):
-                raise X12Error("not an X12 interchange: expected ISA" if not seen_any
-                               else "data after IEA is not a new ISA",
-                               file=name, segment_index=index + 1, offset=base + skip)
-            delims, _ = detect_delimiters(stripped, 0, file=name, index=index + 1)
-            base += skip
-            buf = stripped
-            term = delims.segment.encode("latin-1")
-            esep = delims.element
-            seen_any = True
-        # split what we have into complete segments
-        last = buf.rfind(term)
-        if last < 0:
-            if eof:
-                tail = buf.strip(_WS)
-                if tail:
-                    raise X12Error("segment terminator missing at end of file", file=name,
-                                   segment_index=index + 1, offset=base)
-                return
-            if len(buf) > 64 * chunk_size + (1 << 24):
-                raise X12Error("segment longer than the read buffer; wrong terminator?",
-                               file=name, segment_index=index + 1, offset=base)
-            continue
-        head = buf[:last]
-        rest_start = last + 1
-        pos = 0
-        restart = False
+        j = buf.find(b"ISA", k, end)
+        if j < 0:
+            return end
+        k = j + 3
+        q = j
+        while q > pos and buf[q - 1] in ws and buf[q - 1] != term:
+            q -= 1
+        if q != pos and buf[q - 1] != term:
+            continue            # "ISA" inside data (e.g. a name), not a segment
+        if not eof and len(buf) - j < _ISA_SPAN:
+            return j            # read more before deciding
+        try:
+            nd, _ = detect_delimiters(buf, j)
+        except X12Error:
+            return j            # reported with its segment index when reached
+        if nd != delims:
+            return j
+
+
+def _iter(fh, name, chunk_size, source=None) -> Iterator[Segment]:
+    """The tokenizer; with ``source`` it opens (and closes) the input itself, so that
+    ``iter_segments`` adds no generator layer per segment."""
+    close = False
+    if source is not None:
+        fh, close, name = _open(source, name)
+    try:
+        buf = b""
+        pos = 0           # start of the unread part of buf (always a segment start or whitespace)
+        base = 0          # file offset of buf[0]
+        eof = False
+        delims: Delimiters | None = None
+        term = b""
+        esep = "*"
+        index = 0
+        in_interchange = False
+        seen_any = False
+        ws_bytes = _WS_BYTES
         good = _GOOD_TAGS
         Lazy = _LazySegment
-        if head.isascii():
-            # fast path: decode the whole chunk once; char offsets equal byte offsets
-            text_all = head.decode("ascii")
-            ts = delims.segment
-            n_term = text_all.count(ts)
-            if ts != "\n" and n_term == text_all.count(ts + "\n"):
-                sep, seplen, clean = ts + "\n", len(ts) + 1, True
-            elif ts != "\r" and n_term == text_all.count(ts + "\r\n"):
-                sep, seplen, clean = ts + "\r\n", len(ts) + 2, True
-            elif "\n" not in text_all and "\r" not in text_all:
-                sep, seplen, clean = ts, len(ts), True
-            else:
-                sep, seplen, clean = ts, len(ts), False
-            parts = text_all.split(sep)
-            ws = _WS_S
-        else:
-            parts = head.split(term)
-            ws = _WS
-            seplen = 1
-            clean = False
-        for part in parts:
-            plen = len(part)
-            if clean:
-                if not part:
-                    pos += seplen
+        need_more = True
+        while True:
+            if need_more and not eof:
+                need_more = False
+                data = _read(fh, chunk_size, name)
+                if data:
+                    # the only copy of unread bytes: once per chunk read, of a partial segment or ISA
+                    buf = buf[pos:] + data if pos < len(buf) else data
+                    base += pos
+                    pos = 0
+                else:
+                    eof = True
+            need_more = False
+            n = len(buf)
+            if delims is None:
+                # the start of the next ISA (only whitespace/BOM may precede it)
+                while pos < n and buf[pos] in ws_bytes:
+                    pos += 1
+                if pos >= n:
+                    if eof:
+                        if not seen_any:
+                            raise X12Error("empty input: no ISA segment", file=name)
+                        return
+                    need_more = True
                     continue
-                text = part
-                lead = 0
-                if part[0] in ws or part[-1] in ws:
-                    text = part.strip(ws)
-                    if not text:
-                        pos += plen + seplen
-                        continue
-                    lead = part.index(text[0])
-            else:
-                seg = part.strip(ws)
-                if not seg:
-                    pos += plen + seplen
+                if n - pos < _ISA_SPAN and not eof:
+                    need_more = True
                     continue
-                lead = 0 if len(seg) == plen or part[0] not in ws else part.index(seg[0])
-                text = seg if ws is _WS_S else seg.decode("utf-8", "replace")
-            off = base + pos + lead
-            index += 1
-            j = text.find(esep)
-            tag = text[:j] if j >= 0 else text
-            if tag == "ISA" or (not in_interchange and text[:3] == "ISA"):
-                # a new interchange: re-read its delimiters
-                abs_pos = pos + lead
-                if abs_pos + 200 > len(buf) and not eof:
-                    # not enough data to be sure: re-read from here with more data
-                    index -= 1
-                    buf = buf[abs_pos:]
-                    base += abs_pos
-                    delims = None
-                    restart = True
-                    break
-                nd, _ = detect_delimiters(buf, abs_pos, file=name, index=index)
-                if nd != delims:
-                    index -= 1
-                    buf = buf[abs_pos:]
-                    base += abs_pos
-                    delims = None
-                    restart = True
-                    break
-                in_interchange = True
-            elif not in_interchange:
-                raise X12Error(f"segment {tag[:10]!r} outside an interchange (expected ISA)",
-                               file=name, segment_index=index, offset=off)
-            elif tag == "IEA":
-                in_interchange = False
-            if tag not in good:
-                if not (2 <= len(tag) <= 3) or not tag.isalnum() or not tag.isascii():
-                    raise X12Error(f"invalid segment id {tag[:10]!r}", file=name,
-                                   segment_index=index, offset=off)
-                good.add(tag)
-            yield Lazy(tag, text, index, off, delims)
-            pos += plen + seplen
-        if restart:
-            continue
-        base += rest_start
-        buf = buf[rest_start:]
-        if eof and term not in buf:
-            tail = buf.strip(_WS)
-            if tail:
-                if in_interchange and tail[:3].isalnum():
-                    # a last segment without terminator: accept it
-                    index += 1
-                    text = tail.decode("utf-8", "replace")
-                    els = text.split(esep)
-                    tag = els[0]
-                    if not (2 <= len(tag) <= 3) or not tag.isalnum() or not tag.isascii():
-                        raise X12Error(f"invalid segment id {tag[:10]!r}", file=name,
-                                       segment_index=index, offset=base)
-                    del els[0]
-                    yield Seg(tag, els, index, base + len(buf) - len(buf.lstrip(_WS)), delims)
+                if buf[pos:pos + 3] != b"ISA":
+                    raise X12Error("not an X12 interchange: expected ISA" if not seen_any
+                                   else "data after IEA is not a new ISA",
+                                   file=name, segment_index=index + 1, offset=base + pos)
+                try:
+                    delims, _ = detect_delimiters(buf, pos, file=name, index=index + 1)
+                except X12Error as exc:     # the offset in the file, not in the buffer
+                    raise X12Error(exc.message, file=name, segment_index=index + 1, offset=base + pos) from None
+                term = delims.segment.encode("latin-1")
+                esep = delims.element
+                seen_any = True
+            while pos < n and buf[pos] in ws_bytes:      # the line break after the last terminator
+                pos += 1
+            last = buf.rfind(term, pos)
+            if last < 0:
+                if not eof:
+                    if n - pos > 64 * chunk_size + (1 << 24):
+                        raise X12Error("segment longer than the read buffer; wrong terminator?",
+                                       file=name, segment_index=index + 1, offset=base + pos)
+                    need_more = True
+                    continue
+                tail = buf[pos:].strip(_WS)
+                if not tail:
                     return
                 if tail.startswith(b"ISA"):
                     delims = None
                     continue
                 raise X12Error("segment terminator missing at end of file", file=name,
-                               segment_index=index + 1, offset=base)
-            return
+                               segment_index=index + 1, offset=base + pos)
+            # the segments up to the last terminator, or up to an ISA with other delimiters
+            stop = _interchange_end(buf, pos, last + 1, term[0], delims, eof)
+            if stop == pos:         # an ISA with other delimiters right here: read them
+                delims = None
+                continue
+            if stop <= last:
+                q = stop
+                while buf[q - 1] in ws_bytes and buf[q - 1] != term[0]:
+                    q -= 1
+                head = buf[pos:q - 1]          # buf[q - 1] is the terminator before that ISA
+                next_pos = stop
+            else:
+                head = buf[pos:last]
+                next_pos = last + 1
+            hbase = base + pos
+            hpos = 0
+            if head.isascii():
+                # fast path: decode the whole region once; char offsets equal byte offsets
+                text_all = head.decode("ascii")
+                ts = delims.segment
+                n_term = text_all.count(ts)
+                if ts != "\n" and n_term == text_all.count(ts + "\n"):
+                    sep = ts + "\n"
+                elif ts != "\r" and n_term == text_all.count(ts + "\r\n"):
+                    sep = ts + "\r\n"
+                elif "\n" not in text_all and "\r" not in text_all:
+                    sep = ts
+                else:
+                    sep = None
+                if sep is not None and not _edges_have_ws(text_all, sep):
+                    # every segment is clean: tags, offsets and objects made by C-level maps
+                    parts = text_all.split(sep)
+                    tags = _tags(parts, esep)
+                    offsets = accumulate(map(add, map(len, parts), repeat(len(sep))), initial=hbase)
+                    was_open = in_interchange
+                    bad, in_interchange = _envelope_check(tags, in_interchange)
+                    if bad is not None:
+                        tag = tags[bad]
+                        outside = tag != "ISA" and (tags[bad - 1] == "IEA" if bad else not was_open)
+                        yield from map(Lazy, tags[:bad], parts, count(index + 1), offsets, repeat(delims))
+                        off = hbase + sum(map(len, parts[:bad])) + bad * len(sep)
+                        index += bad + 1
+                        if outside:
+                            raise X12Error(f"segment {tag[:10]!r} outside an interchange (expected ISA)",
+                                           file=name, segment_index=index, offset=off)
+                        raise X12Error(f"invalid segment id {tag[:10]!r}", file=name, segment_index=index, offset=off)
+                    yield from map(Lazy, tags, parts, count(index + 1), offsets, repeat(delims))
+                    index += len(parts)
+                    pos = next_pos
+                    if stop <= last:
+                        delims = None
+                    continue
+                parts = text_all.split(ts)
+                ws = _WS_S
+                seplen = len(ts)
+            else:
+                parts = head.split(term)
+                ws = _WS
+                seplen = 1
+            for part in parts:
+                plen = len(part)
+                seg = part.strip(ws)
+                if not seg:
+                    hpos += plen + seplen
+                    continue
+                lead = 0 if len(seg) == plen or part[0] not in ws else part.index(seg[0])
+                text = seg if ws is _WS_S else seg.decode("utf-8", "replace")
+                off = hbase + hpos + lead
+                index += 1
+                j = text.find(esep)
+                tag = text[:j] if j >= 0 else text
+                if tag == "ISA":
+                    in_interchange = True
+                elif not in_interchange:
+                    raise X12Error(f"segment {tag[:10]!r} outside an interchange (expected ISA)",
+                                   file=name, segment_index=index, offset=off)
+                elif tag == "IEA":
+                    in_interchange = False
+                if tag not in good:
+                    _check_tag(tag, name, index, off)
+                yield Lazy(tag, text, index, off, delims)
+                hpos += plen + seplen
+            pos = next_pos
+            if stop <= last:
+                delims = None
+
+
+    finally:
+        if close:
+            fh.close()
+
+
+
+_first = itemgetter(0)
+_PREFIX = itemgetter(slice(0, 4))
+
+
+def _tags(parts: list[str], esep: str) -> list[str]:
+    """Each segment's id (the text before the first element separator).  Ids are 2-3
+    characters, so the first four characters decide it: a few distinct prefixes are looked
+    up, not every segment partitioned (an id longer than 3 is invalid: the slow way)."""
+    prefixes = list(map(_PREFIX, parts))
+    table = {}
+    for p in set(prefixes):
+        if esep in p:
+            table[p] = p.partition(esep)[0]
+        elif len(p) < 4:
+            table[p] = p
+        else:
+            return list(map(_first, map(str.partition, parts, repeat(esep))))
+    return list(map(table.__getitem__, prefixes))
+
+
+def _valid_tag(tag: str) -> bool:
+    if tag in _GOOD_TAGS:
+        return True
+    if 2 <= len(tag) <= 3 and tag.isalnum() and tag.isascii():
+        _GOOD_TAGS.add(tag)
+        return True
+    return False
+
+
+def _envelope_check(tags: list[str], in_interchange: bool) -> tuple[int | None, bool]:
+    """(position of the first segment with an invalid id or outside an interchange, or None;
+    whether an interchange is open after ``tags``).  Only the ISA/IEA positions are visited."""
+    bad = None
+    for t in set(tags) - _GOOD_TAGS:
+        if not _valid_tag(t):
+            i = tags.index(t)
+            bad = i if bad is None else min(bad, i)
+    if not tags:
+        return bad, in_interchange
+    if not in_interchange and tags[0] != "ISA":
+        return 0, in_interchange
+    i = -1
+    n = len(tags)
+    while True:
+        try:
+            i = tags.index("IEA", i + 1)
+        except ValueError:
+            break
+        if i + 1 < n and tags[i + 1] != "ISA":
+            bad = i + 1 if bad is None else min(bad, i + 1)
+            break
+    return bad, tags[-1] != "IEA"
+
+
+def _edges_have_ws(text: str, sep: str) -> bool:
+    """Whether any segment of ``text.split(sep)`` is empty or starts/ends with whitespace
+    (then the careful per-segment path strips it); a few C-level scans of the text."""
+    if not text or text[0] in _WS_S or text[-1] in _WS_S or sep + sep in text:
+        return True
+    if text.startswith(sep) or text.endswith(sep):
+        return True
+    return any(c in text and (c + sep in text or sep + c in text) for c in _WS_S)
+
+
+def _check_tag(tag: str, name, index: int, off: int) -> None:
+    if not (2 <= len(tag) <= 3) or not tag.isalnum() or not tag.isascii():
+        raise X12Error(f"invalid segment id {tag[:10]!r}", file=name, segment_index=index, offset=off)
+    _GOOD_TAGS.add(tag)
 
 
 # --------------------------------------------------------------------------- envelopes

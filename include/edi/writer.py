@@ -57,11 +57,65 @@ def _el(v, d: Delimiters) -> str:
     return str(v)
 
 
-def segment_text(seg: Sequence, d: Delimiters = DEFAULT) -> str:
-    els = [_el(x, d) for x in seg]
+def segment_text(seg: Sequence, d: Delimiters = DEFAULT, index: int | None = None) -> str:
+    """One segment's text (without terminator).  Raises DelimiterInDataError when a value
+    holds one of ``d``'s delimiters (``index``: the segment's position, for the error)."""
+    comp = d.component
+    rep = d.repetition
+    els = []
+    joins = 0       # component and repetition separators put in by the writer itself
+    for v in seg:
+        if v.__class__ is str:
+            els.append(v)
+        elif isinstance(v, (list, tuple)):
+            repeated = bool(v) and isinstance(v[0], (list, tuple))
+            texts = []
+            for x in (v if repeated else (v,)):
+                comps = [_el(y, d) for y in x]
+                while comps and comps[-1] == "":
+                    comps.pop()
+                if comps:
+                    joins += len(comps) - 1
+                texts.append(comp.join(comps))
+            if repeated:
+                joins += len(v) - 1 if rep else 0
+                els.append(rep.join(texts))
+            else:
+                els.append(texts[0])
+        else:
+            els.append(_el(v, d))
     while len(els) > 1 and els[-1] == "":
         els.pop()
-    return d.element.join(els)
+    text = d.element.join(els)
+    # C-level counts: the element separators are exactly the joins, no terminator anywhere,
+    # and component/repetition characters only where composites were joined
+    if (text.count(d.element) != len(els) - 1 or d.segment in text
+            or (text.count(comp) + (text.count(rep) if rep else 0)) != joins):
+        _refuse(seg, d, index)
+    return text
+
+
+def _refuse(seg: Sequence, d: Delimiters, index: int | None) -> None:
+    """Find the value holding a delimiter and raise DelimiterInDataError for it."""
+    from .errors import DelimiterInDataError
+    tag = str(seg[0])
+    checks = [("element", d.element), ("segment", d.segment), ("component", d.component)]
+    if d.repetition:
+        checks.append(("repetition", d.repetition))
+
+    def check(value, element, component=None):
+        text = _el(value, d)
+        for kind, ch in checks:
+            if ch in text:
+                raise DelimiterInDataError(tag, element, kind, ch, component=component, segment_index=index)
+
+    for i, v in enumerate(seg[1:], 1):
+        if isinstance(v, (list, tuple)):
+            for rep in (v if v and isinstance(v[0], (list, tuple)) else [v]):
+                for j, comp in enumerate(rep, 1):
+                    check(comp, i, j)
+        else:
+            check(v, i)
 
 
 class X12Writer:
@@ -73,7 +127,8 @@ class X12Writer:
         self.out: list[str] = []
 
     def add(self, seg: Sequence) -> None:
-        self.out.append(segment_text(seg, self.d) + self.sep)
+        """Append a segment; DelimiterInDataError when a value holds a delimiter."""
+        self.out.append(segment_text(seg, self.d, len(self.out) + 1) + self.sep)
 
     def add_raw(self, text: str) -> None:
         self.out.append(text + self.sep)

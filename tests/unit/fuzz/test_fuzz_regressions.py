@@ -25,6 +25,7 @@ HAND_PICKED = {
     "se_count_garbage": ISA + b"GS*HP*A*B*20260101*1200*1*X*005010X221A1~ST*835*0001~SE*zz*0001~GE*1*1~IEA*1*000000001~",
     "nul_delimiters": ISA.replace(b"*", b"\x00"),
     "binary": bytes(range(256)) * 4,
+    "alternating_delimiters": fuzz.alternating_delimiters(),
 }
 CRASHES = sorted((HERE / "crashes").glob("*.x12"))
 
