@@ -4,6 +4,10 @@
 -- second 'submitted' event (it was resubmitted), or when the first batch it travelled in was
 -- rejected (999 at batch level), even if it was accepted later. Claims without any answer by as_of
 -- stay in the denominator (reported as `awaiting_response`). Outcomes are read up to as_of.
+-- Acceptance is the PAYER's (277CA STC01 A2/A5, 'accepted'); a clearinghouse receipt (A0/A1) only
+-- makes a claim 'acknowledged', so a payer A3/A6/A7/A8 after it is a 'rejected' event here.
+-- Only real transitions count (an event that records a file without changing the status, e.g. a
+-- second clearinghouse receipt, has from_status = to_status).
 WITH candidates AS (            -- claims submitted in the period (first time or again)
     SELECT DISTINCT e.claim_id
     FROM billing.claim_events e
@@ -15,6 +19,7 @@ ev AS (
     FROM candidates k
     JOIN billing.claim_events e ON e.claim_id = k.claim_id
     WHERE right(e.event_type, 8) <> '_ignored'
+      AND e.from_status IS DISTINCT FROM e.to_status
       AND e.occurred_at < %(as_of_ts)s
       AND e.to_status IN ('submitted', 'rejected', 'accepted')
 ),
