@@ -33,7 +33,9 @@ base AS (
            k.to_status = 'ready'
            AND c.frequency_code = '1' AND c.replaces_claim_id IS NULL
            AND NOT EXISTS (SELECT 1 FROM billing.work_queue w
-                           WHERE (w.claim_id = c.id OR (w.claim_id IS NULL AND w.visit_id = c.visit_id))
+                           WHERE w.claim_id = c.id AND w.created_at < k.cutoff)
+           AND NOT EXISTS (SELECT 1 FROM billing.work_queue w
+                           WHERE w.claim_id IS NULL AND w.visit_id = c.visit_id
                              AND w.created_at < k.cutoff) AS clean
     FROM entered k
     JOIN billing.claims c ON c.id = k.claim_id
