@@ -48,14 +48,16 @@ LANGUAGE sql STABLE AS $$
     FROM firsts f
 $$;
 
--- The same verdict per service line of those first adjudications (SVC): a line is denied when
--- its claim's CLP02 = 4, or nothing was paid and nothing allowed on the line (paid = 0, no PR
--- adjustment on it) with a denial reason on the line. A CLP without SVC lines counts as one
--- line carrying the claim's verdict and charge.
-CREATE OR REPLACE FUNCTION billing.kpi_initial_line_adjudications(as_of_ts timestamptz, tz text)
+-- The same verdict per service line of the first adjudications whose payment date is in
+-- [period_start, period_end] (SVC): a line is denied when its claim's CLP02 = 4, or nothing was
+-- paid and nothing allowed on the line (paid = 0, no PR adjustment on it) with a denial reason on
+-- the line. A CLP without SVC lines counts as one line carrying the claim's verdict and charge.
+CREATE OR REPLACE FUNCTION billing.kpi_initial_line_adjudications(as_of_ts timestamptz, tz text,
+                                                                  period_start date, period_end date)
 RETURNS TABLE (claim_id bigint, remit_date date, charge numeric(12,2), denied boolean)
 LANGUAGE sql STABLE AS $$
-    WITH ia AS (SELECT * FROM billing.kpi_initial_adjudications(as_of_ts, tz))
+    WITH ia AS (SELECT * FROM billing.kpi_initial_adjudications(as_of_ts, tz) a
+                WHERE a.remit_date BETWEEN period_start AND period_end)
     SELECT ia.claim_id, ia.remit_date, lp.charge,
            cp.status_code = '4'
            OR (lp.paid = 0

@@ -14,8 +14,7 @@ WITH claims AS (
 ),
 lines AS (
     SELECT la.claim_id, la.charge, la.denied
-    FROM billing.kpi_initial_line_adjudications(%(as_of_ts)s, %(report_tz)s) la
-    WHERE la.remit_date BETWEEN %(period_start)s AND %(period_end)s
+    FROM billing.kpi_initial_line_adjudications(%(as_of_ts)s, %(report_tz)s, %(period_start)s, %(period_end)s) la
 ),
 line_totals AS (
     SELECT claim_id, count(*) AS lines, count(*) FILTER (WHERE denied) AS lines_denied,
