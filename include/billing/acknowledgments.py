@@ -227,8 +227,10 @@ def apply_277ca(conn, file_id: int, data: bytes, *, actor: str, file_name: str |
                 conn.execute(query("responses", "set_payer_ccn"),
                              {"claim_id": claim_id, "pccn": a.payer_claim_control_number})
         elif level == "clearinghouse":
-            # received, not accepted: the claim is acknowledged (as after a 999) and waits for the payer
-            if hit[1] == "acknowledged":
+            # received, not accepted: a submitted claim becomes acknowledged (as after a 999) and waits
+            # for the payer. Any later status - acknowledged, accepted, or rejected by the payer in a file
+            # read first - stays: the receipt is recorded as an event that changes nothing.
+            if hit[1] != "submitted":
                 add_event(conn, claim_id, "ack_277ca_clearinghouse", actor=actor, source_file_id=file_id,
                           detail=detail, dedupe_key=key)
             else:

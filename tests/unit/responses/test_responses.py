@@ -285,3 +285,17 @@ def test_payer_rejection_after_clearinghouse_receipt_fails_first_pass(db):
     overall = next(r for r in rows if r["dimension"] == "overall")
     # 2 first submitted; claim 1 accepted by the payer (A2); claim 2 received (A1) then rejected (A7)
     assert (overall["first_submitted"], overall["accepted_first_pass"], overall["awaiting_response"]) == (2, 1, 0)
+
+
+def test_a_late_clearinghouse_receipt_does_not_undo_a_payer_rejection(db):
+    # the payer's A7 file is read before the clearinghouse's A1 file (files arrive out of order)
+    claims = seed_practice(db, 2)
+    store(db, "277ca_payer.x12", ca277_codes([(claims[0], [("A7", "164", "IL")]),
+                                              (claims[1], [("A2", "20", "PR")])], icn=730))
+    apply_pending_responses(db, actor=ACTOR)
+    store(db, "277ca_ch.x12", ca277_codes([(c, [("A1", "19", "PR")]) for c in claims], icn=731))
+    apply_pending_responses(db, actor=ACTOR)
+    assert [status_of(db, c["id"]) for c in claims] == ["rejected", "accepted"]
+    late = db.execute("SELECT from_status, to_status FROM billing.claim_events WHERE event_type = "
+                      "'ack_277ca_clearinghouse' ORDER BY claim_id").fetchall()
+    assert late == [("rejected", "rejected"), ("accepted", "accepted")]
