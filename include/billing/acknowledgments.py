@@ -157,8 +157,40 @@ def apply_999(conn, file_id: int, data: bytes, *, actor: str, file_name: str | N
     return res
 
 
+# 277CA acknowledgment levels (X12 005010X214, claim status category codes, code list 507):
+# A0 (forwarded) and A1 (receipt) say that an entity - the clearinghouse, or the payer's front
+# door - has the claim; they do not mean it was accepted for adjudication. A2 (acceptance into
+# the adjudication system) and A5 (split claim, split "upon acceptance into the adjudication
+# system") are the payer's acceptance. A3/A4/A6/A7/A8 return the claim. See docs/metrics.md.
+CLEARINGHOUSE_LEVEL = frozenset({"A0", "A1"})
+PAYER_ACCEPTED = frozenset({"A2", "A5"})
+RETURNED = frozenset({"A3", "A4", "A6", "A7", "A8"})
+
+
+def ack_level(categories) -> str:
+    """'rejected' | 'payer_accepted' | 'clearinghouse' | 'info' for the STC categories of one claim.
+
+    A claim-level STC that returns the claim wins over any other STC on the same claim (a claim
+    cannot be both received and returned); then payer acceptance; then clearinghouse receipt."""
+    cats = set(categories)
+    if cats & RETURNED:
+        return "rejected"
+    if cats & PAYER_ACCEPTED:
+        return "payer_accepted"
+    if cats & CLEARINGHOUSE_LEVEL:
+        return "clearinghouse"
+    return "info"
+
+
+def _had_clearinghouse_ack(conn, claim_id: int) -> bool:
+    return conn.execute(query("responses", "had_clearinghouse_ack"), {"claim_id": claim_id}).fetchone() is not None
+
+
 def apply_277ca(conn, file_id: int, data: bytes, *, actor: str, file_name: str | None = None,
                 result: AckResult | None = None) -> AckResult:
+    """Claim statuses from a 277CA. A0/A1 (clearinghouse level) leave the claim `acknowledged`;
+    only A2/A5 (payer acceptance) make it `accepted`; A3/A4/A6/A7/A8 make it `rejected` with a
+    work item - also when the clearinghouse had acknowledged it before (a payer rejection)."""
     res = result or AckResult()
     acks = parse_277ca(data, file_name)
     claims = _claims_by_number(conn, {a.claim_id for a in acks})
@@ -169,32 +201,52 @@ def apply_277ca(conn, file_id: int, data: bytes, *, actor: str, file_name: str |
             continue
         claim_id = hit[0]
         key = f"277CA:{file_id}:{claim_id}"
-        detail = {"category": a.category, "status_code": a.status_code, "description": a.description}
-        if a.rejected:
+        level = ack_level(s.category for s in a.statuses)
+        detail = {"category": a.category, "status_code": a.status_code, "description": a.description,
+                  "level": level}
+        if level == "rejected":
+            by_payer = _had_clearinghouse_ack(conn, claim_id)
+            detail["rejected_by"] = "payer" if by_payer else "front end"
             changed = set_status(conn, claim_id, "rejected", actor=actor, event_type="ack_277ca_rejected",
                                  source_file_id=file_id, detail=detail, dedupe_key=key)
             res.count("rejected", changed)
+            who = ("payer rejected the claim after the clearinghouse accepted it" if by_payer
+                   else "payer front end rejected the claim")
             if changed and add_work_item(
                     conn, claim_id=claim_id, edi_file_id=file_id, source="277CA",
                     reason_code="ACK277CA_REJECTED",
-                    explanation=f"payer front end rejected the claim: {a.description}",
-                    details={"statuses": [s.to_dict() for s in a.statuses]}, dedupe_key=key):
+                    explanation=f"{who}: {a.description}",
+                    details={"statuses": [s.to_dict() for s in a.statuses], "rejected_by": detail["rejected_by"]},
+                    dedupe_key=key):
                 res.work_items += 1
-        elif a.accepted:
+        elif level == "payer_accepted":
             changed = set_status(conn, claim_id, "accepted", actor=actor, event_type="ack_277ca",
                                  source_file_id=file_id, detail=detail, dedupe_key=key)
             res.count("accepted", changed)
             if changed and a.payer_claim_control_number:
                 conn.execute(query("responses", "set_payer_ccn"),
                              {"claim_id": claim_id, "pccn": a.payer_claim_control_number})
+        elif level == "clearinghouse":
+            # received, not accepted: a submitted claim becomes acknowledged (as after a 999) and waits
+            # for the payer. Any later status - acknowledged, accepted, or rejected by the payer in a file
+            # read first - stays: the receipt is recorded as an event that changes nothing.
+            if hit[1] != "submitted":
+                add_event(conn, claim_id, "ack_277ca_clearinghouse", actor=actor, source_file_id=file_id,
+                          detail=detail, dedupe_key=key)
+            else:
+                changed = set_status(conn, claim_id, "acknowledged", actor=actor,
+                                     event_type="ack_277ca_clearinghouse", source_file_id=file_id,
+                                     detail=detail, dedupe_key=key)
+                res.count("acknowledged", changed)
         else:
             add_event(conn, claim_id, "ack_277ca_info", actor=actor, source_file_id=file_id, detail=detail,
                       dedupe_key=key)
     return res
 
 
-# 277 categories (507) → claim status; finalized answers (F*) wait for the 835 that carries the money
-_277_STATUS = {"A0": "accepted", "A1": "accepted", "A2": "accepted",
+# 277 categories (507) → claim status; A0/A1 are receipt, not acceptance (see ack_level);
+# finalized answers (F*) wait for the 835 that carries the money
+_277_STATUS = {"A0": "acknowledged", "A1": "acknowledged", "A2": "accepted", "A5": "accepted",
                "P0": "pending", "P1": "pending", "P2": "pending", "P3": "pending", "P4": "pending", "P5": "pending",
                "R0": "pending", "R1": "pending", "R3": "pending"}
 

@@ -1,10 +1,14 @@
 """Eligibility of new claims: 270 out, 271 back, through a real-time (HTTP) or batch (SFTP) transport.
 
 One check per insurance policy (the subscriber's coverage), reused for
-BILLING_ELIGIBILITY_CACHE_DAYS days. A claim is held with a work-queue item when the 271 says
-the coverage was not in force on the date of service (ELIG_INACTIVE), when the payer does
-not know the member (AAA, ELIG_UNKNOWN) or when the payer answered with a clear failure for that
-member (HTTP 4xx, an unreadable or missing answer, AAA 42/80: ELIG_ERROR). Transport failures
+BILLING_ELIGIBILITY_CACHE_DAYS days (longer when the payer's AAA04 says to wait). A claim is held
+with a work-queue item routed to whoever can act (docs/eligibility.md) when the 271 says the
+coverage was not in force on the date of service (ELIG_INACTIVE), when the payer does not know
+the member (AAA patient-data reasons: ELIG_UNKNOWN), when the inquiry failed for a provider or
+enrollment reason (AAA 41/43/51/79 …: ELIG_PROVIDER_ENROLLMENT), when coverage is "active - pending
+investigation" (EB01 5: ELIG_REVIEW), when the 271 names another payer our records don't agree
+with (EB*R: ELIG_COB), or when the payer answered with a clear failure for that member (HTTP 4xx,
+an unreadable or missing answer, AAA 42/80, a rejected inquiry: ELIG_ERROR). Transport failures
 (connection refused, timeouts, HTTP 5xx, no 271 within the wait) raise TransportError so that
 the task is retried and no claim is judged on a network problem.
 
@@ -17,6 +21,7 @@ import base64
 import datetime as dt
 import hashlib
 import http.client
+import json
 import posixpath
 import threading
 import time
@@ -33,6 +38,14 @@ from include.billing.transport import RemoteFiles, TransportError, upload_atomic
 
 TRANSIENT_AAA = {"42", "80"}     # payer unable to respond / no response: the payer side failed
 
+# the service type of this practice's visits: professional (physician) visit - office (X12 code 1365)
+VISIT_SERVICE_TYPE = "98"
+# EB06 time periods that state a plan's full amount (calendar / service year, contract, years, lifetime)
+AMOUNT_PERIODS = ("23", "22", "25", "21", "32")
+# AAA04 follow-up actions (005010X279A1): wait this many days before asking again
+WAIT_DAYS = {"W": 30, "X": 10}
+NO_RESUBMIT = frozenset({"N", "S", "Y"})     # resubmission not allowed / third party asked / payer will answer
+
 
 class MemberError(Exception):
     """A clear failure for one member's inquiry (the payer refused or garbled this request)."""
@@ -41,7 +54,7 @@ class MemberError(Exception):
 @dataclass
 class CheckResult:
     policy_id: int
-    status: str                          # active | inactive | unknown | error
+    status: str                          # active | inactive | unknown | error | review
     plan_begin: dt.date | None = None
     plan_end: dt.date | None = None
     copay: Decimal | None = None
@@ -52,6 +65,10 @@ class CheckResult:
     reject_reason: str | None = None
     request_file_id: int | None = None
     response_file_id: int | None = None
+    follow_up_action: str | None = None      # AAA04
+    retry_after: dt.date | None = None       # no new inquiry for this policy before this day (AAA04 W / X)
+    route: str | None = None                 # who acts on an AAA: provider | patient | request | payer
+    other_payer: dict | None = None          # EB*R: the other or additional payer the 271 names
 
     def covers(self, day: dt.date) -> bool:
         """Coverage in force on `day` by the 271's plan dates (when given) and status."""
@@ -65,31 +82,197 @@ class CheckResult:
         return self.status == "inactive" and bool(self.plan_begin and self.plan_end)
 
 
-def result_from_271(policy_id: int, resp) -> CheckResult:
-    """Interpret one parsed 271 answer (include.edi.x271.EligibilityResponse)."""
-    from include.edi.x271 import AAA_REASONS
+_BEGIN_DATES, _END_DATES = ("346", "348", "356", "193"), ("347", "349", "357", "194")
 
-    if resp.rejections and not resp.benefits:
-        code = resp.rejections[0].reason_code
-        status = "error" if code in TRANSIENT_AAA else "unknown"
-        return CheckResult(policy_id, status, reject_reason=f"{code} {AAA_REASONS.get(code, '')}".strip())
-    status = "active" if resp.active else "inactive" if resp.inactive else "unknown"
-    r = CheckResult(policy_id, status, plan_begin=resp.plan_begin, plan_end=resp.plan_end)
 
-    def pick(benefits, period=None, attr="amount"):
-        for b in benefits:
-            if period is None or b.time_period == period:
-                v = getattr(b, attr)
-                if v is not None:
-                    return v
+def _in_time(b, day: dt.date | None) -> bool:
+    """The benefit's own dates (2110 DTP: plan / benefit / eligibility begin-end) cover `day`."""
+    if day is None:
+        return True
+    for q, (a, e) in b.dates.items():
+        if e and e != a:                       # a range (RD8)
+            if not (a <= day <= e):
+                return False
+        elif q in _BEGIN_DATES and a and day < a:
+            return False
+        elif q in _END_DATES and a and day > a:
+            return False
+    return True
+
+
+def select_benefit(benefits, *, periods=None, level="individual", service_type=VISIT_SERVICE_TYPE, day=None,
+                   attr="amount"):
+    """The one EB row that applies, or None. Rows are filtered and ranked by
+    - coverage level (EB02): 'individual' takes IND first, then rows naming no level (never FAM);
+      'family' takes FAM only (family accumulators);
+    - service type (EB03): the visit's type first, then 30 (health benefit plan coverage), then none;
+    - network (EB12): Y (in network) first, then W (not applicable) and unstated; N (out of network) never;
+    - time period (EB06) in `periods`, when given, and the row's own dates covering `day`."""
+    ranked = []
+    for b in benefits:
+        if getattr(b, attr) is None or b.in_network == "N" or not _in_time(b, day):
+            continue
+        if periods is not None and b.time_period not in periods:
+            continue
+        lvl = b.coverage_level
+        if level == "family":
+            if lvl != "FAM":
+                continue
+            lrank = 0
+        else:
+            if lvl == "FAM":
+                continue
+            lrank = 0 if lvl == "IND" else 1
+        st = b.service_types
+        srank = 0 if service_type in st else 1 if "30" in st else 2 if not st else None
+        if srank is None:
+            continue
+        nrank = 0 if b.in_network == "Y" else 1
+        ranked.append(((srank, nrank, lrank), b))
+    if not ranked:
         return None
+    return getattr(min(ranked, key=lambda x: x[0])[1], attr)
 
-    r.copay = pick(resp.copays)
-    r.coinsurance_percent = pick(resp.coinsurance, attr="percent")
-    r.deductible = pick(resp.deductibles, "23") or pick(resp.deductibles)
-    r.deductible_remaining = pick(resp.deductibles, "29")
-    r.out_of_pocket_remaining = pick(resp.out_of_pocket, "29")
+
+def _remaining(benefits, level, service_type, day):
+    """Remaining amount (EB06 29), else the plan amount less what is met year to date (EB06 24)."""
+    rem = select_benefit(benefits, periods=("29",), level=level, service_type=service_type, day=day)
+    if rem is not None:
+        return rem
+    total = select_benefit(benefits, periods=AMOUNT_PERIODS, level=level, service_type=service_type, day=day)
+    ytd = select_benefit(benefits, periods=("24",), level=level, service_type=service_type, day=day)
+    return max(total - ytd, Decimal(0)) if total is not None and ytd is not None else None
+
+
+def _least(*values):
+    known = [v for v in values if v is not None]
+    return min(known) if known else None
+
+
+def result_from_271(policy_id: int, resp, *, service_type: str = VISIT_SERVICE_TYPE, day: dt.date | None = None,
+                    checked_on: dt.date | None = None) -> CheckResult:
+    """Interpret one parsed 271 answer (include.edi.x271.EligibilityResponse) for a visit of
+    `service_type` on `day` (docs/eligibility.md):
+    - AAA without benefits: who must act (x271.aaa_route) and the follow-up action (AAA04);
+    - EB01 = 5 (active - pending investigation) without plain active coverage: 'review';
+    - deductible and out-of-pocket: the individual's remaining amounts, lowered to the family's
+      remaining when that is smaller (an embedded family accumulator can finish first);
+    - EB*R: the other or additional payer it names (a coordination-of-benefits question)."""
+    from include.edi.x271 import AAA_REASONS, aaa_route
+
+    checked_on = checked_on or dt.date.today()
+    if resp.rejections and not resp.benefits:
+        rej = resp.rejections[0]
+        code, follow = rej.reason_code, (rej.follow_up_action or None)
+        route = aaa_route(code)
+        status = "error" if route in ("payer", "request") else "unknown"
+        return CheckResult(policy_id, status, reject_reason=f"{code} {AAA_REASONS.get(code, '')}".strip(),
+                           follow_up_action=follow, route=route,
+                           retry_after=checked_on + dt.timedelta(days=WAIT_DAYS[follow]) if follow in WAIT_DAYS
+                           else None)
+    if resp.pending_investigation:
+        status = "review"
+    else:
+        status = "active" if resp.active else "inactive" if resp.inactive else "unknown"
+    r = CheckResult(policy_id, status, plan_begin=resp.plan_begin, plan_end=resp.plan_end)
+    kw = {"service_type": service_type, "day": day}
+    r.copay = select_benefit(resp.copays, **kw)
+    r.coinsurance_percent = select_benefit(resp.coinsurance, attr="percent", **kw)
+    r.deductible = select_benefit(resp.deductibles, periods=AMOUNT_PERIODS, **kw)
+    r.deductible_remaining = _least(_remaining(resp.deductibles, "individual", service_type, day),
+                                    _remaining(resp.deductibles, "family", service_type, day))
+    r.out_of_pocket_remaining = _least(_remaining(resp.out_of_pocket, "individual", service_type, day),
+                                       _remaining(resp.out_of_pocket, "family", service_type, day))
+    for b in resp.other_payers:
+        named = sorted(b.entities, key=lambda e: e.entity_code != "PRP")     # a named primary payer first
+        e = named[0] if named else None
+        r.other_payer = {"entity_code": e.entity_code if e else None, "name": e.name if e else None,
+                         "identifier": e.identifier if e else None, "insurance_type": b.insurance_type}
+        break
     return r
+
+
+def cob_question(res: CheckResult, responsibility: str, this_payer: str | None, on_file: list[tuple]) -> str | None:
+    """Why an EB*R needs a person before the claim goes out, or None when our records agree.
+
+    `on_file`: the patient's OTHER policies as (priority, payer identifier, payer name). The 271 names
+    another payer; it needs no one when that payer is on file and the order agrees: a payer named
+    primary (2120 NM1*PRP) must be our primary and this claim not the primary."""
+    other = res.other_payer
+    if not other:
+        return None
+    ident, name = (other.get("identifier") or "").upper(), (other.get("name") or "").upper()
+    label = other.get("name") or other.get("identifier") or "another payer"
+    if ident and ident == (this_payer or "").upper():
+        return None
+    match = [p for p in on_file if (ident and ident == (p[1] or "").upper()) or (name and name == (p[2] or "").upper())]
+    if other.get("entity_code") == "PRP":
+        if responsibility == "P":
+            return (f"The payer reports {label} as the PRIMARY payer, but this claim bills it as primary. "
+                    "Confirm the order of benefits with the patient and both payers, update the visit's coverage, "
+                    "then release the claim to the right payer.")
+        if not any(p[0] == "primary" for p in match):
+            return (f"The payer reports {label} as the primary payer, which is not the patient's primary policy "
+                    "on file. Confirm the coverage and its order, then release the claim.")
+        return None
+    if not match:
+        return (f"The payer reports other or additional coverage ({label}) that is not on file for this patient. "
+                "Ask the patient, add the policy and confirm the order of benefits before the claim goes out.")
+    return None
+
+
+def _follow_up_words(res: CheckResult) -> str:
+    from include.edi.x271 import FOLLOW_UP
+
+    f = res.follow_up_action
+    if not f:
+        return ""
+    words = f" The payer's follow-up (AAA04 {f}): {FOLLOW_UP.get(f, f)}"
+    if res.retry_after:
+        return words + f"; no new inquiry before {res.retry_after.isoformat()}."
+    if f in NO_RESUBMIT:
+        return words + "; do not send the inquiry again."
+    return words + "."
+
+
+def eligibility_item(claim_id: int, res: CheckResult, dos: dt.date, payer_name: str | None = None) -> WorkItem | None:
+    """The work item an eligibility answer needs for one claim (None when the claim may go on),
+    routed to whoever can act: provider enrollment, the patient's data, the payer's status, review."""
+    payer = payer_name or "the payer"
+    details = {"route": res.route, "follow_up_action": res.follow_up_action,
+               "retry_after": res.retry_after.isoformat() if res.retry_after else None,
+               "reject_reason": res.reject_reason}
+    follow = _follow_up_words(res)
+    if res.status == "error":
+        if res.route == "request":
+            text = (f"The payer rejected the eligibility inquiry itself ({res.reject_reason}): correct the "
+                    "request data (dates of service, service type) and check again." + follow)
+        else:
+            text = ("Eligibility could not be confirmed: the payer answered with an error for this member "
+                    f"({res.reject_reason or 'no usable 271'}). Check coverage by phone or portal, then release "
+                    "the claim." + follow)
+        return WorkItem(claim_id, "eligibility", "ELIG_ERROR", text, details=details)
+    if res.status == "unknown" and res.route == "provider":
+        return WorkItem(claim_id, "eligibility", "ELIG_PROVIDER_ENROLLMENT",
+                        f"{payer} rejected the inquiry for a provider or enrollment reason ({res.reject_reason}). "
+                        "This is not the patient's data: check the practice's and the rendering provider's "
+                        f"enrollment, NPI and identifiers with {payer} (provider enrollment), then check again."
+                        + follow, details=details)
+    if res.status == "unknown":
+        return WorkItem(claim_id, "eligibility", "ELIG_UNKNOWN",
+                        "The payer does not recognise the member "
+                        f"({res.reject_reason or 'no coverage information'}). Verify the member id, name and date "
+                        "of birth with the patient and the card." + follow, details=details)
+    if res.status == "review":
+        return WorkItem(claim_id, "eligibility", "ELIG_REVIEW",
+                        f"{payer} reports the coverage as active - pending investigation (EB01 5): the payer is "
+                        "still confirming it. Confirm coverage with the payer before the claim goes out.",
+                        details=details)
+    if not res.covers(dos):
+        return WorkItem(claim_id, "eligibility", "ELIG_INACTIVE",
+                        "The payer reports the coverage was not in force on the date of service "
+                        "(inactive or terminated). Find current coverage or bill the patient.", details=details)
+    return None
 
 
 # --------------------------------------------------------------------------- transports
@@ -279,8 +462,9 @@ def check_new_claims(conn, *, transport, actor: str, today: dt.date, cache_days:
     cached = {}
     if by_policy:
         for r in conn.execute(submission_query("eligibility_cached"),
-                              {"policy_ids": list(by_policy), "cache_days": cache_days}).fetchall():
-            cached[r[0]] = CheckResult(r[0], r[2], plan_begin=r[3], plan_end=r[4], reject_reason=r[5])
+                              {"policy_ids": list(by_policy), "cache_days": cache_days, "today": today}).fetchall():
+            cached[r[0]] = CheckResult(r[0], r[2], plan_begin=r[3], plan_end=r[4], reject_reason=r[5],
+                                       follow_up_action=r[6], retry_after=r[7], route=r[8], other_payer=r[9])
     pending: list[_Pending] = []
     partner_of: dict[int, str] = {}
     for policy_id, prow in by_policy.items():
@@ -308,24 +492,27 @@ def check_new_claims(conn, *, transport, actor: str, today: dt.date, cache_days:
 
     results = {**cached, **fresh}
     items: list[WorkItem] = []
+    with_other_payer = [r[0] for prow in by_policy.values() for r in prow if results[r[1]].other_payer]
+    on_file: dict[int, tuple] = {}
+    if with_other_payer:
+        for claim_id, resp, this_payer, priority, ident, name in conn.execute(
+                submission_query("eligibility_other_policies"), {"claim_ids": with_other_payer}).fetchall():
+            entry = on_file.setdefault(claim_id, (resp, this_payer, []))
+            if priority is not None:
+                entry[2].append((priority, ident, name))
     for policy_id, prow in by_policy.items():
         res = results[policy_id]
         for r in prow:
             claim_id, dos = r[0], r[2]
-            if res.status == "error":
-                items.append(WorkItem(claim_id, "eligibility", "ELIG_ERROR",
-                                      "Eligibility could not be confirmed: the payer answered with an error for "
-                                      f"this member ({res.reject_reason or 'no usable 271'}). Check coverage by "
-                                      "phone or portal, then release the claim."))
-            elif res.status == "unknown":
-                items.append(WorkItem(claim_id, "eligibility", "ELIG_UNKNOWN",
-                                      "The payer does not recognise the member "
-                                      f"({res.reject_reason or 'no coverage information'}). Verify the member id "
-                                      "and subscriber details with the patient."))
-            elif not res.covers(dos):
-                items.append(WorkItem(claim_id, "eligibility", "ELIG_INACTIVE",
-                                      "The payer reports the coverage was not in force on the date of service "
-                                      "(inactive or terminated). Find current coverage or bill the patient."))
+            item = eligibility_item(claim_id, res, dos, r[14])
+            if item is None and res.other_payer:
+                resp, this_payer, others = on_file.get(claim_id, ("P", r[15], []))
+                question = cob_question(res, resp, this_payer, others)
+                if question:
+                    item = WorkItem(claim_id, "eligibility", "ELIG_COB", question,
+                                    details={"other_payer": res.other_payer, "route": "coordination_of_benefits"})
+            if item is not None:
+                items.append(item)
     held = hold_claims(conn, items, actor=actor, stage="eligibility")
     by_reason: dict[str, int] = {}
     for i in items:
@@ -341,11 +528,12 @@ def _store_results(conn, results, service_dates, transport_name):
     # the column order of include/sql/queries/submission/insert_eligibility_check.sql
     cols = ["policy_id", "status", "plan_begin", "plan_end", "copay", "coinsurance_percent", "deductible",
             "deductible_remaining", "out_of_pocket_remaining", "reject_reason", "request_file_id",
-            "response_file_id"]
+            "response_file_id", "follow_up_action", "retry_after", "route"]
     with conn.cursor() as cur:
         cur.executemany(
             submission_query("insert_eligibility_check"),
-            [(service_dates[r.policy_id], transport_name, *[getattr(r, c) for c in cols]) for r in results])
+            [(service_dates[r.policy_id], transport_name, *[getattr(r, c) for c in cols],
+              json.dumps(r.other_payer) if r.other_payer else None) for r in results])
 
 
 def _store_files(conn, files: list[dict]) -> list[int]:
@@ -406,7 +594,7 @@ def _realtime(conn, transport: RealtimeTransport, pending, partner_of, sender_id
             answers_271 = []
         if not answers_271:
             return body, "no answer for this member in the 271", None
-        return body, None, result_from_271(p.policy_id, answers_271[0])
+        return body, None, result_from_271(p.policy_id, answers_271[0], day=p.service_date)
 
     requests = []
     futures = []
@@ -501,7 +689,7 @@ def _batch(conn, transport: BatchSftpTransport, pending, partner_of, sender_id, 
                     answers.setdefault(t, (r, resp_id))
         for p in items:
             r, resp_id = answers[p.inquiry.trace_number]
-            res = result_from_271(p.policy_id, r)
+            res = result_from_271(p.policy_id, r, day=p.service_date)
             res.request_file_id, res.response_file_id = req_id, resp_id
             out[p.policy_id] = res
     return out

@@ -128,15 +128,16 @@ def _cycle(stack, progress: Progress, url: str) -> dict:
     _run_dag("clearinghouse_responses", progress, conf={"as_of": final.isoformat()})
     _run_dag("remittance_posting", progress)
     progress("6. billing_reports: KPIs, charts and the email")
-    _run_dag("billing_reports", progress, conf={"as_of": final.date().isoformat()})
+    report_as_of = final.date()
+    _run_dag("billing_reports", progress, conf={"as_of": report_as_of.isoformat()})
 
-    return _summary(stack, url)
+    return _summary(stack, url, as_of=report_as_of)
 
 
-def _summary(stack, url: str) -> dict:
-    from include.billing.cycle_summary import cycle_summary
+def _summary(stack, url: str, *, as_of: date) -> dict:
+    """The summary reads the KPIs at the billing report's as_of, so both show the same numbers."""
+    from include.billing.cycle_summary import cycle_summary, kpi_summary
     from include.billing.db import connect
-    from include.billing.reports import compute_kpis
 
     with connect(url) as conn:
         summary = cycle_summary(conn)
@@ -144,14 +145,13 @@ def _summary(stack, url: str) -> dict:
             "SELECT count(DISTINCT claim_id) FROM billing.claim_events WHERE to_status = 'submitted'"
         ).fetchone()[0]
         summary["claims_submitted"] = submitted
-        today = date.today()
-        kpis = compute_kpis(conn, period_start=today - timedelta(days=90), period_end=today + timedelta(days=90),
-                            as_of=today + timedelta(days=60))
+        kpis = kpi_summary(conn, as_of)
         files = conn.execute(
             """SELECT transaction_type, count(*) FROM billing.edi_files GROUP BY 1 ORDER BY 1"""
         ).fetchall()
     summary["first_pass_acceptance_rate"] = _text(kpis.get("first_pass_acceptance_rate"))
     summary["days_in_ar"] = _text(kpis.get("days_in_ar"))
+    summary["kpis_as_of"] = as_of.isoformat()
     emails = sorted(stack.mail_dir.glob("*.eml"))
     summary["report_email"] = str(emails[-1]) if emails else None
     reports = sorted(sub_dir("reports").rglob("*.html"))
@@ -197,6 +197,7 @@ def _print_summary(summary: dict, path: Path) -> None:
         ("patient responsibility", summary.get("patient_responsibility_total")),
         ("first-pass acceptance rate", summary.get("first_pass_acceptance_rate")),
         ("days in A/R", summary.get("days_in_ar")),
+        ("KPIs as of (= the report's)", summary.get("kpis_as_of")),
     ]
     width = max(len(label) for label, _ in rows)
     print()

@@ -49,6 +49,27 @@ AAA_REASONS = {
     "80": "No Response received - Transaction Terminated", "97": "Invalid or Missing Provider Address",
     "T4": "Payer Name or Identifier Missing",
 }
+# AAA03 reasons by who must act (005010X279A1 reject reason codes): the practice's enrollment /
+# provider data with the payer, versus the patient's identifying data, versus the inquiry itself.
+PROVIDER_REASONS = frozenset({"41", "43", "44", "45", "46", "47", "48", "49", "50", "51", "52", "53", "79", "97",
+                              "T4"})
+PATIENT_REASONS = frozenset({"58", "60", "61", "64", "65", "66", "67", "68", "69", "70", "71", "72", "73", "74",
+                             "75", "76", "77", "78"})
+REQUEST_REASONS = frozenset({"04", "15", "54", "55", "56", "57", "62", "63"})
+PAYER_REASONS = frozenset({"42", "80"})    # the payer could not answer now: ask again
+
+
+def aaa_route(reason_code: str) -> str:
+    """'provider' | 'patient' | 'request' | 'payer' for an AAA03 reject reason."""
+    if reason_code in PROVIDER_REASONS:
+        return "provider"
+    if reason_code in PATIENT_REASONS:
+        return "patient"
+    if reason_code in PAYER_REASONS:
+        return "payer"
+    return "request"
+
+
 FOLLOW_UP = {"C": "Please Correct and Resubmit", "N": "Resubmission Not Allowed",
              "P": "Please Resubmit Original Transaction", "R": "Resubmission Allowed",
              "S": "Do Not Resubmit; Inquiry Initiated to a Third Party", "W": "Please Wait 30 Days and Resubmit",
@@ -78,6 +99,19 @@ class Rejection:
 
 
 @dataclass
+class BenefitEntity:
+    """2120C/D benefit related entity (NM1 inside LS*2120 … LE*2120), e.g. the other payer of an EB*R."""
+    entity_code: str                        # NM101: PR payer, PRP primary payer, SEP secondary payer, TTP …
+    name: str | None = None                 # NM103
+    id_qualifier: str | None = None         # NM108
+    identifier: str | None = None           # NM109
+
+    def to_dict(self):
+        return {"entity_code": self.entity_code, "name": self.name, "id_qualifier": self.id_qualifier,
+                "identifier": self.identifier}
+
+
+@dataclass
 class Benefit:
     code: str                               # EB01
     coverage_level: str | None = None       # EB02: IND, FAM, EMP, ESP …
@@ -93,6 +127,7 @@ class Benefit:
     in_network: str | None = None           # EB12: Y, N, U, W
     dates: dict[str, tuple] = field(default_factory=dict)    # DTP qualifier → (start, end)
     messages: list[str] = field(default_factory=list)        # MSG
+    entities: list[BenefitEntity] = field(default_factory=list)   # 2120C/D NM1
 
     @property
     def description(self) -> str:
@@ -105,7 +140,8 @@ class Benefit:
                 "time_period_description": TIME_PERIODS.get(self.time_period or ""),
                 "amount": m2(self.amount), "percent": None if self.percent is None else str(self.percent),
                 "quantity": None if self.quantity is None else str(self.quantity),
-                "in_network": self.in_network, "messages": list(self.messages)}
+                "in_network": self.in_network, "messages": list(self.messages),
+                "entities": [e.to_dict() for e in self.entities]}
 
 
 @dataclass
@@ -177,6 +213,17 @@ class EligibilityResponse:
     def out_of_pocket(self):
         return self._of("G")
 
+    @property
+    def other_payers(self):
+        """EB*R: other or additional payer (its 2120 NM1 names it)."""
+        return self._of("R")
+
+    @property
+    def pending_investigation(self) -> bool:
+        """EB01 = 5, "Active - Pending Investigation", and no plain active coverage (1-4)."""
+        codes = {b.code for b in self.benefits}
+        return "5" in codes and not codes & {"1", "2", "3", "4"}
+
     def to_dict(self):
         return {"trace_numbers": list(self.trace_numbers), "member_id": self.member_id,
                 "last_name": self.last_name, "first_name": self.first_name,
@@ -232,6 +279,8 @@ def parse_271(source, name: str | None = None) -> list[EligibilityResponse]:
                     cur.last_name, cur.first_name = s.el(3) or None, s.el(4) or None
                     if s.el(9):
                         cur.member_id = s.el(9)
+                elif ben is not None:                       # 2120C/D: an entity of this benefit
+                    ben.entities.append(BenefitEntity(q, s.el(3) or None, s.el(8) or None, s.el(9) or None))
             elif tag == "TRN" and cur is not None:
                 cur.trace_numbers.append(s.el(2))
             elif tag == "AAA":
@@ -335,6 +384,12 @@ def build_271(responses: list[EligibilityResponse], *, sender_id: str, receiver_
                     out.append(_dtp(q, rng))
                 for m in b.messages:
                     out.append(["MSG", m])
+                if b.entities:
+                    out.append(["LS", "2120"])
+                    for e in b.entities:
+                        out.append(["NM1", e.entity_code, "2", e.name or "", "", "", "", "",
+                                    e.id_qualifier or ("PI" if e.identifier else ""), e.identifier or ""])
+                    out.append(["LE", "2120"])
             return out
 
         if r.is_dependent:

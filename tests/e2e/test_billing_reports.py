@@ -72,7 +72,7 @@ def test_dag_emails_and_archives_the_report(db_url, airflow_home, smtp_server, t
     msg = message_from_bytes(raw, policy=policy.default)
     assert msg["Subject"].startswith("Month-end billing summary")
     html = msg.get_body(preferencelist=("html",)).get_content()
-    assert "First-pass acceptance" in html and "60.0%" in html
+    assert "First-pass acceptance" in html and "69.2%" in html                # 9 of 13 (tests/unit/reports)
     cids = {p["Content-ID"].strip("<>"): p for p in msg.walk() if p.get_content_type() == "image/png"}
     referenced = {ref for ref in ("ar_aging", "denial_reasons", "fpar_trend", "days_in_ar_trend") if f"cid:{ref}" in html}
     assert referenced == set(cids) and len(cids) == 4
@@ -80,13 +80,13 @@ def test_dag_emails_and_archives_the_report(db_url, airflow_home, smtp_server, t
 
     attachments = {p.get_filename(): p.get_payload(decode=True) for p in msg.iter_attachments()}
     claims = pd.read_csv(io.BytesIO(attachments["billing-report-month_end-2026-03-31-claims_ar.csv"]))
-    assert len(claims) == 10 and "claim_number" in claims.columns
+    assert len(claims) == 12 and "claim_number" in claims.columns            # 9 payer + C2, C12, C18 patient
     assert claims["payer_balance"].sum() == pytest.approx(1755.00)
     denials = pd.read_csv(io.BytesIO(attachments["billing-report-month_end-2026-03-31-denials_review.csv"]))
     assert list(denials["claim_number"]) == ["V0000005P1"]
     wb = load_workbook(io.BytesIO(attachments["billing-report-month_end-2026-03-31.xlsx"]))
     assert wb.sheetnames == ["Claims with a balance", "Denied claims to review", "Payment postings by payer"]
-    assert wb["Claims with a balance"].max_row == 11
+    assert wb["Claims with a balance"].max_row == 13
     sheets = pd.read_excel(io.BytesIO(attachments["billing-report-month_end-2026-03-31.xlsx"]), sheet_name=None)
     assert len(sheets["Payment postings by payer"]) == 2
     for name, content in attachments.items():
@@ -98,8 +98,8 @@ def test_dag_emails_and_archives_the_report(db_url, airflow_home, smtp_server, t
     assert {"billing-report-month_end-2026-03-31.html", "billing-report-month_end-2026-03-31.json",
             "billing-report-month_end-2026-03-31.xlsx", "ar_aging.png", "manifest-month_end.json"} <= names
     numbers = json.loads((archive / "billing-report-month_end-2026-03-31.json").read_text())
-    assert numbers["kpis"]["first_pass_acceptance_rate"] == "0.6000"
-    assert numbers["kpis"]["days_in_ar"] == "59.3"
+    assert numbers["kpis"]["first_pass_acceptance_rate"] == "0.6923"
+    assert numbers["kpis"]["days_in_ar"] == "58.2"
     assert not (reports_dir / ".work").exists() or not any((reports_dir / ".work").iterdir())
 
 

@@ -163,6 +163,10 @@ def test_demo_runs_the_cycle_agrees_with_the_ledger_and_is_safe_to_rerun(tmp_pat
     assert Path(summary["report_email"]).exists() and summary["report_email"].endswith(".eml")
     assert summary["files_837"] and summary["files_835"]
     assert 0 < Decimal(summary["first_pass_acceptance_rate"]) <= 1
+    # one KPI, one number: the summary reads the KPIs at the emailed report's as_of
+    report = json.loads(Path(summary["report_html"]).with_suffix(".json").read_text())
+    assert report["as_of"] == summary["kpis_as_of"]
+    assert Decimal(report["kpis"]["days_in_ar"]) == Decimal(summary["days_in_ar"])
     with psycopg.connect(db_url) as conn:
         originals = conn.execute("SELECT count(*) FROM billing.claims WHERE version = 1").fetchone()[0]
 

@@ -51,8 +51,8 @@ def _breakdown(rows: list[dict], *fields: str) -> dict[str, list[dict]]:
 
 PERIOD_QUERIES = ("claims_volume", "first_pass_acceptance", "clean_claim_rate", "denial_rate", "top_denial_reasons",
                   "collection_rates", "processing_times", "payment_postings")
-POINT_IN_TIME_QUERIES = ("payment_status", "outstanding_balances", "ar_aging", "days_in_ar", "work_queue_backlog",
-                         "denials_awaiting_review")
+POINT_IN_TIME_QUERIES = ("payment_status", "outstanding_balances", "ar_aging", "patient_ar_aging", "days_in_ar",
+                         "work_queue_backlog", "denials_awaiting_review")
 
 
 def compute_kpis(conn, period_start: date, period_end: date, as_of: date, *, trend_weeks: int = 8,
@@ -77,11 +77,16 @@ def compute_kpis(conn, period_start: date, period_end: date, as_of: date, *, tre
         # first pass / clean claims
         "first_pass_acceptance_rate": fpa["rate"], "first_pass_submitted": fpa["first_submitted"],
         "first_pass_accepted": fpa["accepted_first_pass"], "first_pass_awaiting_response": fpa["awaiting_response"],
-        "clean_claim_rate": ccr["rate"], "clean_claims": ccr["clean"], "claims_adjudicated": ccr["adjudicated"],
-        # denials
+        # clean claims (HFMA CL-1): of the claims entering the edits, those passing with no manual step
+        "clean_claim_rate": ccr["rate"], "clean_claims": ccr["clean"], "claims_scrubbed": ccr["entered"],
+        # initial denials, from the 835s (claims first adjudicated in the period), claim and line level
+        "claims_adjudicated": den["adjudicated"],
         "denial_rate_count": den["rate_count"], "denial_rate_dollars": den["rate_dollars"],
         "claims_denied": den["denied"], "denied_charges": den["denied_charges"],
         "adjudicated_charges": den["adjudicated_charges"],
+        "lines_adjudicated": den["lines_adjudicated"], "lines_denied": den["lines_denied"],
+        "line_charges": den["line_charges"], "line_denied_charges": den["line_denied_charges"],
+        "line_denial_rate_count": den["line_rate_count"], "line_denial_rate_dollars": den["line_rate_dollars"],
         "top_denial_reasons": [
             {**r, "description": CARC_DESCRIPTIONS.get(r["reason_code"], "")} for r in q["top_denial_reasons"]],
         # collections
@@ -101,8 +106,9 @@ def compute_kpis(conn, period_start: date, period_end: date, as_of: date, *, tre
             "claims_volume": _breakdown(q["claims_volume"], "claims_submitted", "claims_processed"),
             "first_pass_acceptance": _breakdown(q["first_pass_acceptance"], "first_submitted",
                                                 "accepted_first_pass", "rate"),
-            "clean_claim_rate": _breakdown(q["clean_claim_rate"], "adjudicated", "clean", "rate"),
-            "denial_rate": _breakdown(q["denial_rate"], "adjudicated", "denied", "rate_count", "rate_dollars"),
+            "clean_claim_rate": _breakdown(q["clean_claim_rate"], "entered", "clean", "rate"),
+            "denial_rate": _breakdown(q["denial_rate"], "adjudicated", "denied", "rate_count", "rate_dollars",
+                                      "line_rate_count", "line_rate_dollars"),
             "collection_rates": _breakdown(q["collection_rates"], "charges", "payments", "gross_rate", "net_rate"),
             "processing_times": [r for r in q["processing_times"] if r["dimension"] == "payer"],
         },
@@ -118,6 +124,7 @@ def compute_kpis(conn, period_start: date, period_end: date, as_of: date, *, tre
 def _point_in_time(conn, p: dict) -> dict[str, Any]:
     q = {name: run_metric(conn, name, **p) for name in POINT_IN_TIME_QUERIES}
     bal, aging, dar = _overall(q["outstanding_balances"]), _overall(q["ar_aging"]), q["days_in_ar"][0]
+    patient_aging = _overall(q["patient_ar_aging"])
     wq = _overall(q["work_queue_backlog"])
     return {
         # status and balances at as_of
@@ -125,10 +132,15 @@ def _point_in_time(conn, p: dict) -> dict[str, Any]:
                            for r in q["payment_status"] if r["dimension"] == "overall"},
         "payer_ar": bal["payer_ar"], "patient_ar": bal["patient_ar"], "total_ar": bal["total_ar"],
         "payer_claims_open": bal["payer_claims_open"],
-        "ar_aging": {b: aging[b] for b in AGING_BUCKETS},
+        "ar_aging": {b: aging[b] for b in AGING_BUCKETS},          # payer A/R aging
         "ar_aging_by_payer": [{"label": r["label"], **{b: r[b] for b in AGING_BUCKETS}, "total": r["total"]}
                               for r in q["ar_aging"] if r["dimension"] == "payer"],
+        # patient balances aged from final adjudication (no statements yet), docs/metrics.md
+        "patient_ar_aging": {b: patient_aging.get(b, Decimal(0)) for b in AGING_BUCKETS},
+        "patient_ar_aging_by_payer": [{"label": r["label"], **{b: r[b] for b in AGING_BUCKETS}, "total": r["total"]}
+                                      for r in q["patient_ar_aging"] if r["dimension"] == "payer"],
         "days_in_ar": dar["days_in_ar"], "average_daily_charges": dar["average_daily_charges"],
+        "payer_days_in_ar": dar["payer_days_in_ar"], "patient_days_in_ar": dar["patient_days_in_ar"],
         "charges_90d": dar["charges_90d"],
         # work queue at as_of
         "work_queue_open": wq.get("open_items", 0), "work_queue_oldest_age_days": wq.get("oldest_age_days"),

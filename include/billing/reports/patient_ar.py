@@ -22,7 +22,7 @@ BUCKETS = ("0-30", "31-60", "61-90", "91-120", "120+", "not_billed")
 def patient_ar_aging(conn, as_of: dt.date) -> dict:
     """{"buckets": {bucket: {"visits": n, "balance": Decimal}}, "total": Decimal}, every bucket present."""
     buckets = {b: {"visits": 0, "balance": Decimal("0.00")} for b in BUCKETS}
-    for bucket, visits, balance in conn.execute(query("reports", "patient_ar_aging"), {"as_of": as_of}).fetchall():
+    for bucket, visits, balance in conn.execute(query("reports", "patient_ar_aging_by_statement"), {"as_of": as_of}).fetchall():
         buckets[bucket] = {"visits": visits, "balance": balance}
     return {"as_of": as_of, "buckets": buckets,
             "total": sum((b["balance"] for b in buckets.values()), Decimal("0.00"))}

@@ -3,7 +3,8 @@
 The emailed report and the dashboard read the same files, so a metric has one definition.
 Every query takes the period and as-of *dates*; `run_metric` adds the matching instants
 (`period_start_ts`, `period_end_ts`, `as_of_ts`: exclusive ends at midnight in the report
-time zone) so the SQL never depends on the session's TimeZone.
+time zone) and the zone's name (`report_tz`, to turn an instant into a report day) so the SQL
+never depends on the session's TimeZone.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ def query_params(*, period_start: date | None = None, period_end: date | None = 
         period_start_ts=_start_of(period_start),
         period_end_ts=_start_of(period_end + timedelta(days=1)),
         as_of_ts=_start_of(as_of + timedelta(days=1)),
+        report_tz=report_timezone().key,
     )
     params.update(extra)
     return params

@@ -181,7 +181,7 @@ def _tiles(k: dict) -> list[tuple[str, str, str]]:
         ("First-pass acceptance", pct(k["first_pass_acceptance_rate"]),
          f"{k['first_pass_accepted']} of {k['first_pass_submitted']} first submissions"
          + (f" · {k['first_pass_awaiting_response']} awaiting answer" if k["first_pass_awaiting_response"] else "")),
-        ("Clean-claim rate", pct(k["clean_claim_rate"]), f"{k['clean_claims']} of {k['claims_adjudicated']} adjudicated"),
+        ("Clean-claim rate", pct(k["clean_claim_rate"]), f"{k['clean_claims']} of {k['claims_scrubbed']} through the edits"),
         ("Denial rate", pct(k["denial_rate_count"]), f"{pct(k['denial_rate_dollars'])} of charges"),
         ("Days in A/R", num(k["days_in_ar"], 1), f"{money(k['average_daily_charges'])} per day"),
         ("Total A/R", money(k["total_ar"]), f"payer {money(k['payer_ar'])} · patient {money(k['patient_ar'])}"),

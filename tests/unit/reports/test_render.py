@@ -43,7 +43,7 @@ def test_bundle_files_and_html(bundle):
     assert set(re.findall(r'src="cid:([a-z_]+)"', html)) == set(bundle.charts)
     assert "V0000005P1" in html                                 # the denied claim waiting for review
     assert "Testpatient" not in html and "1980-01-01" not in html
-    assert "60.0%" in html                                       # first-pass acceptance 6 / 10
+    assert "69.2%" in html                                       # first-pass acceptance 9 / 13
     assert bundle.subject.startswith("Month-end billing summary")
     for path in bundle.charts.values():
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -52,8 +52,8 @@ def test_bundle_files_and_html(bundle):
                      "billing-report-month_end-2026-03-31-payment_postings.csv", "billing-report-month_end-2026-03-31.xlsx"]
     with open(bundle.out_dir / "billing-report-month_end-2026-03-31-claims_ar.csv") as fh:
         rows = list(csv.DictReader(fh))
-    assert len(rows) == 10                                       # 9 claims in payer A/R + C2 with a patient balance
-    assert bundle.counts == {"claims_ar_rows": 10, "denials_review_rows": 1, "payment_postings_rows": 2}
+    assert len(rows) == 12                                       # 9 claims in payer A/R + C2, C12, C18 patient balances
+    assert bundle.counts == {"claims_ar_rows": 12, "denials_review_rows": 1, "payment_postings_rows": 2}
     assert bundle.kpis["first_pass_acceptance_rate"] is not None
     assert bundle.json_path.exists() and bundle.manifest_path.exists()
 

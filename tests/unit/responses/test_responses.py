@@ -230,3 +230,72 @@ def test_status_inquiry_276_for_claims_without_answers(db, tmp_path):
     assert sorted(q.claim_id for q in inquiries) == sorted(c["claim_number"] for c in claims[:2])
     assert db.execute("SELECT state FROM billing.edi_files WHERE direction = 'out'").fetchone()[0] == "sent"
     assert upload_pending_inquiries(db, LocalFolder(tmp_path)) == 0
+
+
+def ca277_codes(claims_codes, icn):
+    """A 277CA answering each (claim, [(category, status code, entity)]) with those STCs."""
+    return build_277ca([ClaimStatus(claim_id=c["claim_number"], statuses=[Status(*s) for s in sts],
+                                    total_charge=c["total"], member_id="M1", patient_last_name="DOE",
+                                    payer_claim_control_number=f"ICN{c['id']}" if sts[0][0] == "A2" else None)
+                        for c, sts in claims_codes],
+                       sender_id="SANDBOX", receiver_id="ACME01", interchange_control_number=icn,
+                       group_control_number=icn, created=NOW)
+
+
+def test_277ca_clearinghouse_receipt_is_not_payer_acceptance(db):
+    # 005010X214 / code list 507: A1 = received, "does not mean that the claim has been accepted for
+    # adjudication"; A2 = accepted into the adjudication system; A3/A7 = returned / rejected.
+    claims = seed_practice(db, 3)
+    store(db, "277ca_ch.x12", ca277_codes([(c, [("A1", "19", "PR")]) for c in claims], icn=710))
+    apply_pending_responses(db, actor=ACTOR)
+    assert [status_of(db, c["id"]) for c in claims] == ["acknowledged"] * 3     # not accepted
+    store(db, "277ca_payer.x12", ca277_codes([(claims[0], [("A2", "20", "PR")]),
+                                              (claims[1], [("A3", "21", "PR"), ("A7", "164", "IL")]),
+                                              (claims[2], [("A0", "16", "PR")])], icn=711))
+    apply_pending_responses(db, actor=ACTOR)
+    assert [status_of(db, c["id"]) for c in claims] == ["accepted", "rejected", "acknowledged"]
+    items = db.execute("SELECT claim_id, reason_code, explanation, details->>'rejected_by' FROM billing.work_queue"
+                       ).fetchall()
+    assert len(items) == 1
+    claim_id, reason, expl, by = items[0]
+    assert (claim_id, reason, by) == (claims[1]["id"], "ACK277CA_REJECTED", "payer")
+    assert expl.startswith("payer rejected the claim after the clearinghouse accepted it")
+    assert "Returned as unprocessable claim" in expl
+    # the clearinghouse-level answers are events, and only the A2 is an 'accepted' event
+    ev = db.execute("SELECT claim_id, event_type, to_status FROM billing.claim_events ORDER BY id").fetchall()
+    assert [e for e in ev if e[2] == "accepted"] == [(claims[0]["id"], "ack_277ca", "accepted")]
+    assert sum(1 for e in ev if e[1] == "ack_277ca_clearinghouse") == 4      # 3 A1 + the later A0
+
+
+def test_payer_rejection_after_clearinghouse_receipt_fails_first_pass(db):
+    from include.billing.reports import run_metric
+    from include.billing.status import set_status
+
+    claims = seed_practice(db, 2, status="ready")
+    for c in claims:
+        set_status(db, c["id"], "submitted", actor=ACTOR, event_type="submitted")
+    db.commit()
+    store(db, "277ca_ch.x12", ca277_codes([(c, [("A1", "19", "PR")]) for c in claims], icn=720))
+    apply_pending_responses(db, actor=ACTOR)
+    store(db, "277ca_payer.x12", ca277_codes([(claims[0], [("A2", "20", "PR")]),
+                                              (claims[1], [("A7", "164", "IL")])], icn=721))
+    apply_pending_responses(db, actor=ACTOR)
+    today = db.execute("SELECT current_date").fetchone()[0]
+    rows = run_metric(db, "first_pass_acceptance", period_start=today, period_end=today, as_of=today)
+    overall = next(r for r in rows if r["dimension"] == "overall")
+    # 2 first submitted; claim 1 accepted by the payer (A2); claim 2 received (A1) then rejected (A7)
+    assert (overall["first_submitted"], overall["accepted_first_pass"], overall["awaiting_response"]) == (2, 1, 0)
+
+
+def test_a_late_clearinghouse_receipt_does_not_undo_a_payer_rejection(db):
+    # the payer's A7 file is read before the clearinghouse's A1 file (files arrive out of order)
+    claims = seed_practice(db, 2)
+    store(db, "277ca_payer.x12", ca277_codes([(claims[0], [("A7", "164", "IL")]),
+                                              (claims[1], [("A2", "20", "PR")])], icn=730))
+    apply_pending_responses(db, actor=ACTOR)
+    store(db, "277ca_ch.x12", ca277_codes([(c, [("A1", "19", "PR")]) for c in claims], icn=731))
+    apply_pending_responses(db, actor=ACTOR)
+    assert [status_of(db, c["id"]) for c in claims] == ["rejected", "accepted"]
+    late = db.execute("SELECT from_status, to_status FROM billing.claim_events WHERE event_type = "
+                      "'ack_277ca_clearinghouse' ORDER BY claim_id").fetchall()
+    assert late == [("rejected", "rejected"), ("accepted", "accepted")]

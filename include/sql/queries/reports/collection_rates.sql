@@ -1,20 +1,25 @@
--- Gross and net collection rates for the encounters whose primary claim was adjudicated in the period.
---   cohort       : primary claims (responsibility P) with a paid / partially_paid / denied event in
---                  the period, not replaced (no frequency-7 claim points at them) by as_of
+-- Gross and net collection rates (MGMA "adjusted" / net collection rate; HFMA MAP Keys measure cash
+-- against net revenue the same way) for the encounters whose primary claim was adjudicated in the
+-- period. See docs/metrics.md for the rule on contractual adjustments.
+--   cohort       : primary claims (responsibility P) not replaced (no frequency-7 claim points at
+--                  them) by as_of whose first 835 adjudication (billing.kpi_initial_adjudications)
+--                  has its payment date (BPR16) in the period; one encounter per visit
 --   charges      : Σ total_charge of the cohort claims
 --   payments     : Σ claim_payments.paid (reversals included as posted) on every claim of the same
 --                  visits (primary, secondary, replacements) posted before as_of
 --                  + patient payments (−Σ patient_ledger 'patient_payment' on those claims) before as_of
---   contractual  : Σ CO-45 and CO-253 adjustments on those claim payments
+--   contractual  : counted ONCE per visit. For each payer level (responsibility P, S, T: the claim
+--                  and its replacements) the net contractual write-down Σ CO-45 / CO-253 on its
+--                  claim payments (reversals included); the visit's contractual adjustment is the
+--                  LARGEST of these, i.e. the primary's plus any further reduction by a later payer
+--                  whose allowed amount was lower. A secondary's OA/CO-23 (prior payer) is never one.
 --   gross rate   = payments ÷ charges;  net rate = payments ÷ (charges − contractual)
 WITH cohort AS (
-    SELECT DISTINCT c.id, c.visit_id, c.total_charge, c.payer_id, v.rendering_provider_id AS provider_id
-    FROM billing.claim_events e
-    JOIN billing.claims c ON c.id = e.claim_id
+    SELECT c.id, c.visit_id, c.total_charge, c.payer_id, v.rendering_provider_id AS provider_id
+    FROM billing.kpi_initial_adjudications(%(as_of_ts)s, %(report_tz)s) ia
+    JOIN billing.claims c ON c.id = ia.claim_id
     JOIN pm.visits v ON v.id = c.visit_id
-    WHERE right(e.event_type, 8) <> '_ignored'
-      AND e.to_status IN ('paid', 'partially_paid', 'denied')
-      AND e.occurred_at >= %(period_start_ts)s AND e.occurred_at < %(period_end_ts)s
+    WHERE ia.remit_date BETWEEN %(period_start)s AND %(period_end)s
       AND c.responsibility = 'P'
       AND NOT EXISTS (SELECT 1 FROM billing.claims r
                       WHERE r.replaces_claim_id = c.id AND r.created_at < %(as_of_ts)s)
@@ -23,26 +28,32 @@ visits AS (
     SELECT visit_id, sum(total_charge) AS charges, min(payer_id) AS payer_id, min(provider_id) AS provider_id
     FROM cohort GROUP BY visit_id
 ),
-visit_claims AS (
-    SELECT c.id AS claim_id, c.visit_id FROM billing.claims c JOIN visits USING (visit_id)
+visit_payments AS (
+    SELECT c.visit_id, c.responsibility, cp.paid,
+           coalesce((SELECT sum(ad.amount) FROM billing.adjustments ad
+                     WHERE ad.claim_payment_id = cp.id
+                       AND billing.kpi_is_contractual(ad.group_code, ad.reason_code)), 0) AS contractual
+    FROM visits vs
+    JOIN billing.claims c ON c.visit_id = vs.visit_id
+    JOIN billing.claim_payments cp ON cp.claim_id = c.id
+    JOIN billing.remittances r ON r.id = cp.remittance_id
+    WHERE r.posted_at < %(as_of_ts)s AND r.state = 'posted'
+),
+per_level AS (
+    SELECT visit_id, responsibility, sum(paid) AS paid, sum(contractual) AS contractual
+    FROM visit_payments GROUP BY visit_id, responsibility
 ),
 payer_paid AS (
-    SELECT vc.visit_id, sum(cp.paid) AS paid,
-           coalesce(sum((SELECT sum(ad.amount) FROM billing.adjustments ad
-                         WHERE ad.claim_payment_id = cp.id AND ad.group_code = 'CO'
-                           AND ad.reason_code IN ('45', '253'))), 0) AS contractual
-    FROM visit_claims vc
-    JOIN billing.claim_payments cp ON cp.claim_id = vc.claim_id
-    JOIN billing.remittances r ON r.id = cp.remittance_id
-    WHERE r.posted_at < %(as_of_ts)s
-    GROUP BY vc.visit_id
+    SELECT visit_id, sum(paid) AS paid, greatest(max(contractual), 0) AS contractual
+    FROM per_level GROUP BY visit_id
 ),
 patient_paid AS (
-    SELECT vc.visit_id, -sum(pl.amount) AS paid
-    FROM visit_claims vc
-    JOIN billing.patient_ledger pl ON pl.claim_id = vc.claim_id
+    SELECT c.visit_id, -sum(pl.amount) AS paid
+    FROM visits vs
+    JOIN billing.claims c ON c.visit_id = vs.visit_id
+    JOIN billing.patient_ledger pl ON pl.claim_id = c.id
     WHERE pl.entry_type = 'patient_payment' AND pl.created_at < %(as_of_ts)s
-    GROUP BY vc.visit_id
+    GROUP BY c.visit_id
 ),
 base AS (
     SELECT v.payer_id, coalesce(py.name, 'No payer') AS payer_name, v.provider_id,

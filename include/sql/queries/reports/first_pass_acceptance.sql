@@ -4,6 +4,10 @@
 -- second 'submitted' event (it was resubmitted), or when the first batch it travelled in was
 -- rejected (999 at batch level), even if it was accepted later. Claims without any answer by as_of
 -- stay in the denominator (reported as `awaiting_response`). Outcomes are read up to as_of.
+-- Acceptance is the PAYER's (277CA STC01 A2/A5, 'accepted'); a clearinghouse receipt (A0/A1) only
+-- makes a claim 'acknowledged', so a payer A3/A6/A7/A8 after it is a 'rejected' event here.
+-- Only real transitions count (an event that records a file without changing the status, e.g. a
+-- second clearinghouse receipt, has from_status = to_status).
 WITH candidates AS (            -- claims submitted in the period (first time or again)
     SELECT DISTINCT e.claim_id
     FROM billing.claim_events e
@@ -11,34 +15,34 @@ WITH candidates AS (            -- claims submitted in the period (first time or
       AND e.occurred_at >= %(period_start_ts)s AND e.occurred_at < %(period_end_ts)s
 ),
 ev AS (
-    SELECT e.claim_id, e.to_status, e.occurred_at
+    SELECT e.claim_id, e.to_status, e.occurred_at, e.from_status IS DISTINCT FROM e.to_status AS moved
     FROM candidates k
     JOIN billing.claim_events e ON e.claim_id = k.claim_id
     WHERE right(e.event_type, 8) <> '_ignored'
       AND e.occurred_at < %(as_of_ts)s
       AND e.to_status IN ('submitted', 'rejected', 'accepted')
 ),
-firsts AS (
-    SELECT claim_id,
-           min(occurred_at) FILTER (WHERE to_status = 'submitted') AS first_submitted_at,
-           min(occurred_at) FILTER (WHERE to_status = 'accepted') AS first_accepted_at
+marked AS (                    -- each event with its claim's first submission and first acceptance
+    SELECT ev.*,
+           min(occurred_at) FILTER (WHERE to_status = 'submitted' AND moved) OVER w AS first_submitted_at,
+           min(occurred_at) FILTER (WHERE to_status = 'accepted' AND moved) OVER w AS first_accepted_at
     FROM ev
+    WINDOW w AS (PARTITION BY claim_id)
+),
+firsts AS (                     -- per claim, without joining events to claims (no per-claim loops)
+    SELECT claim_id, min(first_submitted_at) AS first_submitted_at, min(first_accepted_at) AS first_accepted_at,
+           bool_or(to_status IN ('rejected', 'submitted') AND moved
+                   AND occurred_at > first_submitted_at
+                   AND (first_accepted_at IS NULL OR occurred_at < first_accepted_at)) AS reworked
+    FROM marked
     GROUP BY claim_id
 ),
 cohort AS (
-    SELECT f.claim_id, f.first_submitted_at, f.first_accepted_at
+    SELECT f.claim_id, f.first_submitted_at, f.first_accepted_at, f.reworked
     FROM firsts f
     JOIN billing.claims c ON c.id = f.claim_id
     WHERE f.first_submitted_at >= %(period_start_ts)s AND f.first_submitted_at < %(period_end_ts)s
       AND c.frequency_code = '1'
-),
-rework AS (
-    SELECT ev.claim_id
-    FROM ev JOIN cohort k ON k.claim_id = ev.claim_id
-    WHERE ev.to_status IN ('rejected', 'submitted')
-      AND ev.occurred_at > k.first_submitted_at
-      AND (k.first_accepted_at IS NULL OR ev.occurred_at < k.first_accepted_at)
-    GROUP BY ev.claim_id
 ),
 first_batch AS (
     SELECT DISTINCT ON (bc.claim_id) bc.claim_id, sb.state
@@ -49,11 +53,10 @@ first_batch AS (
 ),
 outcome AS (
     SELECT k.claim_id,
-           r.claim_id IS NOT NULL AS reworked,
+           coalesce(k.reworked, false) AS reworked,
            coalesce(fb.state = 'rejected', false) AS first_batch_rejected,
            k.first_accepted_at IS NOT NULL AS accepted
     FROM cohort k
-    LEFT JOIN rework r ON r.claim_id = k.claim_id
     LEFT JOIN first_batch fb ON fb.claim_id = k.claim_id
 ),
 base AS (

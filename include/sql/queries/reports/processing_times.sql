@@ -3,22 +3,37 @@
 --   completed_to_submitted : visit completed_at → the claim's first 'submitted' event
 --                            (original primary claims only: responsibility P, frequency 1)
 --   submitted_to_accepted  : first 'submitted' → first 'accepted' (277CA) event
---   submitted_to_paid      : first 'submitted' → first 'paid' / 'partially_paid' event
-WITH candidates AS (            -- claims with an interval ending in the period
-    SELECT DISTINCT e.claim_id
+--   submitted_to_paid      : first 'submitted' → the PAYMENT DATE (835 BPR16) of the first claim
+--                            payment that paid money (non-reversal CLP with CLP04 > 0, posted
+--                            remittance), not the moment it was posted. BPR16 is a date, so this
+--                            interval is whole days: (BPR16 − the submission's day in the report
+--                            time zone) × 24 hours. Counted in the period that holds BPR16.
+WITH paid AS (                  -- each claim's first payment date (BPR16), from posted 835s by as_of
+    SELECT cp.claim_id, min(coalesce(r.payment_date, (r.posted_at AT TIME ZONE %(report_tz)s)::date)) AS paid_on
+    FROM billing.claim_payments cp
+    JOIN billing.remittances r ON r.id = cp.remittance_id
+    WHERE NOT cp.is_reversal AND cp.paid > 0 AND r.state = 'posted' AND r.posted_at < %(as_of_ts)s
+    GROUP BY cp.claim_id
+),
+candidates AS (                 -- claims with an interval ending in the period
+    SELECT e.claim_id
     FROM billing.claim_events e
-    WHERE e.to_status IN ('submitted', 'accepted', 'paid', 'partially_paid')
+    WHERE e.to_status IN ('submitted', 'accepted')
       AND e.occurred_at >= %(period_start_ts)s AND e.occurred_at < %(period_end_ts)s
+    UNION
+    SELECT claim_id FROM paid WHERE paid_on BETWEEN %(period_start)s AND %(period_end)s
 ),
 firsts AS (
     SELECT e.claim_id,
            min(e.occurred_at) FILTER (WHERE e.to_status = 'submitted') AS submitted_at,
            min(e.occurred_at) FILTER (WHERE e.to_status = 'accepted') AS accepted_at,
-           min(e.occurred_at) FILTER (WHERE e.to_status IN ('paid', 'partially_paid')) AS paid_at
+           min(p.paid_on) AS paid_on
     FROM candidates k
     JOIN billing.claim_events e ON e.claim_id = k.claim_id
+    LEFT JOIN paid p ON p.claim_id = k.claim_id
     WHERE right(e.event_type, 8) <> '_ignored'
-      AND e.to_status IN ('submitted', 'accepted', 'paid', 'partially_paid')
+      AND e.from_status IS DISTINCT FROM e.to_status
+      AND e.to_status IN ('submitted', 'accepted')
       AND e.occurred_at < %(period_end_ts)s
     GROUP BY e.claim_id
 ),
@@ -33,9 +48,10 @@ intervals AS (
     FROM firsts f JOIN billing.claims c ON c.id = f.claim_id
     WHERE f.accepted_at >= %(period_start_ts)s AND f.submitted_at IS NOT NULL
     UNION ALL
-    SELECT 'submitted_to_paid', c.payer_id, extract(epoch FROM f.paid_at - f.submitted_at) / 3600
+    SELECT 'submitted_to_paid', c.payer_id,
+           (24 * (f.paid_on - (f.submitted_at AT TIME ZONE %(report_tz)s)::date))::numeric
     FROM firsts f JOIN billing.claims c ON c.id = f.claim_id
-    WHERE f.paid_at >= %(period_start_ts)s AND f.submitted_at IS NOT NULL
+    WHERE f.paid_on BETWEEN %(period_start)s AND %(period_end)s AND f.submitted_at IS NOT NULL
 ),
 measures(measure, position) AS (
     VALUES ('completed_to_submitted', 1), ('submitted_to_accepted', 2), ('submitted_to_paid', 3)

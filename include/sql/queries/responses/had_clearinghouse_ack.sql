@@ -1,0 +1,7 @@
+-- Did a 277CA at clearinghouse level (STC category A0/A1) acknowledge this claim before?
+-- A rejection after it is the payer's (005010X214: A0/A1 receipt, A2 acceptance into adjudication).
+SELECT 1
+  FROM billing.claim_events
+ WHERE claim_id = %(claim_id)s
+   AND event_type IN ('ack_277ca_clearinghouse', 'ack_277ca_clearinghouse_ignored')
+ LIMIT 1
