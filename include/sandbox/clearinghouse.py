@@ -578,11 +578,15 @@ class Clearinghouse:
         me = self._member(ci)
         if me is None:
             return None
+        if me.birth_date is None:
+            return None
+        if not hasattr(self, "_people"):
+            self._people: dict[tuple, list[Member]] = {}
+            for m in self.roster.members:
+                self._people.setdefault((m.last_name.upper(), m.first_name.upper(), m.birth_date), []).append(m)
         dos = ci.service_from or ci.received
-        for m in self.roster.members:
-            if (m.payer_id != ci.payer_id and m.last_name.upper() == me.last_name.upper()
-                    and m.first_name.upper() == me.first_name.upper() and m.birth_date == me.birth_date
-                    and m.birth_date is not None and m.covered_on(dos)
+        for m in self._people.get((me.last_name.upper(), me.first_name.upper(), me.birth_date), []):
+            if (m.payer_id != ci.payer_id and m.covered_on(dos)
                     and self.scenario.kind(m.payer_id, self._filing(m.payer_id)) in ("commercial", "medicaid")):
                 return m
         return None
