@@ -699,7 +699,8 @@ class Clearinghouse:
             report.claims_adjudicated += 1
             key = add(ci, pay)
             touched.setdefault(key, []).append(cid)
-            waited = (today - ci.received).days
+            # late by the payer's own schedule (its lag and review hold), not by when this step runs
+            waited = (dt.date.fromisoformat(st["queue"][cid]["due"]) - ci.received).days
             if pay.paid > 0 and waited > terms.prompt_pay_days and pay.status_code in ("1", "2", "19"):
                 late.setdefault(key, []).append((pay, waited - terms.prompt_pay_days))
             del st["queue"][cid]
