@@ -369,7 +369,8 @@ class Clearinghouse:
                         if ci.frequency_code == "8":
                             continue
                 st["queue"][ci.claim_id] = {"claim": ci.to_dict(), "due": self._due(ci, ci.claim_id).isoformat(),
-                                            "payer_ack": None}
+                                            "payer_ack": None,
+                                            "ack_due": (ci.received + dt.timedelta(days=1)).isoformat()}
                 st["icn_index"][adj.payer_claim_control_number(self.scenario.seed, ci.claim_id)] = ci.claim_id
         return outputs
 
@@ -533,11 +534,9 @@ class Clearinghouse:
         by_partner: dict[tuple, list] = {}
         for cid in sorted(st["queue"]):
             q = st["queue"][cid]
-            if "payer_ack" not in q or q["payer_ack"] is not None:
-                continue                               # crossovers and claims acknowledged already
+            if "payer_ack" not in q or q["payer_ack"] is not None or q.get("ack_due", "") > today.isoformat():
+                continue              # crossovers, claims acknowledged already, claims received today
             ci = adj.ClaimIn.from_dict(q["claim"])
-            if ci.received + dt.timedelta(days=1) > today:
-                continue
             rng = adj.claim_rng(self.scenario.seed, cid, "payer_reject")
             rejected = rng.random() < self.scenario.payer_rejection_rate
             if rejected:
