@@ -40,18 +40,18 @@ def main() -> int:
     validate_x12(data, "bench.837")
     t_pyx12 = time.perf_counter() - t
     with tempfile.TemporaryDirectory() as tmp:
-        ch = Clearinghouse(Path(tmp) / "mb", Scenario.load(ROOT / "include/sandbox/scenarios/default.yaml"),
-                           Roster.from_dict(rd))
+        scenario = Scenario.load(ROOT / "include/sandbox/scenarios/default.yaml")
+        ch = Clearinghouse(Path(tmp) / "mb", scenario, Roster.from_dict(rd))
         (ch.inbound / "bench.837").write_bytes(data)
         t = time.perf_counter()
         r1 = ch.process(w.RECEIVED)
         t_ingest = time.perf_counter() - t
         t = time.perf_counter()
-        r2 = ch.process(w.RECEIVED + dt.timedelta(days=30))
+        r2 = ch.process(w.RECEIVED + dt.timedelta(days=scenario.adjudication_delay_days))   # all lags passed
         t_pay = time.perf_counter() - t
         size = sum((ch.outbound / f).stat().st_size for f in r2.outputs)
         t = time.perf_counter()
-        ch.process(w.RECEIVED + dt.timedelta(days=31))
+        ch.process(w.RECEIVED + dt.timedelta(days=scenario.adjudication_delay_days))
         t_idle = time.perf_counter() - t
     print(f"claims                      {n}  ({len(data) / 1e6:.1f} MB 837P)")
     print(f"pyx12 validate alone        {t_pyx12:.2f} s  ({n / t_pyx12:,.0f} claims/s)")

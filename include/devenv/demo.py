@@ -5,10 +5,15 @@ practice (BILLING_DEMO_VISITS, default 500); then runs the DAGs in order with `d
 submission, acknowledgments, posting, denials and resubmission, reports — while the sandbox
 answers on a simulated clock. Ends with a summary table and `.run/demo/summary.json`.
 Running it again is safe: nothing is billed, sent or posted twice.
+
+The terminal shows a live view: one line per stage (a progress bar, its time, its counts)
+and, at the end, what to open. Airflow's task logs and anything else a stage prints go to
+`.run/airflow/logs/demo/NN_<stage>.log`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -24,114 +29,227 @@ SEED = 7
 SCENARIO = PROJECT_ROOT / "include" / "sandbox" / "scenarios" / "default.yaml"
 
 
-class Progress:
-    def __init__(self) -> None:
+BAR = 24
+
+
+class Live:
+    """The demo's live view: one line per stage with its counts and a progress bar.
+
+    Everything else a stage prints (Airflow's task logs, library warnings, subprocess output)
+    goes to a log file of its own under .run/airflow/logs/demo/, so the terminal shows only
+    what a newcomer can read and act on.
+    """
+
+    def __init__(self, total: int, log_dir: Path) -> None:
         self.started = time.monotonic()
+        self.total = total
+        self.done = 0
+        self.timings: list[dict] = []
+        self.log_dir = log_dir
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.out = os.fdopen(os.dup(1), "w", buffering=1)        # the terminal, whatever fd 1 becomes
+        # anything printed outside a stage (imports, shutdown) goes to a log of its own too
+        fd = os.open(self.log_dir / "00_demo.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        os.close(fd)
 
-    def __call__(self, message: str) -> None:
-        print(f"[{time.monotonic() - self.started:6.1f}s] {message}", flush=True)
+    def say(self, message: str) -> None:
+        print(message, file=self.out, flush=True)
+
+    def _bar(self) -> str:
+        filled = BAR * self.done // max(1, self.total)
+        return "[" + "#" * filled + "." * (BAR - filled) + f"] {self.done:>2}/{self.total}"
+
+    @contextlib.contextmanager
+    def captured(self, name: str):
+        """Send fd 1 and 2 (and so Airflow's console logging and subprocesses) to a log file."""
+        path = self.log_dir / f"{self.done + 1:02d}_{name}.log"
+        sys.stdout.flush()
+        sys.stderr.flush()
+        saved = os.dup(1), os.dup(2)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)   # task logs may hold PHI
+        try:
+            os.dup2(fd, 1)
+            os.dup2(fd, 2)
+            yield path
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for f in (fd, *saved):
+                os.close(f)
+            if path.stat().st_size == 0:      # a quiet stage leaves no empty file behind
+                path.unlink()
+
+    def stage(self, label: str, fn, counts=None):
+        """Run one stage quietly, then print its line: bar, time, label, counts."""
+        started = time.monotonic()
+        name = "".join(ch if ch.isalnum() else "_" for ch in label.split(":")[0].strip().lower())[:40]
+        try:
+            with self.captured(name) as path:
+                result = fn()
+        except BaseException as exc:
+            why = str(exc) if isinstance(exc, SystemExit) else f"{type(exc).__name__}: {str(exc)[:200]}"
+            self.say(f"{self._bar()}  {label}: FAILED ({why}) - the log: {path}")
+            raise
+        self.done += 1
+        seconds = time.monotonic() - started
+        self.timings.append({"stage": label, "seconds": round(seconds, 2)})
+        detail = counts(result) if counts else ""
+        self.say(f"{self._bar()} {seconds:5.1f}s  {label:<34} {detail}".rstrip())
+        return result
 
 
-def _run_dag(dag_id: str, progress: Progress, conf: dict | None = None) -> str:
-    from airflow.dag_processing.dagbag import DagBag  # noqa: F401  (Airflow configured by now)
-
+def _run_dag(dag_id: str, conf: dict | None = None) -> str:
     from include.devenv.dags import load_dag
 
-    started = time.monotonic()
     dag = load_dag(dag_id)
     dag_run = dag.test(run_conf=conf or {})
     state = str(getattr(dag_run.state, "value", dag_run.state))
-    progress(f"  {dag_id}: {state} in {time.monotonic() - started:.1f}s")
     if state != "success":
         raise SystemExit(f"demo stopped: DAG {dag_id} ended {state}; task logs are in .run/airflow/logs")
     return dag_run.run_id
 
 
+STAGES = 16
+_LIVE: Live | None = None
+
+
 def main() -> int:
-    progress = Progress()
     visits = int(os.environ.get("BILLING_DEMO_VISITS", DEFAULT_VISITS))
     demo_dir = sub_dir("demo")
+    log_dir = run_dir() / "airflow" / "logs" / "demo"
+    live = Live(STAGES, log_dir)
+    global _LIVE
+    _LIVE = live
+    live.say(f"make demo: {visits} visits through the revenue cycle; task logs go to {log_dir}")
 
-    progress("database")
     from include.billing.db import connect, migrate
     from include.devenv.postgres import database_url
 
-    url = database_url()
-    migrate(url)
+    def database() -> str:
+        url = database_url()
+        migrate(url)
+        return url
 
-    progress(f"practice: {visits} visits, seed {SEED}")
+    url = live.stage("database: PostgreSQL + migrations", database)
+
     from include.practice.roster import export_roster
     from include.practice.seed import ensure_practice
 
-    with connect(url) as conn:
-        seeded = ensure_practice(conn, visits=visits, seed=SEED)
-        conn.commit()
-        roster_path = sub_dir("sandbox") / "roster.json"
-        export_roster(conn, roster_path)
-    for line in seeded.lines():
-        progress(f"  {line}")
+    roster_path = sub_dir("sandbox") / "roster.json"
 
-    progress("clearinghouse sandbox, mail sink, Airflow home")
+    def seed():
+        with connect(url) as conn:
+            seeded = ensure_practice(conn, visits=visits, seed=SEED)
+            conn.commit()
+            export_roster(conn, roster_path)
+        return seeded
+
+    live.stage("practice: patients, payers, visits", seed,
+               lambda s: s.lines()[0].replace("practice ", ""))
+
     from include.devenv.mailsink import start_mail_sink
     from include.devenv.stack import LocalStack, airflow_db_migrate, start_clearinghouse
 
-    process, reach = start_clearinghouse(roster_path, SCENARIO)
-    mail_dir = sub_dir("mail")
-    mail = start_mail_sink(mail_dir)
-    stack = LocalStack(
-        database_url=url, clearinghouse_root=reach["root"], roster_path=roster_path, scenario_path=SCENARIO,
-        sftp_port=reach["sftp_port"], http_port=reach["http_port"], host_public_key=reach["host_public_key"],
-        client_key=reach["client_key"], smtp_port=mail.port, mail_dir=mail_dir,
-        airflow_home=run_dir() / "airflow", processes=[process], mail_controller=mail,
-    )
-    try:
+    def start():
+        process, reach = start_clearinghouse(roster_path, SCENARIO)
+        mail_dir = sub_dir("mail")
+        mail = start_mail_sink(mail_dir)
+        stack = LocalStack(
+            database_url=url, clearinghouse_root=reach["root"], roster_path=roster_path, scenario_path=SCENARIO,
+            sftp_port=reach["sftp_port"], http_port=reach["http_port"], host_public_key=reach["host_public_key"],
+            client_key=reach["client_key"], smtp_port=mail.port, mail_dir=mail_dir,
+            airflow_home=run_dir() / "airflow", processes=[process], mail_controller=mail,
+        )
         env = stack.airflow_env()
         os.environ.update(env)
         airflow_db_migrate(env)
-        summary = _cycle(stack, progress, url)
-    finally:
-        stack.stop()
+        return stack
 
-    summary["elapsed_seconds"] = round(time.monotonic() - progress.started, 1)
+    stack = live.stage("stack: clearinghouse (SFTP), mail, Airflow", start,
+                       lambda st: f"sftp port {st.sftp_port}, smtp port {st.smtp_port}")
+    try:
+        report_as_of = _cycle(stack, live, url)
+        with live.captured("summary"):
+            summary = _summary(stack, url, as_of=report_as_of)
+    finally:
+        with live.captured("stop"):
+            stack.stop()
+
+    summary["elapsed_seconds"] = round(time.monotonic() - live.started, 1)
+    summary["task_logs"] = str(log_dir)
+    summary["stages"] = live.timings
     (demo_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
-    _print_summary(summary, demo_dir / "summary.json")
+    _print_summary(summary, demo_dir / "summary.json", live)
     return 0
 
 
-def _cycle(stack, progress: Progress, url: str) -> dict:
+def _statuses(url: str) -> dict:
+    from include.billing.db import connect
+
+    with connect(url) as conn:
+        return dict(conn.execute("SELECT status, count(*) FROM billing.claims GROUP BY 1").fetchall())
+
+
+def _fmt(counts: dict, keys) -> str:
+    return " · ".join(f"{k.replace('_', ' ')} {counts.get(k, 0)}" for k in keys if counts.get(k))
+
+
+def _cycle(stack, live: Live, url: str) -> date:
     from include.sandbox import Clearinghouse, Roster, Scenario
 
-    clearinghouse = Clearinghouse(stack.clearinghouse_root, Scenario.load(stack.scenario_path),
-                                  Roster.load(stack.roster_path))
+    roster = Roster.load(stack.roster_path)
+    clearinghouse = Clearinghouse(stack.clearinghouse_root, Scenario.load(stack.scenario_path, roster.payers),
+                                  roster)
     delay = timedelta(days=clearinghouse.scenario.adjudication_delay_days)
     now = datetime.now(UTC)
-
-    progress("1. claims_submission: visits → data quality → eligibility → scrubbing → 837P over SFTP")
-    _run_dag("claims_submission", progress)
-    progress("   clearinghouse answers with 999 and 277CA")
-    clearinghouse.process(now=now)
-    progress("2. clearinghouse_responses: 999 / 277CA → claim status")
-    _run_dag("clearinghouse_responses", progress, conf={"as_of": now.isoformat()})
     later = now + delay
-    progress(f"   {delay.days} simulated days later the payers pay: 835s")
-    clearinghouse.process(now=later)
-    _run_dag("clearinghouse_responses", progress, conf={"as_of": later.isoformat()})
-    progress("3. remittance_posting: 835 → payments, adjustments, patient responsibility")
-    _run_dag("remittance_posting", progress)
-    progress("4. denial_management: route denials; the demo clerk corrects some")
-    _run_dag("denial_management", progress, conf={"demo_auto_correct": True, "as_of": later.isoformat()})
-    progress("5. claims_submission: replacement and secondary claims")
-    _run_dag("claims_submission", progress)
-    clearinghouse.process(now=later)
     final = later + delay
-    clearinghouse.process(now=final)
-    _run_dag("clearinghouse_responses", progress, conf={"as_of": final.isoformat()})
-    _run_dag("remittance_posting", progress)
-    progress("6. billing_reports: KPIs, charts and the email")
-    report_as_of = final.date()
-    _run_dag("billing_reports", progress, conf={"as_of": report_as_of.isoformat()})
 
-    return _summary(stack, url, as_of=report_as_of)
+    def claims(keys):
+        return lambda _=None: _fmt(_statuses(url), keys)
+
+    def sandbox(at, label):
+        def step():
+            return clearinghouse.process(now=at)
+
+        def counts(r):
+            parts = [f"{r.claims_received} claims in" if r.claims_received else "",
+                     f"{r.claims_accepted} forwarded" if r.claims_accepted else "",
+                     f"{r.claims_rejected} rejected" if r.claims_rejected else "",
+                     f"{r.remittances} 835s ({r.claims_adjudicated} claims, ${r.amount_paid})" if r.remittances else "",
+                     f"{r.crossovers} crossovers" if r.crossovers else ""]
+            return " · ".join(p for p in parts if p) or "nothing due"
+        return live.stage(label, step, counts)
+
+    pipeline = ["ready", "held", "submitted"]
+    live.stage("claims_submission: 837P out", lambda: _run_dag("claims_submission"), claims(pipeline))
+    sandbox(now, "sandbox: 999 + 277CA (clearinghouse)")
+    live.stage("clearinghouse_responses", lambda: _run_dag("clearinghouse_responses", {"as_of": now.isoformat()}),
+               claims(["accepted", "rejected", "acknowledged"]))
+    sandbox(later, f"sandbox: +{delay.days} days, payers answer")
+    live.stage("clearinghouse_responses", lambda: _run_dag("clearinghouse_responses", {"as_of": later.isoformat()}),
+               claims(["accepted", "rejected"]))
+    done = ["paid", "partially_paid", "denied", "accepted", "rejected"]
+    live.stage("remittance_posting: 835 in", lambda: _run_dag("remittance_posting"), claims(done))
+    live.stage("denial_management", lambda: _run_dag("denial_management", {"demo_auto_correct": True,
+                                                                          "as_of": later.isoformat()}),
+               claims(["denied", "ready", "replaced"]))
+    live.stage("claims_submission: corrections", lambda: _run_dag("claims_submission"), claims(pipeline))
+    sandbox(later, "sandbox: corrections received")
+    sandbox(final, f"sandbox: +{delay.days} more days")
+    live.stage("clearinghouse_responses", lambda: _run_dag("clearinghouse_responses", {"as_of": final.isoformat()}),
+               claims(["accepted", "rejected"]))
+    live.stage("remittance_posting: 835 in", lambda: _run_dag("remittance_posting"), claims(done))
+    live.stage("billing_reports: KPIs + e-mail", lambda: _run_dag("billing_reports",
+                                                                  {"as_of": final.date().isoformat()}),
+               lambda _: f"{len(list(stack.mail_dir.glob('*.eml')))} e-mail(s) in the mail sink")
+    return final.date()                     # the report's as_of: the summary reads its KPIs there
 
 
 def _summary(stack, url: str, *, as_of: date) -> dict:
@@ -185,7 +303,7 @@ def _text(value) -> str | None:
     return str(value)
 
 
-def _print_summary(summary: dict, path: Path) -> None:
+def _print_summary(summary: dict, path: Path, live: Live) -> None:
     rows = [
         ("claims submitted", summary.get("claims_submitted")),
         ("claims accepted", summary.get("claims_accepted")),
@@ -200,19 +318,33 @@ def _print_summary(summary: dict, path: Path) -> None:
         ("KPIs as of (= the report's)", summary.get("kpis_as_of")),
     ]
     width = max(len(label) for label, _ in rows)
-    print()
-    print("Revenue cycle summary")
-    print("-" * (width + 20))
+    say = live.say
+    say("")
+    say("Revenue cycle summary")
+    say("-" * (width + 20))
     for label, value in rows:
-        print(f"{label:<{width}}  {value}")
-    print("-" * (width + 20))
-    print(f"837P files:  {len(summary.get('files_837') or [])} (e.g. {(summary.get('files_837') or ['-'])[0]})")
-    print(f"835 files:   {len(summary.get('files_835') or [])} (e.g. {(summary.get('files_835') or ['-'])[0]})")
-    print(f"report:      {summary.get('report_html')}")
-    print(f"email:       {summary.get('report_email')}")
-    print(f"summary:     {path}")
-    print(f"took {summary['elapsed_seconds']} s")
+        say(f"{label:<{width}}  {value}")
+    say("-" * (width + 20))
+    say(f"done in {summary['elapsed_seconds']} s. Open:")
+    say(f"  the report       {summary.get('report_html')}")
+    say(f"  the e-mail       {summary.get('report_email')}")
+    say(f"  the files        {len(summary.get('files_837') or [])} 837P, {len(summary.get('files_835') or [])} 835 "
+        f"under {Path((summary.get('files_835') or ['.'])[0]).parent.parent}")
+    say(f"  the summary      {path}")
+    say(f"  task logs        {summary.get('task_logs')}")
+    say("  the Airflow UI   make airflow   (then http://localhost:8080)")
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        code = main()
+    except SystemExit as exc:        # the failed stage said what and where; keep the exit code
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException as exc:
+        import traceback
+
+        traceback.print_exc()            # into the demo's log
+        if _LIVE is not None:
+            _LIVE.say(f"demo failed: {type(exc).__name__}: {str(exc)[:200]} - see {_LIVE.log_dir / '00_demo.log'}")
+        code = 1
+    sys.exit(code)

@@ -254,17 +254,16 @@ class _Generator:
 
     def cost_sharing(self, kind: str, priority: str, payer_identifier: str) -> tuple[Decimal, ...]:
         """(copay, coinsurance, deductible, deductible_met, out_of_pocket_max) the payer applies."""
-        r = self.r
         zero = Decimal("0.00")
         if priority != "primary" and kind != "commercial":
             return zero, Decimal("0.00"), zero, zero, zero
         if kind == "medicaid":
             return zero, Decimal("0.00"), zero, zero, zero
         if kind == "medicare":
-            deductible = Decimal("283.00")
-            met = self.pick((zero, deductible, Decimal(self.randint(0, 28300)) / 100))
+            deductible = Decimal("283.00")      # Part B, 2026
             # Original Medicare has no out-of-pocket limit; the simulation still needs a number
-            return zero, Decimal("0.20"), deductible, met.quantize(CENT), Decimal("9350.00")
+            return zero, Decimal("0.20"), deductible, self.deductible_met(deductible, medicare=True), \
+                Decimal("9350.00")
         if payer_identifier == "BCHMO":
             deductible = self.money("0.00", "250.00", "500.00")
             copay, coins, oop = self.money("15.00", "20.00", "30.00"), self.money("0.00", "0.10"), Decimal("4500.00")
@@ -275,9 +274,25 @@ class _Generator:
             oop = max(deductible, self.money("3000.00", "4000.00", "5000.00", "6000.00", "7500.00", "9200.00"))
         if priority != "primary":
             copay = Decimal("0.00")
-        roll = r.random()
-        met = zero if roll < 0.3 else deductible if roll < 0.5 else Decimal(self.randint(0, int(deductible * 100))) / 100
-        return copay, coins, deductible, met.quantize(CENT), oop
+        return copay, coins, deductible, self.deductible_met(deductible), oop
+
+    def deductible_met(self, deductible: Decimal, medicare: bool = False) -> Decimal:
+        """Met-to-date at the start of the visit window, for the time of year: in January almost
+        nobody has met a deductible; by the fourth quarter about half of commercial members and
+        most Medicare members (a $283 Part B deductible) have met it in full, few have met nothing."""
+        year_start = date(self.start.year, 1, 1)
+        elapsed = min(1.0, (self.start - year_start).days / 365)
+        full = (0.15 + 0.75 * elapsed) if medicare else 0.6 * elapsed
+        nothing = (1 - elapsed) * (0.6 if medicare else 0.5)
+        roll = self.r.random()
+        if roll < full:
+            met = deductible
+        elif roll < full + nothing:
+            met = Decimal(0)
+        else:  # partly met: more of it later in the year
+            cap = min(Decimal(1), Decimal(str(round(max(elapsed, 0.1) * 1.3, 2))))
+            met = Decimal(self.randint(0, int(deductible * cap * 100))) / 100
+        return met.quantize(CENT)
 
     # --- the practice's fixed parts ------------------------------------------------------
 

@@ -40,7 +40,7 @@ from include.edi.x999 import IK3_CODES, IK4_CODES, Ack999, ElementError, Segment
 from . import adjudication as adj
 from .eligibility import respond_270
 from .roster import Member, Roster
-from .scenario import REJECTIONS, Scenario
+from .scenario import PAYER_REJECTIONS, REJECTIONS, Scenario
 
 log = logging.getLogger(__name__)
 ZERO = Decimal(0)
@@ -85,6 +85,9 @@ class ProcessReport:
     claims_paid: int = 0
     claims_denied: int = 0
     reversals: int = 0
+    crossovers: int = 0
+    interest: int = 0
+    recoupments: int = 0
     remittances: int = 0
     amount_paid: str = "0.00"
     eligibility_inquiries: int = 0
@@ -131,6 +134,7 @@ def _payment_from_dict(d: dict) -> ClaimPayment:
 
 class Clearinghouse:
     def __init__(self, root: Path, scenario: Scenario, roster: Roster):
+        scenario.check_payers(roster.payers)       # a payer id the roster does not know is a typo
         self.root = Path(root)
         self.scenario = scenario
         self.roster = roster
@@ -255,8 +259,9 @@ class Clearinghouse:
                 st["outputs"] += outputs
                 st["processed"][key] = {"at": now.isoformat(), "outputs": outputs}
                 done.append((path, sha))
+            self._payer_acks(st, now, report)
             self._payment_run(st, now, report)
-            if done or report.remittances:     # an idle step leaves the state file alone
+            if done or report.outputs:         # an idle step leaves the state file alone
                 self._save_state(st)
             for path, sha in done:
                 target = self.archive / path.name
@@ -363,8 +368,9 @@ class Clearinghouse:
                         del st["queue"][earlier]
                         if ci.frequency_code == "8":
                             continue
-                due = ci.received + dt.timedelta(days=self.scenario.terms(ci.payer_id).delay_days)
-                st["queue"][ci.claim_id] = {"claim": ci.to_dict(), "due": due.isoformat()}
+                st["queue"][ci.claim_id] = {"claim": ci.to_dict(), "due": self._due(ci, ci.claim_id).isoformat(),
+                                            "payer_ack": None,
+                                            "ack_due": (ci.received + dt.timedelta(days=1)).isoformat()}
                 st["icn_index"][adj.payer_claim_control_number(self.scenario.seed, ci.claim_id)] = ci.claim_id
         return outputs
 
@@ -401,10 +407,11 @@ class Clearinghouse:
                     break
         patient_last = c.patient.last_name if c.patient else sub.last_name
         patient_first = c.patient.first_name if c.patient else sub.first_name
-        icn = adj.payer_claim_control_number(self.scenario.seed, c.claim_id)
-        cs = ClaimStatus(claim_id=c.claim_id, statuses=problems[:3] or [Status("A2", "20", "PR")],
+        # stage 1, the clearinghouse: A1 received and forwarded to the payer (the payer's own
+        # acceptance, A2 with its claim number, or rejection, A3, follows in a later 277CA)
+        cs = ClaimStatus(claim_id=c.claim_id, statuses=problems[:3] or [Status("A1", "19", "PR")],
                          effective_date=now.date(), action_code="U" if problems else "WQ",
-                         total_charge=c.total_charge, payer_claim_control_number=None if problems else icn,
+                         total_charge=c.total_charge, payer_claim_control_number=None,
                          service_from=dos, service_to=max(dates) if dates else None, member_id=sub.member_id or None,
                          patient_last_name=patient_last, patient_first_name=patient_first,
                          provider_npi=c.billing_provider.npi)
@@ -416,6 +423,7 @@ class Clearinghouse:
             if op.paid_amount is not None:
                 primary_paid = (primary_paid or ZERO) + op.paid_amount
             primary_pr += sum((a for g, _r, a in op.adjustments if g == "PR"), ZERO)
+        primary_cfi = c.other_payers[0].claim_filing_indicator if c.other_payers else None
         claim_in = adj.ClaimIn(
             claim_id=c.claim_id, payer_id=c.payer.payer_id, payer_name=c.payer.name or self.roster.payer_name(c.payer.payer_id),
             member_id=sub.member_id, patient_last_name=patient_last or "", patient_first_name=patient_first,
@@ -424,7 +432,8 @@ class Clearinghouse:
             billing_name=c.billing_provider.org_name or c.billing_provider.last_name or "PROVIDER",
             lines=[adj.LineIn(ln.line_control_number, ln.procedure_code, ln.charge, ln.units, list(ln.modifiers),
                               ln.service_date,
-                              sum((a.paid for a in ln.adjudications), ZERO) if ln.adjudications else None)
+                              sum((a.paid for a in ln.adjudications), ZERO) if ln.adjudications else None,
+                              [[g, r, a] for x in ln.adjudications for g, r, a in x.adjustments])
                    for ln in lines],
             frequency_code=c.frequency_code or "1", replaces_icn=c.payer_claim_control_number,
             prior_authorization=c.prior_authorization,
@@ -432,7 +441,7 @@ class Clearinghouse:
             filing_indicator=sub.claim_filing_indicator or "CI", responsibility=sub.payer_responsibility or "P",
             primary_paid=primary_paid, primary_patient_responsibility=primary_pr,
             is_dependent=c.patient is not None, source_file=file, submitter_id=partner,
-            place_of_service=c.place_of_service or "11")
+            place_of_service=c.place_of_service or "11", primary_filing_indicator=primary_cfi)
         return cs, claim_in
 
     def _handle_276(self, st, name, data, isas, now, report, taken) -> list[str]:
@@ -480,15 +489,33 @@ class Clearinghouse:
     def _member(self, ci: adj.ClaimIn) -> Member | None:
         return self.roster.find(ci.payer_id, ci.member_id)
 
+    def _kind(self, ci: adj.ClaimIn) -> str:
+        return self.scenario.kind(ci.payer_id, ci.filing_indicator)
+
+    def _due(self, ci: adj.ClaimIn, key: str) -> dt.date:
+        """Receipt + the payer's lag (drawn per claim), + a review hold for a few claims."""
+        lo, hi = self.scenario.terms(ci.payer_id).delay_days
+        rng = adj.claim_rng(self.scenario.seed, key, "lag")
+        days = rng.randint(lo, hi)
+        if rng.random() < self.scenario.pend_rate:
+            days += rng.randint(*self.scenario.pend_extra_days)
+        return ci.received + dt.timedelta(days=days)
+
+    def _acc_key(self, ci: adj.ClaimIn) -> str:
+        year = (ci.service_from or ci.received).year
+        return f"{ci.payer_id}|{ci.member_id}|{year}"
+
     def _acc(self, st, ci: adj.ClaimIn) -> adj.Accumulator:
-        key = f"{ci.payer_id}|{ci.member_id}"
-        a = st["accumulators"].get(key)
+        """The member's accumulator for the plan year of the service; a plan year the payer has not
+        seen yet starts at the roster's met-to-date level."""
+        a = st["accumulators"].get(self._acc_key(ci))
         if a is None:
-            return adj.Accumulator.for_member(self._member(ci))
+            plan = adj.Plan.for_member(self._kind(ci), self._member(ci), self.scenario)
+            return adj.Accumulator.for_member(self._member(ci), plan)
         return adj.Accumulator(Decimal(a[0]), Decimal(a[1]))
 
     def _set_acc(self, st, ci: adj.ClaimIn, a: adj.Accumulator) -> None:
-        st["accumulators"][f"{ci.payer_id}|{ci.member_id}"] = [str(a.deductible_met), str(a.out_of_pocket)]
+        st["accumulators"][self._acc_key(ci)] = [str(a.deductible_met), str(a.out_of_pocket)]
 
     def _give_back(self, st, ci: adj.ClaimIn, p: ClaimPayment) -> None:
         """A reversed payment returns what it counted toward the member's deductible/OOP."""
@@ -497,11 +524,116 @@ class Clearinghouse:
         pr = sum((x.amount for ln in p.lines for x in ln.adjustments if x.group == "PR"), ZERO)
         self._set_acc(st, ci, adj.Accumulator(max(ZERO, a.deductible_met - ded), max(ZERO, a.out_of_pocket - pr)))
 
+    # ----------------------------------------------------------------- the payer's 277CA (stage 2)
+
+    def _payer_acks(self, st: dict, now: dt.datetime, report: ProcessReport) -> None:
+        """A day after the clearinghouse forwarded a claim, the payer's front end answers: A2
+        (accepted into adjudication, with its claim number) or, for a few, A3 (returned as
+        unprocessable; the claim is not adjudicated)."""
+        today = now.date()
+        by_partner: dict[tuple, list] = {}
+        for cid in sorted(st["queue"]):
+            q = st["queue"][cid]
+            if "payer_ack" not in q or q["payer_ack"] is not None or q.get("ack_due", "") > today.isoformat():
+                continue              # crossovers, claims acknowledged already, claims received today
+            ci = adj.ClaimIn.from_dict(q["claim"])
+            rng = adj.claim_rng(self.scenario.seed, cid, "payer_reject")
+            rejected = rng.random() < self.scenario.payer_rejection_rate
+            if rejected:
+                parts = rng.choice(PAYER_REJECTIONS).split(":")
+                status = Status(parts[0], parts[1], parts[2] if len(parts) > 2 else None)
+            else:
+                status = Status("A2", "20", "PR")
+            cs = ClaimStatus(claim_id=ci.claim_id, statuses=[status], effective_date=today,
+                             action_code="U" if rejected else "WQ", total_charge=ci.total_charge,
+                             payer_claim_control_number=None if rejected else
+                             adj.payer_claim_control_number(self.scenario.seed, cid),
+                             service_from=ci.service_from, service_to=ci.service_to,
+                             member_id=ci.subscriber_member_id or None, patient_last_name=ci.patient_last_name,
+                             patient_first_name=ci.patient_first_name, provider_npi=ci.billing_npi or None)
+            by_partner.setdefault((ci.submitter_id, ci.payer_id), []).append(cs)
+            if rejected:
+                del st["queue"][cid]
+                st["rejected"][cid] = today.isoformat()
+                report.claims_rejected += 1
+            else:
+                q["payer_ack"] = today.isoformat()
+        for (submitter, payer_id), statuses in sorted(by_partner.items()):
+            icn = self._next(st, "isa")
+            name = (self.scenario.terms(payer_id).name or self.roster.payer_name(payer_id) or payer_id)[:60]
+            fn = self._unique_name(st, f"277CA_{_safe(payer_id)}_{today:%Y%m%d}_{icn:09d}.x12", set())
+            self._emit(st, fn, build_277ca(statuses, sender_id=self.scenario.clearinghouse_id,
+                                           receiver_id=submitter or "SUBMITTER", interchange_control_number=icn,
+                                           group_control_number=icn, payer_name=name,
+                                           receiver_name=submitter or "SUBMITTER", created=now,
+                                           received=today), report)
+            st["outputs"].append(fn)
+
+    # ----------------------------------------------------------------- crossover
+
+    def _supplemental(self, ci: adj.ClaimIn) -> Member | None:
+        """The member's supplemental coverage (Medigap or Medicaid) the Medicare payer knows of
+        (its COBA trading partners): the same person at another payer, covered on the date of service."""
+        me = self._member(ci)
+        if me is None:
+            return None
+        if me.birth_date is None:
+            return None
+        if not hasattr(self, "_people"):
+            self._people: dict[tuple, list[Member]] = {}
+            for m in self.roster.members:
+                self._people.setdefault((m.last_name.upper(), m.first_name.upper(), m.birth_date), []).append(m)
+        dos = ci.service_from or ci.received
+        for m in self._people.get((me.last_name.upper(), me.first_name.upper(), me.birth_date), []):
+            if (m.payer_id != ci.payer_id and m.covered_on(dos)
+                    and self.scenario.kind(m.payer_id, self._filing(m.payer_id)) in ("commercial", "medicaid")):
+                return m
+        return None
+
+    def _filing(self, payer_id: str) -> str:
+        p = self.roster.payers.get(payer_id)
+        return p.claim_filing_indicator if p else "CI"
+
+    def _cross_over(self, st: dict, ci: adj.ClaimIn, pay: ClaimPayment, today: dt.date) -> bool:
+        """Medicare forwards a claim that left the member something to pay to the supplemental
+        payer (CLP02 19, MA18); that payer's 835 follows from the sandbox, so the provider
+        sends no secondary claim."""
+        if (self._kind(ci) != "medicare" or not self.scenario.terms(ci.payer_id).crossover or ci.is_secondary
+                or pay.status_code != "1" or not pay.patient_responsibility):
+            return False
+        if any(a.group == "CO" and a.reason in ("97", "4") for sp in pay.lines for a in sp.adjustments):
+            # a claim with a denied line waits for the provider's corrected claim; crossing it over
+            # now would put two payers' payments under one CLP01 before a reversal
+            return False
+        sup = self._supplemental(ci)
+        if sup is None:
+            return False
+        lines = []
+        for ln, sp in zip(ci.lines, pay.lines):
+            lines.append(dataclasses.replace(ln, primary_paid=sp.paid,
+                                             primary_adjustments=[[a.group, a.reason, a.amount]
+                                                                  for a in sp.adjustments]))
+        xo = dataclasses.replace(
+            ci, payer_id=sup.payer_id, payer_name=self.roster.payer_name(sup.payer_id), member_id=sup.member_id,
+            subscriber_member_id=sup.member_id, lines=lines, responsibility="S", received=today,
+            filing_indicator=self._filing(sup.payer_id), primary_paid=pay.paid,
+            primary_patient_responsibility=pay.patient_responsibility or ZERO, primary_filing_indicator="MB",
+            crossover_from=ci.payer_id, frequency_code="1", replaces_icn=None)
+        key = f"{ci.claim_id}@{sup.payer_id}"
+        st["queue"][key] = {"claim": xo.to_dict(), "due": self._due(xo, key).isoformat()}
+        st.setdefault("crossovers", {})[_xo_key(sup.payer_id, sup.member_id, ci)] = key
+        pay.status_code = "19"
+        pay.remark_codes = list(dict.fromkeys([*pay.remark_codes, "MA18"]))
+        return True
+
+    # ----------------------------------------------------------------- payments
+
     def _payment_run(self, st: dict, now: dt.datetime, report: ProcessReport) -> None:
         today = now.date()
         groups: dict[tuple, list[ClaimPayment]] = {}
         info: dict[tuple, adj.ClaimIn] = {}
         touched: dict[tuple, list[str]] = {}
+        late: dict[tuple, list[tuple[ClaimPayment, int]]] = {}
 
         def add(ci: adj.ClaimIn, p: ClaimPayment):
             errs = adj.balance_errors(p)
@@ -512,7 +644,8 @@ class Clearinghouse:
             info.setdefault(key, ci)
             return key
 
-        due = sorted((cid for cid, q in st["queue"].items() if q["due"] <= today.isoformat()))
+        due = sorted((cid for cid, q in st["queue"].items()
+                      if q["due"] <= today.isoformat() and q.get("payer_ack", "") is not None))
         for cid in due:
             ci = adj.ClaimIn.from_dict(st["queue"][cid]["claim"])
             terms = self.scenario.terms(ci.payer_id)
@@ -529,25 +662,46 @@ class Clearinghouse:
             if ci.frequency_code == "8":               # void: the reversal is all there is
                 del st["queue"][cid]
                 continue
+            xo_of = st.get("crossovers", {}).get(_xo_key(ci.payer_id, ci.member_id, ci)) if ci.is_secondary \
+                and not ci.crossover_from else None
+            reverse_after = recoup_after = None
             if cid in st["results"] and ci.frequency_code == "1":
                 pay = adj.denied_payment(ci, self.scenario.seed, "CO-18")   # exact duplicate
                 report.claims_denied += 1
+            elif xo_of:
+                # the provider billed us for a claim Medicare already crossed over
+                pay = adj.denied_payment(ci, self.scenario.seed, "CO-18", ["N522"])
+                report.claims_denied += 1
             else:
-                result = adj.adjudicate(ci, self._member(ci), terms, self.scenario, self._acc(st, ci))
+                result = adj.adjudicate(ci, self._member(ci), terms, self.scenario, self._acc(st, ci),
+                                        kind=self._kind(ci))
                 pay = result.payment
                 self._set_acc(st, ci, result.accumulator)
-                reverse_after = None
-                if pay.paid > 0 and adj.claim_rng(self.scenario.seed, cid, "reversal").random() < self.scenario.reversal_rate:
-                    reverse_after = (today + dt.timedelta(days=self.scenario.reversal_delay_days)).isoformat()
-                st["results"][cid] = {"payment": _payment_to_dict(pay), "claim": ci.to_dict(),
-                                      "paid_on": today.isoformat(), "reverse_after": reverse_after}
-                st["icn_index"][pay.payer_claim_control_number] = cid
+                if self._cross_over(st, ci, pay, today):
+                    report.crossovers += 1
+                rng = adj.claim_rng(self.scenario.seed, cid, "reversal")
+                if pay.paid > 0 and not ci.crossover_from:
+                    # a crossed-over claim has two payments under one CLP01: it is not reversed here
+                    if rng.random() < self.scenario.reversal_rate and pay.status_code != "19":
+                        reverse_after = (today + dt.timedelta(days=self.scenario.reversal_delay_days)).isoformat()
+                    elif rng.random() < self.scenario.recoupment_rate:
+                        recoup_after = (today + dt.timedelta(days=self.scenario.recoupment_delay_days)).isoformat()
                 if pay.status_code == "4":
                     report.claims_denied += 1
                 else:
                     report.claims_paid += 1
+            if not (cid in st["results"] and ci.frequency_code == "1"):     # a duplicate keeps the original
+                st["results"][cid] = {"payment": _payment_to_dict(pay), "claim": ci.to_dict(),
+                                      "paid_on": today.isoformat(), "reverse_after": reverse_after,
+                                      "recoup_after": recoup_after}
+                st["icn_index"][pay.payer_claim_control_number] = cid
             report.claims_adjudicated += 1
-            touched.setdefault(add(ci, pay), []).append(cid)
+            key = add(ci, pay)
+            touched.setdefault(key, []).append(cid)
+            # late by the payer's own schedule (its lag and review hold), not by when this step runs
+            waited = (dt.date.fromisoformat(st["queue"][cid]["due"]) - ci.received).days
+            if pay.paid > 0 and waited > terms.prompt_pay_days and pay.status_code in ("1", "2", "19"):
+                late.setdefault(key, []).append((pay, waited - terms.prompt_pay_days))
             del st["queue"][cid]
 
         # scheduled reversals: CLP02=22 of the earlier payment, then the corrected payment
@@ -558,9 +712,7 @@ class Clearinghouse:
                 continue
             ci = adj.ClaimIn.from_dict(res["claim"])
             orig = _payment_from_dict(res["payment"])
-            pct = self.scenario.terms(ci.payer_id).fee_schedule_percent + self.scenario.reversal_fee_delta_percent
-            pct = min(Decimal(100), max(Decimal(1), pct))
-            corrected = adj.corrected_payment(orig, pct)
+            corrected = adj.corrected_payment(orig, self.scenario.reversal_fee_delta_percent)
             add(ci, adj.reversal_of(orig))
             key = add(ci, corrected)
             res["payment"] = _payment_to_dict(corrected)
@@ -568,6 +720,24 @@ class Clearinghouse:
             res["corrected_on"] = today.isoformat()
             report.reversals += 1
             touched.setdefault(key, []).append(cid)
+
+        # recoupments of earlier overpayments, taken from the next 835 to the same payee
+        recoup: dict[tuple, list[tuple[str, Decimal]]] = {}
+        for cid in sorted(st["results"]):
+            res = st["results"][cid]
+            ra = res.get("recoup_after")
+            if not ra or ra > today.isoformat() or res.get("reversed"):
+                continue
+            ci = adj.ClaimIn.from_dict(res["claim"])
+            key = (ci.submitter_id, ci.payer_id, ci.billing_npi)
+            if key not in groups:
+                continue                               # waits for an 835 to that payee
+            p = _payment_from_dict(res["payment"])
+            amount = max(Decimal("0.01"), adj.cents(p.paid * self.scenario.recoupment_percent / 100))
+            recoup.setdefault(key, []).append((ci.claim_id, amount))
+            res["recoup_after"] = None
+            res["recouped"] = str(amount)
+            res["recouped_on"] = today.isoformat()
 
         total_paid = ZERO
         for key in sorted(groups):
@@ -578,7 +748,9 @@ class Clearinghouse:
             n = self._next(st, "trace")
             trace = f"{today:%Y%m%d}{n:07d}"
             paid = sum((c.paid for c in claims), ZERO)
-            plb = self._plb(st, key, trace, claims, paid, today, npi)
+            plb = self._plb(st, key, trace, paid, today, npi, late.get(key, []), recoup.get(key, []))
+            report.interest += sum(1 for p in plb if p.reason_code == "L6")
+            report.recoupments += sum(1 for p in plb if p.reason_code == "WO")
             amount = paid - sum((p.amount for p in plb), ZERO)
             rem = Remittance835(
                 payment_amount=amount, trace_number=trace, credit_debit="C",
@@ -603,33 +775,53 @@ class Clearinghouse:
             total_paid += amount
         report.amount_paid = f"{total_paid:.2f}"
 
-    def _plb(self, st, key, trace, claims, paid, today, npi) -> list[ProviderAdjustment]:
-        """Provider-level adjustments: interest (L6, negative = paid to the provider) and the
-        forwarding balance (FB) carrying a negative remittance into the next one."""
-        rng = adj.claim_rng(self.scenario.seed, trace, "plb")
+    def _plb(self, st, key, trace, paid, today, npi, late, recoup) -> list[ProviderAdjustment]:
+        """Provider-level adjustments (PLB; a positive amount reduces the payment):
+
+        * L6 interest (negative) per claim paid past the payer's prompt-pay window, at the
+          scenario's annual rate for the days late; PLB03-2 = our claim number (CLP01);
+        * WO (positive) recovering part of an earlier payment, PLB03-2 = that claim's CLP01;
+        * FB: when the 835 would pay less than zero, the payer forwards the balance (FB negative)
+          and recovers it from the next 835 to the same payee (FB positive, the same reference),
+          so every positive FB answers an earlier negative one.
+        """
         fy = dt.date(today.year, 12, 31)
         prov = npi or "1999999984"
         out: list[ProviderAdjustment] = []
         ckey = "|".join(key)
-        carry = Decimal(st["fb_carry"].get(ckey, "0"))
-        if rng.random() < self.scenario.plb.get("L6", 0.0) and paid > 0:
-            interest = max(Decimal("0.01"), adj.cents(paid * Decimal("0.004")))
-            out.append(ProviderAdjustment(prov, fy, "L6", claims[0].claim_id, -interest))
+        for p, days in late:
+            interest = max(Decimal("0.01"),
+                           adj.cents(p.paid * self.scenario.interest_rate_percent / 100 * days / 365))
+            out.append(ProviderAdjustment(prov, fy, "L6", p.claim_id, -interest))
+        carries = st["fb_carry"].get(ckey) or []
+        if isinstance(carries, str):              # state written before references were kept
+            carries = [["FB", carries]] if Decimal(carries) > 0 else []
+        if len(out) + len(recoup) + len(carries) + 1 > 6 and len(out) > 1:
+            # one PLB segment holds six adjustments (and pyx12 accepts one): the interest of this
+            # 835 as a single L6 naming its trace number
+            out = [ProviderAdjustment(prov, fy, "L6", trace, sum((p.amount for p in out), ZERO))]
+        for claim_id, amount in recoup:
+            out.append(ProviderAdjustment(prov, fy, "WO", claim_id, amount))
         net = paid - sum((p.amount for p in out), ZERO)
-        if carry > 0 and net > 0:
-            take = min(carry, net)
-            out.append(ProviderAdjustment(prov, fy, "FB", f"FB{trace}", take))
-            carry -= take
-            net -= take
-        elif rng.random() < self.scenario.plb.get("FB", 0.0) and net > Decimal(20):
-            take = adj.cents(min(Decimal(25), net / 10))
-            out.append(ProviderAdjustment(prov, fy, "FB", f"FB{trace}", take))
-            net -= take
-        if net < 0:     # more reversed than paid: the payer forwards the balance
-            out.append(ProviderAdjustment(prov, fy, "FB", f"FB{trace}", net))
-            carry += -net
-        st["fb_carry"][ckey] = str(carry)
+        left = []
+        for ref, amt in carries:
+            amt = Decimal(amt)
+            take = min(amt, max(ZERO, net))
+            if take > 0:
+                out.append(ProviderAdjustment(prov, fy, "FB", ref, take))
+                net -= take
+            if amt - take > 0:
+                left.append([ref, str(amt - take)])
+        if net < 0:     # more taken back than paid: the payer forwards the balance
+            ref = f"FB{trace}"
+            out.append(ProviderAdjustment(prov, fy, "FB", ref, net))
+            left.append([ref, str(-net)])
+        st["fb_carry"][ckey] = left
         return out
+
+
+def _xo_key(payer_id: str, member_id: str, ci: adj.ClaimIn) -> str:
+    return f"{payer_id}|{member_id}|{ci.service_from}|{ci.total_charge}"
 
 
 # --------------------------------------------------------------------------- helpers

@@ -178,14 +178,20 @@ def test_demo_runs_the_cycle_agrees_with_the_ledger_and_is_safe_to_rerun(tmp_pat
         assert conn.execute("SELECT count(*) FROM billing.claims WHERE version = 1").fetchone()[0] == originals
     assert again["claims_paid"] >= summary["claims_paid"]
 
-    # PHI hygiene: no name, member id, birth date or diagnosis in task logs or XCom. dag.test()
-    # runs the tasks in the demo's process, so their logs are in its output (kept in demo-output.txt)
+    # the terminal shows a short live view, the task logs go to .run/airflow/logs (and it says so)
+    output = (run_dir / "demo-output.txt").read_text(errors="replace")
+    lines = output.splitlines()
+    assert 20 <= len(lines) <= 60, output
+    assert str(run_dir / "airflow" / "logs") in output and "make airflow" in output
+    assert "warning" not in output.lower() and "Traceback" not in output
+    assert sum(1 for line in lines if line.startswith("[#")) >= 16          # one bar line per stage
+
+    # PHI hygiene: no name, member id, birth date or diagnosis in the output, task logs or XCom
     phi = _phi_values(db_url)
     assert phi
-    output = (run_dir / "demo-output.txt").read_text(errors="replace")
-    assert "starting task_id=send_batch" in output           # the scan sees real task logs
     leaks = [("demo output", v) for v in phi if v in output]
     logs = [log for log in (run_dir / "airflow" / "logs").rglob("*") if log.is_file()]
+    assert any("starting task_id=send_batch" in log.read_text(errors="replace") for log in logs)  # real task logs
     for log in logs:
         text = log.read_text(errors="replace")
         leaks += [(str(log), v) for v in phi if v in text]

@@ -203,14 +203,14 @@ def test_revenue_cycle_end_to_end(cycle, pg_admin_url, tmp_path, airflow_home):
     # --- second pass: replacements and secondary claims go out, get paid -------------------
     _run("claims_submission")
     t2 = t1 + dt.timedelta(days=1)
-    ch.process(now=t2)
+    r2 = ch.process(now=t2)              # payment lags are drawn per claim: some 835s come any day
     _run("clearinghouse_responses", as_of=t2.isoformat())
     t3 = t2 + dt.timedelta(days=25)
     r3 = ch.process(now=t3)
     _run("clearinghouse_responses", as_of=t3.isoformat())
     pending_835 = _q(db_url, "SELECT count(*) FROM billing.edi_files WHERE transaction_type = '835' "
                              "AND state = 'stored'")[0][0]
-    assert pending_835 == r3.remittances and pending_835 >= 2
+    assert pending_835 == r2.remittances + r3.remittances and r3.remittances >= 2
 
     # crash mid-posting (the second payment run), compared with an uninterrupted run on a clone
     ref_name = urlsplit(db_url).path.lstrip("/") + "_ref"
@@ -284,11 +284,12 @@ def test_revenue_cycle_end_to_end(cycle, pg_admin_url, tmp_path, airflow_home):
                                     total_charge=Decimal("1"), payer_claim_control_number="LATE1")],
                        sender_id="SANDBOX", receiver_id="BILLINGSVC", interchange_control_number=999000001,
                        group_control_number=999000001, created=dt.datetime.combine(t3.date(), dt.time(12)))
+    ignored = "SELECT count(*) FROM billing.claim_events WHERE claim_id = %s AND event_type = 'ack_277ca_ignored'"
+    before = _q(db_url, ignored, cid)[0][0]        # the payer's A2 after the clearinghouse's A1 is one already
     (root / "outbound" / "277CA_LATE.x12").write_bytes(late)
     _run("clearinghouse_responses", as_of=t3.isoformat())
     assert _q(db_url, "SELECT status FROM billing.claims WHERE id = %s", cid)[0][0] == "paid"
-    assert _q(db_url, "SELECT count(*) FROM billing.claim_events WHERE claim_id = %s "
-                      "AND event_type = 'ack_277ca_ignored'", cid)[0][0] == 1
+    assert _q(db_url, ignored, cid)[0][0] == before + 1
 
     # --- re-running every DAG changes nothing --------------------------------------------
     _run("claims_submission")             # sends the secondary claims the last posting created

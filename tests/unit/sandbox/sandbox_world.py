@@ -23,7 +23,9 @@ from include.edi.x837p import build_837p
 
 SUBMITTER = Submitter(name="ACME BILLING", id="ACME01")
 RECEIVER = Receiver(name="SANDBOX CLEARINGHOUSE", id="SANDBOX")
-PAYERS = [("BCBS1", "BLUE PLAN", "BL"), ("MCR01", "MEDICARE", "MB"), ("AETN1", "AETNA LIKE", "CI")]
+PAYERS = [("BCBS01", "BLUE PLAN", "BL"), ("MCR01", "MEDICARE", "MB"), ("AETNA", "AETNA LIKE", "CI"),
+          ("MCD01", "STATE MEDICAID", "MC"), ("UHC01", "UNITED LIKE", "CI"), ("CIGNA", "CIGNA LIKE", "CI"),
+          ("BCHMO", "HMO LIKE", "HM")]
 RECEIVED = dt.datetime(2026, 3, 2, 9, 0)
 BILLABLE = ["J069", "E119", "I10", "Z0000", "R059", "K219", "F329", "M5450"]
 CPT = [("99213", "120.00"), ("99214", "185.50"), ("36415", "18.00"), ("80053", "62.25"), ("93000", "75.00"),

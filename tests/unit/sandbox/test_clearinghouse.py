@@ -16,7 +16,8 @@ from include.edi.validate import validate_x12
 from include.edi.x277ca import parse_277ca
 from include.edi.x835 import parse_835
 from include.edi.x999 import parse_999
-from include.sandbox.adjudication import allowed_amount
+from include.sandbox import fee_schedule as fs
+from include.sandbox.adjudication import LineIn, allowed_amount
 from include.sandbox.clearinghouse import Clearinghouse
 from include.sandbox.roster import Roster
 from include.sandbox.scenario import Scenario
@@ -67,14 +68,22 @@ def world(tmp_path_factory):
     (ch.inbound / "claims_c.837.part").write_bytes(w.build_file(claims[:3], 503))   # upload in progress
     (ch.inbound / ".hidden.837").write_bytes(w.build_file(claims[:3], 504))
     r1 = ch.process(w.RECEIVED)
-    r2 = ch.process(w.RECEIVED + dt.timedelta(days=1))               # nothing due yet
-    r3 = ch.process(w.RECEIVED + dt.timedelta(days=30))              # every payer's delay has passed
+    r2 = ch.process(w.RECEIVED + dt.timedelta(days=1))               # the payers' 277CA; nothing due yet
+    r3 = ch.process(w.RECEIVED + dt.timedelta(days=scenario.adjudication_delay_days))   # every delay has passed
     return dict(ch=ch, claims=claims, expect=expect, scenario=scenario, roster=roster, reports=(r1, r2, r3),
                 roster_d=roster_d)
 
 
 def _out(ch, prefix):
     return sorted(p for p in ch.outbound.iterdir() if p.name.startswith(prefix))
+
+
+def _clearinghouse_277ca(ch):
+    return [p for p in _out(ch, "277CA_") if p.name[6].isdigit()]      # 277CA_<ISA13>.x12
+
+
+def _payer_277ca(ch):
+    return [p for p in _out(ch, "277CA_") if not p.name[6].isdigit()]  # 277CA_<payer>_<date>_<n>.x12
 
 
 def test_acknowledgments_and_front_end_rejections_are_exact(world):
@@ -86,7 +95,7 @@ def test_acknowledgments_and_front_end_rejections_are_exact(world):
         acks = parse_999(p.read_bytes())
         assert all(t.status == "A" for a in acks for t in a.transactions)
     assert sum(len(a.transactions) for p in _out(ch, "999") for a in parse_999(p.read_bytes())) == 3 + 1
-    statuses = {c.claim_id: c for p in _out(ch, "277CA") for c in parse_277ca(p.read_bytes())}
+    statuses = {c.claim_id: c for p in _clearinghouse_277ca(ch) for c in parse_277ca(p.read_bytes())}
     assert set(statuses) == set(expect)
     wanted = {"unknown_member": ("A7", "33"), "invalid_npi": ("A7", "562"), "non_billable": ("A7", "255"),
               "terminated": ("A7", "88")}
@@ -99,14 +108,27 @@ def test_acknowledgments_and_front_end_rejections_are_exact(world):
         elif s.category == "A7":
             random_rejects[s.code] += 1
         else:
-            assert (s.category, s.code) == ("A2", "20")
-            assert statuses[cid].payer_claim_control_number
+            assert (s.category, s.code) == ("A1", "19")     # stage 1: received and forwarded
     assert statuses[[c for c, k in expect.items() if k == "invalid_npi"][0]].statuses[0].entity == "82"
     n_clean = sum(1 for k in expect.values() if k not in wanted)
     sc = world["scenario"]
     assert within(random_rejects["454"], n_clean, sc.rejections["invalid_procedure_code"])
     assert within(random_rejects["21"], n_clean, sc.rejections["missing_information"])
     assert r1.claims_rejected == sum(1 for k in expect.values() if k in wanted) + sum(random_rejects.values())
+
+
+def test_the_payer_answers_every_forwarded_claim_a_day_later(world):
+    """Stage 2: one payer 277CA answer per forwarded claim, A2 with the payer's claim number or A3."""
+    ch, sc = world["ch"], world["scenario"]
+    forwarded = {c.claim_id for p in _clearinghouse_277ca(ch) for c in parse_277ca(p.read_bytes())
+                 if c.statuses[0].category == "A1"}
+    answers = [c for p in _payer_277ca(ch) for c in parse_277ca(p.read_bytes())]
+    assert sorted(c.claim_id for c in answers) == sorted(forwarded)
+    assert world["reports"][1].outputs and all(n.startswith("277CA_") for n in world["reports"][1].outputs)
+    cats = Counter(c.statuses[0].category for c in answers)
+    assert set(cats) == {"A2", "A3"} and within(cats["A3"], len(answers), sc.payer_rejection_rate)
+    assert all(c.payer_claim_control_number for c in answers if c.statuses[0].category == "A2")
+    assert not any(c.payer_claim_control_number for c in answers if c.statuses[0].category == "A3")
 
 
 def test_inbound_files_archived_part_and_dotfiles_ignored(world):
@@ -129,9 +151,9 @@ def test_payments_wait_for_the_delay_then_balance_to_the_cent(world):
     r1, r2, r3 = world["reports"]
     assert r1.remittances == 0 and r2.remittances == 0
     remits = [r for p in _out(ch, "835") for r in parse_835(p.read_bytes())]
-    assert r3.remittances == len(remits) == 3                        # one per payer (one payee here)
-    assert len({r.trace_number for r in remits}) == 3
-    assert {r.payer_id for r in remits} == {"BCBS1", "MCR01", "AETN1"}
+    assert r3.remittances == len(remits) == len(w.PAYERS)           # one per payer (one payee here)
+    assert len({r.trace_number for r in remits}) == len(w.PAYERS)
+    assert {r.payer_id for r in remits} == {p for p, _, _ in w.PAYERS}
     for r in remits:
         assert balance_835(r) == []
         assert r.payee_id == w.BILLING.npi and r.payer_name
@@ -140,26 +162,28 @@ def test_payments_wait_for_the_delay_then_balance_to_the_cent(world):
     accepted = [cid for cid, c in _accepted(ch).items()]
     assert sorted(paid) == sorted(accepted)                          # every accepted claim paid or denied once
     claims = {c.claim_id: c for c in world["claims"]}
-    icn = {c.claim_id: c.payer_claim_control_number for p in _out(ch, "277CA") for c in parse_277ca(p.read_bytes())}
+    icn = {c.claim_id: c.payer_claim_control_number for p in _payer_277ca(ch) for c in parse_277ca(p.read_bytes())}
     for cid, (r, cp) in paid.items():
         c = claims[cid]
         assert cp.payer_claim_control_number == icn[cid]
         assert [ln.line_control_number for ln in cp.lines] == [ln.line_control_number for ln in c.lines]
-        pct = sc.terms(r.payer_id).fee_schedule_percent
+        terms = sc.terms(r.payer_id)
         for ln, src in zip(cp.lines, c.lines):
-            if ln.allowed_amount is not None:
-                assert ln.allowed_amount == allowed_amount(src.charge, pct)
+            if ln.allowed_amount:
+                assert ln.allowed_amount == allowed_amount(LineIn("", src.procedure_code, src.charge, src.units),
+                                                           terms, sc)
                 co45 = sum(a.amount for a in ln.adjustments if (a.group, a.reason) == ("CO", "45"))
                 assert co45 == src.charge - ln.allowed_amount
         if expect[cid] == "secondary" and cp.status_code != "4":
             assert cp.status_code == "2"
             oa23 = sum(a.amount for ln in cp.lines for a in ln.adjustments if (a.group, a.reason) == ("OA", "23"))
-            assert oa23 == c.other_payers[0].paid_amount
-            assert cp.paid <= c.other_payers[0].adjustments[1][2]     # never more than the primary left
+            primary_pr = c.other_payers[0].adjustments[1][2]
+            assert oa23 == c.total_charge - primary_pr                 # the primary's effect: all it did not leave
+            assert cp.paid <= primary_pr                               # never more than the primary left
 
 
 def _accepted(ch):
-    return {c.claim_id: c for p in _out(ch, "277CA") for c in parse_277ca(p.read_bytes()) if c.action_code == "WQ"}
+    return {c.claim_id: c for p in _payer_277ca(ch) for c in parse_277ca(p.read_bytes()) if c.action_code == "WQ"}
 
 
 def test_denial_mix_matches_the_scenario(world):
@@ -169,65 +193,85 @@ def test_denial_mix_matches_the_scenario(world):
     cps = [c for r in remits for c in r.claims]
     n = len(cps)
     denied = Counter()
-    line_97, multi_lines = 0, 0
+    line_97, multi_lines, with_denial = 0, 0, 0
+    remarks = {"CO-16": ["MA130", "N290"], "CO-197": ["M62"], "CO-22": ["MA04"], "CO-109": ["N418"],
+               "CO-11": ["M76"], "PR-27": ["N30"]}
     for cp in cps:
-        if cp.status_code == "4":
+        line_denied = [any(a.reason in ("97", "4") for a in ln.adjustments) for ln in cp.lines]
+        with_denial += cp.status_code == "4" or any(line_denied)
+        if cp.status_code == "4" and not all(line_denied):
             a = cp.lines[0].adjustments[0]
-            if all(x.reason == "97" for ln in cp.lines for x in ln.adjustments):
-                continue
             denied[f"{a.group}-{a.reason}"] += 1
-            if a.reason == "16":
-                assert all(ln.remark_codes == ["M51"] for ln in cp.lines)
-        else:
+            if f"{a.group}-{a.reason}" in remarks:
+                assert all(ln.remark_codes == remarks[f"{a.group}-{a.reason}"] for ln in cp.lines)
+        elif cp.status_code != "4":
             for k, ln in enumerate(cp.lines):
                 if k and any(a.reason == "97" for a in ln.adjustments):
                     line_97 += 1
+                    assert ln.remark_codes == ["M15"] and ln.paid == 0 and ln.allowed_amount == 0
             multi_lines += max(0, len(cp.lines) - 1)
     no_auth = sum(1 for cp in cps if not claims[cp.claim_id].prior_authorization)
     primaries = sum(1 for cp in cps if not claims[cp.claim_id].other_payers)
-    assert within(denied["CO-16"], n, sc.denials["CO-16"])
-    assert within(denied["CO-50"], n, sc.denials["CO-50"])
-    assert within(denied["CO-29"], n, sc.denials["CO-29"])
+    for code in ("CO-16", "CO-50", "CO-29", "CO-11", "PR-27"):
+        assert within(denied[code], n, sc.denials[code]), code
     assert within(denied["CO-197"], no_auth, sc.denials["CO-197"])
     assert within(denied["CO-22"], primaries, sc.denials["CO-22"])
+    assert within(denied["CO-109"], primaries, sc.denials["CO-109"])
     assert denied["CO-197"] == sum(1 for cp in cps if cp.status_code == "4"
                                    and cp.lines[0].adjustments[0].reason == "197"
                                    and not claims[cp.claim_id].prior_authorization)
     assert within(line_97, multi_lines, sc.denials["CO-97"])
     assert sum(denied.values()) > 0 and line_97 > 0
+    # a practice sees denials on about 5-15 % of its claims
+    assert 0.05 <= with_denial / n <= 0.15, with_denial / n
 
 
 def test_patient_responsibility_follows_the_plan(world):
-    ch, roster = world["ch"], world["roster"]
+    ch, roster, sc = world["ch"], world["roster"], world["scenario"]
     claims = {c.claim_id: c for c in world["claims"]}
     used: Counter = Counter()
+    checked = Counter()
     for r in (r for p in _out(ch, "835") for r in parse_835(p.read_bytes())):
+        kind = sc.kind(r.payer_id, roster.payers[r.payer_id].claim_filing_indicator)
         for cp in r.claims:
             c = claims[cp.claim_id]
             if c.other_payers or cp.status_code == "4":
                 continue
             m = roster.find(c.payer.payer_id, c.subscriber.member_id)
-            ded = sum(a.amount for ln in cp.lines for a in ln.adjustments if (a.group, a.reason) == ("PR", "1"))
-            copay = sum(a.amount for ln in cp.lines for a in ln.adjustments if (a.group, a.reason) == ("PR", "3"))
-            coins = sum(a.amount for ln in cp.lines for a in ln.adjustments if (a.group, a.reason) == ("PR", "2"))
-            used[m.member_id] += ded
-            assert copay <= m.copay
-            assert not (copay and coins)                  # a copay plan has no coinsurance here
-            assert cp.patient_responsibility == ded + copay + coins
-    for mid, total in used.items():
-        m = roster.find(None, mid)
-        assert total <= m.deductible_remaining            # the deductible carries across claims
+            pr = lambda ln, reason: sum(a.amount for a in ln.adjustments if (a.group, a.reason) == ("PR", reason))  # noqa: E731
+            copays = [pr(ln, "3") for ln in cp.lines if pr(ln, "3")]
+            assert len(copays) <= 1 and sum(copays) <= m.copay          # one copay per visit
+            for ln in cp.lines:
+                share = pr(ln, "1") + pr(ln, "2") + pr(ln, "3")
+                code = ln.procedure_code
+                if kind == "medicaid" or fs.no_cost_sharing(kind, code):
+                    assert share == 0, (kind, code)
+                    checked[kind, fs.category(code)] += 1
+                if pr(ln, "3"):
+                    assert fs.category(code) == "office_em" and kind == "commercial"
+                    assert pr(ln, "1") == pr(ln, "2") == 0              # the copay bypasses the deductible
+                if kind == "medicare" and share:                        # deductible, then 20 %
+                    assert pr(ln, "3") == 0
+                    assert abs(pr(ln, "2") - (ln.allowed_amount - pr(ln, "1")) * Decimal("0.2")) <= Decimal("0.005")
+            used[(r.payer_id, m.member_id)] += sum(pr(ln, "1") for ln in cp.lines)
+            assert cp.patient_responsibility == sum(pr(ln, x) for ln in cp.lines for x in ("1", "2", "3"))
+    for (payer, mid), total in used.items():
+        m = roster.find(payer, mid)
+        limit = sc.medicare_part_b_deductible if payer == "MCR01" else m.deductible
+        assert total <= max(Decimal(0), limit - m.deductible_met)     # the deductible carries across claims
+    assert checked["medicare", "lab"] and checked["medicare", "vaccine"] and checked["commercial", "vaccine"]
+    assert checked["medicaid", "office_em"]
 
 
 def test_process_again_is_idempotent(world):
     ch = world["ch"]
     before = {p.name: p.read_bytes() for p in ch.outbound.iterdir()}
-    r = ch.process(w.RECEIVED + dt.timedelta(days=30))
+    r = ch.process(w.RECEIVED + dt.timedelta(days=world["scenario"].adjudication_delay_days))
     assert r.files == 0 and r.remittances == 0 and r.outputs == []
     assert {p.name: p.read_bytes() for p in ch.outbound.iterdir()} == before
     # a restart (new object on the same folder) continues from the saved state
     again = Clearinghouse(ch.root, world["scenario"], world["roster"])
-    assert again.process(w.RECEIVED + dt.timedelta(days=31)).outputs == []
+    assert again.process(w.RECEIVED + dt.timedelta(days=world["scenario"].adjudication_delay_days + 1)).outputs == []
 
 
 def test_reversals_follow_the_rate_a_week_later(world):
@@ -235,7 +279,7 @@ def test_reversals_follow_the_rate_a_week_later(world):
     ch, sc = world["ch"], world["scenario"]
     first = [c for p in _out(ch, "835") for r in parse_835(p.read_bytes()) for c in r.claims]
     paid = {c.claim_id: c for c in first if c.paid > 0}
-    r = ch.process(w.RECEIVED + dt.timedelta(days=30 + sc.reversal_delay_days))
+    r = ch.process(w.RECEIVED + dt.timedelta(days=sc.adjudication_delay_days + sc.reversal_delay_days))
     later = [(p, rem) for p in r.outputs for rem in parse_835((ch.outbound / p).read_bytes())]
     for name, rem in later:
         assert balance_835(rem) == [] and errors((ch.outbound / name).read_bytes(), name) == []

@@ -139,6 +139,6 @@ def test_processing_behind_openssh(airflow_home, sftp_server, tmp_path, monkeypa
     ch.process(w.RECEIVED)
     ch.process(w.RECEIVED + dt.timedelta(days=60))
     names = sorted(hook.list_directory(str(ch.outbound)))
-    assert names[:2] == ["277CA_000000077.x12", "835_AETN1_202605010000001.x12"] or \
+    assert names[:2] == ["277CA_000000077.x12", "835_AETNA_202605010000001.x12"] or \
         {n.split("_")[0] for n in names} == {"999", "277CA", "835"}
     assert any(n.startswith("835_") for n in names)
