@@ -59,9 +59,11 @@ def clearinghouse_files():
     unknown host key become one clear TransportError, and the task retries.
     """
     from airflow.providers.sftp.hooks.sftp import SFTPHook
+    from airflow.sdk import BaseHook
 
-    from include.billing.transport import SftpFiles, TransportError
+    from include.billing.transport import SftpFiles, TransportError, check_sftp_extras
 
+    check_sftp_extras(BaseHook.get_connection(CLEARINGHOUSE_SFTP_CONN_ID).extra_dejson, CLEARINGHOUSE_SFTP_CONN_ID)
     # connection attempts inside one try (the task's own retries come on top)
     attempts = int(os.environ.get("BILLING_SFTP_CONNECT_ATTEMPTS", "3"))
     hook = SFTPHook(ssh_conn_id=CLEARINGHOUSE_SFTP_CONN_ID, conn_retry_attempts=attempts)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from include.billing.claims import WorkItem, hold_claims
+from include.billing.private_files import private_dir, write_private
 from include.billing.settings import dq_results_dir, submission_query
 
 CPT_REGEX = r"^(?:[0-9]{4}[0-9A-Z]|[A-Z][0-9]{4})$"
@@ -207,9 +208,9 @@ def check_new_claims(conn, *, actor: str, run_id: str, results_dir: Path | None 
                 details={"expectation": exp_type, "field": check.column}))
     held = hold_claims(conn, items, actor=actor, stage="data_quality")
     folder = results_dir or dq_results_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     path = folder / f"{_safe_name(run_id)}.json"
-    path.write_text(json.dumps({
+    write_private(path, json.dumps({
         "run_id": run_id,
         "validated_at": dt.datetime.now(dt.timezone.utc).isoformat(),
         "suite": "claim_837p_readiness",

@@ -8,6 +8,7 @@ SFTP client that Airflow's SFTPHook opened (host key checked by the hook), tests
 from __future__ import annotations
 
 import errno
+import ipaddress
 import os
 import posixpath
 from pathlib import Path
@@ -16,6 +17,59 @@ from typing import Protocol
 
 class TransportError(Exception):
     """The remote side could not be reached or refused an operation; retrying may help."""
+
+
+class InsecureConnectionError(ValueError):
+    """A connection is configured to send PHI or credentials without protection; retrying won't help."""
+
+
+SFTP_HOST_KEY_SWITCHES = ("no_host_key_check", "allow_host_key_change")
+
+
+def is_loopback(host: str | None) -> bool:
+    """`localhost` or a loopback address (127.0.0.0/8, ::1); names are not resolved."""
+    if not host:
+        return False
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def eligibility_url(schema: str | None, host: str | None, port: int | None, path: str = "/x12/270",
+                    conn_id: str = "eligibility_api") -> str:
+    """The real-time eligibility endpoint of an HTTP connection: https, unless the host is loopback.
+
+    270s carry names, birth dates and member ids, and the request carries basic-auth
+    credentials: an unset schema means https, and http is refused for any host but this machine.
+    """
+    scheme = (schema or "https").lower()
+    if scheme not in ("http", "https"):
+        raise InsecureConnectionError(f"connection {conn_id!r}: schema {schema!r} is not http or https")
+    if not host:
+        raise InsecureConnectionError(f"connection {conn_id!r} has no host")
+    if scheme == "http" and not is_loopback(host):
+        raise InsecureConnectionError(
+            f"connection {conn_id!r} would send eligibility requests (PHI and credentials) in clear text to "
+            f"{host}: set its schema to https (http is accepted for a loopback host only)")
+    netloc = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    return f"{scheme}://{netloc}:{port or (443 if scheme == 'https' else 80)}{path}"
+
+
+def check_sftp_extras(extra: dict | None, conn_id: str = "clearinghouse_sftp") -> None:
+    """Refuse an SFTP connection whose extras turn host-key checking off.
+
+    Without the check anyone on the path can pose as the clearinghouse and collect every 837P.
+    Any value of `no_host_key_check` or `allow_host_key_change` but false is refused.
+    """
+    for key in SFTP_HOST_KEY_SWITCHES:
+        value = (extra or {}).get(key)
+        if value is not None and str(value).strip().lower() not in ("false", "0", "no", "off", ""):
+            raise InsecureConnectionError(
+                f"connection {conn_id!r} sets {key}={value!r}: host-key checking cannot be turned off. "
+                f"Remove it and pin the clearinghouse's key (the `host_key` extra or ~/.ssh/known_hosts).")
 
 
 class RemoteFiles(Protocol):
@@ -45,6 +99,7 @@ class SftpFiles:
 
     def write(self, path: str, data: bytes) -> None:
         with self.client.open(path, "wb") as fh:
+            fh.chmod(0o600)             # EDI files hold PHI: the remote copy too, before any byte
             fh.set_pipelined(True)
             fh.write(data)
 

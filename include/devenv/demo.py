@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from include.billing.private_files import write_private
 from include.devenv.paths import PROJECT_ROOT, run_dir, sub_dir
 
 DEFAULT_VISITS = 500
@@ -93,7 +94,7 @@ def main() -> int:
         stack.stop()
 
     summary["elapsed_seconds"] = round(time.monotonic() - progress.started, 1)
-    (demo_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    write_private(demo_dir / "summary.json", json.dumps(summary, indent=2, default=str) + "\n")
     _print_summary(summary, demo_dir / "summary.json")
     return 0
 

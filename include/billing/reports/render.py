@@ -83,7 +83,8 @@ def _private(path: Path) -> Path:
 
 
 def write_csv(rows: list[dict], columns: list[str], path: Path) -> Path:
-    with open(path, "w", newline="", encoding="utf-8") as fh:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with open(fd, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow([HEADERS.get(c, c) for c in columns])
         for row in rows:
