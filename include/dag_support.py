@@ -17,8 +17,13 @@ CLEARINGHOUSE_SFTP_CONN_ID = os.environ.get("CLEARINGHOUSE_SFTP_CONN_ID", "clear
 ELIGIBILITY_API_CONN_ID = os.environ.get("ELIGIBILITY_API_CONN_ID", "eligibility_api")
 BILLING_SMTP_CONN_ID = os.environ.get("BILLING_SMTP_CONN_ID", "billing_smtp")
 
+# Every task has a time limit (a hung SFTP read or a runaway parse must not hold a worker slot
+# forever); BILLING_TASK_TIMEOUT_MINUTES sets it for all DAGs, 60 minutes by default.
+TASK_TIMEOUT = timedelta(minutes=int(os.environ.get("BILLING_TASK_TIMEOUT_MINUTES") or 60))
+
 DEFAULT_ARGS = {
     "owner": "revenue-cycle",
+    "execution_timeout": TASK_TIMEOUT,
     "retries": 3,
     "retry_delay": timedelta(seconds=30),
     "retry_exponential_backoff": True,
@@ -61,7 +66,7 @@ def clearinghouse_files():
     from airflow.providers.sftp.hooks.sftp import SFTPHook
     from airflow.sdk import BaseHook
 
-    from include.billing.transport import SftpFiles, TransportError, check_sftp_extras
+    from include.billing.transport import SftpFiles, TransportError, check_sftp_extras, max_read_bytes
 
     check_sftp_extras(BaseHook.get_connection(CLEARINGHOUSE_SFTP_CONN_ID).extra_dejson, CLEARINGHOUSE_SFTP_CONN_ID)
     # connection attempts inside one try (the task's own retries come on top)
@@ -74,7 +79,7 @@ def clearinghouse_files():
         raise TransportError(f"cannot open SFTP connection {CLEARINGHOUSE_SFTP_CONN_ID!r}: "
                              f"{exc.__class__.__name__}: {exc}") from None
     try:
-        yield SftpFiles(client)
+        yield SftpFiles(client, max_read_bytes=max_read_bytes())
     finally:
         ctx.__exit__(None, None, None)
 

@@ -19,6 +19,23 @@ class TransportError(Exception):
     """The remote side could not be reached or refused an operation; retrying may help."""
 
 
+DEFAULT_MAX_READ_BYTES = 500 * 1024 * 1024
+
+
+def max_read_bytes() -> int:
+    """The largest remote file we read into memory: BILLING_SFTP_MAX_FILE_BYTES (default 500 MB)."""
+    return int(os.environ.get("BILLING_SFTP_MAX_FILE_BYTES") or DEFAULT_MAX_READ_BYTES)
+
+
+class FileTooLargeError(ValueError):
+    """A remote file is larger than we read; it is quarantined, not retried."""
+
+    def __init__(self, path: str, size: int, limit: int):
+        super().__init__(f"{path} is {size:,} bytes, more than the {limit:,}-byte limit for one file "
+                         f"(BILLING_SFTP_MAX_FILE_BYTES); it is not read")
+        self.path, self.size, self.limit = path, size, limit
+
+
 class InsecureConnectionError(ValueError):
     """A connection is configured to send PHI or credentials without protection; retrying won't help."""
 
@@ -77,15 +94,16 @@ class RemoteFiles(Protocol):
     def write(self, path: str, data: bytes) -> None: ...  # create or truncate
     def rename(self, src: str, dst: str) -> None: ...     # replaces dst when the server allows
     def listdir(self, path: str) -> list[str]: ...
-    def read(self, path: str) -> bytes: ...
+    def read(self, path: str) -> bytes: ...               # FileTooLargeError above the size cap
     def remove(self, path: str) -> None: ...
 
 
 class SftpFiles:
     """RemoteFiles over a paramiko SFTPClient (what SFTPHook.get_conn() returns)."""
 
-    def __init__(self, client):
+    def __init__(self, client, max_read_bytes: int | None = None):
         self.client = client
+        self.max_read_bytes = max_read_bytes or DEFAULT_MAX_READ_BYTES
 
     def size(self, path: str) -> int | None:
         try:
@@ -115,8 +133,14 @@ class SftpFiles:
 
     def read(self, path: str) -> bytes:
         with self.client.open(path, "rb") as fh:
-            fh.prefetch()
-            return fh.read()
+            size = fh.stat().st_size
+            if size > self.max_read_bytes:
+                raise FileTooLargeError(path, size, self.max_read_bytes)
+            fh.prefetch(size)
+            data = fh.read(self.max_read_bytes + 1)      # a file still growing stops at the cap too
+        if len(data) > self.max_read_bytes:
+            raise FileTooLargeError(path, len(data), self.max_read_bytes)
+        return data
 
     def remove(self, path: str) -> None:
         self.client.remove(path)
@@ -125,8 +149,9 @@ class SftpFiles:
 class LocalFolder:
     """RemoteFiles over a local folder (the sandbox mailbox on this machine)."""
 
-    def __init__(self, root: str | Path):
+    def __init__(self, root: str | Path, max_read_bytes: int | None = None):
         self.root = Path(root)
+        self.max_read_bytes = max_read_bytes or DEFAULT_MAX_READ_BYTES
 
     def _p(self, path: str) -> Path:
         p = Path(path)
@@ -151,7 +176,14 @@ class LocalFolder:
         return sorted(os.listdir(self._p(path)))
 
     def read(self, path: str) -> bytes:
-        return self._p(path).read_bytes()
+        with open(self._p(path), "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if size > self.max_read_bytes:
+                raise FileTooLargeError(path, size, self.max_read_bytes)
+            data = fh.read(self.max_read_bytes + 1)
+        if len(data) > self.max_read_bytes:
+            raise FileTooLargeError(path, len(data), self.max_read_bytes)
+        return data
 
     def remove(self, path: str) -> None:
         self._p(path).unlink()
