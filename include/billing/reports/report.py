@@ -24,6 +24,7 @@ from pathlib import Path
 
 from include.billing.private_files import make_private, private_dir, write_private
 from include.billing.reports import charts, mailer, render
+from include.billing.reports.aggregate import aggregate_details, ui_links
 from include.billing.reports.metrics import AGING_BUCKETS, PROCESSING_MEASURES, compute_kpis, headline, jsonable
 from include.billing.reports.queries import run_metric
 
@@ -92,11 +93,10 @@ def compute_report(conn, as_of: date, period: str, work_dir: Path, *, trend_week
         "period": period, "as_of": as_of, "kpis": kpis,
         "sections": {name: compute_kpis(conn, s, e, as_of, trend_weeks=0, point_in_time=False)
                      for name, (s, e) in extra},
-        "details": {
-            "claims_ar": run_metric(conn, "claim_detail", as_of=as_of),
-            "denials_review": run_metric(conn, "denials_awaiting_review", as_of=as_of),
-            "payment_postings": kpis["payment_postings_by_payer"],
-        },
+        # aggregated here: no claim-level row reaches the state file, the e-mail or its attachments
+        "details": aggregate_details(run_metric(conn, "claim_detail", as_of=as_of),
+                                     run_metric(conn, "denials_awaiting_review", as_of=as_of),
+                                     kpis["payment_postings_by_payer"]),
         "generated_at": datetime.now(UTC).replace(microsecond=0),
     }
     work_dir = Path(work_dir)
@@ -203,7 +203,7 @@ def render_report(state_path: Path, out_dir: Path) -> ReportBundle:
         "practice": os.environ.get("BILLING_PRACTICE_NAME", "Revenue cycle"),
         "tiles": _tiles(kpis), "buckets": AGING_BUCKETS,
         "processing_labels": [(m, PROCESSING_LABELS[m]) for m in PROCESSING_MEASURES],
-        "denials_review": state["details"]["denials_review"], "sections": state["sections"],
+        "details": state["details"], "links": ui_links(state["details"]), "sections": state["sections"],
         "attachments": [p.name for p in attachments], "generated_at": f"{state['generated_at']:%Y-%m-%d %H:%M} UTC",
     })
     html_path = out_dir / f"{stem}.html"
