@@ -41,6 +41,7 @@ def billing_connection():
 
     conn = PostgresHook(postgres_conn_id=BILLING_DB_CONN_ID).get_conn()
     try:
+        _name_the_actor(conn)
         yield conn
         conn.commit()
     except BaseException:
@@ -48,6 +49,20 @@ def billing_connection():
         raise
     finally:
         conn.close()
+
+
+def _name_the_actor(conn) -> None:
+    """Tell the database which task is changing things (billing.change_log's actor)."""
+    from airflow.sdk import get_current_context
+
+    from include.billing.rcm_sql import query
+
+    try:
+        who = actor(get_current_context())
+    except Exception:  # noqa: BLE001 - outside a task there is no task to name
+        return
+    conn.execute(query("workqueue", "set_actor"), {"actor": who, "is_local": False})
+    conn.commit()
 
 
 def actor(context) -> str:

@@ -1,6 +1,7 @@
 """After `make demo`, nothing in the run folder is open to group or others: the 837Ps in the
 clearinghouse's mailbox and archive, the 835s, the reports, the appeal letters, the e-mails,
-Airflow's home and logs. The demo runs with the permissive umask most shells start with."""
+Airflow's home and logs. The demo runs with the permissive umask most shells start with, and its
+DAG tasks connect as the app role (billing_app_login)."""
 
 from __future__ import annotations
 
@@ -40,3 +41,10 @@ def test_every_file_the_demo_leaves_is_0600_and_every_folder_0700(tmp_path, db_u
     assert any(n.endswith(".html") for n in names)
     print(f"\nRUN FOLDER WALK: {seen['files']} files, {seen['folders']} folders, {len(open_to_others)} open")
     assert open_to_others == []
+    # the demo's DAG tasks ran as the app role: their work-item changes carry it in the change log
+    import psycopg
+
+    with psycopg.connect(db_url) as conn:
+        roles = dict(conn.execute("SELECT db_role, count(*) FROM billing.change_log WHERE actor LIKE 'dag:%%' "
+                                  "GROUP BY db_role").fetchall())
+    assert set(roles) == {"billing_app_login"}, roles
