@@ -61,8 +61,14 @@ def _name_the_actor(conn) -> None:
         who = actor(get_current_context())
     except Exception:  # noqa: BLE001 - outside a task there is no task to name
         return
-    conn.execute(query("workqueue", "set_actor"), {"actor": who, "is_local": False})
-    conn.commit()
+    # outside any transaction: the connection is handed over idle, as before, and no commit
+    # happens here (the task's own first commit stays its first)
+    autocommit = conn.autocommit
+    conn.autocommit = True
+    try:
+        conn.execute(query("workqueue", "set_actor"), {"actor": who, "is_local": False})
+    finally:
+        conn.autocommit = autocommit
 
 
 def actor(context) -> str:
