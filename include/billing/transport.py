@@ -60,9 +60,10 @@ def eligibility_url(schema: str | None, host: str | None, port: int | None, path
     """The real-time eligibility endpoint of an HTTP connection: https, unless the host is loopback.
 
     270s carry names, birth dates and member ids, and the request carries basic-auth
-    credentials: an unset schema means https, and http is refused for any host but this machine.
+    credentials: http is refused for any host but this machine, and an unset schema means
+    https (http for a loopback host, which never leaves the machine).
     """
-    scheme = (schema or "https").lower()
+    scheme = (schema or ("http" if is_loopback(host) else "https")).lower()
     if scheme not in ("http", "https"):
         raise InsecureConnectionError(f"connection {conn_id!r}: schema {schema!r} is not http or https")
     if not host:

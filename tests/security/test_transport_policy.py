@@ -32,6 +32,8 @@ def test_https_and_an_unset_schema_mean_https():
     # the old code fell back to http here
     assert eligibility_url(None, "api.example", 8443, "/core/270") == "https://api.example:8443/core/270"
     assert eligibility_url("", "api.example", None).startswith("https://")
+    # on this machine nothing leaves it: an unset schema keeps plain http there
+    assert eligibility_url(None, "127.0.0.1", 8081) == "http://127.0.0.1:8081/x12/270"
 
 
 def test_a_name_that_merely_looks_local_is_not_loopback():
