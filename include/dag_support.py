@@ -58,7 +58,8 @@ def _name_the_actor(conn) -> None:
     from include.billing.rcm_sql import query
 
     try:
-        who = actor(get_current_context())
+        context = get_current_context()
+        who, run = actor(context), context.get("run_id")
     except Exception:  # noqa: BLE001 - outside a task there is no task to name
         return
     # outside any transaction: the connection is handed over idle, as before, and no commit
@@ -66,7 +67,7 @@ def _name_the_actor(conn) -> None:
     autocommit = conn.autocommit
     conn.autocommit = True
     try:
-        conn.execute(query("workqueue", "set_actor"), {"actor": who, "is_local": False})
+        conn.execute(query("workqueue", "set_actor"), {"actor": who, "run": run, "is_local": False})
     finally:
         conn.autocommit = autocommit
 

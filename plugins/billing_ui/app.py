@@ -252,7 +252,8 @@ def create_app() -> FastAPI:
         try:
             with conn.transaction():
                 # the person, for billing.change_log's before/after rows (this transaction only)
-                conn.execute(wq.load_query("set_actor"), {"actor": actor_of(user), "is_local": True})
+                conn.execute(wq.load_query("set_actor"), {"actor": actor_of(user), "run": None,
+                                                              "is_local": True})
                 result = fn(actor_of(user))
         except wq.ActionError as exc:
             log.info("billing ui: %s on work item %s refused: %s", action, item_id, exc)

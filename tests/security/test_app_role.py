@@ -106,7 +106,7 @@ def test_work_item_changes_and_corrections_keep_before_and_after(ledger, app, db
                            FROM pm.patients pt, pm.payers py RETURNING id, member_id""").fetchone()
     db.commit()
     with app.transaction():
-        app.execute(query("workqueue", "set_actor"), {"actor": "user:alice", "is_local": True})
+        app.execute(query("workqueue", "set_actor"), {"actor": "user:alice", "run": None, "is_local": True})
         app.execute("UPDATE billing.work_queue SET assignee = 'alice' WHERE id = %s", (item,))
         app.execute("UPDATE billing.work_queue SET state = 'resolved', resolved_by = 'user:alice' WHERE id = %s",
                     (no_claim,))
@@ -129,3 +129,29 @@ def test_work_item_changes_and_corrections_keep_before_and_after(ledger, app, db
     with app.transaction():
         app.execute("UPDATE billing.claims SET status = status, updated_at = now() WHERE id = %s", (claim,))
     assert db.execute("SELECT count(*) FROM billing.change_log").fetchone()[0] == before
+
+
+def test_payment_and_ledger_rows_carry_their_actor_and_run(ledger, app, db):
+    from include.billing.rcm_sql import query
+
+    remittance = db.execute("SELECT id FROM billing.remittances WHERE state = 'posted' ORDER BY id LIMIT 1").fetchone()[0]
+    claim, patient = db.execute("SELECT c.id, v.patient_id FROM billing.claims c JOIN pm.visits v ON v.id = c.visit_id "
+                                "ORDER BY c.id LIMIT 1").fetchone()
+    with app.transaction():
+        app.execute(query("workqueue", "set_actor"),
+                    {"actor": "dag:remittance_posting.post", "run": "scheduled__2026-04-01T00:00:00+00:00",
+                     "is_local": True})
+        app.execute("""INSERT INTO billing.claim_payments (remittance_id, clp_index, claim_id, status_code, charge, paid)
+                       VALUES (%s, 99, %s, '1', 10, 10)""", (remittance, claim))
+        app.execute("""INSERT INTO billing.patient_ledger (patient_id, claim_id, entry_type, amount, source_key)
+                       VALUES (%s, %s, 'patient_payment', -5, 'test:actor')""", (patient, claim))
+    paid = db.execute("SELECT recorded_by, recorded_run FROM billing.claim_payments WHERE clp_index = 99").fetchone()
+    owed = db.execute("SELECT recorded_by, recorded_run FROM billing.patient_ledger "
+                      "WHERE source_key = 'test:actor'").fetchone()
+    assert paid == owed == ("dag:remittance_posting.post", "scheduled__2026-04-01T00:00:00+00:00")
+    # without a named actor the database role is the actor
+    app.execute("""INSERT INTO billing.patient_ledger (patient_id, claim_id, entry_type, amount, source_key)
+                   VALUES (%s, %s, 'patient_payment', -1, 'test:anonymous')""", (patient, claim))
+    app.commit()
+    assert db.execute("SELECT recorded_by, recorded_run FROM billing.patient_ledger "
+                      "WHERE source_key = 'test:anonymous'").fetchone() == ("billing_app_login", None)

@@ -48,3 +48,8 @@ def test_every_file_the_demo_leaves_is_0600_and_every_folder_0700(tmp_path, db_u
         roles = dict(conn.execute("SELECT db_role, count(*) FROM billing.change_log WHERE actor LIKE 'dag:%%' "
                                   "GROUP BY db_role").fetchall())
     assert set(roles) == {"billing_app_login"}, roles
+    # and the payments they posted say which task and run wrote them
+    with psycopg.connect(db_url) as conn:
+        writers = conn.execute("SELECT DISTINCT recorded_by, recorded_run IS NOT NULL FROM billing.claim_payments"
+                               ).fetchall()
+    assert writers and all(by.startswith("dag:remittance_posting.") and has_run for by, has_run in writers), writers
