@@ -206,10 +206,10 @@ def main(argv=None) -> int:
           "(other work on the machine slows every figure)")
     print("billing report (daily run on a month end: daily + month sections, 8 weekly trend points)")
     print(f"{'claims':>8} {'events':>8} {'seed s':>7} {'metrics s':>9} {'render s':>8} {'report s':>8} "
-          f"{'A/R rows':>8} {'files MB':>8}  first-pass  days-in-A/R")
+          f"{'payers':>8} {'files MB':>8}  first-pass  days-in-A/R")
     for r in results:
         print(f"{r['n']:>8,} {r['events']:>8,} {r['seed']:>7.1f} {r['metrics']:>9.2f} {r['render']:>8.2f} "
-              f"{r['total']:>8.2f} {r['rows']['claims_ar_rows']:>8,} {r['mb']:>8.1f}  {r['fpar']}      {r['days_in_ar']}")
+              f"{r['total']:>8.2f} {r['rows']['ar_by_payer_rows']:>8,} {r['mb']:>8.1f}  {r['fpar']}      {r['days_in_ar']}")
     small, large = results
     print(f"ratio {large['n'] // small['n']}x claims -> {large['total'] / small['total']:.1f}x report time "
           f"(metrics {large['metrics'] / small['metrics']:.1f}x, render {large['render'] / small['render']:.1f}x)")

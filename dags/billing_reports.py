@@ -34,6 +34,7 @@ from pathlib import Path
 
 from airflow.sdk import Param, dag, get_current_context, task
 
+from include.billing.private_files import write_private
 from include.dag_support import BILLING_SMTP_CONN_ID, DEFAULT_ARGS, billing_connection
 
 REPORT_HOUR = int(os.environ.get("BILLING_REPORT_HOUR", "6"))
@@ -123,7 +124,7 @@ def billing_reports():
             deliver(hook._smtp_client, message, recipients, sender)
         outcome = {"recipients": len(recipients), "attachments": len(bundle.attachments),
                    "message_bytes": len(message.as_bytes())}
-        sent_marker.write_text(json.dumps(outcome))
+        write_private(sent_marker, json.dumps(outcome))
         return outcome
 
     @task

@@ -109,10 +109,11 @@ def claims_submission():
                 return elig.check_new_claims(conn, transport=transport, **kwargs)
         from airflow.sdk import BaseHook
 
+        from include.billing.transport import eligibility_url
+
         api = BaseHook.get_connection(ELIGIBILITY_API_CONN_ID)
-        scheme = api.schema if api.schema in ("http", "https") else "http"
-        path = (api.extra_dejson or {}).get("path", "/x12/270")
-        url = f"{scheme}://{api.host}:{api.port or (443 if scheme == 'https' else 80)}{path}"
+        url = eligibility_url(api.schema, api.host, api.port, (api.extra_dejson or {}).get("path", "/x12/270"),
+                              conn_id=ELIGIBILITY_API_CONN_ID)
         transport = elig.RealtimeTransport(url, api.login, api.password)
         with billing_connection() as conn:
             return elig.check_new_claims(conn, transport=transport, **kwargs)

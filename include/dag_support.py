@@ -18,8 +18,13 @@ ELIGIBILITY_API_CONN_ID = os.environ.get("ELIGIBILITY_API_CONN_ID", "eligibility
 BILLING_SMTP_CONN_ID = os.environ.get("BILLING_SMTP_CONN_ID", "billing_smtp")
 STATEMENT_VENDOR_SFTP_CONN_ID = os.environ.get("STATEMENT_VENDOR_SFTP_CONN_ID", "statement_vendor")
 
+# Every task has a time limit (a hung SFTP read or a runaway parse must not hold a worker slot
+# forever); BILLING_TASK_TIMEOUT_MINUTES sets it for all DAGs, 60 minutes by default.
+TASK_TIMEOUT = timedelta(minutes=int(os.environ.get("BILLING_TASK_TIMEOUT_MINUTES") or 60))
+
 DEFAULT_ARGS = {
     "owner": "revenue-cycle",
+    "execution_timeout": TASK_TIMEOUT,
     "retries": 3,
     "retry_delay": timedelta(seconds=30),
     "retry_exponential_backoff": True,
@@ -37,6 +42,7 @@ def billing_connection():
 
     conn = PostgresHook(postgres_conn_id=BILLING_DB_CONN_ID).get_conn()
     try:
+        _name_the_actor(conn)
         yield conn
         conn.commit()
     except BaseException:
@@ -44,6 +50,27 @@ def billing_connection():
         raise
     finally:
         conn.close()
+
+
+def _name_the_actor(conn) -> None:
+    """Tell the database which task is changing things (billing.change_log's actor)."""
+    from airflow.sdk import get_current_context
+
+    from include.billing.rcm_sql import query
+
+    try:
+        context = get_current_context()
+        who, run = actor(context), context.get("run_id")
+    except Exception:  # noqa: BLE001 - outside a task there is no task to name
+        return
+    # outside any transaction: the connection is handed over idle, as before, and no commit
+    # happens here (the task's own first commit stays its first)
+    autocommit = conn.autocommit
+    conn.autocommit = True
+    try:
+        conn.execute(query("workqueue", "set_actor"), {"actor": who, "run": run, "is_local": False})
+    finally:
+        conn.autocommit = autocommit
 
 
 def actor(context) -> str:
@@ -60,9 +87,11 @@ def clearinghouse_files():
     unknown host key become one clear TransportError, and the task retries.
     """
     from airflow.providers.sftp.hooks.sftp import SFTPHook
+    from airflow.sdk import BaseHook
 
-    from include.billing.transport import SftpFiles, TransportError
+    from include.billing.transport import SftpFiles, TransportError, check_sftp_extras, max_read_bytes
 
+    check_sftp_extras(BaseHook.get_connection(CLEARINGHOUSE_SFTP_CONN_ID).extra_dejson, CLEARINGHOUSE_SFTP_CONN_ID)
     # connection attempts inside one try (the task's own retries come on top)
     attempts = int(os.environ.get("BILLING_SFTP_CONNECT_ATTEMPTS", "3"))
     hook = SFTPHook(ssh_conn_id=CLEARINGHOUSE_SFTP_CONN_ID, conn_retry_attempts=attempts)
@@ -73,7 +102,7 @@ def clearinghouse_files():
         raise TransportError(f"cannot open SFTP connection {CLEARINGHOUSE_SFTP_CONN_ID!r}: "
                              f"{exc.__class__.__name__}: {exc}") from None
     try:
-        yield SftpFiles(client)
+        yield SftpFiles(client, max_read_bytes=max_read_bytes())
     finally:
         ctx.__exit__(None, None, None)
 

@@ -20,6 +20,8 @@ import tempfile
 from decimal import Decimal
 from pathlib import Path
 
+from include.billing.private_files import private_dir
+
 from .carc import classify
 from .rcm_sql import query
 
@@ -138,8 +140,7 @@ def build_appeal_packet(conn, work_item_id: int, *, out_dir: Path | None = None,
                                f"{proof['limit_days']} days (from the {proof['window_from']}, {proof['window_start']}; "
                                f"deadline {proof['deadline']}): the enclosed acknowledgments show its receipt. A claim "
                                "received in time is not late; please reprocess it.")
-    folder = Path(out_dir) if out_dir else appeal_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_dir(Path(out_dir) if out_dir else appeal_dir())
     stem = f"appeal-claim{cid}-item{work_item_id}"      # ids only: no PHI in file names
     html_path = folder / f"{stem}.html"
     _write_private(html_path, render_letter(context))

@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from include.billing.claims import WorkItem, hold_claims
+from include.billing.private_files import private_dir, write_private
 from include.billing.settings import dq_results_dir, submission_query
+from include.edi.writer import DEFAULT as X12_DELIMITERS
 
 CPT_REGEX = r"^(?:[0-9]{4}[0-9A-Z]|[A-Z][0-9]{4})$"
 ICD10_REGEX = r"^[A-TV-Z][0-9][0-9A-Z][0-9A-Z]{0,4}$"
@@ -28,6 +30,25 @@ ZIP_REGEX = r"^(?:[0-9]{5}|[0-9]{9})$"
 STATE_REGEX = r"^[A-Z]{2}$"
 NPI_REGEX = r"^[0-9]{10}$"
 NOT_BLANK = r"\S"
+# the separators our 837P writer uses (element, component, repetition, segment) and line breaks:
+# one of them inside a name would split or end a segment, and pyx12 would then hold the whole file
+DELIMITER_CHARS = "".join(sorted({X12_DELIMITERS.element, X12_DELIMITERS.component, X12_DELIMITERS.repetition,
+                                  X12_DELIMITERS.segment, "\r", "\n"}))
+DELIMITER_REGEX = "[" + "".join({"\n": "\\n", "\r": "\\r"}.get(c, "\\" + c if c in "^]\\-" else c)
+                               for c in DELIMITER_CHARS) + "]"
+# free-text fields from the practice-management system that the 837P carries as they are
+FREE_TEXT_FIELDS = [
+    ("member_id", "MEMBER_ID", "subscriber member id"),
+    ("patient_last_name", "PATIENT_NAME", "patient last name"),
+    ("patient_first_name", "PATIENT_NAME", "patient first name"),
+    ("patient_address1", "PATIENT_ADDRESS", "patient street address"),
+    ("patient_city", "PATIENT_ADDRESS", "patient city"),
+    ("subscriber_last_name", "SUBSCRIBER_NAME", "subscriber last name"),
+    ("subscriber_first_name", "SUBSCRIBER_NAME", "subscriber first name"),
+    ("subscriber_address1", "SUBSCRIBER_ADDRESS", "subscriber street address"),
+    ("subscriber_city", "SUBSCRIBER_ADDRESS", "subscriber city"),
+    ("payer_name", "PAYER_NAME", "payer name"),
+]
 ISO_DATE = "%Y-%m-%d"
 
 
@@ -86,6 +107,8 @@ def _checks() -> list[Check]:
     checks.append(Check("positive", "units", "UNITS", "line units (more than 0)"))
     checks.append(Check("positive", "charge", "CHARGE", "line charge (more than 0)"))
     checks.append(Check("date", "service_date", "SERVICE_DATE", "line service date"))
+    for column, field, label in FREE_TEXT_FIELDS:
+        checks.append(Check("x12_safe", column, f"{field}_DELIMITER", label, DELIMITER_REGEX))
     return checks
 
 
@@ -98,6 +121,8 @@ _RULE_WORDS = {
     "date": "is not a valid date",
     "positive": "must be more than zero",
     "length2": "must be exactly 2 characters",
+    "x12_safe": ("contains a character the 837P uses as a separator (" + " ".join(
+        repr(c)[1:-1] for c in DELIMITER_CHARS) + "); remove it"),
 }
 
 
@@ -118,6 +143,8 @@ def _expectation(check: Check, index: int):
         return gxe.ExpectColumnValuesToBeBetween(column=col, min_value=0, strict_min=True, meta=meta)
     if check.kind == "length2":
         return gxe.ExpectColumnValueLengthsToEqual(column=col, value=2, meta=meta)
+    if check.kind == "x12_safe":
+        return gxe.ExpectColumnValuesToNotMatchRegex(column=col, regex=check.arg, meta=meta)
     raise ValueError(check.kind)
 
 
@@ -207,9 +234,9 @@ def check_new_claims(conn, *, actor: str, run_id: str, results_dir: Path | None 
                 details={"expectation": exp_type, "field": check.column}))
     held = hold_claims(conn, items, actor=actor, stage="data_quality")
     folder = results_dir or dq_results_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     path = folder / f"{_safe_name(run_id)}.json"
-    path.write_text(json.dumps({
+    write_private(path, json.dumps({
         "run_id": run_id,
         "validated_at": dt.datetime.now(dt.timezone.utc).isoformat(),
         "suite": "claim_837p_readiness",

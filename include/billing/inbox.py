@@ -13,10 +13,12 @@ remove): the DAG wraps the Airflow SFTPHook's client in `SftpFiles`, tests may u
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import posixpath
 from dataclasses import dataclass, field
 
+from include.billing.transport import FileTooLargeError
 from include.edi.errors import X12Error
 from include.edi.reader import iter_segments
 
@@ -95,11 +97,13 @@ class FetchResult:
     duplicates: int = 0
     archived: int = 0
     skipped: int = 0
+    quarantined: int = 0
     by_type: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {"stored": self.stored, "duplicates": self.duplicates, "archived": self.archived, "skipped": self.skipped,
+                "quarantined": self.quarantined,
                 "by_type": dict(self.by_type), "errors": list(self.errors)}
 
 
@@ -110,6 +114,26 @@ def _archive(remote, src: str, dst: str) -> None:
         remote.rename(src, dst)
     except OSError:
         remote.remove(src)
+
+
+def _quarantine_too_large(conn, remote, src: str, dst: str, exc: FileTooLargeError) -> None:
+    """Move an oversized remote file out of the pick-up folder (to `dst`, next to the archive) and
+    open a work item naming it, so the queue goes on and a person decides (nothing is lost)."""
+    conn.execute(query("responses", "add_work_item"), {
+        "claim_id": None, "edi_file_id": None, "source": "inbox", "reason_code": "FILE_TOO_LARGE",
+        "explanation": (f"The clearinghouse file {posixpath.basename(src)} is {exc.size:,} bytes, over the "
+                        f"{exc.limit:,}-byte limit (BILLING_SFTP_MAX_FILE_BYTES). It was not read and was moved "
+                        f"to {dst} on the clearinghouse. Ask the clearinghouse what it is; raise the limit "
+                        f"and move it back to be picked up if it is genuine."),
+        "details": json.dumps({"remote_path": src, "quarantined_to": dst, "size_bytes": exc.size,
+                               "limit_bytes": exc.limit}),
+        "due_date": None, "dedupe_key": f"inbox:too_large:{src}:{exc.size}"})
+    conn.commit()                        # the work item is durable before the remote file moves
+    try:
+        remote.rename(src, dst)
+    except OSError:
+        log.warning("could not move oversized %s aside; it stays and is skipped again", src)
+    log.error("quarantined %s: %d bytes over the %d-byte limit", src, exc.size, exc.limit)
 
 
 def fetch_outbound(conn, remote, *, remote_dir: str = "outbound", archive_dir: str = "archive",
@@ -131,6 +155,11 @@ def fetch_outbound(conn, remote, *, remote_dir: str = "outbound", archive_dir: s
         src = posixpath.join(remote_dir, name)
         try:
             data = remote.read(src)
+        except FileTooLargeError as exc:  # hostile or broken: never in memory; set aside for a person
+            _quarantine_too_large(conn, remote, src, posixpath.join(archive_dir, name + ".quarantined"), exc)
+            result.quarantined += 1
+            result.errors.append(str(exc))
+            continue
         except OSError as exc:           # a folder, or vanished: report and go on
             result.errors.append(f"{src}: cannot read: {exc}")
             continue

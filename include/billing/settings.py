@@ -64,8 +64,9 @@ def load() -> SubmissionSettings:
 def dq_results_dir() -> Path:
     configured = load().dq_results_dir
     if configured is not None:
-        configured.mkdir(parents=True, exist_ok=True)
-        return configured
+        from include.billing.private_files import private_dir
+
+        return private_dir(configured)
     from include.devenv.paths import sub_dir
 
     return sub_dir("data-quality")

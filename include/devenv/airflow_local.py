@@ -3,16 +3,18 @@
 Starts the local stack (PostgreSQL, sandbox clearinghouse, mail sink), seeds the practice
 if the database is empty, then runs `airflow standalone` (api-server, scheduler,
 dag-processor, triggerer) with the project's dags/ and plugins/. Prints the URL and the
-login. Ctrl-C stops everything.
+login. Ctrl-C stops everything. Everything listens on 127.0.0.1 only.
 
-BILLING_AIRFLOW_PORT (default 8080) picks the port; BILLING_AIRFLOW_PASSWORD the password
-of the local `admin` user (default `admin`, local use only).
+BILLING_AIRFLOW_PORT (default 8080) picks the port. The local `admin` user's password is
+random, made on the first run and kept in `.run/airflow-ui/admin-password` (0600); it is
+printed only when it is made. BILLING_AIRFLOW_PASSWORD chooses one instead.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -30,8 +32,7 @@ def standalone_env(stack, port: int, password: str) -> dict[str, str]:
     home = stack.airflow_home
     passwords = home / "simple_auth_manager_passwords.json"
     passwords.parent.mkdir(parents=True, exist_ok=True)
-    passwords.write_text(json.dumps({"admin": password}))
-    passwords.chmod(0o600)
+    _write_private(passwords, json.dumps({"admin": password}))
     venv_bin = str(Path(sys.executable).parent)
     return {
         **os.environ,
@@ -39,6 +40,7 @@ def standalone_env(stack, port: int, password: str) -> dict[str, str]:
         # `airflow standalone` starts its parts as `airflow ...` subprocesses
         "PATH": f"{venv_bin}:{os.environ.get('PATH', '')}",
         "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__API__HOST": "127.0.0.1",
         "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
@@ -46,6 +48,32 @@ def standalone_env(stack, port: int, password: str) -> dict[str, str]:
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
         "AIRFLOW__SCHEDULER__STANDALONE_DAG_PROCESSOR": "True",
     }
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write `text` to `path`, readable by this user only, from the first byte on."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+
+
+def local_password(home: Path) -> tuple[str, bool]:
+    """The local `admin` password and whether it was made just now.
+
+    BILLING_AIRFLOW_PASSWORD when set; otherwise the one kept in `home/admin-password`,
+    made (random, 0600) on the first run.
+    """
+    chosen = os.environ.get("BILLING_AIRFLOW_PASSWORD")
+    if chosen:
+        return chosen, False
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = home / "admin-password"
+    if path.exists():
+        return path.read_text().strip(), False
+    password = secrets.token_urlsafe(18)
+    _write_private(path, password + "\n")
+    return password, True
 
 
 def wait_for_api(port: int, timeout: float = 240) -> None:
@@ -132,12 +160,16 @@ def stop_standalone(standalone: subprocess.Popen, grace: float = 60) -> None:
 
 def main() -> int:
     port = int(os.environ.get("BILLING_AIRFLOW_PORT", "8080"))
-    password = os.environ.get("BILLING_AIRFLOW_PASSWORD", "admin")
+    password_file = run_dir() / "airflow-ui" / "admin-password"
+    password, made = local_password(password_file.parent)
     print("starting PostgreSQL, the sandbox clearinghouse, the mail sink and airflow standalone…", flush=True)
     stack, standalone = start_local_airflow(port, password)
     try:
         wait_for_api(port)
-        print(f"\nAirflow UI:  http://127.0.0.1:{port}\nlogin:       admin / {password}\n"
+        login = (f"admin / {password}   (made now; kept in {password_file}, shown only this once)" if made
+                 else f"admin, password in {password_file}" if not os.environ.get("BILLING_AIRFLOW_PASSWORD")
+                 else "admin / $BILLING_AIRFLOW_PASSWORD")
+        print(f"\nAirflow UI:  http://127.0.0.1:{port}\nlogin:       {login}\n"
               f"mail sink:   {stack.mail_dir}\nclearinghouse mailbox: {stack.clearinghouse_root}\n"
               "Ctrl-C stops everything.", flush=True)
         signal.sigwait({signal.SIGINT, signal.SIGTERM})

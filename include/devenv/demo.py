@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from include.billing.private_files import write_private
 from include.devenv.paths import PROJECT_ROOT, run_dir, sub_dir
 
 DEFAULT_VISITS = 500
@@ -184,7 +185,7 @@ def main() -> int:
     summary["elapsed_seconds"] = round(time.monotonic() - live.started, 1)
     summary["task_logs"] = str(log_dir)
     summary["stages"] = live.timings
-    (demo_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    write_private(demo_dir / "summary.json", json.dumps(summary, indent=2, default=str) + "\n")
     _print_summary(summary, demo_dir / "summary.json", live)
     return 0
 

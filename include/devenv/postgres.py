@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import grp
 import importlib.util
 import os
 import pwd
 import shutil
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -62,17 +64,40 @@ def _as_server_user() -> dict:
         pwd.getpwnam(SERVER_USER)
     except KeyError:
         subprocess.run(["useradd", "--system", "--no-create-home", SERVER_USER], check=True)
-    return {"user": SERVER_USER}
+    # its own group and no other: root's groups must not come along
+    return {"user": SERVER_USER, "group": pwd.getpwnam(SERVER_USER).pw_gid, "extra_groups": []}
 
 
-def _make_traversable(path: Path) -> None:
-    """The unprivileged server user must reach its data folder through the project tree."""
-    for parent in [path, *path.parents]:
-        mode = parent.stat().st_mode
-        # group too: the server user may share the folder's group, and then "other" bits don't apply
-        if mode & 0o055 != 0o055:
-            parent.chmod(mode | 0o055)
-        if parent == Path("/"):
+def _can_search(st: os.stat_result, user: pwd.struct_passwd, groups: set[int]) -> bool:
+    """Whether `user` may pass through a folder with this stat (the kernel's owner/group/other rule)."""
+    if st.st_uid == user.pw_uid:
+        return bool(st.st_mode & stat.S_IXUSR)
+    if st.st_gid in groups:
+        return bool(st.st_mode & stat.S_IXGRP)
+    return bool(st.st_mode & stat.S_IXOTH)
+
+
+def _grant_traversal(path: Path) -> None:
+    """Let the unprivileged server user, and no one else, pass through to `path`.
+
+    Folders it can already cross are left alone. A folder it cannot cross whose group has no
+    rights at all (e.g. the 0700 run folder, a 0700 home) is given to the server user's group
+    with the search bit only (0710: cross, not list, not read); nobody else gains anything.
+    A folder whose group already means something is not touched: the error says what to do.
+    """
+    user = pwd.getpwnam(SERVER_USER)
+    groups = {user.pw_gid, *(g.gr_gid for g in grp.getgrall() if SERVER_USER in g.gr_mem)}
+    for folder in [path, *path.parents]:
+        st = folder.stat()
+        if not _can_search(st, user, groups):
+            if st.st_mode & 0o070 and st.st_gid not in groups:
+                raise RuntimeError(
+                    f"the PostgreSQL server user {SERVER_USER!r} cannot reach {path}: {folder} is shared with "
+                    f"group {st.st_gid}. Put the run folder elsewhere (BILLING_RUN_DIR) or name a database "
+                    f"({ENV_VAR}).")
+            os.chown(folder, -1, user.pw_gid)
+            folder.chmod(stat.S_IMODE(st.st_mode) | stat.S_IXGRP)
+        if folder == Path("/"):
             break
 
 
@@ -121,8 +146,8 @@ def _start_locked(pg: Path) -> str:
     pg.mkdir(parents=True, exist_ok=True)
     user_kwargs = _as_server_user()
     if user_kwargs:
-        _make_traversable(pg)
-        _make_traversable(bin_dir)
+        _grant_traversal(pg)
+        _grant_traversal(bin_dir)
         shutil.chown(pg, user=SERVER_USER)
     if not (data / "PG_VERSION").exists():
         data.mkdir(exist_ok=True)

@@ -61,6 +61,13 @@ class LocalStack:
     processes: list = field(default_factory=list)
     mail_controller: object | None = None
 
+    def app_database_url(self) -> str:
+        if not getattr(self, "_app_url", None):
+            from include.billing.db import ensure_app_login
+
+            self._app_url = ensure_app_login(self.database_url)
+        return self._app_url
+
     def connections(self) -> dict[str, str]:
         from include import dag_support
 
@@ -75,7 +82,8 @@ class LocalStack:
                 "extra": {"disable_ssl": True, "disable_tls": True,
                           "from_email": "billing-reports@practice.example"}}
         return {
-            dag_support.BILLING_DB_CONN_ID: self.database_url,
+            # the DAGs and the UI connect as the app role (DML only, append-only audit tables)
+            dag_support.BILLING_DB_CONN_ID: self.app_database_url(),
             dag_support.CLEARINGHOUSE_SFTP_CONN_ID: json.dumps(sftp),
             dag_support.ELIGIBILITY_API_CONN_ID: json.dumps(http),
             dag_support.BILLING_SMTP_CONN_ID: json.dumps(smtp),

@@ -20,6 +20,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import threading
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -197,7 +198,11 @@ class Clearinghouse:
         report.outputs.append(name)
 
     def _unique_name(self, st: dict, base: str, taken: set) -> str:
-        """``base`` unless an earlier step already used it (e.g. two partners' ISA13 collide)."""
+        """``base`` unless an earlier step already used it (e.g. two partners' ISA13 collide).
+
+        Whatever partner value went into ``base``, the name is a safe one: allow-listed
+        characters, no leading dot, bounded length (see `safe_file_name`)."""
+        base = safe_file_name(base)
         stem, ext = base.rsplit(".", 1)
         name, n = base, 1
         used = set(st["outputs"]) | taken
@@ -301,7 +306,7 @@ class Clearinghouse:
                 icn = self._next(st, "isa")
                 body = respond_270(_isa_bytes(data, isa), self.roster, sender_id=self.scenario.clearinghouse_id,
                                    interchange_control_number=icn, now=now, name=name)
-                fn = self._unique_name(st, f"271_{isa.control_number}.x12", taken)
+                fn = self._unique_name(st, f"271_{name_part(isa.control_number, 9)}.x12", taken)
                 self._emit(st, fn, body, report)
                 out.append(fn)
             return out
@@ -347,14 +352,14 @@ class Clearinghouse:
                             queued.append(claim_in)
                 acks.append(ack)
             icn = self._next(st, "isa")
-            fn = self._unique_name(st, f"999_{isa.control_number}.x12", taken)
+            fn = self._unique_name(st, f"999_{name_part(isa.control_number, 9)}.x12", taken)
             self._emit(st, fn, build_999(acks, sender_id=self.scenario.clearinghouse_id, receiver_id=partner,
                                          interchange_control_number=icn, group_control_number=icn,
                                          created=now), report)
             outputs.append(fn)
             if statuses:
                 icn = self._next(st, "isa")
-                fn = self._unique_name(st, f"277CA_{isa.control_number}.x12", taken)
+                fn = self._unique_name(st, f"277CA_{name_part(isa.control_number, 9)}.x12", taken)
                 self._emit(st, fn, build_277ca(statuses, sender_id=self.scenario.clearinghouse_id,
                                                receiver_id=partner, interchange_control_number=icn,
                                                group_control_number=icn, payer_name=self.scenario.clearinghouse_name,
@@ -451,7 +456,7 @@ class Clearinghouse:
             report.status_inquiries += len(inquiries)
             claims = [self._claim_status(st, q, now) for q in inquiries]
             icn = self._next(st, "isa")
-            fn = self._unique_name(st, f"277_{isa.control_number}.x12", taken)
+            fn = self._unique_name(st, f"277_{name_part(isa.control_number, 9)}.x12", taken)
             self._emit(st, fn, build_277(claims, sender_id=self.scenario.clearinghouse_id,
                                          receiver_id=isa.sender_id.strip(), interchange_control_number=icn,
                                          group_control_number=icn, payer_name=self.scenario.clearinghouse_name,
@@ -826,8 +831,28 @@ def _xo_key(payer_id: str, member_id: str, ci: adj.ClaimIn) -> str:
 
 # --------------------------------------------------------------------------- helpers
 
+_NOT_NAME_CHAR = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def name_part(value, length: int) -> str:
+    """A partner-supplied value (ISA13, a payer id, a trace number) as a file-name part:
+    only ASCII letters, digits, '-' and '_' (anything else becomes '_'), exactly `length`
+    characters (cut, or left-padded with '0' as X12 control numbers are)."""
+    return _NOT_NAME_CHAR.sub("_", str(value))[:length].rjust(length, "0")
+
+
+def safe_file_name(name: str, limit: int = 120) -> str:
+    """One path component from allow-listed characters: no '/', no '..', no leading dot."""
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, "txt"
+    stem = re.sub(r"[^A-Za-z0-9._-]", "_", stem).lstrip(".") or "file"
+    ext = _NOT_NAME_CHAR.sub("_", ext)[:10] or "txt"
+    return f"{stem[:limit - len(ext) - 1]}.{ext}"
+
+
 def _safe(s: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in s)[:30] or "PAYER"
+    return _NOT_NAME_CHAR.sub("_", s)[:30] or "PAYER"
 
 
 def _findings_in(findings: list[Finding], start: int, end: int | None) -> list[Finding]:

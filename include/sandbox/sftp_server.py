@@ -10,6 +10,7 @@ import asyncio
 import hmac
 import logging
 import os
+import stat
 import threading
 from pathlib import Path
 
@@ -42,7 +43,13 @@ def host_public_key(keys_dir: str | Path) -> str:
 
 
 class _MailboxSFTP(asyncssh.SFTPServer):
-    """SFTP chrooted to the mailbox; the private state folder is invisible and untouchable."""
+    """SFTP chrooted to the mailbox; the private state folder is invisible and untouchable.
+
+    No links: creating a symbolic or hard link is refused, and so is any path that goes
+    through a symbolic link (wherever it came from) or names a file with more than one link,
+    so nothing in the mailbox can reach the private state or anything outside the root.
+    Files are created 0600 and stay so (a partner cannot widen their mode).
+    """
 
     def __init__(self, chan, root: bytes):
         super().__init__(chan, chroot=root)
@@ -52,10 +59,33 @@ class _MailboxSFTP(asyncssh.SFTPServer):
         real = self.map_path(path)
         if real == self._private or real.startswith(self._private + b"/"):
             raise asyncssh.SFTPPermissionDenied("private folder")
+        if os.path.realpath(real) != os.path.normpath(real):
+            raise asyncssh.SFTPPermissionDenied("symbolic links are not allowed")
+        try:
+            st = os.lstat(real)
+        except OSError:
+            return real                      # does not exist (yet): the operation itself will say
+        if stat.S_ISREG(st.st_mode) and st.st_nlink > 1:
+            raise asyncssh.SFTPPermissionDenied("hard links are not allowed")
         return real
+
+    def symlink(self, oldpath, newpath):
+        raise asyncssh.SFTPPermissionDenied("symbolic links are not allowed")
+
+    def link(self, oldpath, newpath):
+        raise asyncssh.SFTPPermissionDenied("hard links are not allowed")
+
+    def readlink(self, path):
+        raise asyncssh.SFTPPermissionDenied("symbolic links are not allowed")
+
+    def fsetstat(self, file_obj, attrs):
+        return super().fsetstat(file_obj, _narrowed(attrs))
 
     def open(self, path, pflags, attrs):
         self._guard(path)
+        if pflags & asyncssh.FXF_CREAT:
+            # partners' files hold PHI: created 0600 whatever mode the client asks for
+            attrs = asyncssh.SFTPAttrs(permissions=0o600)
         return super().open(path, pflags, attrs)
 
     async def scandir(self, path):
@@ -96,7 +126,14 @@ class _MailboxSFTP(asyncssh.SFTPServer):
 
     def setstat(self, path, attrs):
         self._guard(path)
-        return super().setstat(path, attrs)
+        return super().setstat(path, _narrowed(attrs))
+
+
+def _narrowed(attrs):
+    """A partner may narrow a file's mode, never open it to group or others."""
+    if attrs.permissions is not None:
+        attrs.permissions &= ~0o077
+    return attrs
 
 
 class _Auth(asyncssh.SSHServer):

@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from include.billing import workqueue as wq
+from include.billing import write_off_approval as woa
 from include.billing.accounts import load_accounts
 
 from .dag_runs import attach_run_ids
@@ -29,10 +30,12 @@ from .security import (
     CSRF_FIELD,
     NotAuthenticated,
     actor_of,
+    allowed,
     check_csrf,
     csrf_token_for,
     current_user,
     ensure_csrf_session,
+    require,
     set_csrf_cookie,
     user_name,
 )
@@ -235,17 +238,25 @@ def create_app() -> FastAPI:
             raise HTTPException(status_code=404, detail=f"work item {item_id} does not exist")
         attach_run_ids(item["events"], "occurred_at")
         accounts = load_accounts(conn, [item["visit_id"]]) if item.get("visit_id") else []
+        pending = woa.pending_request(conn, item_id, item["claim_id"]) if item["claim_id"] is not None else None
         return _render(request, user, "item.html", {
             "item": item, "error": error, "write_off_reasons": wq.WRITE_OFF_REASONS,
             "account": accounts[0].to_dict() if accounts else None,
-            "open": item["state"] in wq.OPEN_STATES}, status_code=status_code)
+            "open": item["state"] in wq.OPEN_STATES, "pending_write_off": pending,
+            "write_off_limit": woa.approval_limit(),
+            "can": {p: allowed(user, p) for p in ("work", "write_off")}}, status_code=status_code)
 
     # --- actions --------------------------------------------------------------------------
 
-    def _act(request: Request, user, conn, item_id: int, token: str | None, action: str, fn):
+    def _act(request: Request, user, conn, item_id: int, token: str | None, action: str, fn,
+             permission: str = "work"):
+        require(user, permission)          # 403 before anything is read or changed
         check_csrf(request, user, token)
         try:
             with conn.transaction():
+                # the person, for billing.change_log's before/after rows (this transaction only)
+                conn.execute(wq.load_query("set_actor"), {"actor": actor_of(user), "run": None,
+                                                              "is_local": True})
                 result = fn(actor_of(user))
         except wq.ActionError as exc:
             log.info("billing ui: %s on work item %s refused: %s", action, item_id, exc)
@@ -286,8 +297,25 @@ def create_app() -> FastAPI:
     @app.post("/items/{item_id}/write-off")
     def write_off(request: Request, item_id: int, user: User, conn: Conn, csrf: Token = None,
                   reason: Annotated[str, Form()] = "", note: Annotated[str, Form()] = ""):
+        def act(actor):
+            done = woa.request_write_off(conn, item_id, reason, actor=actor, note=note)
+            if done["state"] == "awaiting_approval":
+                root = request.scope.get("root_path", "")
+                return RedirectResponse(f"{root}/items/{item_id}?done=write_off_requested", status_code=303)
+        return _act(request, user, conn, item_id, csrf, "written_off", act, permission="write_off")
+
+    @app.post("/items/{item_id}/write-off/approve")
+    def approve_write_off(request: Request, item_id: int, user: User, conn: Conn, csrf: Token = None):
         return _act(request, user, conn, item_id, csrf, "written_off",
-                    lambda actor: wq.write_off(conn, item_id, reason, actor=actor, note=note))
+                    lambda actor: woa.approve_write_off(conn, item_id, actor=actor) and None,
+                    permission="write_off")
+
+    @app.post("/items/{item_id}/write-off/decline")
+    def decline_write_off(request: Request, item_id: int, user: User, conn: Conn, csrf: Token = None,
+                          note: Annotated[str, Form()] = ""):
+        return _act(request, user, conn, item_id, csrf, "write_off_declined",
+                    lambda actor: woa.decline_write_off(conn, item_id, actor=actor, note=note) and None,
+                    permission="write_off")
 
     @app.post("/items/{item_id}/appeal", response_class=HTMLResponse)
     def appeal(request: Request, item_id: int, user: User, conn: Conn, csrf: Token = None):

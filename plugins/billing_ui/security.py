@@ -2,7 +2,15 @@
 
 Authentication is Airflow's own: `airflow.api_fastapi.core_api.security.get_user` reads the
 JWT the UI holds (the `_token` cookie, or an `Authorization: Bearer` header) and the auth
-manager validates it. Authorization asks the auth manager about the custom view "Billing".
+manager validates it.
+
+Authorization: looking needs GET on the custom view "Billing"; every action needs more
+(`require`). Working the queue (assign, correct, resolve, release, appeal) needs POST on
+"Billing"; writing money off, and approving someone else's write-off, needs POST on
+"Billing Write-off". FAB and Keycloak take these as custom resources (grant them to roles).
+The simple auth manager answers every custom view at viewer level whatever the method, so
+for it the roles map as documented in the README: viewer looks only, user works the queue,
+op and admin also write off.
 
 CSRF: the first page sets a random per-session cookie (`billing_csrf`, HttpOnly,
 SameSite=Strict, scoped to the plugin's path). Each form carries
@@ -23,6 +31,15 @@ from fastapi import HTTPException, Request, Response
 log = logging.getLogger(__name__)
 
 RESOURCE_NAME = "Billing"
+WRITE_OFF_RESOURCE = "Billing Write-off"
+# permission -> (custom resource, method, the simple auth manager's lowest role that has it)
+PERMISSIONS = {
+    "view": (RESOURCE_NAME, "GET", "VIEWER"),
+    "work": (RESOURCE_NAME, "POST", "USER"),
+    "write_off": (WRITE_OFF_RESOURCE, "POST", "OP"),
+}
+WORDS = {"view": "use the Billing pages", "work": "change work items",
+         "write_off": "write off money or approve a write-off"}
 CSRF_COOKIE = "billing_csrf"
 CSRF_FIELD = "csrf_token"
 
@@ -45,11 +62,32 @@ async def current_user(request: Request):
 
 
 def _authorize(request: Request, user) -> None:
-    from airflow.api_fastapi.app import get_auth_manager
+    require(user, "view")
 
-    method = "GET" if request.method in ("GET", "HEAD") else "POST"
-    if not get_auth_manager().is_authorized_custom_view(method=method, resource_name=RESOURCE_NAME, user=user):
-        raise HTTPException(status_code=403, detail="Not allowed to use the Billing pages")
+
+def allowed(user, permission: str) -> bool:
+    """Whether `user` has one of PERMISSIONS, asked of the configured auth manager."""
+    from airflow.api_fastapi.app import get_auth_manager
+    from airflow.api_fastapi.auth.managers.simple.simple_auth_manager import (
+        SimpleAuthManager,
+        SimpleAuthManagerRole,
+    )
+
+    resource, method, simple_role = PERMISSIONS[permission]
+    manager = get_auth_manager()
+    if isinstance(manager, SimpleAuthManager):
+        # its is_authorized_custom_view ignores the method: use the documented role mapping
+        role = (getattr(user, "role", None) or "").upper()
+        if role not in SimpleAuthManagerRole.__members__:
+            return False
+        return SimpleAuthManagerRole[role].order >= SimpleAuthManagerRole[simple_role].order
+    return bool(manager.is_authorized_custom_view(method=method, resource_name=resource, user=user))
+
+
+def require(user, permission: str) -> None:
+    """403 unless the user has the permission."""
+    if not allowed(user, permission):
+        raise HTTPException(status_code=403, detail=f"Your role may not {WORDS[permission]}")
 
 
 def user_name(user) -> str:

@@ -89,4 +89,6 @@ def test_policy(dagbag):
         for t in dag.tasks:
             if (t.retries or 0) < 2:
                 problems.append(f"{dag.dag_id}.{t.task_id}: retries {t.retries} < 2")
+            if t.execution_timeout is None or t.execution_timeout.total_seconds() <= 0:
+                problems.append(f"{dag.dag_id}.{t.task_id}: no execution_timeout")
     assert problems == []

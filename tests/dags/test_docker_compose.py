@@ -71,7 +71,7 @@ def test_connections_point_at_the_services(compose):
     services = compose["services"]
     sftp = json.loads(env["AIRFLOW_CONN_CLEARINGHOUSE_SFTP"])
     assert sftp["host"] == "clearinghouse" and sftp["conn_type"] == "sftp"
-    assert str(sftp["extra"].get("no_host_key_check", "false")).lower() == "false"
+    assert str(sftp.get("extra", {}).get("no_host_key_check", "false")).lower() == "false"
     assert str(sftp["port"]) in services["clearinghouse"]["command"]
     # the worker trusts exactly the key the clearinghouse-keys job wrote
     assert any(v.endswith(":/home/airflow/.ssh:ro") for v in services["airflow-worker"]["volumes"])

@@ -79,19 +79,20 @@ def test_dag_emails_and_archives_the_report(db_url, airflow_home, smtp_server, t
     assert all(p.get_content()[:4] == b"\x89PNG" for p in cids.values())
 
     attachments = {p.get_filename(): p.get_payload(decode=True) for p in msg.iter_attachments()}
-    claims = pd.read_csv(io.BytesIO(attachments["billing-report-month_end-2026-03-31-claims_ar.csv"]))
-    assert len(claims) == 12 and "claim_number" in claims.columns            # 9 payer + C2, C12, C18 patient
-    assert claims["payer_balance"].sum() == pytest.approx(1755.00)
-    denials = pd.read_csv(io.BytesIO(attachments["billing-report-month_end-2026-03-31-denials_review.csv"]))
-    assert list(denials["claim_number"]) == ["V0000005P1"]
+    by_payer = pd.read_csv(io.BytesIO(attachments["billing-report-month_end-2026-03-31-ar_by_payer.csv"]))
+    assert list(by_payer["claims"]) == [8, 4] and "claim_number" not in by_payer.columns
+    assert by_payer["payer_balance"].sum() == pytest.approx(1755.00)
+    denials = pd.read_csv(io.BytesIO(attachments["billing-report-month_end-2026-03-31-denials_by_reason.csv"]))
+    assert list(denials["reason_code"]) == ["CARC_CO-16"] and list(denials["work_items"]) == [1]
     wb = load_workbook(io.BytesIO(attachments["billing-report-month_end-2026-03-31.xlsx"]))
-    assert wb.sheetnames == ["Claims with a balance", "Denied claims to review", "Payment postings by payer"]
-    assert wb["Claims with a balance"].max_row == 13
+    assert wb.sheetnames == ["A-R by payer", "A-R by age bucket", "A-R by provider", "Denials to review by reason",
+                             "Payment postings by payer"]
+    assert wb["A-R by payer"].max_row == 3
     sheets = pd.read_excel(io.BytesIO(attachments["billing-report-month_end-2026-03-31.xlsx"]), sheet_name=None)
     assert len(sheets["Payment postings by payer"]) == 2
     for name, content in attachments.items():
         text = content.decode("latin-1")
-        assert "Testpatient" not in text and "1980-01-01" not in text, name
+        assert "Testpatient" not in text and "1980-01-01" not in text and "V0000005P1" not in text, name
 
     archive = reports_dir / "2026-03-31"
     names = {p.name for p in archive.iterdir()}

@@ -14,6 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
 
+from include.billing.private_files import make_private, private_dir  # noqa: E402
 from include.billing.reports.metrics import AGING_BUCKETS, AGING_LABELS  # noqa: E402
 
 BUCKET_COLORS = ("#2e7d32", "#9ccc65", "#fbc02d", "#f57c00", "#c62828")
@@ -31,11 +32,11 @@ def _figure():
 
 
 def _save(fig, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     fig.tight_layout()
     fig.savefig(path, format="png", facecolor="white")
     plt.close(fig)
-    return path
+    return make_private(path)
 
 
 def _empty(ax, message: str) -> None:

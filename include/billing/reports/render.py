@@ -1,6 +1,7 @@
 """The report's HTML body (Jinja2 template include/templates/billing_report.html) and its
-CSV / XLSX detail attachments. Attachments carry claim numbers and amounts, never patient
-names, member ids, birth dates or diagnoses."""
+CSV / XLSX attachments. Everything is aggregate (counts, amounts, rates by payer, age bucket,
+provider and denial reason; see aggregate.py): no claim numbers, dates of service or
+patient-level rows. Claim lists are in the Billing UI."""
 
 from __future__ import annotations
 
@@ -15,17 +16,22 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
 TEMPLATE = "billing_report.html"
 
-# attachment name -> (title, columns); rows come from the named detail queries
+# attachment name -> (title, columns); rows come from include.billing.reports.aggregate
+_AR = ["claims", "total_charge", "payer_paid", "payer_balance", "patient_balance", "share_of_payer_ar"]
 DETAILS = {
-    "claims_ar": ("Claims with a balance", [
-        "claim_number", "payer", "rendering_npi", "date_of_service", "submitted_at", "status", "total_charge",
-        "payer_paid", "payer_balance", "patient_balance", "age_days", "aging_bucket"]),
-    "denials_review": ("Denied claims to review", [
-        "work_item_id", "claim_number", "payer", "date_of_service", "total_charge", "reason_code", "state",
-        "assignee", "due_date", "created_at", "age_days"]),
+    "ar_by_payer": ("A-R by payer", ["payer", *_AR]),
+    "ar_by_age": ("A-R by age bucket", ["aging_bucket", *_AR]),
+    "ar_by_provider": ("A-R by provider", ["rendering_npi", *_AR]),
+    "denials_by_reason": ("Denials to review by reason", [
+        "reason_code", "payer", "work_items", "total_charge", "oldest_age_days"]),
     "payment_postings": ("Payment postings by payer", [
         "label", "remittances", "held_remittances", "claim_payments", "reversals", "total_paid", "claims_paid"]),
 }
+# the only columns an attachment may have: a test holds every DETAILS entry to this list
+AGGREGATE_COLUMNS = {"payer", "aging_bucket", "rendering_npi", "reason_code", "label", "claims", "work_items",
+                     "total_charge", "payer_paid", "payer_balance", "patient_balance", "share_of_payer_ar",
+                     "oldest_age_days", "remittances", "held_remittances", "claim_payments", "reversals",
+                     "total_paid", "claims_paid"}
 
 
 HEADERS = {"label": "payer"}  # column key -> header shown in the attachments
@@ -83,7 +89,8 @@ def _private(path: Path) -> Path:
 
 
 def write_csv(rows: list[dict], columns: list[str], path: Path) -> Path:
-    with open(path, "w", newline="", encoding="utf-8") as fh:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with open(fd, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow([HEADERS.get(c, c) for c in columns])
         for row in rows:

@@ -22,7 +22,9 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from include.billing.private_files import make_private, private_dir, write_private
 from include.billing.reports import charts, mailer, render
+from include.billing.reports.aggregate import aggregate_details, ui_links
 from include.billing.reports.metrics import AGING_BUCKETS, PROCESSING_MEASURES, compute_kpis, headline, jsonable
 from include.billing.reports.queries import run_metric
 
@@ -91,19 +93,17 @@ def compute_report(conn, as_of: date, period: str, work_dir: Path, *, trend_week
         "period": period, "as_of": as_of, "kpis": kpis,
         "sections": {name: compute_kpis(conn, s, e, as_of, trend_weeks=0, point_in_time=False)
                      for name, (s, e) in extra},
-        "details": {
-            "claims_ar": run_metric(conn, "claim_detail", as_of=as_of),
-            "denials_review": run_metric(conn, "denials_awaiting_review", as_of=as_of),
-            "payment_postings": kpis["payment_postings_by_payer"],
-        },
+        # aggregated here: no claim-level row reaches the state file, the e-mail or its attachments
+        "details": aggregate_details(run_metric(conn, "claim_detail", as_of=as_of),
+                                     run_metric(conn, "denials_awaiting_review", as_of=as_of),
+                                     kpis["payment_postings_by_payer"]),
         "generated_at": datetime.now(UTC).replace(microsecond=0),
     }
     work_dir = Path(work_dir)
-    work_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(work_dir)
     path = work_dir / "state.json"
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(state, default=_encode))
-    os.chmod(tmp, 0o600)
+    write_private(tmp, json.dumps(state, default=_encode))
     tmp.replace(path)
     return path
 
@@ -152,7 +152,7 @@ class ReportBundle:
                 "html": self.html_path.name, "json": self.json_path.name,
                 "charts": {k: Path(v).name for k, v in self.charts.items()},
                 "attachments": [Path(p).name for p in self.attachments], "counts": self.counts}
-        self.manifest_path.write_text(json.dumps(data, indent=2))
+        write_private(self.manifest_path, json.dumps(data, indent=2))
         return self.manifest_path
 
     @classmethod
@@ -192,8 +192,7 @@ def _tiles(k: dict) -> list[tuple[str, str, str]]:
 def render_report(state_path: Path, out_dir: Path) -> ReportBundle:
     """Charts, HTML, attachments, kpis.json and manifest.json in `out_dir`."""
     state = load_state(state_path)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = private_dir(out_dir)
     as_of, period, kpis = state["as_of"], state["period"], state["kpis"]
     stem = f"billing-report-{period}-{as_of.isoformat()}"
     subject = f"{TITLES[period]} · {as_of:%a %d %b %Y}"
@@ -204,13 +203,13 @@ def render_report(state_path: Path, out_dir: Path) -> ReportBundle:
         "practice": os.environ.get("BILLING_PRACTICE_NAME", "Revenue cycle"),
         "tiles": _tiles(kpis), "buckets": AGING_BUCKETS,
         "processing_labels": [(m, PROCESSING_LABELS[m]) for m in PROCESSING_MEASURES],
-        "denials_review": state["details"]["denials_review"], "sections": state["sections"],
+        "details": state["details"], "links": ui_links(state["details"]), "sections": state["sections"],
         "attachments": [p.name for p in attachments], "generated_at": f"{state['generated_at']:%Y-%m-%d %H:%M} UTC",
     })
     html_path = out_dir / f"{stem}.html"
-    html_path.write_text(html, encoding="utf-8")
+    write_private(html_path, html)
     json_path = out_dir / f"{stem}.json"
-    json_path.write_text(json.dumps(jsonable({"period": period, "as_of": as_of, "kpis": kpis,
+    write_private(json_path, json.dumps(jsonable({"period": period, "as_of": as_of, "kpis": kpis,
                                               "sections": state["sections"]}), indent=1))
     bundle = ReportBundle(as_of=as_of, period=period, out_dir=out_dir, subject=subject, html_path=html_path,
                           json_path=json_path, charts=chart_paths, attachments=attachments, kpis=kpis,
@@ -253,10 +252,11 @@ def archive_rendered(rendered: dict, reports_dir: Path) -> Path:
 def archive_report(bundle: ReportBundle, reports_dir: Path) -> Path:
     """Copy the report's files into <reports_dir>/<as_of>/ (re-running overwrites, never duplicates)."""
     target = Path(reports_dir) / bundle.as_of.isoformat()
-    target.mkdir(parents=True, exist_ok=True)
+    private_dir(target)
     for path in bundle.files():
         path = Path(path)
         if path.parent.resolve() != target.resolve():
             dest = target / (path.name if path.name != "manifest.json" else f"manifest-{bundle.period}.json")
             shutil.copy2(path, dest)
+            make_private(dest)
     return target

@@ -41,19 +41,25 @@ def test_bundle_files_and_html(bundle):
     html = bundle.html_path.read_text()
     assert "<script" not in html.lower() and "<link" not in html.lower()
     assert set(re.findall(r'src="cid:([a-z_]+)"', html)) == set(bundle.charts)
-    assert "V0000005P1" in html                                 # the denied claim waiting for review
+    assert "V0000005P1" not in html                             # aggregate only: the claim is in the Billing UI
+    assert "CARC_CO-16" in html and "/billing/queue?source=denial&amp;reason=CARC_CO-16" in html
     assert "Testpatient" not in html and "1980-01-01" not in html
     assert "69.2%" in html                                       # first-pass acceptance 9 / 13
     assert bundle.subject.startswith("Month-end billing summary")
     for path in bundle.charts.values():
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     names = sorted(p.name for p in bundle.attachments)
-    assert names == ["billing-report-month_end-2026-03-31-claims_ar.csv", "billing-report-month_end-2026-03-31-denials_review.csv",
-                     "billing-report-month_end-2026-03-31-payment_postings.csv", "billing-report-month_end-2026-03-31.xlsx"]
-    with open(bundle.out_dir / "billing-report-month_end-2026-03-31-claims_ar.csv") as fh:
+    stem = "billing-report-month_end-2026-03-31"
+    assert names == [f"{stem}-ar_by_age.csv", f"{stem}-ar_by_payer.csv", f"{stem}-ar_by_provider.csv",
+                     f"{stem}-denials_by_reason.csv", f"{stem}-payment_postings.csv", f"{stem}.xlsx"]
+    with open(bundle.out_dir / f"{stem}-ar_by_payer.csv") as fh:
         rows = list(csv.DictReader(fh))
-    assert len(rows) == 12                                       # 9 claims in payer A/R + C2, C12, C18 patient balances
-    assert bundle.counts == {"claims_ar_rows": 12, "denials_review_rows": 1, "payment_postings_rows": 2}
+    # 9 claims in payer A/R + C2, C12 (PR-2 25.00) and C18 (PR-1 75.00) with a patient balance only:
+    # Acme C2 C5 C7 C8 C10 C12 C15 C17, Beta C4 C11 C16 C18; C12 and C18 owe the payer nothing
+    assert [(r["payer"], r["claims"], r["payer_balance"]) for r in rows] == [
+        ("Acme Health", "8", "1185.00"), ("Beta Insurance", "4", "570.00")]
+    assert bundle.counts == {"ar_by_payer_rows": 2, "ar_by_age_rows": 5, "ar_by_provider_rows": 2,
+                             "denials_by_reason_rows": 1, "payment_postings_rows": 2}
     assert bundle.kpis["first_pass_acceptance_rate"] is not None
     assert bundle.json_path.exists() and bundle.manifest_path.exists()
 

@@ -309,7 +309,7 @@ def test_posts_without_a_valid_csrf_token_are_refused(client, ledger, db):
                        headers={"Sec-Fetch-Site": "same-site"}).status_code == 403
     # another user's token (same session cookie) does not pass for alice
     session = client.cookies.get("billing_csrf")
-    client.cookies.set("_token", token_for("vic", "viewer"))
+    client.cookies.set("_token", token_for("vic", "user"))      # a role that is shown the forms
     vic_token = csrf_of(client.get(f"/billing/items/{item}").text)
     client.cookies.set("_token", token_for("alice"))
     assert client.cookies.get("billing_csrf") == session
