@@ -72,21 +72,23 @@ def test_every_attachment_column_is_an_aggregate():
 
 def test_ar_by_payer_age_and_provider_match_the_ledger(bundle):
     # payer A/R at 3/31: C4 300, C5 250, C7 120 (paid 100 then reversed), C8 90, C10 500, C11 60,
-    # C15 130, C16 210, C17 95 = 1,755.00; C2 is listed for its 20.00 patient balance only
+    # C15 130, C16 210, C17 95 = 1,755.00; C2 (20.00), C12 (PR-2 25.00) and C18 (PR-1 75.00) are listed for
+    # their patient balances only; C19/C20 are settled (the secondary paid 10.00 and wrote the rest down)
     payer = {r["payer"]: r for r in _csv(bundle, "ar_by_payer")}
-    assert payer["Acme Health"]["claims"] == "7" and payer["Acme Health"]["payer_balance"] == "1185.00"
-    assert payer["Acme Health"]["patient_balance"] == "20.00"
-    assert payer["Beta Insurance"]["claims"] == "3" and payer["Beta Insurance"]["payer_balance"] == "570.00"
+    assert payer["Acme Health"]["claims"] == "8" and payer["Acme Health"]["payer_balance"] == "1185.00"
+    assert payer["Acme Health"]["patient_balance"] == "45.00"
+    assert payer["Beta Insurance"]["claims"] == "4" and payer["Beta Insurance"]["payer_balance"] == "570.00"
+    assert payer["Beta Insurance"]["patient_balance"] == "75.00"
     assert Decimal(payer["Acme Health"]["share_of_payer_ar"]) == (Decimal("1185") / Decimal("1755")).quantize(
         Decimal("0.0001"))
-    # age from the date of service: 0-30 C2 C4 C5 C7 C8 C15; 31-60 C16 (44 d); 61-90 C10 (80 d);
-    # 91-120 C17 (101 d); 120+ C11 (150 d)
+    # age from the date of service: 0-30 C2 C4 C5 C7 C8 C15 C18 (22 d); 31-60 C16 (44 d), C12 (49 d);
+    # 61-90 C10 (80 d); 91-120 C17 (101 d); 120+ C11 (150 d)
     age = {r["aging_bucket"]: (r["claims"], r["payer_balance"]) for r in _csv(bundle, "ar_by_age")}
-    assert age == {"0-30": ("6", "890.00"), "31-60": ("1", "210.00"), "61-90": ("1", "500.00"),
+    assert age == {"0-30": ("7", "890.00"), "31-60": ("2", "210.00"), "61-90": ("1", "500.00"),
                    "91-120": ("1", "95.00"), "120+": ("1", "60.00")}
-    # Dr Avery (1245319599): C2 C4 C7 C10 C15 C17; Dr Brook (1679576722): C5 C8 C11 C16
+    # Dr Avery (1245319599): C2 C4 C7 C10 C12 C15 C17; Dr Brook (1679576722): C5 C8 C11 C16 C18
     provider = {r["rendering_npi"]: (r["claims"], r["payer_balance"]) for r in _csv(bundle, "ar_by_provider")}
-    assert provider == {"1245319599": ("6", "1145.00"), "1679576722": ("4", "610.00")}
+    assert provider == {"1245319599": ("7", "1145.00"), "1679576722": ("5", "610.00")}
 
 
 def test_denials_by_reason_and_links_into_the_billing_ui(bundle):
