@@ -116,7 +116,7 @@ def _run_dag(dag_id: str, conf: dict | None = None) -> str:
     return dag_run.run_id
 
 
-STAGES = 16
+STAGES = 19
 _LIVE: Live | None = None
 
 
@@ -197,6 +197,14 @@ def _statuses(url: str) -> dict:
         return dict(conn.execute("SELECT status, count(*) FROM billing.claims GROUP BY 1").fetchall())
 
 
+def _patient_counts(url: str) -> dict:
+    from include.billing.db import connect
+
+    with connect(url) as conn:
+        return {"statements": conn.execute("SELECT count(*) FROM billing.statements").fetchone()[0],
+                "patient_payments": conn.execute("SELECT count(*) FROM billing.patient_payments").fetchone()[0]}
+
+
 def _fmt(counts: dict, keys) -> str:
     return " · ".join(f"{k.replace('_', ' ')} {counts.get(k, 0)}" for k in keys if counts.get(k))
 
@@ -247,6 +255,14 @@ def _cycle(stack, live: Live, url: str) -> date:
     live.stage("clearinghouse_responses", lambda: _run_dag("clearinghouse_responses", {"as_of": final.isoformat()}),
                claims(["accepted", "rejected"]))
     live.stage("remittance_posting: 835 in", lambda: _run_dag("remittance_posting"), claims(done))
+    def statements(at, label, pay):
+        conf = {"as_of": at.isoformat(), "demo_guarantors": pay}
+        return live.stage(label, lambda: _run_dag("patient_statements", conf),
+                          lambda _: _fmt(_patient_counts(url), ["statements", "patient_payments"]))
+
+    statements(final, "patient_statements: first statements", False)
+    statements(final + timedelta(days=20), "patient_statements: guarantors pay", True)
+    statements(final + timedelta(days=30), "patient_statements: next cycle", True)
     # the database stamps claims, events and postings with today's clock while the payers answer on
     # the simulated one: the report (and the summary, at the same as_of) covers today, when it all ran
     report_day = now.date()
@@ -258,6 +274,7 @@ def _cycle(stack, live: Live, url: str) -> date:
 
 def _summary(stack, url: str, *, as_of: date) -> dict:
     """The summary reads the KPIs at the billing report's as_of, so both show the same numbers."""
+    from include.billing.accounts import load_accounts
     from include.billing.cycle_summary import cycle_summary, kpi_summary
     from include.billing.db import connect
 
@@ -271,6 +288,10 @@ def _summary(stack, url: str, *, as_of: date) -> dict:
         files = conn.execute(
             """SELECT transaction_type, count(*) FROM billing.edi_files GROUP BY 1 ORDER BY 1"""
         ).fetchall()
+        summary["statements_sent"] = conn.execute("SELECT count(*) FROM billing.statements").fetchone()[0]
+        (paid,) = conn.execute("SELECT coalesce(sum(amount), 0) FROM billing.patient_payments").fetchone()
+        summary["patient_payments_total"] = f"{paid:.2f}"
+        summary["patient_ar_total"] = f"{sum((a.patient_balance for a in load_accounts(conn)), Decimal(0)):.2f}"
     summary["first_pass_acceptance_rate"] = _text(kpis.get("first_pass_acceptance_rate"))
     summary["days_in_ar"] = _text(kpis.get("days_in_ar"))
     summary["kpis_as_of"] = as_of.isoformat()
@@ -319,6 +340,9 @@ def _print_summary(summary: dict, path: Path, live: Live) -> None:
         ("patient responsibility", summary.get("patient_responsibility_total")),
         ("first-pass acceptance rate", summary.get("first_pass_acceptance_rate")),
         ("days in A/R", summary.get("days_in_ar")),
+        ("statements sent", summary.get("statements_sent")),
+        ("patient payments", summary.get("patient_payments_total")),
+        ("patient A/R", summary.get("patient_ar_total")),
         ("KPIs as of (= the report's)", summary.get("kpis_as_of")),
     ]
     width = max(len(label) for label, _ in rows)

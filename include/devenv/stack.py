@@ -87,6 +87,8 @@ class LocalStack:
             dag_support.CLEARINGHOUSE_SFTP_CONN_ID: json.dumps(sftp),
             dag_support.ELIGIBILITY_API_CONN_ID: json.dumps(http),
             dag_support.BILLING_SMTP_CONN_ID: json.dumps(smtp),
+            # the statement vendor: a folder on the sandbox's SFTP server stands in for the print house
+            dag_support.STATEMENT_VENDOR_SFTP_CONN_ID: json.dumps(sftp),
         }
 
     def airflow_env(self) -> dict[str, str]:

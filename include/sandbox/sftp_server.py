@@ -160,7 +160,9 @@ class SandboxSFTPServer:
         if password is None and authorized_keys is None:
             raise ValueError("give a password or an authorized_keys file: the SFTP server never runs open")
         self.root = Path(root).resolve()
-        for d in ("inbound", "outbound", "archive"):
+        # the clearinghouse's mailbox, plus the drops that stand in locally for the statement vendor
+        # (statements/) and the bank's lockbox (lockbox/)
+        for d in ("inbound", "outbound", "archive", "statements", "lockbox"):
             (self.root / d).mkdir(parents=True, exist_ok=True)
         self.keys_dir = Path(keys_dir) if keys_dir else self.root.parent / "sandbox-keys"
         self.host_key_path = ensure_host_key(self.keys_dir)
