@@ -446,6 +446,11 @@ def release_statement_hold(conn, guarantor_key: str, *, actor: str) -> int | Non
 
 # --------------------------------------------------------------------------- a guarantor's account
 
+def guarantor_of_visit(conn, visit_id: int) -> str | None:
+    row = conn.execute(q("guarantor_of_visit"), {"visit_id": visit_id}).fetchone()
+    return row[0] if row else None
+
+
 def guarantor_account(conn, guarantor_key: str) -> dict:
     """A guarantor's account for the Billing UI: balance, visits, statements, payments, credits,
     the open hold and the audit trail. Holds PHI-adjacent data: for an authorised page, never logs."""

@@ -20,6 +20,7 @@ from fastapi import Depends, FastAPI, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from include.billing import patient_accounts as pa
 from include.billing import workqueue as wq
 from include.billing import write_off_approval as woa
 from include.billing.accounts import load_accounts
@@ -238,13 +239,51 @@ def create_app() -> FastAPI:
             raise HTTPException(status_code=404, detail=f"work item {item_id} does not exist")
         attach_run_ids(item["events"], "occurred_at")
         accounts = load_accounts(conn, [item["visit_id"]]) if item.get("visit_id") else []
+        guarantor = pa.guarantor_of_visit(conn, item["visit_id"]) if item.get("visit_id") else None
         pending = woa.pending_request(conn, item_id, item["claim_id"]) if item["claim_id"] is not None else None
         return _render(request, user, "item.html", {
             "item": item, "error": error, "write_off_reasons": wq.WRITE_OFF_REASONS,
-            "account": accounts[0].to_dict() if accounts else None,
+            "account": accounts[0].to_dict() if accounts else None, "guarantor_key": guarantor,
             "open": item["state"] in wq.OPEN_STATES, "pending_write_off": pending,
             "write_off_limit": woa.approval_limit(),
             "can": {p: allowed(user, p) for p in ("work", "write_off")}}, status_code=status_code)
+
+    @app.get("/guarantors/{key}", response_class=HTMLResponse)
+    def guarantor_page(request: Request, key: str, user: User, conn: Conn, error: str | None = None,
+                       status_code: int = 200):
+        account = pa.guarantor_account(conn, key)
+        if not account["visits"] and not account["statements"] and not account["payments"]:
+            raise HTTPException(status_code=404, detail=f"guarantor {key} has no account")
+        return _render(request, user, "guarantor.html", {"g": account, "error": error,
+                                                         "can": {"work": allowed(user, "work")}},
+                       status_code=status_code)
+
+    def _guarantor_act(request: Request, user, conn, key: str, token: str | None, action: str, fn):
+        require(user, "work")             # 403 before anything is read or changed
+        check_csrf(request, user, token)
+        with conn.transaction():
+            conn.execute(wq.load_query("set_actor"), {"actor": actor_of(user), "run": None, "is_local": True})
+            done = fn(actor_of(user))
+        if done is None:
+            return guarantor_page(request, key, user, conn, error=f"nothing to {action.replace('_', ' ')}",
+                                  status_code=409)
+        log.info("billing ui: %s on guarantor account by %s", action, user_name(user))
+        root = request.scope.get("root_path", "")
+        return RedirectResponse(f"{root}/guarantors/{key}?done={action}", status_code=303)
+
+    @app.post("/guarantors/{key}/hold")
+    def place_hold(request: Request, key: str, user: User, conn: Conn, csrf: Token = None,
+                   reason: Annotated[str, Form()] = ""):
+        if not reason.strip():
+            return guarantor_page(request, key, user, conn, error="a statement hold needs a reason",
+                                  status_code=409)
+        return _guarantor_act(request, user, conn, key, csrf, "hold_placed",
+                              lambda actor: pa.place_statement_hold(conn, key, reason.strip()[:200], actor=actor))
+
+    @app.post("/guarantors/{key}/release-hold")
+    def release_hold(request: Request, key: str, user: User, conn: Conn, csrf: Token = None):
+        return _guarantor_act(request, user, conn, key, csrf, "hold_released",
+                              lambda actor: pa.release_statement_hold(conn, key, actor=actor))
 
     # --- actions --------------------------------------------------------------------------
 

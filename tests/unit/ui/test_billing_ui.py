@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from datetime import date
 
@@ -405,3 +406,45 @@ def test_a_999_rejection_shows_the_answer_for_the_claims_transaction_set(client,
     excerpt = page.split('id="excerpt">')[1].split("</pre>")[0]
     assert excerpt.splitlines() == ["AK2*837*0001~", "IK3*NM1*12*2010BA*8~", "IK4*9*67*7*BADID~", "IK5*R*5~"]
     assert "The clearinghouse rejected the 837 transaction set" in page
+
+
+def test_guarantor_account_and_a_statement_hold(client, ledger, db):
+    """The denied claim's patient is their own guarantor (no guarantor recorded: 'P' + patient id). The
+    claim is denied with CO-16 and under correction, so the visit is insurance pending: balance due $0.00.
+    A hold needs a reason, is recorded as an event with the user, stops statements, and can be released."""
+    item_page = client.get(f"/billing/items/{ledger.items['denied']}").text
+    href = re.search(r'id="guarantor-link" href="([^"]+)"', item_page)[1]
+    key = href.rsplit("/", 1)[1]
+    pid = db.execute("SELECT v.patient_id FROM billing.claims c JOIN pm.visits v ON v.id = c.visit_id "
+                     "WHERE c.id = %s", (ledger.claims["denied"],)).fetchone()[0]
+    assert key == f"P{pid:08d}"
+    page = client.get(f"/billing/guarantors/{key}").text
+    assert 'id="balance-due">$0.00<' in page and "insurance pending" in page and "V0000004" in page
+    path = f"/billing/guarantors/{key}/hold"
+    assert _post(client, path, {"reason": " "}, page=f"/billing/guarantors/{key}").status_code == 409
+    r = _post(client, path, {"reason": "billing dispute"}, page=f"/billing/guarantors/{key}")
+    assert r.status_code == 303
+    page = client.get(f"/billing/guarantors/{key}").text
+    assert "statements on hold: billing dispute" in page and "statement hold placed (user:alice)" in page
+    assert _post(client, path, {"reason": "again"}, page=f"/billing/guarantors/{key}").status_code == 409
+    r = _post(client, f"/billing/guarantors/{key}/release-hold", {}, page=f"/billing/guarantors/{key}")
+    assert r.status_code == 303 and "statements on hold" not in client.get(f"/billing/guarantors/{key}").text
+    assert client.get("/billing/guarantors/P99999999").status_code == 404
+
+
+def test_a_viewer_cannot_hold_a_guarantors_statements(anon, ledger, db):
+    anon.cookies.set("_token", token_for("vic", "viewer"))
+    key = re.search(r'id="guarantor-link" href="[^"]+/guarantors/([^"]+)"',
+                    anon.get(f"/billing/items/{ledger.items['denied']}").text)[1]
+    page = anon.get(f"/billing/guarantors/{key}")
+    assert page.status_code == 200 and "Hold statements" not in page.text
+    from plugins.billing_ui.security import CSRF_COOKIE, csrf_token_for
+
+    class Vic:                       # a valid token for this user and session: refused for the role alone
+        def get_name(self):
+            return "vic"
+    token = csrf_token_for(Vic(), anon.cookies.get(CSRF_COOKIE))
+    r = anon.post(f"/billing/guarantors/{key}/hold", data={"csrf_token": token, "reason": "x"},
+                  headers={"Origin": BASE, "Sec-Fetch-Site": "same-origin"}, follow_redirects=False)
+    assert r.status_code == 403
+    assert db.execute("SELECT count(*) FROM billing.statement_holds").fetchone()[0] == 0
