@@ -34,3 +34,12 @@ NO_CONSUMER: dict[str, str] = {}
 EMITTED_OUTSIDE_TASKS: dict[str, str] = {
     CORRECTIONS_RELEASED.uri: "the Billing UI records it when a person releases a corrected claim",
 }
+
+
+def uris_of(condition) -> set[str]:
+    """The URIs in a schedule's asset condition (an Asset, AssetAny/AssetAll, nested)."""
+    if condition is None:
+        return set()
+    if getattr(condition, "uri", None):
+        return {condition.uri}
+    return set().union(*(uris_of(c) for c in getattr(condition, "objects", []) or []))

@@ -95,12 +95,9 @@ def test_policy(dagbag):
 # --- Assets: one module defines them, every outlet has a consumer ----------------------------
 
 def _asset_uris(condition) -> set[str]:
-    """The URIs in a schedule's asset condition (an Asset, AssetAny/AssetAll, nested)."""
-    if condition is None:
-        return set()
-    if getattr(condition, "uri", None):
-        return {condition.uri}
-    return set().union(*(_asset_uris(c) for c in getattr(condition, "objects", []) or []))
+    from include.assets import uris_of
+
+    return uris_of(condition)
 
 
 def outlet_problems(dags, no_consumer: dict[str, str], emitted_outside: dict[str, str]) -> list[str]:
