@@ -1,7 +1,7 @@
 """
 ### Billing reports: revenue-cycle KPIs, A/R aging and charts, emailed to billing managers
 
-Daily at `BILLING_REPORT_HOUR` (UTC hour, default 6) this DAG reads the billing ledger and
+Daily at `BILLING_REPORT_HOUR` (UTC hour, default 6; or the cron `BILLING_REPORT_SCHEDULE`) this DAG reads the billing ledger and
 emails the report for the previous day (`as_of`):
 
 1. **compute_metrics** — every KPI from the named queries in `include/sql/queries/reports/`
@@ -65,7 +65,7 @@ def _as_of(context) -> dt.date:
 
 @dag(
     dag_id="billing_reports",
-    schedule=f"0 {REPORT_HOUR} * * *",
+    schedule=os.environ.get("BILLING_REPORT_SCHEDULE") or f"0 {REPORT_HOUR} * * *",
     start_date=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
     catchup=False,
     max_active_runs=1,
