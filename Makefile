@@ -14,7 +14,8 @@ $(INSTALLED): requirements.txt
 	@$(PY) -m pip install -q -r requirements.txt || $(PY) -m pip install -r requirements.txt
 	@touch $@
 
-# Debian packages the tests need: OpenSSH's sshd (a real SFTP server) and Chromium (screenshots).
+# Debian packages the tests need: OpenSSH's sshd (a real SFTP server), Chromium (screenshots) and,
+# when no Redis answers on 127.0.0.1:6379, redis-server (the CeleryExecutor test's broker).
 system-deps:
 	@bash scripts/system-deps.sh
 
@@ -36,8 +37,10 @@ stop:
 clean: stop
 	rm -rf .run
 
+# EXECUTOR=celery: Redis, scheduler, dag-processor, api-server and two Celery workers (include/devenv/celery_local.py)
+EXECUTOR ?= standalone
 airflow: $(INSTALLED)
-	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m include.devenv.airflow_local
+	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m include.devenv.$(if $(filter celery,$(EXECUTOR)),celery_local,airflow_local)
 
 # the fuzzer: 100,000 mutated inputs through the X12 reader and every parser
 fuzz: $(INSTALLED)

@@ -16,7 +16,13 @@ last run and moves them through the front half of the revenue cycle:
    `SCRUB_*` work items; clean claims become `ready`.
 6. **plan_batches** → **send_batch** (mapped, one task per 837P file) — exactly-once delivery
    over SFTP (`clearinghouse_sftp`, host key checked): intent stored, `inbound/NAME.part`
-   renamed to `inbound/NAME`, outcome committed. Emits `billing://claims/submitted`.
+   renamed to `inbound/NAME`, outcome committed.
+7. **emit_claims_submitted** — the `billing://claims/submitted` event (counts as extra), only
+   when claims went out (skipped otherwise: no event, no responses run for nothing).
+
+Besides its cron, the DAG runs when denial management routed denials or replaced claims
+(`billing://denials/routed`) and when a person releases a corrected claim in the Billing UI
+(`billing://corrections/released`).
 
 Manual runs take params: `date_from`, `date_to`, `visit_ids`, `eligibility_transport`
 (realtime | batch) and `max_claims_per_file`. Tasks return ids and counts only (no PHI).
@@ -27,11 +33,19 @@ from __future__ import annotations
 import datetime as dt
 import os
 
-from airflow.sdk import Asset, Param, dag, get_current_context, task
+from airflow.sdk import Param, dag, get_current_context, task
+from airflow.timetables.assets import AssetOrTimeSchedule
+from airflow.timetables.trigger import CronTriggerTimetable
 
-from include.dag_support import DEFAULT_ARGS, ELIGIBILITY_API_CONN_ID, actor, billing_connection, clearinghouse_files
-
-CLAIMS_SUBMITTED = Asset("billing://claims/submitted")
+from include.assets import CLAIMS_SUBMITTED, CORRECTIONS_RELEASED, DENIALS_ROUTED
+from include.dag_support import (
+    DEFAULT_ARGS,
+    ELIGIBILITY_API_CONN_ID,
+    actor,
+    billing_connection,
+    clearinghouse_files,
+    emit_task,
+)
 
 
 def _run_start(context) -> dt.datetime:
@@ -45,7 +59,9 @@ def _date(value):
 
 @dag(
     dag_id="claims_submission",
-    schedule=os.environ.get("BILLING_SUBMISSION_SCHEDULE", "*/15 * * * *"),
+    schedule=AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable(os.environ.get("BILLING_SUBMISSION_SCHEDULE", "*/15 * * * *"), timezone="UTC"),
+        assets=(DENIALS_ROUTED | CORRECTIONS_RELEASED)),
     start_date=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
     catchup=False,
     max_active_runs=1,
@@ -133,7 +149,7 @@ def claims_submission():
         with billing_connection() as conn:
             return plan(conn, max_claims_per_file=int(params.get("max_claims_per_file") or 5000))
 
-    @task(outlets=[CLAIMS_SUBMITTED], max_active_tis_per_dag=4, multiple_outputs=False)
+    @task(max_active_tis_per_dag=4, multiple_outputs=False)
     def send_batch(batch_id: int) -> dict:
         from include.billing.submission import send_batch as send
 
@@ -148,7 +164,8 @@ def claims_submission():
     scrubbed = scrub()
     batches = plan_batches()
     picked >> built >> checked >> eligible >> scrubbed >> batches
-    send_batch.expand(batch_id=batches)
+    sent = send_batch.expand(batch_id=batches)
+    emit_task(CLAIMS_SUBMITTED, keys=("claims_submitted",), task_id="emit_claims_submitted")(sent)
 
 
 dag_claims_submission = claims_submission()

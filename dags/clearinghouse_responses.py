@@ -17,7 +17,8 @@ Every 15 minutes (`BILLING_RESPONSES_SCHEDULE`) and whenever claims were submitt
 3. **send_status_inquiries** — a 276 for claims with neither a 277CA nor an 835 after
    `BILLING_STATUS_INQUIRY_DAYS` (21) days, uploaded to `BILLING_SFTP_INBOUND` (`inbound`).
 
-Emits `billing://responses/applied`. Param `as_of` (ISO timestamp) sets the clock the
+**emit_responses_applied** records `billing://responses/applied` only when files were stored or
+claims moved (skipped otherwise). Param `as_of` (ISO timestamp) sets the clock the
 inquiry uses (the demo's simulated time). Tasks return counts only (no PHI).
 """
 
@@ -26,14 +27,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 
-from airflow.sdk import Asset, Param, dag, get_current_context, task
+from airflow.sdk import Param, dag, get_current_context, task
 from airflow.timetables.assets import AssetOrTimeSchedule
 from airflow.timetables.trigger import CronTriggerTimetable
 
-from include.dag_support import DEFAULT_ARGS, actor, billing_connection, clearinghouse_files, run_clock
-
-CLAIMS_SUBMITTED = Asset("billing://claims/submitted")
-RESPONSES_APPLIED = Asset("billing://responses/applied")
+from include.assets import CLAIMS_SUBMITTED, RESPONSES_APPLIED
+from include.dag_support import DEFAULT_ARGS, actor, billing_connection, clearinghouse_files, emit_task, run_clock
 
 
 @dag(
@@ -59,7 +58,7 @@ def clearinghouse_responses():
             return fetch_outbound(conn, remote, remote_dir=os.environ.get("BILLING_SFTP_OUTBOUND", "outbound"),
                                   archive_dir=os.environ.get("BILLING_SFTP_ARCHIVE", "archive")).to_dict()
 
-    @task(outlets=[RESPONSES_APPLIED])
+    @task
     def apply_acknowledgments() -> dict:
         from include.billing.acknowledgments import apply_pending_responses
 
@@ -77,7 +76,11 @@ def clearinghouse_responses():
             sent = upload_pending_inquiries(conn, remote, inbound_dir=os.environ.get("BILLING_SFTP_INBOUND", "inbound"))
         return {"claims": prepared["claims"], "files_sent": sent}
 
-    fetch_files() >> apply_acknowledgments() >> send_status_inquiries()
+    fetched = fetch_files()
+    applied = apply_acknowledgments()
+    fetched >> applied >> send_status_inquiries()
+    emit_task(RESPONSES_APPLIED, keys=("stored", "status_changes", "work_items", "quarantined"),
+              task_id="emit_responses_applied")(fetched, applied)
 
 
 dag_clearinghouse_responses = clearinghouse_responses()

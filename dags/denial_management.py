@@ -22,7 +22,8 @@ Runs when remittances were posted (`billing://remittances/posted`) and daily
    frequency-7 replacements (REF*F8) or new claims (frequency 1), scrubbed, then `ready` for
    **claims_submission**.
 
-Emits `billing://denials/routed`. Counts only in XCom.
+**emit_denials_routed** records `billing://denials/routed` (claims_submission runs on it) only
+when denials were routed, claims corrected or replacements made (skipped otherwise). Counts only in XCom.
 """
 
 from __future__ import annotations
@@ -30,14 +31,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 
-from airflow.sdk import Asset, Param, dag, get_current_context, task
+from airflow.sdk import Param, dag, get_current_context, task
 from airflow.timetables.assets import AssetOrTimeSchedule
 from airflow.timetables.trigger import CronTriggerTimetable
 
-from include.dag_support import DEFAULT_ARGS, actor, billing_connection, run_clock
-
-REMITTANCES_POSTED = Asset("billing://remittances/posted")
-DENIALS_ROUTED = Asset("billing://denials/routed")
+from include.assets import DENIALS_ROUTED, REMITTANCES_POSTED
+from include.dag_support import DEFAULT_ARGS, actor, billing_connection, emit_task, run_clock
 
 
 @dag(
@@ -96,7 +95,7 @@ def denial_management():
                                       today=run_clock(params, context).date())
         return {"corrected": n, "enabled": True}
 
-    @task(outlets=[DENIALS_ROUTED])
+    @task
     def create_replacements(params=None) -> dict:
         from include.billing.denials import create_replacements as replace
 
@@ -104,7 +103,12 @@ def denial_management():
         with billing_connection() as conn:
             return replace(conn, actor=actor(context), today=run_clock(params, context).date())
 
-    route_denials() >> information_requests() >> print_appeal_pdfs() >> auto_correct() >> create_replacements()
+    routed = route_denials()
+    corrected = auto_correct()
+    replaced = create_replacements()
+    routed >> information_requests() >> print_appeal_pdfs() >> corrected >> replaced
+    emit_task(DENIALS_ROUTED, keys=("routed", "corrected", "replacements"),
+              task_id="emit_denials_routed")(routed, corrected, replaced)
 
 
 dag_denial_management = denial_management()

@@ -14,7 +14,8 @@ transaction per payment run (835 transaction set):
 
 A payment run that does not balance or names unknown claims is **held** for review (nothing of
 it posted, a `remittance` work item); an unreadable file is quarantined with the reason. The
-same 835 twice posts nothing. Emits `billing://remittances/posted`. Counts only in XCom.
+same 835 twice posts nothing. **emit_remittances_posted** records `billing://remittances/posted`
+only when a payment run was posted or held (skipped otherwise). Counts only in XCom.
 """
 
 from __future__ import annotations
@@ -22,14 +23,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 
-from airflow.sdk import Asset, dag, get_current_context, task
+from airflow.sdk import dag, get_current_context, task
 from airflow.timetables.assets import AssetOrTimeSchedule
 from airflow.timetables.trigger import CronTriggerTimetable
 
-from include.dag_support import DEFAULT_ARGS, actor, billing_connection
-
-RESPONSES_APPLIED = Asset("billing://responses/applied")
-REMITTANCES_POSTED = Asset("billing://remittances/posted")
+from include.assets import REMITTANCES_POSTED, RESPONSES_APPLIED
+from include.dag_support import DEFAULT_ARGS, actor, billing_connection, emit_task
 
 
 @dag(
@@ -45,14 +44,16 @@ REMITTANCES_POSTED = Asset("billing://remittances/posted")
     doc_md=__doc__,
 )
 def remittance_posting():
-    @task(outlets=[REMITTANCES_POSTED])
+    @task
     def post_remittances() -> dict:
         from include.billing.posting import post_stored_remittances
 
         with billing_connection() as conn:
             return post_stored_remittances(conn, actor=actor(get_current_context()))
 
-    post_remittances()
+    posted = post_remittances()
+    emit_task(REMITTANCES_POSTED, keys=("remittances_posted", "remittances_held", "claims_posted", "quarantined"),
+              task_id="emit_remittances_posted")(posted)
 
 
 dag_remittance_posting = remittance_posting()

@@ -36,7 +36,10 @@ DEFAULT_ARGS = {
 def billing_connection():
     """A psycopg 3 connection to the PM/ledger database from the `billing_db` connection.
 
-    Commits when the block succeeds, rolls back when it raises; always closes.
+    Commits when the block succeeds, rolls back when it raises; always closes. Inside a task
+    the connection names the task's run (include.billing.runs.bind_run): every claim event,
+    work item, EDI file and artefact written through it records dag_id, task_id, run_id,
+    try_number and map_index.
     """
     from airflow.providers.postgres.hooks.postgres import PostgresHook
 
@@ -53,10 +56,12 @@ def billing_connection():
 
 
 def _name_the_actor(conn) -> None:
-    """Tell the database which task is changing things (billing.change_log's actor)."""
+    """Tell the database which task try is changing things: billing.change_log's actor, and the run
+    columns (dag, task, run, try, map index) of claim events, work items, files and artefacts."""
     from airflow.sdk import get_current_context
 
     from include.billing.rcm_sql import query
+    from include.billing.runs import bind_run
 
     try:
         context = get_current_context()
@@ -69,14 +74,78 @@ def _name_the_actor(conn) -> None:
     conn.autocommit = True
     try:
         conn.execute(query("workqueue", "set_actor"), {"actor": who, "run": run, "is_local": False})
+        bind_run(conn, run_ref(context))       # the run columns of every row this task writes
     finally:
         conn.autocommit = autocommit
 
 
+def run_ref(context):
+    """The task try of `context` as the domain's plain value (include.billing.runs.RunRef)."""
+    from include.billing.runs import RunRef
+
+    ti = context["ti"]
+    map_index = getattr(ti, "map_index", -1)
+    return RunRef(dag_id=ti.dag_id, task_id=ti.task_id, run_id=ti.run_id, try_number=int(ti.try_number or 1),
+                  map_index=-1 if map_index is None else int(map_index))
+
+
+def current_run():
+    """The RunRef of the task running in this process, or None outside a task."""
+    try:
+        from airflow.sdk import get_current_context
+
+        return run_ref(get_current_context())
+    except Exception:  # noqa: BLE001 - outside a task (a script, the UI) there is no run to name
+        return None
+
+
 def actor(context) -> str:
-    """Who changed a claim, for claim events: the DAG and task that did it."""
+    """Who changed a claim, for claim events: the DAG and task that did it (the run itself is
+    recorded in the event's run columns, see `billing_connection`)."""
     ti = context["ti"]
     return f"dag:{ti.dag_id}.{ti.task_id}"
+
+
+def changed_counts(counts, keys: tuple[str, ...]) -> dict[str, int]:
+    """The `keys` summed over a task's counts: one dict, or a mapped task's sequence of dicts.
+
+    Only whole numbers count; anything else (a nested dict, a text) is left out.
+    """
+    if counts is None:
+        rows = []
+    elif isinstance(counts, dict):
+        rows = [counts]
+    else:
+        rows = [c for c in counts if isinstance(c, dict)]
+    return {k: sum(int(r[k]) for r in rows if isinstance(r.get(k), int) and not isinstance(r.get(k), bool))
+            for k in keys}
+
+
+def emit_task(asset, *, keys: tuple[str, ...], task_id: str):
+    """A task that records `asset`'s event only when the upstream counts show a change.
+
+    Its arguments are the XCom counts of the tasks that did the work. When every one of
+    `keys` sums to 0 it is skipped, and a skipped task emits no asset event (Airflow records
+    outlet events for successful tasks only), so consumers do not run for nothing. Otherwise
+    the event's extra holds the counts.
+    """
+    from airflow.sdk import task
+
+    @task(task_id=task_id, outlets=[asset], multiple_outputs=False)
+    def emit(*counts) -> dict:
+        from airflow.sdk import get_current_context
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        totals: dict[str, int] = {k: 0 for k in keys}
+        for one in counts:
+            for k, v in changed_counts(one, keys).items():
+                totals[k] += v
+        if not any(totals.values()):
+            raise AirflowSkipException(f"nothing changed ({', '.join(keys)} all 0): no {asset.uri} event")
+        get_current_context()["outlet_events"][asset].extra = totals
+        return totals
+
+    return emit
 
 
 @contextmanager

@@ -31,6 +31,8 @@ os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(PROJECT_ROOT / "plugins")
 os.environ["AIRFLOW__LOGGING__BASE_LOG_FOLDER"] = str(AIRFLOW_HOME / "logs")
 os.environ.setdefault("AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT", "120")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+# tasks hand each other ids and counts, never filesystem paths (a CeleryExecutor worker has its own disk)
+os.environ["AIRFLOW__CORE__XCOM_BACKEND"] = "include.xcom_guard.PathRefusingXCom"
 
 
 def _migrated_airflow_template() -> Path:

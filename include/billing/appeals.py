@@ -5,7 +5,9 @@ named by claim id and work item id only. The PDF is printed by headless Chromium
 installed (`--print-to-pdf`, about a second per letter), after routing and outside its
 transactions (`print_pending_pdfs`); without Chromium the packet is HTML only.
 BILLING_APPEAL_PDF=0 turns PDF printing off (fast runs), BILLING_APPEAL_DIR says where
-packets go.
+this worker writes its copy. The letter and the PDF are also stored in the artefact store
+(include.billing.artefacts, holds_phi) with their work item: the PDF printing step, which may run
+on another worker, and the Billing UI read them there.
 """
 
 from __future__ import annotations
@@ -143,8 +145,10 @@ def build_appeal_packet(conn, work_item_id: int, *, out_dir: Path | None = None,
     folder = private_dir(Path(out_dir) if out_dir else appeal_dir())
     stem = f"appeal-claim{cid}-item{work_item_id}"      # ids only: no PHI in file names
     html_path = folder / f"{stem}.html"
-    _write_private(html_path, render_letter(context))
+    letter = render_letter(context)
+    _write_private(html_path, letter)
     files = [str(html_path)]
+    stored = {html_path.name: _store(conn, work_item_id, html_path.name, letter.encode())}
     attachments = []
     for n, ack in enumerate((proof or {}).get("acknowledgments") or [], start=1):
         # the acknowledgments themselves are attached, as the payer would read them (X12 text)
@@ -153,11 +157,32 @@ def build_appeal_packet(conn, work_item_id: int, *, out_dir: Path | None = None,
             path = folder / f"{stem}-proof{n}-{ack['type']}.x12"
             _write_private(path, bytes(content[0]).decode("latin-1"))
             attachments.append(str(path))
+            stored[path.name] = _store(conn, work_item_id, path.name, bytes(content[0]))
     if _pdf_enabled(pdf):
         pdf_path = folder / f"{stem}.pdf"
         if render_pdf(html_path, pdf_path):
             files.append(str(pdf_path))
-    return {"files": files, "attachments": attachments, "deadline": (due or today).isoformat()}
+            stored[pdf_path.name] = _store(conn, work_item_id, pdf_path.name, pdf_path.read_bytes())
+    return {"files": files, "attachments": attachments, "deadline": (due or today).isoformat(), "artefacts": stored}
+
+
+def _store(conn, work_item_id: int, name: str, content: bytes) -> int:
+    """The packet's file in the artefact store (PHI: holds_phi), where the UI and other workers read it."""
+    from .artefacts import store
+
+    kind = "appeal_pdf" if name.endswith(".pdf") else "appeal_letter" if name.endswith(".html") else "appeal_attachment"
+    return store(conn, kind=kind, name=name, content=content,
+                 holds_phi=True, work_item_id=work_item_id, natural_key=f"appeal/{work_item_id}/{name}")
+
+
+def letter_from_store(conn, work_item_id: int, folder: Path) -> Path | None:
+    """The work item's latest stored letter written into `folder` (this worker's own disk), or None."""
+    from .artefacts import for_work_item, materialise
+
+    ids = for_work_item(conn, work_item_id, "appeal_letter")
+    if not ids:
+        return None
+    return next(iter(materialise(conn, [ids[-1]], folder).values()))
 
 
 def print_pending_pdfs(conn, *, limit: int | None = None) -> dict:
@@ -170,15 +195,26 @@ def print_pending_pdfs(conn, *, limit: int | None = None) -> dict:
     conn.commit()
     rows = conn.execute(query("denials", "packets_without_pdf"), {"limit": limit or 1_000_000}).fetchall()
     conn.commit()
+    with tempfile.TemporaryDirectory(prefix="appeal-pdf-") as tmp:
+        return _print_jobs(conn, rows, Path(tmp))
+
+
+def _print_jobs(conn, rows, tmp: Path) -> dict:
     jobs = []
     for item_id, files in rows:
         html = Path(files[0])
-        if html.exists():
+        if not html.exists():      # routed on another worker: the letter comes from the artefact store
+            html = letter_from_store(conn, item_id, tmp / str(item_id))
+            conn.commit()
+        if html is not None and html.exists():
             jobs.append((item_id, html, html.with_suffix(".pdf")))
 
     def record(item_id, html, pdf, ok) -> None:
         packet = {"files": [str(html), str(pdf)]} if ok else {"pdf_failed": True}
         with conn.transaction():
+            if ok:
+                packet["artefacts"] = {html.name: _store(conn, item_id, html.name, html.read_bytes()),
+                                       pdf.name: _store(conn, item_id, pdf.name, pdf.read_bytes())}
             conn.execute(query("denials", "set_packet"), {"item_id": item_id, "packet": json.dumps(packet)})
 
     # one browser prints them all (include/billing/pdf.py); one browser per letter only as a fallback

@@ -6,7 +6,8 @@ whose rows fail an expectation is held with one work-queue item per failed field
 (`DQ_<FIELD>`); the others go on to eligibility.
 
 The validation summary (claim ids, expectation names and counts; never values) is written to
-BILLING_DQ_RESULTS_DIR (default `.run/data-quality/`) as `<run_id>.json`.
+the artefact store (`billing.artefacts`, kind dq_results) as `<run_id>.json`, and a copy in
+BILLING_DQ_RESULTS_DIR when that is set.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from include.billing.artefacts import store as store_artefact
 from include.billing.claims import WorkItem, hold_claims
 from include.billing.private_files import private_dir, write_private
-from include.billing.settings import dq_results_dir, submission_query
+from include.billing.settings import load as load_settings
+from include.billing.settings import submission_query
 from include.edi.writer import DEFAULT as X12_DELIMITERS
 
 CPT_REGEX = r"^(?:[0-9]{4}[0-9A-Z]|[A-Z][0-9]{4})$"
@@ -233,10 +236,7 @@ def check_new_claims(conn, *, actor: str, run_id: str, results_dir: Path | None 
                              f"practice-management system, then release the claim."),
                 details={"expectation": exp_type, "field": check.column}))
     held = hold_claims(conn, items, actor=actor, stage="data_quality")
-    folder = results_dir or dq_results_dir()
-    private_dir(folder)
-    path = folder / f"{_safe_name(run_id)}.json"
-    write_private(path, json.dumps({
+    document = json.dumps({
         "run_id": run_id,
         "validated_at": dt.datetime.now(dt.timezone.utc).isoformat(),
         "suite": "claim_837p_readiness",
@@ -244,9 +244,17 @@ def check_new_claims(conn, *, actor: str, run_id: str, results_dir: Path | None 
         "claims_failed": len(failures),
         "rows_checked": int(len(df)),
         "results": summary,
-    }, indent=2))
+    }, indent=2)
+    # the results live in the artefact store (every worker and the UI read them there); a copy
+    # goes to a folder only when one is asked for (results_dir, or BILLING_DQ_RESULTS_DIR)
+    name = f"{_safe_name(run_id)}.json"
+    results_id = store_artefact(conn, kind="dq_results", name=name, content=document.encode(),
+                                natural_key=f"dq/{run_id}")
+    folder = results_dir or load_settings().dq_results_dir
+    if folder is not None:
+        write_private(private_dir(folder) / name, document)
     by_reason: dict[str, int] = {}
     for i in items:
         by_reason[i.reason_code] = by_reason.get(i.reason_code, 0) + 1
     return {"claims_checked": len(claim_ids), "claims_failed": len(failures), **held,
-            "by_reason": by_reason, "results_file": str(path)}
+            "by_reason": by_reason, "results_artefact": results_id}

@@ -616,11 +616,13 @@ def appeal_packet(conn, item_id: int, *, actor: str, today: date | None = None) 
     }
     if (item.get("details") or {}).get("codes"):
         from include.billing.appeals import build_appeal_packet
+        from include.billing.artefacts import load as load_artefact
 
         built = build_appeal_packet(conn, item_id, today=today)
         packet["files"] = [Path(f).name for f in built["files"]]
-        html = next((f for f in built["files"] if f.endswith(".html")), None)
-        packet["letter_html"] = Path(html).read_text() if html else None
+        letter = next((i for name, i in built["artefacts"].items() if name.endswith(".html")), None)
+        # the letter as stored (the artefact store), not a file on this server's disk
+        packet["letter_html"] = load_artefact(conn, letter).content.decode() if letter else None
     _event(conn, item["claim_id"], "appeal_packet", actor,
            {"work_item_id": item_id, "codes": [f["code"] for f in packet["codes"]], "files": packet["files"]})
     return packet

@@ -47,6 +47,7 @@ def standalone_env(stack, port: int, password: str) -> dict[str, str]:
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
         "AIRFLOW__SCHEDULER__STANDALONE_DAG_PROCESSOR": "True",
+        "AIRFLOW__CORE__XCOM_BACKEND": "include.xcom_guard.PathRefusingXCom",
     }
 
 

@@ -25,7 +25,6 @@ from include.billing import workqueue as wq
 from include.billing import write_off_approval as woa
 from include.billing.accounts import load_accounts
 
-from .dag_runs import attach_run_ids
 from .kpi_cache import KpiCache
 from .security import (
     CSRF_FIELD,
@@ -203,8 +202,6 @@ def create_app() -> FastAPI:
         kpis, kpis_at, kpis_error = _kpis(conn, start, end, today)
         tz_start = datetime.combine(today, time.min, tzinfo=report_timezone())
         day = wq.dashboard_activity(conn, tz_start, tz_start + timedelta(days=1))
-        for rows in day["activity"].values():
-            attach_run_ids(rows, "last_at")     # the run that made the group's latest change
         return _render(request, user, "dashboard.html", {
             "kpis": kpis, "kpis_at": kpis_at, "kpis_error": kpis_error, "kpi_ttl": kpi_cache.ttl, "period": period, "periods": PERIODS, "today": today, "start": start, "end": end,
             **day})
@@ -237,11 +234,13 @@ def create_app() -> FastAPI:
         item = wq.get_item(conn, item_id)
         if item is None:
             raise HTTPException(status_code=404, detail=f"work item {item_id} does not exist")
-        attach_run_ids(item["events"], "occurred_at")
         accounts = load_accounts(conn, [item["visit_id"]]) if item.get("visit_id") else []
         guarantor = pa.guarantor_of_visit(conn, item["visit_id"]) if item.get("visit_id") else None
         pending = woa.pending_request(conn, item_id, item["claim_id"]) if item["claim_id"] is not None else None
+        from include.billing.artefacts import list_for_work_item
+
         return _render(request, user, "item.html", {
+            "artefacts": list_for_work_item(conn, item_id),
             "item": item, "error": error, "write_off_reasons": wq.WRITE_OFF_REASONS,
             "account": accounts[0].to_dict() if accounts else None, "guarantor_key": guarantor,
             "open": item["state"] in wq.OPEN_STATES, "pending_write_off": pending,
@@ -284,6 +283,27 @@ def create_app() -> FastAPI:
     def release_hold(request: Request, key: str, user: User, conn: Conn, csrf: Token = None):
         return _guarantor_act(request, user, conn, key, csrf, "hold_released",
                               lambda actor: pa.release_statement_hold(conn, key, actor=actor))
+
+    # --- the artefact store: reports, data-quality results, appeal packets ------------------
+
+    @app.get("/artefacts/{artefact_id}")
+    def artefact(artefact_id: int, user: User, conn: Conn):
+        """An artefact's bytes from the store (include.billing.artefacts), never from a worker's disk."""
+        from include.billing.artefacts import ArtefactError, load
+
+        try:
+            art = load(conn, artefact_id)
+        except ArtefactError as exc:
+            raise HTTPException(status_code=404, detail=str(exc)) from None
+        log.info("billing ui: artefact %s (%s) read by %s", art.id, art.kind, user_name(user))
+        return Response(art.content, media_type=art.media_type,
+                        headers={"Content-Disposition": f'attachment; filename="{art.name}"'})
+
+    @app.get("/reports", response_class=HTMLResponse)
+    def reports(request: Request, user: User, conn: Conn):
+        from include.billing.artefacts import list_reports
+
+        return _render(request, user, "reports.html", {"reports": list_reports(conn)})
 
     # --- actions --------------------------------------------------------------------------
 
@@ -330,8 +350,13 @@ def create_app() -> FastAPI:
 
     @app.post("/items/{item_id}/release")
     def release(request: Request, item_id: int, user: User, conn: Conn, csrf: Token = None):
-        return _act(request, user, conn, item_id, csrf, "released",
-                    lambda actor: wq.release(conn, item_id, actor=actor))
+        response = _act(request, user, conn, item_id, csrf, "released",
+                        lambda actor: wq.release(conn, item_id, actor=actor))
+        if response.status_code == 303:     # committed: claims_submission runs on the asset event
+            from .asset_events import record_corrections_released
+
+            record_corrections_released(item_id, user_name(user))
+        return response
 
     @app.post("/items/{item_id}/write-off")
     def write_off(request: Request, item_id: int, user: User, conn: Conn, csrf: Token = None,

@@ -85,3 +85,20 @@ def test_connections_point_at_the_services(compose):
 def test_dockerfile_installs_the_pinned_requirements():
     dockerfile = (ROOT / "docker" / "Dockerfile").read_text()
     assert "apache/airflow:3.3" in dockerfile and "requirements.txt" in dockerfile
+
+
+def test_celery_provider_is_pinned_for_the_image():
+    pins = dict(line.split("==", 1) for line in (ROOT / "requirements.txt").read_text().splitlines()
+                if "==" in line and not line.startswith("#"))
+    assert pins["apache-airflow-providers-celery"]
+    assert pins["apache-airflow"].startswith("3.3.")
+
+
+def test_flower_is_behind_a_profile_and_workers_autoscale(compose):
+    flower = compose["services"]["flower"]
+    assert flower["profiles"] == ["flower"] and flower["command"] == "celery flower"
+    assert all(p.startswith("127.0.0.1:") for p in flower["ports"])
+    worker = _env(compose["services"]["airflow-worker"])
+    high, low = (int(x) for x in worker["AIRFLOW__CELERY__WORKER_AUTOSCALE"].split(":-")[-1].rstrip("}").split(","))
+    assert high >= low >= 1
+    assert worker["AIRFLOW__CORE__XCOM_BACKEND"] == "include.xcom_guard.PathRefusingXCom"

@@ -60,7 +60,7 @@ def test_dag_emails_and_archives_the_report(db_url, airflow_home, smtp_server, t
     with airflow_connections(billing_db=db_url, billing_smtp=smtp):
         dag_run = run_dag(dag, conf={"as_of": "2026-03-31", "period": "month_end"})
 
-    # XCom: paths and counts only
+    # XCom: artefact ids and counts only
     for ti in dag_run.get_task_instances():
         value = ti.xcom_pull(task_ids=ti.task_id)
         assert "Testpatient" not in repr(value) and "MRN" not in repr(value)
@@ -94,14 +94,30 @@ def test_dag_emails_and_archives_the_report(db_url, airflow_home, smtp_server, t
         text = content.decode("latin-1")
         assert "Testpatient" not in text and "1980-01-01" not in text and "V0000005P1" not in text, name
 
-    archive = reports_dir / "2026-03-31"
-    names = {p.name for p in archive.iterdir()}
+    # the report lives in the artefact store (XCom carried ids, never paths), named by the run that wrote it
+    xcoms = {ti.task_id: ti.xcom_pull(task_ids=ti.task_id) for ti in dag_run.get_task_instances()}
+    assert isinstance(xcoms["compute_metrics"]["state"], int)
+    ids = xcoms["render_report"]["artefacts"]
+    with psycopg.connect(db_url) as conn:
+        stored = {name: (kind, bytes(content), dag_id, task_id, run_id, try_number) for name, kind, content, dag_id,
+                  task_id, run_id, try_number in conn.execute(
+                      """SELECT name, kind, content, dag_id, task_id, run_id, try_number FROM billing.artefacts
+                         WHERE id = ANY(%s)""", (list(ids.values()),))}
+        index = json.loads(bytes(conn.execute(
+            "SELECT content FROM billing.artefacts WHERE id = %s", (xcoms["archive_report"]["archive"],)).fetchone()[0]))
     assert {"billing-report-month_end-2026-03-31.html", "billing-report-month_end-2026-03-31.json",
-            "billing-report-month_end-2026-03-31.xlsx", "ar_aging.png", "manifest-month_end.json"} <= names
-    numbers = json.loads((archive / "billing-report-month_end-2026-03-31.json").read_text())
+            "billing-report-month_end-2026-03-31.xlsx", "ar_aging.png", "manifest.json"} <= set(stored)
+    assert all(v[2:] == ("billing_reports", "render_report", dag_run.run_id, 1) for v in stored.values())
+    assert stored["ar_aging.png"][0] == "report_chart" and stored["ar_aging.png"][1][:4] == b"\x89PNG"
+    assert stored["billing-report-month_end-2026-03-31.xlsx"][1] == attachments["billing-report-month_end-2026-03-31.xlsx"]
+    assert index["artefacts"] == ids and index["as_of"] == "2026-03-31"
+    numbers = json.loads(stored["billing-report-month_end-2026-03-31.json"][1])
     assert numbers["kpis"]["first_pass_acceptance_rate"] == "0.6923"
     assert numbers["kpis"]["days_in_ar"] == "58.2"
-    assert not (reports_dir / ".work").exists() or not any((reports_dir / ".work").iterdir())
+
+    # BILLING_REPORTS_DIR set: a copy for people who want files
+    names = {p.name for p in (reports_dir / "2026-03-31").iterdir()}
+    assert {"billing-report-month_end-2026-03-31.html", "billing-report-month_end-2026-03-31.xlsx"} <= names
 
 
 def test_schedule_hour_and_params_come_from_the_environment(airflow_home, monkeypatch):

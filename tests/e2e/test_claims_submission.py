@@ -10,7 +10,6 @@ task logs or XCom.
 from __future__ import annotations
 
 import json
-import os
 import re
 import sqlite3
 import threading
@@ -148,6 +147,19 @@ def _xcoms(airflow_home: Path, run_id: str) -> dict:
     return out
 
 
+def _ti_state(airflow_home: Path, run_id: str, task_id: str) -> str:
+    with sqlite3.connect(airflow_home / "airflow.db") as meta:
+        return meta.execute("SELECT state FROM task_instance WHERE dag_id = 'claims_submission' AND run_id = ? "
+                            "AND task_id = ?", (run_id, task_id)).fetchone()[0]
+
+
+def _asset_events(airflow_home: Path, uri: str) -> list:
+    with sqlite3.connect(airflow_home / "airflow.db") as meta:
+        return [json.loads(extra) for (extra,) in meta.execute(
+            "SELECT e.extra FROM asset_event e JOIN asset a ON a.id = e.asset_id WHERE a.uri = ? "
+            "AND e.source_dag_id = 'claims_submission' ORDER BY e.id", (uri,))]
+
+
 # --------------------------------------------------------------------------- the main run
 
 @pytest.mark.parametrize("practice", [2000], indirect=True, ids=["2000_visits"])
@@ -177,10 +189,12 @@ def test_clean_visits_reach_the_clearinghouse_and_dirty_ones_the_work_queue(env,
     wrong = {v: (dirty[v], sorted(r)) for v, r in held.items() if dirty[v] not in r}
     assert wrong == {}
 
-    # the data-quality results are where a data engineer looks, without values
-    results = list(Path(os.environ["BILLING_DQ_RESULTS_DIR"]).glob("*.json"))
-    assert len(results) == 1
-    doc = json.loads(results[0].read_text())
+    # the data-quality results are in the artefact store (XCom names the artefact), without values
+    dq_id = _xcoms(airflow_home, run.run_id)[("data_quality", -1)]["results_artefact"]
+    (kind, content, task_id, run_id), = _query(db_url, "SELECT kind, content, task_id, run_id FROM billing.artefacts "
+                                                       "WHERE id = %s", dq_id)
+    assert (kind, task_id, run_id) == ("dq_results", "data_quality", run.run_id)
+    doc = json.loads(bytes(content))
     assert doc["claims_failed"] == sum(1 for r in dirty.values() if r.startswith("DQ_"))
 
     # eligibility results kept with cost sharing; requests and responses stored first
@@ -195,9 +209,26 @@ def test_clean_visits_reach_the_clearinghouse_and_dirty_ones_the_work_queue(env,
     out, err = capfd.readouterr()
     _scan_for_phi(db_url, airflow_home, list(xcoms.values()), out + err)
 
-    # a second run finds nothing new and sends nothing twice
-    run_dag(_dag())
+    # every event, work item and stored file names the task try that wrote it (migration 0016)
+    traced = _query(db_url, """SELECT e.task_id, e.run_id, e.try_number, e.map_index >= 0, e.actor
+                               FROM billing.claim_events e""")
+    assert traced and all(r[1] == run.run_id and r[2] == 1 and r[4] == f"dag:claims_submission.{r[0]}"
+                          for r in traced)
+    assert {r[0] for r in traced if r[3]} == {"send_batch"}          # mapped: its map index
+    assert _query(db_url, "SELECT count(*) FROM billing.work_queue WHERE run_id IS DISTINCT FROM %s",
+                  run.run_id) == [(0,)]
+    assert _query(db_url, "SELECT count(*) FROM billing.edi_files WHERE run_id IS DISTINCT FROM %s",
+                  run.run_id) == [(0,)]
+
+    # the outlet event: once, with the count of claims that went out
+    assert _ti_state(airflow_home, run.run_id, "emit_claims_submitted") == "success"
+    assert _asset_events(airflow_home, "billing://claims/submitted") == [{"claims_submitted": len(clean)}]
+
+    # a second run finds nothing new and sends nothing twice, and records no asset event
+    second = run_dag(_dag())
     assert _files_on_server(mailbox) == on_server
+    assert _ti_state(airflow_home, second.run_id, "emit_claims_submitted") == "skipped"
+    assert _asset_events(airflow_home, "billing://claims/submitted") == [{"claims_submitted": len(clean)}]
 
 
 # --------------------------------------------------------------------------- batch eligibility

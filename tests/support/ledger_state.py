@@ -11,7 +11,8 @@ import psycopg
 
 
 def _rows(conn, query: str) -> list[tuple]:
-    return sorted(tuple(str(v) if v is not None else None for v in row) for row in conn.execute(query))
+    rows = [tuple(str(v) if v is not None else None for v in row) for row in conn.execute(query)]
+    return sorted(rows, key=lambda row: tuple((v is not None, v or "") for v in row))   # NULLs first
 
 
 def posted_ledger(db_url: str) -> dict:

@@ -80,12 +80,16 @@ def build_ledger(conn, today: date | None = None) -> Ledger:
             x("""INSERT INTO billing.claim_lines (claim_id, line_number, line_control_number, procedure_code, units,
                      charge, dx_pointers, service_date) VALUES (%s, %s, %s, %s, 1, %s, %s, %s)""",
               (cid, ln, f"{number}L{ln}", code, amount, pointers[ln - 1], dos))
-        x("""INSERT INTO billing.claim_events (claim_id, event_type, from_status, to_status, actor, detail, occurred_at)
-             VALUES (%s, 'created', NULL, 'new', 'dag:claims_submission.build_claims', %s, now() - interval '9 days')""",
-          (cid, json.dumps({"run_id": "scheduled__2026-01-01T00:00:00+00:00"})))
-        x("""INSERT INTO billing.claim_events (claim_id, event_type, from_status, to_status, actor, detail)
-             VALUES (%s, 'status', 'new', %s, 'dag:claims_submission.scrub', %s)""",
-          (cid, status, json.dumps({"run_id": "manual__2026-11-27T09:00:00+00:00"})))
+        x("""INSERT INTO billing.claim_events (claim_id, event_type, from_status, to_status, actor, occurred_at,
+                                                 dag_id, task_id, run_id, try_number, map_index)
+             VALUES (%s, 'created', NULL, 'new', 'dag:claims_submission.build_claims', now() - interval '9 days',
+                     'claims_submission', 'build_claims', 'scheduled__2026-01-01T00:00:00+00:00', 1, -1)""",
+          (cid,))
+        x("""INSERT INTO billing.claim_events (claim_id, event_type, from_status, to_status, actor,
+                                                 dag_id, task_id, run_id, try_number, map_index)
+             VALUES (%s, 'status', 'new', %s, 'dag:claims_submission.scrub',
+                     'claims_submission', 'scrub', 'manual__2026-11-27T09:00:00+00:00', 2, -1)""",
+          (cid, status))
         claims[name], policies[name] = cid, pol
 
     # an 837 batch with the 277CA-rejected claim, and the 277CA and 835 files

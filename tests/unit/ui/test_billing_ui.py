@@ -358,7 +358,53 @@ def test_appeal_packet_of_a_routed_denial_is_the_denials_letter(client, ledger, 
     assert ev[0] == "appeal_packet" and ev[3] == "user:alice" and ev[4]["files"] == files
 
 
-def test_events_link_to_the_dag_run_that_was_running_then(client, ledger, db, airflow_app):
+def test_a_letter_a_worker_stored_is_read_from_the_store_not_a_disk(client, ledger, db, tmp_path, monkeypatch):
+    """denial_management ran on another worker: its disk is gone, the store has the letter."""
+    from include.billing.appeals import build_appeal_packet
+    from include.billing.runs import RunRef, bind_run
+
+    worker_disk = tmp_path / "worker-1" / "appeals"
+    item, claim = ledger.items["denied"], ledger.claims["denied"]
+    cp = db.execute("SELECT id FROM billing.claim_payments WHERE claim_id = %s", (claim,)).fetchone()[0]
+    details = {"codes": [{"code": "CO-16", "rarcs": ["M76"], "amount": "165.00"}], "denied_amount": "165.00",
+               "category": "missing information", "claim_payment_id": cp}
+    db.execute("UPDATE billing.work_queue SET details = %s WHERE id = %s", (json.dumps(details), item))
+    bind_run(db, RunRef("denial_management", "route_denials", "scheduled__2026-12-01T06:00:00+00:00", 2))
+    built = build_appeal_packet(db, item, out_dir=worker_disk, pdf=False)
+    db.commit()
+    bind_run(db, None)
+    for path in worker_disk.iterdir():
+        path.unlink()                                       # the worker's disk is not the API server's
+
+    page = client.get(f"/billing/items/{item}").text
+    (name, artefact_id), = built["artefacts"].items()
+    assert f'href="/billing/artefacts/{artefact_id}"' in page and name in page
+    assert ('href="/dags/denial_management/runs/scheduled__2026-12-01T06%3A00%3A00%2B00%3A00/tasks/route_denials'
+            '?try_number=2"') in page
+    r = client.get(f"/billing/artefacts/{artefact_id}")
+    assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
+    assert r.headers["content-disposition"] == f'attachment; filename="{name}"'
+    assert "<title>Appeal - claim V0000004P1</title>" in r.text
+    assert client.get("/billing/artefacts/999999999").status_code == 404
+
+
+def test_reports_page_lists_archived_reports_from_the_store(client, ledger, db):
+    from include.billing import artefacts
+
+    chart = artefacts.store(db, kind="report_chart", name="ar_aging.png", content=b"\x89PNG fake",
+                            natural_key="report/t/ar_aging.png")
+    index = artefacts.store(db, kind="report_archive", name="report-daily-2026-11-30.json",
+                            content=json.dumps({"as_of": "2026-11-30", "period": "daily", "run_id": "scheduled__x",
+                                                "artefacts": {"ar_aging.png": chart}}).encode(),
+                            natural_key="report-archive/daily/2026-11-30")
+    db.commit()
+    page = client.get("/billing/reports").text
+    assert "report-daily-2026-11-30.json" in page and f'href="/billing/artefacts/{chart}"' in page
+    assert client.get(f"/billing/artefacts/{chart}").content == b"\x89PNG fake"
+    assert index != chart
+
+
+def test_events_link_to_their_exact_task_try_and_never_guess_by_time(client, ledger, db, airflow_app):
     from datetime import timedelta
 
     from airflow.models.dagrun import DagRun
@@ -366,26 +412,41 @@ def test_events_link_to_the_dag_run_that_was_running_then(client, ledger, db, ai
 
     at = db.execute("""SELECT occurred_at FROM billing.claim_events WHERE claim_id = %s AND event_type = 'created'""",
                     (ledger.claims["dq"],)).fetchone()[0]
-    with create_session() as session:
+    with create_session() as session:       # a run of the same DAG that was running at the event's time
         session.add(DagRun(dag_id="claims_submission", run_id="scheduled__ui_link_test", run_type="scheduled",
                            start_date=at - timedelta(minutes=1), state="success"))
         session.flush()
         session.query(DagRun).filter(DagRun.run_id == "scheduled__ui_link_test").update(
             {"end_date": at + timedelta(minutes=1)})
     try:
-        # the ledger's events carry their run ids; an event without one is matched by time
         page = client.get(f"/billing/items/{ledger.items['dq']}").text
-        assert 'href="/dags/claims_submission/runs/scheduled__2026-01-01T00%3A00%3A00%2B00%3A00"' in page
-        assert page.count('href="/dags/claims_submission/runs/') == 2
+        # the event's own run columns: the task's log at its try, and the run
+        assert ('href="/dags/claims_submission/runs/scheduled__2026-01-01T00%3A00%3A00%2B00%3A00/tasks/build_claims'
+                '?try_number=1"') in page
+        assert 'href="/dags/claims_submission/runs/manual__2026-11-27T09%3A00%3A00%2B00%3A00/tasks/scrub?try_number=2"' in page
+        assert page.count('href="/dags/claims_submission/runs/') == 4
+        # an event without run columns (written before migration 0016) links to the DAG only
         db.execute("""INSERT INTO billing.claim_events (claim_id, event_type, actor, occurred_at)
                       VALUES (%s, 'note', 'dag:claims_submission.scrub', %s)""",
                    (ledger.claims["dq"], at + timedelta(seconds=5)))
         db.commit()
         page = client.get(f"/billing/items/{ledger.items['dq']}").text
-        assert 'href="/dags/claims_submission/runs/scheduled__ui_link_test"' in page
+        assert "scheduled__ui_link_test" not in page
+        assert page.count('href="/dags/claims_submission/runs/') == 4
+        assert 'href="/dags/claims_submission"' in page
     finally:
         with create_session() as session:
             session.query(DagRun).filter(DagRun.run_id == "scheduled__ui_link_test").delete()
+
+
+def test_a_mapped_task_links_to_its_map_index(client, ledger, db):
+    db.execute("""INSERT INTO billing.claim_events (claim_id, event_type, from_status, to_status, actor,
+                                                    dag_id, task_id, run_id, try_number, map_index)
+                  VALUES (%s, 'submitted', 'ready', 'submitted', 'dag:claims_submission.send_batch',
+                          'claims_submission', 'send_batch', 'manual__x', 3, 4)""", (ledger.claims["dq"],))
+    db.commit()
+    page = client.get(f"/billing/items/{ledger.items['dq']}").text
+    assert 'href="/dags/claims_submission/runs/manual__x/tasks/send_batch/mapped/4?try_number=3"' in page
 
 
 def test_a_999_rejection_shows_the_answer_for_the_claims_transaction_set(client, ledger, db):
@@ -448,3 +509,30 @@ def test_a_viewer_cannot_hold_a_guarantors_statements(anon, ledger, db):
                   headers={"Origin": BASE, "Sec-Fetch-Site": "same-origin"}, follow_redirects=False)
     assert r.status_code == 403
     assert db.execute("SELECT count(*) FROM billing.statement_holds").fetchone()[0] == 0
+
+
+def test_releasing_a_claim_records_the_corrections_released_asset_event(client, ledger, db):
+    """claims_submission is scheduled on billing://corrections/released: the release records it."""
+    from airflow.models.asset import AssetActive, AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    from include.assets import CORRECTIONS_RELEASED
+
+    uri = CORRECTIONS_RELEASED.uri
+    with create_session() as session:      # what the dag-processor writes when it parses claims_submission
+        if session.scalar(select(AssetModel).where(AssetModel.uri == uri)) is None:
+            session.add(AssetModel(uri=uri, name=uri, group="asset"))
+            session.add(AssetActive(name=uri, uri=uri))
+    with create_session() as session:
+        before = len(session.scalars(select(AssetEvent).join(AssetModel, AssetModel.id == AssetEvent.asset_id).where(AssetModel.uri == uri)).all())
+
+    item = ledger.items["dq"]
+    assert _post(client, f"/billing/items/{item}/correct", {"field": "member_id", "value": "ACM900001"}).status_code == 303
+    assert _post(client, f"/billing/items/{item}/release", {}).status_code == 303
+
+    with create_session() as session:
+        events = session.scalars(select(AssetEvent).join(AssetModel, AssetModel.id == AssetEvent.asset_id).where(AssetModel.uri == uri)
+                                 .order_by(AssetEvent.id)).all()
+        assert len(events) == before + 1
+        assert events[-1].extra == {"work_item_id": item, "released_by": "alice"}

@@ -1,5 +1,5 @@
 -- What the DAGs did to claims in [day_start, day_end): claims per kind of status change and
--- per DAG run, so the dashboard can link each figure to the run that produced it.
+-- per DAG run (the events' run_id, migration 0016), so the dashboard links each figure to its run.
 SELECT CASE
          WHEN e.to_status = 'submitted' THEN 'submissions'
          WHEN e.to_status IN ('acknowledged', 'accepted', 'rejected', 'pending') THEN 'acknowledgments'
@@ -9,9 +9,9 @@ SELECT CASE
          ELSE 'other'
        END AS kind,
        e.to_status,
-       CASE WHEN e.actor LIKE 'dag:%%' THEN split_part(substr(e.actor, 5), '.', 1) END AS dag_id,
+       coalesce(e.dag_id, CASE WHEN e.actor LIKE 'dag:%%' THEN split_part(substr(e.actor, 5), '.', 1) END) AS dag_id,
        CASE WHEN e.actor LIKE 'user:%%' THEN substr(e.actor, 6) END AS user_name,
-       coalesce(e.detail ->> 'run_id', e.detail ->> 'dag_run_id') AS run_id,
+       e.run_id,
        count(DISTINCT e.claim_id) AS claims,
        max(e.occurred_at) AS last_at
 FROM billing.claim_events e

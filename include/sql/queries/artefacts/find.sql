@@ -1,0 +1,1 @@
+SELECT id FROM billing.artefacts WHERE natural_key = %(natural_key)s;
