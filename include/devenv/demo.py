@@ -169,6 +169,8 @@ def main() -> int:
         )
         env = stack.airflow_env()
         os.environ.update(env)
+        # the report lives in the artefact store; the demo also keeps a copy as files to open
+        os.environ.setdefault("BILLING_REPORTS_DIR", str(sub_dir("reports")))
         airflow_db_migrate(env)
         return stack
 
