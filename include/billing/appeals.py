@@ -66,7 +66,7 @@ def render_pdf(html_path: Path, pdf_path: Path, *, timeout: int = 60) -> bool:
     binary = chromium_binary()
     if binary is None:
         return False
-    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+    with tempfile.TemporaryDirectory(prefix="chromium-", ignore_cleanup_errors=True) as profile:
         cmd = [binary, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
                f"--user-data-dir={profile}", f"--print-to-pdf={pdf_path}", html_path.resolve().as_uri()]
         try:

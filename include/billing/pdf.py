@@ -34,7 +34,8 @@ class ChromiumPrinter:
         self._ids = 0
 
     def __enter__(self) -> ChromiumPrinter:
-        self._profile = tempfile.TemporaryDirectory(prefix="chromium-cdp-")
+        # a browser that is slow to exit may still write its profile while it is removed
+        self._profile = tempfile.TemporaryDirectory(prefix="chromium-cdp-", ignore_cleanup_errors=True)
         self._process = subprocess.Popen([self.binary, *FLAGS, f"--user-data-dir={self._profile.name}",
                                           "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         url = self._devtools_url()

@@ -23,6 +23,7 @@ import csv
 import datetime as dt
 import io
 import re
+import secrets
 import time
 import urllib.error
 import urllib.parse
@@ -44,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "include" / "sandbox" / "scenarios" / "default.yaml"
 VISITS = 150
 SEED = 20261201
-PASSWORD = "celery-e2e-password"
+PASSWORD = secrets.token_urlsafe(16)   # the local admin of this run only
 DAG_IDS = ("claims_submission", "clearinghouse_responses", "remittance_posting", "denial_management",
            "billing_reports")
 NEVER = "0 0 31 12 *"          # the crons stay out of the way: only triggers and Assets start runs

@@ -58,7 +58,7 @@ def test_airflow_sftphook_uploads_lists_and_downloads(airflow_home, sandbox_sftp
     loop.start()
     try:
         hook = SFTPHook(ssh_conn_id="sandbox_ch")
-        assert sorted(hook.list_directory("/")) == ["archive", "inbound", "outbound"]   # state stays private
+        assert sorted(hook.list_directory("/")) == ["archive", "inbound", "lockbox", "outbound", "statements"]  # state stays private
         local = tmp_path / "batch.837"
         local.write_bytes(w.build_file(claims, 901))
         hook.store_file("/inbound/batch.837.part", str(local))
@@ -110,7 +110,7 @@ def test_public_key_login_with_pinned_host_key(tmp_path):
                     return sorted(await sftp.listdir("/"))
 
         import asyncio
-        assert asyncio.run(listing(client)) == [".", "..", "archive", "inbound", "outbound"]
+        assert asyncio.run(listing(client)) == [".", "..", "archive", "inbound", "lockbox", "outbound", "statements"]
         with pytest.raises(asyncssh.PermissionDenied):
             asyncio.run(listing(asyncssh.generate_private_key("ssh-ed25519")))
     finally:
