@@ -19,3 +19,6 @@ CREATE INDEX provider_adjustments_fb_idx ON billing.provider_adjustments (refere
 CREATE INDEX IF NOT EXISTS claims_visit_idx ON billing.claims (visit_id, responsibility, version);
 CREATE INDEX IF NOT EXISTS claims_pccn_idx ON billing.claims (payer_claim_control_number)
     WHERE payer_claim_control_number IS NOT NULL;
+-- a later answer to the same billed line supersedes an earlier one: found by line
+CREATE INDEX IF NOT EXISTS line_payments_claim_line_idx ON billing.line_payments (claim_line_id)
+    WHERE claim_line_id IS NOT NULL;
