@@ -362,6 +362,12 @@ def test_patient_ar_aging_by_statement_date_and_collection_rate(db):
     may = patient_collection_rate(db, MAY1, MAY31)
     assert (may["collected"], may["billed"], may["rate"]) == (D("10.00"), D("0.00"), None)
     assert k1 != k2
+    # the billing report carries the same figures for its period (April)
+    from include.billing.reports.metrics import compute_kpis
+
+    kpis = compute_kpis(db, APR1, dt.date(2026, 4, 30), dt.date(2026, 4, 30), trend_weeks=0, point_in_time=False)
+    assert (kpis["statements_sent"], kpis["patient_payments_collected"], kpis["patient_charges_billed"],
+            kpis["patient_collection_rate"]) == (3, D("20.00"), D("100.00"), D("0.2000"))
 
 
 def test_guarantor_account_for_the_ui(db):
