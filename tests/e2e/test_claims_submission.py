@@ -153,11 +153,14 @@ def _ti_state(airflow_home: Path, run_id: str, task_id: str) -> str:
                             "AND task_id = ?", (run_id, task_id)).fetchone()[0]
 
 
-def _asset_events(airflow_home: Path, uri: str) -> list:
+def _asset_events(airflow_home: Path, uri: str, run_ids) -> list:
+    """The asset events these runs emitted (other tests of the session share the Airflow home)."""
+    run_ids = list(run_ids)
     with sqlite3.connect(airflow_home / "airflow.db") as meta:
         return [json.loads(extra) for (extra,) in meta.execute(
             "SELECT e.extra FROM asset_event e JOIN asset a ON a.id = e.asset_id WHERE a.uri = ? "
-            "AND e.source_dag_id = 'claims_submission' ORDER BY e.id", (uri,))]
+            "AND e.source_dag_id = 'claims_submission' AND e.source_run_id IN "
+            f"({', '.join('?' * len(run_ids))}) ORDER BY e.id", (uri, *run_ids))]
 
 
 # --------------------------------------------------------------------------- the main run
@@ -222,13 +225,15 @@ def test_clean_visits_reach_the_clearinghouse_and_dirty_ones_the_work_queue(env,
 
     # the outlet event: once, with the count of claims that went out
     assert _ti_state(airflow_home, run.run_id, "emit_claims_submitted") == "success"
-    assert _asset_events(airflow_home, "billing://claims/submitted") == [{"claims_submitted": len(clean)}]
+    assert _asset_events(airflow_home, "billing://claims/submitted", [run.run_id]) == [
+        {"claims_submitted": len(clean)}]
 
     # a second run finds nothing new and sends nothing twice, and records no asset event
     second = run_dag(_dag())
     assert _files_on_server(mailbox) == on_server
     assert _ti_state(airflow_home, second.run_id, "emit_claims_submitted") == "skipped"
-    assert _asset_events(airflow_home, "billing://claims/submitted") == [{"claims_submitted": len(clean)}]
+    assert _asset_events(airflow_home, "billing://claims/submitted", [run.run_id, second.run_id]) == [
+        {"claims_submitted": len(clean)}]
 
 
 # --------------------------------------------------------------------------- batch eligibility
