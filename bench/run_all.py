@@ -23,7 +23,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 ORDER = ["bench_edi.py", "bench_seed.py", "bench_sandbox.py", "bench_submission.py", "bench_posting.py",
          "bench_large_835.py", "bench_reports.py", "bench_ui.py", "bench_reliability.py", "fuzz_x12.py",
-         "bench_scale.py"]
+         "bench_scale.py", "bench_demo.py"]
 
 
 def cpu_model() -> str:
