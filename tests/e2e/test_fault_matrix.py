@@ -219,6 +219,11 @@ def test_every_task_of_every_dag_crashes_and_recovers_to_the_uninterrupted_ledge
     # the database lost a commit, every task that transfers files lost its SFTP server mid-transfer
     for dag_id in {step for step, _ in cycle if step != "process"}:
         for task in load_dag(dag_id).tasks:
+            if task.task_id.startswith("emit_"):
+                # an outlet task only forwards counts from XCom (no database, no files) and skips when
+                # they are zero, as they are on the faulted copy once the SIGKILLed run did the work;
+                # whether it emits is tested in tests/e2e/test_claims_submission.py (emitted once, then skipped)
+                continue
             met = log.kinds(dag_id, task.task_id)
             expected = {"crash_after"} | set(faults_for(task.task_id)) - (
                 {"db_drop"} if task.task_id in NO_DATABASE else set())
