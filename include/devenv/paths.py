@@ -26,10 +26,13 @@ def run_dir() -> Path:
     private_umask()
     path = Path(os.environ.get("BILLING_RUN_DIR") or PROJECT_ROOT / ".run").resolve()
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    mode = path.stat().st_mode
-    if path.stat().st_uid == os.geteuid() and mode & 0o067:
-        # group search alone may stay: the private PostgreSQL's server user crosses it to .run/pg
-        path.chmod(mode & 0o710)
+    st = path.stat()
+    if st.st_uid == os.geteuid() and st.st_mode & 0o067:
+        # group search alone may stay when the folder was handed to the private PostgreSQL's server
+        # group (it crosses it to .run/pg); a folder still in our own group (made before the umask,
+        # e.g. by a plain mkdir) keeps nothing for the group
+        keep = 0o710 if st.st_gid != os.getegid() else 0o700
+        path.chmod(st.st_mode & keep)
     return path
 
 
