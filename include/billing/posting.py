@@ -321,17 +321,14 @@ def post_remittance(conn, file_id: int, index: int, r: Remittance835, *, actor: 
                         for claim_id, new_status, clp_index, detail in status_moves],
                  actor=actor, source_file_id=file_id)
     _fault("after_status", fault, ordinal)
-    for reversed_payment in sorted(set(reversing.values())):
-        # the adjudication a denial item was about no longer stands: its item is done (a corrected
-        # adjudication that denies again is routed anew)
-        conn.execute(query("posting", "resolve_remit_item"), {"dedupe_key": f"denial:{reversed_payment}",
-                                                              "actor": actor})
+    # items this run settles: a denial whose adjudication was reversed (a corrected adjudication that
+    # denies again is routed anew), and the crossover follow-up of a claim a later payer answered
+    settled = [f"denial:{p}" for p in sorted(set(reversing.values()))]
+    settled += [f"crossover:{cid}" for cid in sorted({m[0] for m in matched if m[6] != "P"})]
+    if settled:
+        conn.execute(query("posting", "resolve_items"), {"dedupe_keys": settled, "actor": actor})
     conn.execute(query("posting", "resolve_superseded_denials"),
                  {"payment_ids": [row[0] for row in cp_rows if not row[9]], "actor": actor})
-    for claim in {m[0]: m for m in matched if m[6] != "P"}.values():
-        # a later payer's answer: the crossover follow-up (if any) is done
-        conn.execute(query("posting", "resolve_remit_item"), {"dedupe_key": f"crossover:{claim[0]}",
-                                                              "actor": actor})
     if next_payer:
         with conn.pipeline():
             made = _next_payer_claims(conn, next_payer, r, lines_by_claim, file_id=file_id, actor=actor)
