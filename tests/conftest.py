@@ -146,6 +146,15 @@ def db(db_url):
 # --- SFTP -------------------------------------------------------------------------------
 
 @pytest.fixture
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on a loopback port; `.messages` holds what it received."""
+    from tests.support.smtp import running_smtp_server
+
+    with running_smtp_server() as inbox:
+        yield inbox
+
+
+@pytest.fixture
 def sftp_server(tmp_path):
     """A real OpenSSH server with SFTP on a loopback port; stopped after the test."""
     from tests.support.sshd import start_sshd

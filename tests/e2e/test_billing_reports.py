@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import socket
 from email import message_from_bytes, policy
 
 import pandas as pd
@@ -15,32 +14,6 @@ from tests.support.airflow_run import airflow_connections, load_dag, run_dag
 from tests.unit.reports import ledger
 
 pytestmark = pytest.mark.e2e
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server():
-    from aiosmtpd.controller import Controller
-
-    class Inbox:
-        def __init__(self):
-            self.messages = []
-
-        async def handle_DATA(self, server, session, envelope):
-            self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-            return "250 OK"
-
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    inbox.port = controller.port
-    yield inbox
-    controller.stop()
 
 
 def test_dag_emails_and_archives_the_report(db_url, airflow_home, smtp_server, tmp_path, monkeypatch):
@@ -66,7 +39,7 @@ def test_dag_emails_and_archives_the_report(db_url, airflow_home, smtp_server, t
         assert "Testpatient" not in repr(value) and "MRN" not in repr(value)
 
     assert len(smtp_server.messages) == 1
-    mail_from, rcpt, raw = smtp_server.messages[0]
+    mail_from, rcpt, raw = (lambda m: (m.mail_from, m.rcpt_tos, m.content))(smtp_server.messages[0])
     assert mail_from == "reports@clinic.example"
     assert sorted(rcpt) == ["billing@clinic.example", "manager@clinic.example"]
     msg = message_from_bytes(raw, policy=policy.default)

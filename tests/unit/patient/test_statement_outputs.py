@@ -9,7 +9,6 @@ import datetime as dt
 import hashlib
 import io
 import shutil
-import socket
 import stat
 from decimal import Decimal
 from email import message_from_bytes
@@ -126,32 +125,6 @@ def test_vendor_file_resumes_after_a_crash_between_intent_and_upload(db, tmp_pat
     assert sorted(p.name for p in (tmp_path / "statements").iterdir()) == ["statements_20260401_01.csv"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server():
-    from aiosmtpd.controller import Controller
-
-    class Inbox:
-        def __init__(self):
-            self.messages = []
-
-        async def handle_DATA(self, server, session, envelope):
-            self.messages.append((list(envelope.rcpt_tos), envelope.content))
-            return "250 OK"
-
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    inbox.port = controller.port
-    yield inbox
-    controller.stop()
-
-
 def test_notice_says_ready_with_no_amount_no_names_beyond_salutation_no_attachment(db, smtp_server):
     import smtplib
 
@@ -160,9 +133,9 @@ def test_notice_says_ready_with_no_amount_no_names_beyond_salutation_no_attachme
     with smtplib.SMTP("127.0.0.1", smtp_server.port) as client:
         assert st.send_statement_notices(db, client, sender="billing@clinic.example") == {"sent": 1}
         assert st.send_statement_notices(db, client, sender="billing@clinic.example") == {"sent": 0}
-    ((rcpts, raw),) = smtp_server.messages          # only G100 has an e-mail; sent once
-    assert rcpts == ["riley@example.org"]
-    msg = message_from_bytes(raw, policy=default_policy)
+    (mail,) = smtp_server.messages          # only G100 has an e-mail; sent once
+    assert mail.rcpt_tos == ["riley@example.org"]
+    msg = message_from_bytes(mail.content, policy=default_policy)
     assert not msg.is_multipart() and not list(msg.iter_attachments())
     body = msg.get_content()
     assert body.startswith("Dear RILEY ROE,")
