@@ -108,7 +108,8 @@ class Scenario:
 
     @property
     def adjudication_delay_days(self) -> int:
-        """The longest payer delay: after this many simulated days every accepted claim is paid."""
+        """The longest payer delay: after this many simulated days every accepted claim is paid,
+        but those the payer pended with a request for additional information (`rfai`)."""
         longest = max([self.default_terms.max_delay_days] + [t.max_delay_days for t in self.payers.values()])
         return longest + (self.pend_extra_days[1] if self.pend_rate > 0 else 0)
 
