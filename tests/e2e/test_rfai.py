@@ -4,7 +4,7 @@ OpenSSH SFTP server as the clearinghouse mailbox and the sandbox payer on a simu
     claims_submission → process(T0) → clearinghouse_responses          (999, 277CA A1)
     → process(T0 + 1 d) → clearinghouse_responses                       (payer's 277CA A2 + claim number)
     → process(T2): the payer pends one claim with a 277 (005010X213) STC R3 + LOINC, REF*1K, DTP*106
-    → clearinghouse_responses → denial_management                        (the RFAI work item)
+    → clearinghouse_responses                                            (claim pending, the RFAI work item)
     → the clerk answers (records packet) → denial_management              (packet uploaded over SFTP)
     → process(T3) reads the packet → process(T3 + 7 d): the 835 pays it
     → clearinghouse_responses → remittance_posting                       (the claim is paid)
@@ -84,10 +84,8 @@ def test_request_for_information_answered_then_paid(cycle, practice, tmp_path): 
     raw = request_file.read_bytes()
     assert b"*005010X213~" in raw and f"STC*R3:{LOINC[0]}::LOI*{t2:%Y%m%d}~".encode() in raw
     assert f"REF*1K*{pccn}~".encode() in raw and f"REF*EJ*{number}~".encode() in raw
-    _run("clearinghouse_responses", as_of=t2.isoformat())
-    _run("remittance_posting")
+    _run("clearinghouse_responses", as_of=t2.isoformat())       # applies the 277 and opens the work item
     assert _q(db_url, "SELECT status FROM billing.claims WHERE id = %s", claim_id)[0][0] == "pending"
-    _run("denial_management", as_of=t2.isoformat())
 
     due = t2.date() + dt.timedelta(days=45)
     item_id, reason, item_due, explanation, details = _q(
@@ -102,6 +100,8 @@ def test_request_for_information_answered_then_paid(cycle, practice, tmp_path): 
     assert details["payer_claim_number"] == pccn and details["payer_tracking_number"].startswith("RFAI")
     assert f"(claim {pccn}), due {due.isoformat()}" in explanation
     assert "Progress note (LOINC 11506-3); History and physical note (LOINC 34117-2)" in explanation
+    _run("remittance_posting")
+    _run("denial_management", as_of=t2.isoformat())             # (runs the request step too: no second item)
     assert _q(db_url, "SELECT count(*) FROM billing.work_queue WHERE source = 'rfai'")[0][0] == 1
 
     # --- the clerk answers: the records packet, recorded as an event, delivered over SFTP ----
