@@ -14,6 +14,9 @@ Every 15 minutes (`BILLING_RESPONSES_SCHEDULE`) and whenever claims were submitt
    (`accepted` + the payer's claim number, or `rejected` + `ACK277CA_REJECTED`), 277 claim
    status (`pending` …). A late file never moves a claim backwards. Unreadable files are
    quarantined with the reason. 835s stay `stored` for **remittance_posting**.
+   **information_requests** — each 277 request for additional information (STC category R, e.g.
+   a payer's 277RFAI) becomes an RFAI work item right away: what is asked in words, the payer's
+   claim number, the due date (include/billing/rfai.py; denial_management also runs it daily).
 3. **send_status_inquiries** — a 276 for claims with neither a 277CA nor an 835 after
    `BILLING_STATUS_INQUIRY_DAYS` (21) days, uploaded to `BILLING_SFTP_INBOUND` (`inbound`).
 
@@ -66,6 +69,13 @@ def clearinghouse_responses():
             return apply_pending_responses(conn, actor=actor(get_current_context()))
 
     @task
+    def information_requests() -> dict:
+        from include.billing.rfai import open_information_requests
+
+        with billing_connection() as conn:
+            return {"work_items": open_information_requests(conn, actor=actor(get_current_context()))["opened"]}
+
+    @task
     def send_status_inquiries(params=None) -> dict:
         from include.billing.claim_status_inquiry import prepare_status_inquiries, upload_pending_inquiries
 
@@ -78,9 +88,10 @@ def clearinghouse_responses():
 
     fetched = fetch_files()
     applied = apply_acknowledgments()
-    fetched >> applied >> send_status_inquiries()
+    requested = information_requests()
+    fetched >> applied >> requested >> send_status_inquiries()
     emit_task(RESPONSES_APPLIED, keys=("stored", "status_changes", "work_items", "quarantined"),
-              task_id="emit_responses_applied")(fetched, applied)
+              task_id="emit_responses_applied")(fetched, applied, requested)
 
 
 dag_clearinghouse_responses = clearinghouse_responses()

@@ -13,6 +13,9 @@ Runs when remittances were posted (`billing://remittances/posted`) and daily
 2. **information_requests** — 277 requests for additional information (STC R*) become work
    items (what is asked, in words; payer claim number; due date); unanswered ones past their due
    date are flagged (include/billing/rfai.py; answering writes the records packet).
+   **send_information_packets** uploads each answered packet to the clearinghouse's inbound
+   folder (`ATT_<attachment control number>.zip`, see docs/denials.md) and records
+   `information_uploaded` on the claim; it opens no SFTP session when nothing was answered.
 3. **print_appeal_pdfs** — the appeal letters' PDFs (headless Chromium, outside the database
    transactions; `BILLING_APPEAL_PDF=0` turns it off).
 4. **auto_correct** — only when the `demo_auto_correct` param (or `BILLING_DEMO_AUTO_CORRECT=1`)
@@ -77,6 +80,18 @@ def denial_management():
         return {**opened, **flagged}
 
     @task
+    def send_information_packets() -> dict:
+        from include.billing.rfai import pending_packets, upload_information_packets
+        from include.dag_support import clearinghouse_files
+
+        with billing_connection() as conn:
+            if not pending_packets(conn):
+                return {"packets_uploaded": 0}       # no SFTP session when nothing was answered
+        with clearinghouse_files() as remote, billing_connection() as conn:
+            return upload_information_packets(conn, remote, actor=actor(get_current_context()),
+                                              inbound_dir=os.environ.get("BILLING_SFTP_INBOUND", "inbound"))
+
+    @task
     def print_appeal_pdfs() -> dict:
         from include.billing.appeals import print_pending_pdfs
 
@@ -106,7 +121,7 @@ def denial_management():
     routed = route_denials()
     corrected = auto_correct()
     replaced = create_replacements()
-    routed >> information_requests() >> print_appeal_pdfs() >> corrected >> replaced
+    routed >> information_requests() >> send_information_packets() >> print_appeal_pdfs() >> corrected >> replaced
     emit_task(DENIALS_ROUTED, keys=("routed", "corrected", "replacements"),
               task_id="emit_denials_routed")(routed, corrected, replaced)
 

@@ -14,6 +14,9 @@ R3 claim/line, ... — X12 code list 507) opens a work item; answering it produc
   per request), and a copy of each document the clerk attaches, all 0600, named by ids only —
   records the event `information_sent` and resolves the item. The claim stays 'pending' until
   the payer's 835.
+- `upload_information_packets` delivers each answered packet to the clearinghouse (a zip,
+  `ATT_<attachment control number>.zip`, with `index.json` naming the request it answers, put in
+  the inbound folder by atomic rename) and records the event `information_uploaded`.
 - `flag_expired_requests` marks a request whose due date passed unanswered (event
   `information_request_expired`, details.expired), so the queue shows it.
 """
@@ -93,12 +96,16 @@ def open_information_requests(conn, *, actor: str) -> dict:
         a = answers[0]
         asked, documents = describe_request(a.statuses)
         requested_on = _request_date(content, a)
-        due = requested_on + dt.timedelta(days=rfai_days())
+        # the payer's response due date (X213 2200D DTP*106) when it gives one, else our default
+        due = a.response_due_date or requested_on + dt.timedelta(days=rfai_days())
         pccn = a.payer_claim_control_number or held_pccn
+        # TRN02 of an unsolicited request is the payer's tracking number, which the answer echoes
+        tracking = a.claim_id if a.claim_id != claim_number else None
         category = next(s.category for s in a.statuses if s.category.startswith("R"))
         words = "; ".join([x["text"] for x in asked] + [f"{d['text']} (LOINC {d['loinc']})" for d in documents])
         details = {"requested_on": requested_on.isoformat(), "due_date": due.isoformat(),
-                   "payer_claim_number": pccn, "asked": asked, "documents": documents,
+                   "payer_claim_number": pccn, "payer_tracking_number": tracking,
+                   "asked": asked, "documents": documents,
                    "statuses": [s.to_dict() for s in a.statuses]}
         with conn.transaction():
             item_id = add_work_item(
@@ -184,6 +191,75 @@ def answer_request(conn, item_id: int, documents: list[Path], *, actor: str, out
                       "late": bool(due and today > due), "files": [f.name for f in files + copies]},
               dedupe_key=f"information_sent:{item_id}")
     return packet
+
+
+def packet_file_name(acn: str) -> str:
+    """The name of a records packet at the clearinghouse: ATT_<attachment control number>.zip."""
+    return f"ATT_{acn}.zip"
+
+
+def packet_archive(index: dict, files: list[Path]) -> bytes:
+    """The records packet as the clearinghouse's attachment upload takes it: one zip holding
+    `index.json` (which request it answers) and the cover sheet and documents. Entry times are
+    fixed, so the same packet is the same bytes (a retried upload is recognised as delivered)."""
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        def add(name: str, data: bytes) -> None:
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o600 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, data)
+
+        add("index.json", json.dumps(index, sort_keys=True, indent=1).encode())
+        for f in files:
+            add(f.name, f.read_bytes())
+    return buf.getvalue()
+
+
+def pending_packets(conn) -> int:
+    conn.commit()
+    n = len(conn.execute(query("denials", "rfai_unsent_packets")).fetchall())
+    conn.commit()
+    return n
+
+
+def upload_information_packets(conn, remote, *, inbound_dir: str = "inbound", actor: str) -> dict:
+    """Deliver every answered request's records packet to the clearinghouse (attachment upload
+    over SFTP, atomic rename) and record the event `information_uploaded` on the claim.
+
+    The packet names the request it answers in `index.json`: the payer's tracking number (TRN02
+    of the 277), the payer's claim number, our claim number (CLM01), the attachment control
+    number and the LOINC codes answered; the files are the cover sheet and the documents."""
+    from .transport import upload_atomically
+
+    sent = 0
+    conn.commit()
+    rows = conn.execute(query("denials", "rfai_unsent_packets")).fetchall()
+    conn.commit()
+    for item_id, claim_id, details, claim_number, held_pccn, payer_id in rows:
+        details = details if isinstance(details, dict) else json.loads(details or "{}")
+        answer = details["answer"]
+        acn = answer["attachment_control_number"]
+        files = [Path(f) for f in answer["files"]]
+        index = {"attachment_control_number": acn, "payer_tracking_number": details.get("payer_tracking_number"),
+                 "payer_claim_control_number": details.get("payer_claim_number") or held_pccn,
+                 "patient_control_number": claim_number, "payer_id": payer_id,
+                 "loinc": [d["loinc"] for d in details.get("documents", [])],
+                 "files": [f.name for f in files], "sent_on": answer.get("sent_on")}
+        name = packet_file_name(acn)
+        outcome = upload_atomically(remote, packet_archive(index, files), inbound_dir, name,
+                                    also_look_in=("archive",))
+        with conn.transaction():
+            add_event(conn, claim_id, "information_uploaded", actor=actor,
+                      detail={"work_item_id": item_id, "attachment_control_number": acn, "file": name,
+                              "delivery": outcome},
+                      dedupe_key=f"information_uploaded:{item_id}")
+        sent += 1
+    conn.commit()
+    return {"packets_uploaded": sent}
 
 
 def flag_expired_requests(conn, *, actor: str, today: dt.date | None = None) -> dict:

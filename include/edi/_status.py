@@ -109,6 +109,7 @@ class ClaimStatus:
     patient_account_number: str | None = None  # REF*EJ
     service_from: dt.date | None = None        # DTP*472
     service_to: dt.date | None = None
+    response_due_date: dt.date | None = None   # DTP*106 (277 request for information, X213 2200D)
     member_id: str | None = None               # NM1*IL / NM1*QC NM109
     patient_last_name: str | None = None
     patient_first_name: str | None = None
@@ -157,6 +158,7 @@ class ClaimStatus:
                 "patient_account_number": self.patient_account_number,
                 "service_from": self.service_from.isoformat() if self.service_from else None,
                 "service_to": self.service_to.isoformat() if self.service_to else None,
+                "response_due_date": self.response_due_date.isoformat() if self.response_due_date else None,
                 "member_id": self.member_id, "provider_npi": self.provider_npi,
                 "lines": [ln.to_dict() for ln in self.lines]}
 
@@ -228,7 +230,9 @@ def parse_status_transaction(t: TransactionSet) -> list[ClaimStatus]:
             elif q == "EJ":
                 claim.patient_account_number = s.el(2)
         elif tag == "DTP" and claim is not None:
-            if s.el(1) == "472":
+            if s.el(1) == "106" and line is None:
+                claim.response_due_date = date_range(s.el(2), s.el(3))[0]
+            elif s.el(1) == "472":
                 a, b = date_range(s.el(2), s.el(3))
                 if line is not None:
                     line.service_date = a

@@ -32,7 +32,7 @@ from include.edi.errors import Finding, X12Error
 from include.edi.reader import Interchange, read_interchanges
 from include.edi.validate import validate_x12
 from include.edi.x276 import parse_276
-from include.edi.x277 import build_277
+from include.edi.x277 import build_277, build_277rfai
 from include.edi.x277ca import ClaimStatus, Status, build_277ca
 from include.edi.x835 import ClaimPayment, ProviderAdjustment, Remittance835, ServicePayment, build_835
 from include.edi.x837p import parse_837p
@@ -93,6 +93,8 @@ class ProcessReport:
     amount_paid: str = "0.00"
     eligibility_inquiries: int = 0
     status_inquiries: int = 0
+    information_requests: int = 0      # claims pended with a 277 request for additional information
+    attachments: int = 0               # records packets received in answer
     outputs: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
@@ -293,6 +295,8 @@ class Clearinghouse:
     # ----------------------------------------------------------------- inbound
 
     def _handle_file(self, st, name, data, now, report, taken) -> list[str]:
+        if name.startswith("ATT_") and name.endswith(".zip"):
+            return self._handle_attachment(st, name, data, now, report)
         isas = read_interchanges(data, name)
         if not isas:
             raise X12Error("no interchange in file", file=name)
@@ -529,6 +533,78 @@ class Clearinghouse:
         pr = sum((x.amount for ln in p.lines for x in ln.adjustments if x.group == "PR"), ZERO)
         self._set_acc(st, ci, adj.Accumulator(max(ZERO, a.deductible_met - ded), max(ZERO, a.out_of_pocket - pr)))
 
+    # ----------------------------------------------------------------- requests for information
+
+    def _handle_attachment(self, st, name, data, now, report) -> list[str]:
+        """A records packet answering a 277 request (the clearinghouse's attachment upload): a zip
+        with `index.json` naming the request (the payer's tracking number, TRN02 of the 277, or
+        our claim number) and the documents. The payer adjudicates the claim `review_days` later."""
+        import io
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                infos = zf.infolist()
+                if len(infos) > 50 or sum(i.file_size for i in infos) > 50 * 2**20:
+                    raise X12Error("attachment too large (more than 50 files or 50 MiB)", file=name)
+                index = json.loads(zf.read("index.json"))
+                documents = [i.filename for i in infos if i.filename != "index.json" and i.file_size > 0]
+        except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+            raise X12Error(f"not a records packet (zip with index.json): {type(exc).__name__}", file=name) from None
+        tracking = str(index.get("payer_tracking_number") or "")
+        cid = st.get("rfai_index", {}).get(tracking) or str(index.get("patient_control_number") or "")
+        q = st["queue"].get(cid)
+        r = (q or {}).get("rfai")
+        if r is None:
+            raise X12Error("no open request for additional information matches this packet "
+                           f"(tracking number {tracking[:20]!r})", file=name)
+        if not documents:
+            raise X12Error("the packet holds no document", file=name)
+        if r.get("answered_on") is None:
+            today = now.date()
+            r.update(answered_on=today.isoformat(), attachment_control_number=str(
+                index.get("attachment_control_number") or "")[:50], documents=len(documents))
+            q["due"] = max(q["due"], (today + dt.timedelta(days=self.scenario.rfai.review_days)).isoformat())
+            report.attachments += 1
+        return []
+
+    def _request_information(self, st, cid: str, q: dict, ci: adj.ClaimIn, today: dt.date) -> ClaimStatus | None:
+        """Pend a claim that came due with a 277 request for records, when the scenario says so
+        (its rate, drawn per claim, or its list of claims); the claim then waits for the answer."""
+        if (q.get("rfai") is not None or "payer_ack" not in q or ci.frequency_code != "1" or ci.crossover_from
+                or cid in st["results"]):
+            return None
+        if not self.scenario.asks_for_information(cid, adj.claim_rng(self.scenario.seed, cid, "rfai").random()):
+            return None
+        tracking = f"RFAI{self._next_counter(st, 'rfai'):011d}"
+        due = today + dt.timedelta(days=self.scenario.rfai.due_days)
+        q["rfai"] = {"tracking": tracking, "requested_on": today.isoformat(), "due": due.isoformat(),
+                     "loinc": list(self.scenario.rfai.loinc), "answered_on": None}
+        st.setdefault("rfai_index", {})[tracking] = cid
+        return ClaimStatus(claim_id=tracking, statuses=[Status("R3", code) for code in self.scenario.rfai.loinc],
+                           effective_date=today, total_charge=ci.total_charge,
+                           payer_claim_control_number=adj.payer_claim_control_number(self.scenario.seed, cid),
+                           patient_account_number=ci.claim_id, service_from=ci.service_from,
+                           service_to=ci.service_to, member_id=ci.member_id or None,
+                           patient_last_name=ci.patient_last_name, patient_first_name=ci.patient_first_name,
+                           provider_npi=ci.billing_npi or None, response_due_date=due)
+
+    def _next_counter(self, st: dict, counter: str) -> int:
+        st["counters"][counter] = st["counters"].get(counter, 0) + 1
+        return st["counters"][counter]
+
+    def _emit_requests(self, st, requests: dict, now: dt.datetime, report: ProcessReport) -> None:
+        for (submitter, payer_id), claims in sorted(requests.items()):
+            icn = self._next(st, "isa")
+            name = (self.scenario.terms(payer_id).name or self.roster.payer_name(payer_id) or payer_id)[:60]
+            fn = self._unique_name(st, f"277RFAI_{_safe(payer_id)}_{now:%Y%m%d}_{icn:09d}.x12", set())
+            self._emit(st, fn, build_277rfai(claims, sender_id=self.scenario.clearinghouse_id,
+                                             receiver_id=submitter or "SUBMITTER", interchange_control_number=icn,
+                                             group_control_number=icn, payer_name=name, payer_id=payer_id,
+                                             receiver_name=submitter or "SUBMITTER", created=now), report)
+            st["outputs"].append(fn)
+            report.information_requests += len(claims)
+
     # ----------------------------------------------------------------- the payer's 277CA (stage 2)
 
     def _payer_acks(self, st: dict, now: dt.datetime, report: ProcessReport) -> None:
@@ -651,8 +727,16 @@ class Clearinghouse:
 
         due = sorted((cid for cid, q in st["queue"].items()
                       if q["due"] <= today.isoformat() and q.get("payer_ack", "") is not None))
+        requests: dict[tuple, list[ClaimStatus]] = {}
         for cid in due:
             ci = adj.ClaimIn.from_dict(st["queue"][cid]["claim"])
+            asked = self._request_information(st, cid, st["queue"][cid], ci, today)
+            if asked is not None:
+                requests.setdefault((ci.submitter_id, ci.payer_id), []).append(asked)
+                continue
+            rfai = st["queue"][cid].get("rfai")
+            if rfai is not None and rfai.get("answered_on") is None:
+                continue                               # pended until the records arrive
             terms = self.scenario.terms(ci.payer_id)
             original_id = st["icn_index"].get(ci.replaces_icn or "") if ci.frequency_code in ("7", "8") else None
             if original_id and original_id in st["results"] and not st["results"][original_id].get("reversed"):
@@ -705,9 +789,12 @@ class Clearinghouse:
             touched.setdefault(key, []).append(cid)
             # late by the payer's own schedule (its lag and review hold), not by when this step runs
             waited = (dt.date.fromisoformat(st["queue"][cid]["due"]) - ci.received).days
-            if pay.paid > 0 and waited > terms.prompt_pay_days and pay.status_code in ("1", "2", "19"):
+            # a claim pended for records is not a clean claim: no prompt-pay interest
+            if pay.paid > 0 and waited > terms.prompt_pay_days and pay.status_code in ("1", "2", "19") \
+                    and rfai is None:
                 late.setdefault(key, []).append((pay, waited - terms.prompt_pay_days))
             del st["queue"][cid]
+        self._emit_requests(st, requests, now, report)
 
         # scheduled reversals: CLP02=22 of the earlier payment, then the corrected payment
         for cid in sorted(st["results"]):

@@ -1,6 +1,7 @@
 """Scenario: the sandbox's behaviour as data (rates, delays, fee schedules), from YAML."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -25,6 +26,24 @@ KINDS = ("medicare", "medicaid", "commercial")
 # 837 SBR09 / roster claim_filing_indicator -> payer kind when the scenario does not say
 KIND_BY_FILING = {"MA": "medicare", "MB": "medicare", "MC": "medicaid"}
 PART_B_DEDUCTIBLE_2026 = Decimal("283.00")     # CMS, "2026 Medicare Parts A & B Premiums and Deductibles"
+
+
+# LOINC codes of the documents a payer asks for in its 277 request for additional information
+# (X213 STC01-2, qualifier LOI): progress note, history and physical note
+RFAI_LOINC = ("11506-3", "34117-2")
+
+
+@dataclass(frozen=True)
+class RfaiTerms:
+    """Requests for additional information (277, 005010X213): when a claim comes due, the payer
+    pends it and asks for records instead of adjudicating; it adjudicates `review_days` after the
+    records arrive. `claims` names claims (CLM01) that always get a request (a test's knob)."""
+
+    rate: float = 0.0
+    claims: tuple[str, ...] = ()
+    loinc: tuple[str, ...] = RFAI_LOINC
+    due_days: int = 45                 # the response due date (DTP*106) after the request
+    review_days: int = 7               # the 835 this many days after the records arrive
 
 
 class ScenarioError(ValueError):
@@ -69,7 +88,13 @@ class Scenario:
     medicare_part_b_deductible: Decimal = PART_B_DEDUCTIBLE_2026
     unlisted_percent_of_charge: Decimal = Decimal(60)
     timely_filing_days: int = 365
+    rfai: RfaiTerms = field(default_factory=RfaiTerms)
     source: str = "scenario"
+
+    def asks_for_information(self, claim_id: str, draw: float) -> bool:
+        """Whether the payer pends this claim with a request for records (`draw`: the claim's own
+        deterministic random number)."""
+        return claim_id in self.rfai.claims or draw < self.rfai.rate
 
     def terms(self, payer_id: str) -> PayerTerms:
         return self.payers.get(payer_id, self.default_terms)
@@ -83,7 +108,8 @@ class Scenario:
 
     @property
     def adjudication_delay_days(self) -> int:
-        """The longest payer delay: after this many simulated days every accepted claim is paid."""
+        """The longest payer delay: after this many simulated days every accepted claim is paid,
+        but those the payer pended with a request for additional information (`rfai`)."""
         longest = max([self.default_terms.max_delay_days] + [t.max_delay_days for t in self.payers.values()])
         return longest + (self.pend_extra_days[1] if self.pend_rate > 0 else 0)
 
@@ -116,7 +142,7 @@ class Scenario:
             raise ScenarioError(f"{source}: expected a mapping at the top level")
         known = {"seed", "clearinghouse", "defaults", "payers", "denials", "rejections", "payer_rejections",
                  "reversal", "recoupment", "pend", "interest_rate_percent", "medicare_part_b_deductible",
-                 "unlisted_percent_of_charge", "timely_filing_days", "description"}
+                 "unlisted_percent_of_charge", "timely_filing_days", "description", "rfai"}
         unknown = set(data) - known
         if unknown:
             raise ScenarioError(f"{source}: unknown key(s) {sorted(unknown)}; known: {sorted(known)}")
@@ -141,6 +167,7 @@ class Scenario:
         rev = _mapping(data.get("reversal"), f"{source}: reversal", {"rate", "delay_days", "fee_delta_percent"})
         rec = _mapping(data.get("recoupment"), f"{source}: recoupment", {"rate", "delay_days", "percent"})
         pend = _mapping(data.get("pend"), f"{source}: pend", {"rate", "extra_days"})
+        rfai = _rfai(data.get("rfai"), f"{source}: rfai")
         rec_pct = _dec(rec.get("percent", 10), f"{source}: recoupment.percent")
         if not 0 < rec_pct <= 100:
             raise ScenarioError(f"{source}: recoupment.percent: must be in (0, 100]")
@@ -169,7 +196,22 @@ class Scenario:
                    interest_rate_percent=interest, medicare_part_b_deductible=part_b,
                    unlisted_percent_of_charge=unlisted,
                    timely_filing_days=_int(data.get("timely_filing_days", 365), f"{source}: timely_filing_days"),
-                   source=source)
+                   rfai=rfai, source=source)
+
+
+def _rfai(v, where) -> RfaiTerms:
+    d = _mapping(v, where, {"rate", "claims", "loinc", "due_days", "review_days"})
+    claims = d.get("claims") or []
+    loinc = d.get("loinc") or list(RFAI_LOINC)
+    for name, xs in (("claims", claims), ("loinc", loinc)):
+        if not isinstance(xs, list) or not all(isinstance(x, str) and x for x in xs):
+            raise ScenarioError(f"{where}.{name}: must be a list of strings")
+    bad = [x for x in loinc if not re.fullmatch(r"\d{1,7}-\d", x)]
+    if bad:
+        raise ScenarioError(f"{where}.loinc: not LOINC codes: {bad}")
+    return RfaiTerms(rate=_rate(d.get("rate", 0), f"{where}.rate"), claims=tuple(claims), loinc=tuple(loinc),
+                     due_days=_int(d.get("due_days", 45), f"{where}.due_days"),
+                     review_days=_int(d.get("review_days", 7), f"{where}.review_days"))
 
 
 def _mapping(v, where, keys) -> dict:

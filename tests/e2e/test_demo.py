@@ -140,6 +140,62 @@ def _assert_accounts_agree_with_835_files(url: str, clearinghouse: Path) -> None
     assert wrong == []
 
 
+def _assert_issue_15_demo_conditions(url: str, clearinghouse: Path) -> None:
+    """Issue 15's demo conditions, from the files the clearinghouse holds and the ledger:
+    no claim the payer accepted (277CA A2/A5) inside its filing limit is written off for timely
+    filing, and no corrected claim sent carries a modifier or pointer change that its work item
+    (the route's named field, recorded by the correction) did not ask for."""
+    import datetime as dt
+
+    from include.edi.x277ca import parse_277ca
+    from include.edi.x837p import read_837p
+
+    accepted_on: dict[str, list] = {}           # visit + responsibility -> payer acceptance dates
+    for path in sorted(clearinghouse.rglob("277CA_*.x12")):
+        for c in parse_277ca(path.read_bytes()):
+            if c.category in ("A2", "A5") and c.effective_date:
+                accepted_on.setdefault(c.claim_id.rstrip("0123456789"), []).append(c.effective_date)
+    sent = {c.claim_id: [(list(ln.modifiers), list(ln.dx_pointers)) for ln in c.lines]
+            for path in sorted(clearinghouse.rglob("837P_*.x12")) for c in read_837p(path)}
+    with psycopg.connect(url) as conn:
+        written_off = conn.execute("""
+            SELECT c.claim_number, c.date_of_service, c.responsibility, py.timely_filing_days,
+                   (SELECT max(r.payment_date) FROM billing.claims p
+                      JOIN billing.claim_payments cp ON cp.claim_id = p.id AND NOT cp.is_reversal
+                      JOIN billing.remittances r ON r.id = cp.remittance_id AND r.state = 'posted'
+                     WHERE p.visit_id = c.visit_id AND p.responsibility < c.responsibility)
+              FROM billing.claim_events e JOIN billing.claims c ON c.id = e.claim_id
+              LEFT JOIN pm.payers py ON py.id = c.payer_id
+             WHERE e.event_type = 'written_off' AND e.detail->>'reason' = 'timely_filing'""").fetchall()
+        pairs = conn.execute("""SELECT o.id, o.claim_number, n.claim_number FROM billing.claims n
+                                  JOIN billing.claims o ON o.id = n.replaces_claim_id""").fetchall()
+        asked = {(cid, d["field"], d["line_number"]): d["after"] for cid, d, fix in conn.execute(
+            """SELECT e.claim_id, e.detail, w.details->>'fix' FROM billing.claim_events e
+                 JOIN billing.work_queue w ON w.id = (e.detail->>'work_item_id')::bigint
+                WHERE e.event_type = 'corrected' ORDER BY e.id""") if d.get("field") == fix}
+    late = []
+    for number, dos, responsibility, limit_days, prior_paid_on in written_off:
+        start = prior_paid_on if responsibility != "P" and prior_paid_on else dos
+        deadline = start + dt.timedelta(days=limit_days)
+        if any(day <= deadline for day in accepted_on.get(number.rstrip("0123456789"), [])):
+            late.append((number, deadline.isoformat()))
+    assert late == [], f"accepted by the payer in time, yet written off for timely filing: {late}"
+    invented, compared = [], 0
+    for original_id, old, new in pairs:
+        if old not in sent or new not in sent:
+            continue                            # not sent (yet): nothing went out with a change
+        compared += 1
+        for n, ((old_mods, old_ptrs), (new_mods, new_ptrs)) in enumerate(zip(sent[old], sent[new]), start=1):
+            if old_mods != new_mods and asked.get((original_id, "modifiers", n)) != new_mods:
+                invented.append((new, n, "modifiers", old_mods, new_mods))
+            if old_ptrs != new_ptrs and asked.get((original_id, "dx_pointers", n)) != new_ptrs:
+                invented.append((new, n, "dx_pointers", old_ptrs, new_ptrs))
+    assert compared > 0, "the demo sends corrected claims to compare with the claims they replace"
+    assert invented == [], f"corrections nobody asked for: {invented[:5]}"
+    print(f"\nISSUE 15: {len(written_off)} timely-filing write-off(s) checked against the 277CA acceptances, "
+          f"{compared} corrected claim(s) compared line by line with the claim they replaced")
+
+
 def _phi_values(url: str) -> set[str]:
     with psycopg.connect(url) as conn:
         values = set()
@@ -167,6 +223,7 @@ def test_demo_runs_the_cycle_agrees_with_the_ledger_and_is_safe_to_rerun(tmp_pat
     report = json.loads(Path(summary["report_html"]).with_suffix(".json").read_text())
     assert report["as_of"] == summary["kpis_as_of"]
     assert Decimal(report["kpis"]["days_in_ar"]) == Decimal(summary["days_in_ar"])
+    _assert_issue_15_demo_conditions(db_url, run_dir / "clearinghouse")
     with psycopg.connect(db_url) as conn:
         originals = conn.execute("SELECT count(*) FROM billing.claims WHERE version = 1").fetchone()[0]
 

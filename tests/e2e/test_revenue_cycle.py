@@ -315,12 +315,20 @@ def test_revenue_cycle_end_to_end(cycle, pg_admin_url, tmp_path, airflow_home):
     assert sum(r.status_inquiries for r in (r1, r2, r3, r4)) == inquiries
     _run("clearinghouse_responses", as_of=t3.isoformat())
     sent_276 = _q(db_url, "SELECT count(*) FROM billing.edi_files WHERE transaction_type = '276'")[0][0]
+    # (the payers' unsolicited requests for additional information, 277RFAI_*, answer no 276)
     assert _q(db_url, "SELECT count(*) FROM billing.edi_files WHERE transaction_type = '277' "
-                      "AND state = 'applied'")[0][0] == sent_276 > 0
+                      "AND file_name NOT LIKE '277RFAI%%' AND state = 'applied'")[0][0] == sent_276 > 0
     # every claim asked about has the payer's answer in its history (the sandbox read the 276
     # before the 837 that came with it, so it answers 'not found' or, later, 'in process')
     assert _q(db_url, "SELECT count(DISTINCT claim_id) FROM billing.claim_events "
-                      "WHERE event_type LIKE 'status_277%%'")[0][0] == inquired
+                      "WHERE event_type LIKE 'status_277%%' AND claim_id IN (SELECT claim_id FROM "
+                      "billing.claim_events WHERE event_type = 'status_inquiry')")[0][0] == inquired
+    # the other 277s are the payers' requests for additional information (sandbox `rfai`), each a work item
+    asked = _q(db_url, "SELECT DISTINCT claim_id FROM billing.claim_events WHERE event_type LIKE 'status_277%%' "
+                       "AND claim_id NOT IN (SELECT claim_id FROM billing.claim_events "
+                       "WHERE event_type = 'status_inquiry')")
+    assert {c for (c,) in asked} == {c for (c,) in _q(db_url, "SELECT claim_id FROM billing.work_queue "
+                                                               "WHERE source = 'rfai'")}
 
     _scan_for_phi(db_url, airflow_home)
     with psycopg.connect(db_url) as conn:

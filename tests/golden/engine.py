@@ -26,6 +26,11 @@ A scenario (tests/golden/scenarios.yaml) reads:
           plb: [["WO", "P1", "10.00"]]     # reason, reference (a claim suffix or literal), amount
         route: false                       # post only; denial routing runs after each 835 unless false
                                            # (route: true on a step without an 835 runs it alone)
+      - ack277ca:                          # a 277CA (005010X214, the project's builder), applied by the
+          date: 2026-03-03                 # real acknowledgment processing; STC02/DTP*050 = date
+          from: clearinghouse              # who sends it (the file's payer name), clearinghouse | payer
+          claims:
+            - {claim: P1, status: "A1:19:PR"}      # STC01 category:status[:entity]; pccn: REF*1K
         expect:
           account: {insurance_paid: "64.00", contractual_adjustments: "20.00", ...}
           status: {P1: paid, S1: ready}
@@ -34,6 +39,8 @@ A scenario (tests/golden/scenarios.yaml) reads:
           file: quarantined                      # the step's 835 file state when not 'applied'
           open_work: true                        # at least one open work item (whatever its reason)
           matched_lines: [2, 1]                  # the billed line each SVC of the step's 835 posted to
+          first_pass: {first_submitted: 1, accepted_first_pass: 0}   # the KPI (payer level) today
+          events: [appeal_packet]                # event types the visit's claims have (a subset)
 
 CLP03 is the billed lines' charges, CLP04 the lines' paid, CLP05 the PR adjustments, and BPR02
 Σ CLP04 − Σ PLB: the 835 balances unless the scenario says otherwise (`bpr`, `clp05`).
@@ -48,11 +55,13 @@ from pathlib import Path
 import yaml
 
 from include.billing.accounts import load_accounts
+from include.billing.acknowledgments import apply_pending_responses
 from include.billing.denials import route_denials
 from include.billing.inbox import store_inbound
 from include.billing.posting import post_stored_remittances
 from include.billing.status import set_status
 from include.edi._common import Adjustment
+from include.edi.x277ca import ClaimStatus, Status, build_277ca
 from include.edi.x835 import ClaimPayment, ProviderAdjustment, Remittance835, ServicePayment, build_835
 
 SCENARIOS = Path(__file__).with_name("scenarios.yaml")
@@ -202,6 +211,37 @@ def build_file(conn, ctx: dict, remit: dict, sent: dict, icn: int) -> bytes:
     return data
 
 
+def build_277ca_file(conn, ctx: dict, ack: dict, icn: int) -> bytes:
+    """One 277CA from its compact form: per claim STC01 ('A1:19:PR'), dated `date`."""
+    day = dt.date.fromisoformat(str(ack.get("date", "2026-03-03")))
+    statuses = []
+    for spec in ack["claims"]:
+        number = ctx["visit_number"] + spec["claim"]
+        total = conn.execute("SELECT total_charge FROM billing.claims WHERE claim_number = %s",
+                             (number,)).fetchone()[0]
+        parts = str(spec["status"]).split(":")
+        statuses.append(ClaimStatus(claim_id=number, statuses=[Status(parts[0], parts[1] if len(parts) > 1 else "",
+                                                                      parts[2] if len(parts) > 2 else None)],
+                                    effective_date=day, total_charge=total,
+                                    payer_claim_control_number=spec.get("pccn")))
+    sender = "SANDBOX CLEARINGHOUSE" if ack.get("from", "payer") == "clearinghouse" else ack.get("payer", "PAYER")
+    return build_277ca(statuses, sender_id="SANDBOX", receiver_id="ACME01", interchange_control_number=icn,
+                       group_control_number=icn, payer_name=sender, receiver_name="ACME BILLING",
+                       created=dt.datetime.combine(day, dt.time(9)), received=day)
+
+
+def first_pass(conn, ctx: dict) -> dict:
+    """The first-pass acceptance KPI (payer level) over claims first submitted around today."""
+    from include.billing.reports.queries import run_metric
+
+    today = dt.date.today()
+    rows = run_metric(conn, "first_pass_acceptance", period_start=today - dt.timedelta(days=1),
+                      period_end=today + dt.timedelta(days=1), as_of=today + dt.timedelta(days=1))
+    conn.commit()
+    overall = next((r for r in rows if r["dimension"] == "overall"), {})
+    return {k: overall.get(k, 0) for k in ("first_submitted", "accepted_first_pass", "awaiting_response")}
+
+
 def claim_statuses(conn, ctx: dict) -> dict[str, str]:
     rows = conn.execute("SELECT claim_number, status FROM billing.claims WHERE visit_id = %s",
                         (ctx["visit_id"],)).fetchall()
@@ -223,6 +263,11 @@ def run_step(conn, ctx: dict, step: dict, sent: dict, icn: int, tmp_path) -> dic
         set_status(conn, cid, "submitted", actor=ACTOR, event_type="submitted")
         conn.commit()
     file_id = None
+    if "ack277ca" in step:
+        data = build_277ca_file(conn, ctx, step["ack277ca"], icn)
+        file_id = store_inbound(conn, f"golden-{icn}.277ca", data, origin="test").file_id
+        conn.commit()
+        apply_pending_responses(conn, actor=ACTOR)
     if "remit" in step:
         data = build_file(conn, ctx, step["remit"], sent, icn)
         file_id = store_inbound(conn, f"golden-{icn}.835", data, origin="test").file_id
@@ -242,6 +287,10 @@ def run_step(conn, ctx: dict, step: dict, sent: dict, icn: int, tmp_path) -> dic
             WHERE r.edi_file_id = %s ORDER BY cp.clp_index, lp.svc_index""", (file_id,)).fetchall()] if file_id else []
     state = conn.execute("SELECT state, error FROM billing.edi_files WHERE id = %s",
                          (file_id,)).fetchone() if file_id else None
+    events = sorted({r[0] for r in conn.execute(
+        """SELECT e.event_type FROM billing.claim_events e JOIN billing.claims c ON c.id = e.claim_id
+            WHERE c.visit_id = %s""", (ctx["visit_id"],)).fetchall()})
     return {"account": account.to_dict() if account else None, "status": claim_statuses(conn, ctx),
+            "events": events, "first_pass": first_pass(conn, ctx),
             "work_items": open_items(conn, ctx), "plb": [list(r) for r in plb], "matched_lines": matched,
             "file": state[0] if state else None, "file_error": state[1] if state else None}

@@ -57,7 +57,14 @@ def test_golden_scenario(db, scenario, tmp_path):
             assert got["matched_lines"] == want["matched_lines"], f"{where}: SVCs posted to lines {got['matched_lines']}"
         if "plb" in want:
             assert got["plb"] == [list(p) for p in want["plb"]], f"{where}: PLB applied as {got['plb']}"
-        assert got["file"] == want.get("file", "applied" if "remit" in step else None), \
+        if "first_pass" in want:
+            for key, value in want["first_pass"].items():
+                assert got["first_pass"][key] == value, f"{where}: first pass {got['first_pass']}"
+        if "events" in want:
+            missing = sorted(set(want["events"]) - set(got["events"]))
+            assert missing == [], f"{where}: no {missing} event among {got['events']}"
+        want_file = "applied" if "remit" in step or "ack277ca" in step else None
+        assert got["file"] == want.get("file", want_file), \
             f"{where}: file {got['file']} ({got['file_error']})"
         if "file_error" in want:
             assert want["file_error"] in (got["file_error"] or ""), f"{where}: {got['file_error']}"

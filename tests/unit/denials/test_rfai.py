@@ -89,3 +89,48 @@ def test_an_unanswered_request_is_flagged_when_it_expires(db):
                       ).fetchone() == ("true", "open")
     assert db.execute("SELECT count(*) FROM billing.claim_events WHERE event_type = 'information_request_expired'"
                       ).fetchone()[0] == 1
+
+
+def test_a_payer_request_with_its_due_date_and_the_packet_delivered(db, tmp_path):
+    """An X213 request (TRN*1 the payer's tracking number, DTP*106 its due date): the payer's date
+    wins over our 45 days; the answered packet goes to the clearinghouse once, as
+    ATT_<attachment control number>.zip with index.json naming the request."""
+    import json
+    import zipfile
+
+    from include.billing.rfai import upload_information_packets
+    from include.billing.transport import LocalFolder
+    from include.edi.x277 import build_277rfai
+
+    (claim,) = seed_practice(db, 1)
+    store(db, "rfai.277", build_277rfai(
+        [ClaimStatus(claim_id="RFAI00000000007", patient_account_number=claim["claim_number"],
+                     statuses=[Status("R3", "34117-2")], effective_date=ASKED_ON,
+                     payer_claim_control_number="PAYER77", response_due_date=dt.date(2026, 5, 1))],
+        sender_id="SANDBOX", receiver_id="ACME01", interchange_control_number=603, group_control_number=603,
+        created=dt.datetime(2026, 4, 1, 9)))
+    apply_pending_responses(db, actor=ACTOR)
+    assert open_information_requests(db, actor=ACTOR) == {"opened": 1}
+    item_id, due, details = db.execute("SELECT id, due_date, details FROM billing.work_queue WHERE source = 'rfai'"
+                                       ).fetchone()
+    assert due == dt.date(2026, 5, 1)
+    assert (details["payer_claim_number"], details["payer_tracking_number"]) == ("PAYER77", "RFAI00000000007")
+    assert [d["text"] for d in details["documents"]] == ["History and physical note"]
+    note = tmp_path / "hp.txt"
+    note.write_text("history and physical")
+    packet = answer_request(db, item_id, [note], actor="user:alice", out_dir=tmp_path / "out", pdf=False,
+                            today=dt.date(2026, 4, 3))
+    db.commit()
+    mailbox = LocalFolder(tmp_path / "mailbox")
+    (tmp_path / "mailbox" / "inbound").mkdir(parents=True)
+    assert upload_information_packets(db, mailbox, actor="dag:test") == {"packets_uploaded": 1}
+    assert upload_information_packets(db, mailbox, actor="dag:test") == {"packets_uploaded": 0}
+    acn = packet["attachment_control_number"]
+    with zipfile.ZipFile(tmp_path / "mailbox" / "inbound" / f"ATT_{acn}.zip") as zf:
+        index = json.loads(zf.read("index.json"))
+        names = sorted(zf.namelist())
+    assert index["payer_tracking_number"] == "RFAI00000000007" and index["attachment_control_number"] == acn
+    assert index["patient_control_number"] == claim["claim_number"] and index["loinc"] == ["34117-2"]
+    assert names == sorted(["index.json", *(p.rsplit("/", 1)[-1] for p in packet["files"])])
+    assert db.execute("SELECT detail->>'file' FROM billing.claim_events WHERE event_type = 'information_uploaded'"
+                      ).fetchall() == [(f"ATT_{acn}.zip",)]
