@@ -323,6 +323,12 @@ def _assert_posting_and_denials_ran_only_when_due(summaries: list[dict], run_dir
         if run_id in first_demo:
             assert new, f"posting run {run_id} of the first demo started with no new 835"
         previous = started
+    # the printed table says the same as summary.json
+    import re
+
+    output = (run_dir / "demo-output.txt").read_text(errors="replace")
+    for dag_id in ("remittance_posting", "denial_management"):
+        assert re.search(rf"^{dag_id} runs +{summaries[-1]['dag_runs'].get(dag_id, 0)} of 3 checks", output, re.M), output
     print(f"\nSCHEDULED RUNS: remittance_posting {[s['dag_runs'].get('remittance_posting', 0) for s in summaries]}, "
           f"denial_management {[s['dag_runs'].get('denial_management', 0) for s in summaries]} per demo run")
 
