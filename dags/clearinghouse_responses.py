@@ -20,8 +20,9 @@ Every 15 minutes (`BILLING_RESPONSES_SCHEDULE`) and whenever claims were submitt
 3. **send_status_inquiries** — a 276 for claims with neither a 277CA nor an 835 after
    `BILLING_STATUS_INQUIRY_DAYS` (21) days, uploaded to `BILLING_SFTP_INBOUND` (`inbound`).
 
-**emit_responses_applied** records `billing://responses/applied` only when files were stored or
-claims moved (skipped otherwise). Param `as_of` (ISO timestamp) sets the clock the
+**emit_remittances_received** records `billing://remittances/received` (remittance_posting runs
+on it) only when new 835s were stored (skipped otherwise: a 999 or 277CA gives posting nothing
+to do). Param `as_of` (ISO timestamp) sets the clock the
 inquiry uses (the demo's simulated time). Tasks return counts only (no PHI).
 """
 
@@ -34,7 +35,7 @@ from airflow.sdk import Param, dag, get_current_context, task
 from airflow.timetables.assets import AssetOrTimeSchedule
 from airflow.timetables.trigger import CronTriggerTimetable
 
-from include.assets import CLAIMS_SUBMITTED, RESPONSES_APPLIED
+from include.assets import CLAIMS_SUBMITTED, REMITTANCES_RECEIVED
 from include.dag_support import DEFAULT_ARGS, actor, billing_connection, clearinghouse_files, emit_task, run_clock
 
 
@@ -90,8 +91,7 @@ def clearinghouse_responses():
     applied = apply_acknowledgments()
     requested = information_requests()
     fetched >> applied >> requested >> send_status_inquiries()
-    emit_task(RESPONSES_APPLIED, keys=("stored", "status_changes", "work_items", "quarantined"),
-              task_id="emit_responses_applied")(fetched, applied, requested)
+    emit_task(REMITTANCES_RECEIVED, keys=("remittances",), task_id="emit_remittances_received")(fetched)
 
 
 dag_clearinghouse_responses = clearinghouse_responses()

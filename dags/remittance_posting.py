@@ -1,7 +1,7 @@
 """
 ### Remittance posting: stored 835s → payments, adjustments, patient responsibility
 
-Runs when responses were applied (`billing://responses/applied`) and hourly
+Runs when new 835s were stored (`billing://remittances/received`) and hourly
 (`BILLING_POSTING_SCHEDULE`). **post_remittances** posts every stored 835, one database
 transaction per payment run (835 transaction set):
 
@@ -27,7 +27,7 @@ from airflow.sdk import dag, get_current_context, task
 from airflow.timetables.assets import AssetOrTimeSchedule
 from airflow.timetables.trigger import CronTriggerTimetable
 
-from include.assets import REMITTANCES_POSTED, RESPONSES_APPLIED
+from include.assets import REMITTANCES_POSTED, REMITTANCES_RECEIVED
 from include.dag_support import DEFAULT_ARGS, actor, billing_connection, emit_task
 
 
@@ -35,7 +35,7 @@ from include.dag_support import DEFAULT_ARGS, actor, billing_connection, emit_ta
     dag_id="remittance_posting",
     schedule=AssetOrTimeSchedule(
         timetable=CronTriggerTimetable(os.environ.get("BILLING_POSTING_SCHEDULE", "0 * * * *"), timezone="UTC"),
-        assets=[RESPONSES_APPLIED]),
+        assets=[REMITTANCES_RECEIVED]),
     start_date=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
     catchup=False,
     max_active_runs=1,

@@ -8,7 +8,7 @@ the counts as the event's extra, or is skipped — no event — when the counts 
 | Asset | emitted by | when | consumed by |
 |---|---|---|---|
 | billing://claims/submitted | claims_submission.emit_claims_submitted | claims went out in an 837P | clearinghouse_responses |
-| billing://responses/applied | clearinghouse_responses.emit_responses_applied | files stored or claims moved | remittance_posting |
+| billing://remittances/received | clearinghouse_responses.emit_remittances_received | new 835s were stored | remittance_posting |
 | billing://remittances/posted | remittance_posting.emit_remittances_posted | an 835 payment run posted | denial_management |
 | billing://denials/routed | denial_management.emit_denials_routed | denials routed, claims corrected or replaced | claims_submission |
 | billing://corrections/released | the Billing UI's *release* action (api-server) | a person released a corrected claim | claims_submission |
@@ -19,12 +19,13 @@ from __future__ import annotations
 from airflow.sdk import Asset
 
 CLAIMS_SUBMITTED = Asset("billing://claims/submitted")
-RESPONSES_APPLIED = Asset("billing://responses/applied")
+# Not "responses applied": a 999 or 277CA gives posting nothing to do, so posting would run for nothing.
+REMITTANCES_RECEIVED = Asset("billing://remittances/received")
 REMITTANCES_POSTED = Asset("billing://remittances/posted")
 DENIALS_ROUTED = Asset("billing://denials/routed")
 CORRECTIONS_RELEASED = Asset("billing://corrections/released")
 
-ALL = (CLAIMS_SUBMITTED, RESPONSES_APPLIED, REMITTANCES_POSTED, DENIALS_ROUTED, CORRECTIONS_RELEASED)
+ALL = (CLAIMS_SUBMITTED, REMITTANCES_RECEIVED, REMITTANCES_POSTED, DENIALS_ROUTED, CORRECTIONS_RELEASED)
 
 # Outlets that no DAG schedules on, each with the reason. tests/dags/test_dag_integrity.py
 # fails on an outlet that has neither a consumer nor an entry here.

@@ -102,8 +102,9 @@ class FetchResult:
     errors: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
+        # "remittances": new 835s stored (what remittance_posting has to post)
         return {"stored": self.stored, "duplicates": self.duplicates, "archived": self.archived, "skipped": self.skipped,
-                "quarantined": self.quarantined,
+                "quarantined": self.quarantined, "remittances": self.by_type.get("835", 0),
                 "by_type": dict(self.by_type), "errors": list(self.errors)}
 
 

@@ -8,7 +8,9 @@ Starts, each in its own process group:
 - `airflow scheduler`, `airflow dag-processor`, `airflow api-server`;
 - two `airflow celery worker`s (`--celery-hostname worker-1@…`, `worker-2@…`), each with its own
   working directory, `BILLING_RUN_DIR`, `TMPDIR` and task-log folder: the only things they share
-  are the databases and the broker, as on two hosts.
+  are the databases and the broker, as on two hosts. Each serves its task logs (Airflow's worker
+  log server) on a port of its own; the api-server reads them there (include.devenv.worker_logs),
+  so the UI's link to a task log works although the log is only on the worker's disk.
 
 Tasks go to a queue of this cluster's own (`billing-<id>`), so two clusters sharing the local
 Redis never take each other's tasks. The task instances' hostname is the worker's name
@@ -112,6 +114,7 @@ class CeleryAirflow:
     env: dict[str, str]
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     worker_dirs: dict[str, Path] = field(default_factory=dict)
+    worker_log_ports: dict[str, int] = field(default_factory=dict)   # each worker's log server
     redis: subprocess.Popen | None = None
 
     def stop(self) -> None:
@@ -232,9 +235,14 @@ def start_celery_airflow(stack_env: dict[str, str], *, root: Path, port: int, pa
                 [airflow, *args], env=proc_env, cwd=cwd, stdout=open(cluster.log(proc_name), "ab"),
                 stderr=subprocess.STDOUT, start_new_session=True)
 
+        # each worker serves its own task logs on a port of its own; the api-server finds it by
+        # the worker's name (include.devenv.worker_logs), so the UI's task-log links work
+        cluster.worker_log_ports = {f"worker-{n}": _free_port() for n in range(1, workers + 1)}
         api_dir = root / "api-server"
         spawn("api-server", ["api-server", "--port", str(port), "--workers", "1"], api_dir,
-              {**env, "BILLING_RUN_DIR": str(api_dir / "run"), "TMPDIR": str(_mk(api_dir / "tmp"))})
+              {**env, "BILLING_RUN_DIR": str(api_dir / "run"), "TMPDIR": str(_mk(api_dir / "tmp")),
+               "AIRFLOW__LOGGING__LOGGING_CONFIG_CLASS": "include.devenv.worker_logs.LOGGING_CONFIG",
+               "BILLING_WORKER_LOG_PORTS": json.dumps(cluster.worker_log_ports)})
         spawn("scheduler", ["scheduler"], root / "scheduler", env)
         spawn("dag-processor", ["dag-processor"], root / "dag-processor", env)
         for n in range(1, workers + 1):
@@ -242,14 +250,14 @@ def start_celery_airflow(stack_env: dict[str, str], *, root: Path, port: int, pa
             wdir = root / wname
             cluster.worker_dirs[wname] = wdir
             spawn(wname, ["celery", "worker", "--queues", queue, "--concurrency", str(concurrency),
-                          "--celery-hostname", f"{wname}@{name}", "--skip-serve-logs"], wdir, {
+                          "--celery-hostname", f"{wname}@{name}"], wdir, {
                 **env,
                 "BILLING_RUN_DIR": str(wdir / "run"),
                 "TMPDIR": str(_mk(wdir / "tmp")),
                 "BILLING_WORKER_HOSTNAME": wname,
                 "AIRFLOW__CORE__HOSTNAME_CALLABLE": "include.devenv.celery_local.worker_hostname",
                 "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(wdir / "task-logs"),
-                "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(_free_port()),
+                "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(cluster.worker_log_ports[wname]),
             })
         from include.devenv.airflow_local import wait_for_api
 

@@ -6,6 +6,12 @@ submission, acknowledgments, posting, denials and resubmission, reports — whil
 answers on a simulated clock. Ends with a summary table and `.run/demo/summary.json`.
 Running it again is safe: nothing is billed, sent or posted twice.
 
+remittance_posting and denial_management are not simply run in turn: after each
+clearinghouse_responses stage the demo asks, as Airflow's scheduler would (`SimulatedScheduler`),
+whether one is due — an event on its Asset since its last run (read from Airflow's metadata
+database; the emit_* tasks record one only when there was work) or a tick of its own cron
+between its last run and now on the demo's simulated clock. The summary counts the runs.
+
 The terminal shows a live view: one line per stage (a progress bar, its time, its counts)
 and, at the end, what to open. Airflow's task logs and anything else a stage prints go to
 `.run/airflow/logs/demo/NN_<stage>.log`.
@@ -18,6 +24,7 @@ import json
 import os
 import sys
 import time
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -86,6 +93,12 @@ class Live:
             if path.stat().st_size == 0:      # a quiet stage leaves no empty file behind
                 path.unlink()
 
+    def not_due(self, label: str, detail: str) -> None:
+        """A stage the demo checked and did not run (the scheduler would not have started it)."""
+        self.done += 1
+        self.timings.append({"stage": label, "seconds": 0.0})
+        self.say(f"{self._bar()} {0.0:5.1f}s  {label:<34} {detail}".rstrip())
+
     def stage(self, label: str, fn, counts=None):
         """Run one stage quietly, then print its line: bar, time, label, counts."""
         started = time.monotonic()
@@ -105,18 +118,89 @@ class Live:
         return result
 
 
+# DAG runs this demo started, per DAG (the summary's dag_runs)
+_RUNS: Counter = Counter()
+
+
 def _run_dag(dag_id: str, conf: dict | None = None) -> str:
     from include.devenv.dags import load_dag
 
     dag = load_dag(dag_id)
     dag_run = dag.test(run_conf=conf or {})
+    _RUNS[dag_id] += 1
     state = str(getattr(dag_run.state, "value", dag_run.state))
     if state != "success":
         raise SystemExit(f"demo stopped: DAG {dag_id} ended {state}; task logs are in .run/airflow/logs")
     return dag_run.run_id
 
 
-STAGES = 19
+class SimulatedScheduler:
+    """Whether an Asset-or-time scheduled DAG is due, decided the way Airflow's scheduler decides,
+    on the demo's simulated clock.
+
+    Due when (a) one of the DAG's Assets got an event since the DAG's last run started (Airflow's
+    metadata database: `asset_event` after the latest `dag_run`; an emit_* task records an event
+    only when its run changed something), or (b) its own cron (the timetable in the DAG file,
+    e.g. BILLING_POSTING_SCHEDULE) ticked between the simulated time of its last run — or the
+    demo's start — and `at`. With catchup off, any number of ticks make one run.
+    """
+
+    def __init__(self, started: datetime) -> None:
+        self.started = started
+        self.last_clock: dict[str, datetime] = {}
+        self.decisions: list[dict] = []
+
+    def reasons(self, dag_id: str, at: datetime) -> list[str]:
+        from croniter import croniter
+
+        from include.assets import uris_of
+        from include.devenv.dags import load_dag
+
+        schedule = load_dag(dag_id).timetable
+        why = []
+        events = self._events_since_last_run(dag_id, uris_of(getattr(schedule, "asset_condition", None)))
+        if events:
+            why.append(f"asset: {events} event(s)")
+        cron = getattr(getattr(schedule, "timetable", schedule), "summary", None)
+        since = self.last_clock.get(dag_id, self.started)
+        if cron and croniter.is_valid(cron):
+            tick = croniter(cron, since).get_next(datetime)
+            if tick <= at:
+                why.append(f"schedule: {cron} came round at {tick.isoformat()}")
+        return why
+
+    @staticmethod
+    def _events_since_last_run(dag_id: str, uris: set[str]) -> int:
+        from airflow.models.asset import AssetEvent, AssetModel
+        from airflow.models.dagrun import DagRun
+        from airflow.utils.session import create_session
+        from sqlalchemy import func, select
+
+        if not uris:
+            return 0
+        with create_session() as session:
+            last = session.scalar(select(func.max(DagRun.start_date)).where(DagRun.dag_id == dag_id))
+            query = (select(func.count(AssetEvent.id)).join(AssetModel, AssetModel.id == AssetEvent.asset_id)
+                     .where(AssetModel.uri.in_(sorted(uris))))
+            if last is not None:
+                query = query.where(AssetEvent.timestamp > last)
+            return session.scalar(query) or 0
+
+    def run_if_due(self, live: Live, dag_id: str, at: datetime, label: str, conf: dict | None = None,
+                   counts=None, idle: str = "") -> str | None:
+        why = self.reasons(dag_id, at)
+        decision = {"dag_id": dag_id, "clock": at.isoformat(), "why": why, "run_id": None}
+        self.decisions.append(decision)
+        if not why:
+            live.not_due(label, f"not due: {idle or 'no new Asset event'}, its schedule not come round")
+            return None
+        decision["run_id"] = live.stage(label, lambda: _run_dag(dag_id, conf), counts)
+        self.last_clock[dag_id] = at
+        return decision["run_id"]
+
+
+STAGES = 22
+_SCHEDULER: SimulatedScheduler | None = None
 _LIVE: Live | None = None
 
 
@@ -221,6 +305,8 @@ def _cycle(stack, live: Live, url: str) -> date:
     now = datetime.now(UTC)
     later = now + delay
     final = later + delay
+    global _SCHEDULER
+    scheduler = _SCHEDULER = SimulatedScheduler(now)
 
     def claims(keys):
         return lambda _=None: _fmt(_statuses(url), keys)
@@ -238,25 +324,33 @@ def _cycle(stack, live: Live, url: str) -> date:
             return " · ".join(p for p in parts if p) or "nothing due"
         return live.stage(label, step, counts)
 
+    done = ["paid", "partially_paid", "denied", "accepted", "rejected"]
+
+    def posting_and_denials(at):
+        """What the scheduler would start after the responses at `at`: posting on new 835s or its
+        hourly tick, then denial management on posted remittances or its daily tick."""
+        scheduler.run_if_due(live, "remittance_posting", at, "remittance_posting: 835 in", counts=claims(done),
+                             idle="no new 835")
+        scheduler.run_if_due(live, "denial_management", at, "denial_management",
+                             {"demo_auto_correct": True, "as_of": at.isoformat()},
+                             claims(["denied", "ready", "replaced"]), idle="nothing posted")
+
     pipeline = ["ready", "held", "submitted"]
     live.stage("claims_submission: 837P out", lambda: _run_dag("claims_submission"), claims(pipeline))
     sandbox(now, "sandbox: 999 + 277CA (clearinghouse)")
     live.stage("clearinghouse_responses", lambda: _run_dag("clearinghouse_responses", {"as_of": now.isoformat()}),
                claims(["accepted", "rejected", "acknowledged"]))
+    posting_and_denials(now)
     sandbox(later, f"sandbox: +{delay.days} days, payers answer")
     live.stage("clearinghouse_responses", lambda: _run_dag("clearinghouse_responses", {"as_of": later.isoformat()}),
                claims(["accepted", "rejected"]))
-    done = ["paid", "partially_paid", "denied", "accepted", "rejected"]
-    live.stage("remittance_posting: 835 in", lambda: _run_dag("remittance_posting"), claims(done))
-    live.stage("denial_management", lambda: _run_dag("denial_management", {"demo_auto_correct": True,
-                                                                          "as_of": later.isoformat()}),
-               claims(["denied", "ready", "replaced"]))
+    posting_and_denials(later)
     live.stage("claims_submission: corrections", lambda: _run_dag("claims_submission"), claims(pipeline))
     sandbox(later, "sandbox: corrections received")
     sandbox(final, f"sandbox: +{delay.days} more days")
     live.stage("clearinghouse_responses", lambda: _run_dag("clearinghouse_responses", {"as_of": final.isoformat()}),
                claims(["accepted", "rejected"]))
-    live.stage("remittance_posting: 835 in", lambda: _run_dag("remittance_posting"), claims(done))
+    posting_and_denials(final)
     def statements(at, label, pay):
         conf = {"as_of": at.isoformat(), "demo_guarantors": pay}
         return live.stage(label, lambda: _run_dag("patient_statements", conf),
@@ -305,6 +399,9 @@ def _summary(stack, url: str, *, as_of: date) -> dict:
     summary["files_837"] = sorted(str(p) for p in root.rglob("*") if p.is_file() and _st01(p) == "837")
     summary["files_835"] = sorted(str(p) for p in root.rglob("*") if p.is_file() and _st01(p) == "835")
     summary["edi_files_stored"] = {kind: count for kind, count in files}
+    # DAG runs this demo started (dag.test()), and why posting and denials ran or not
+    summary["dag_runs"] = dict(sorted(_RUNS.items()))
+    summary["scheduler_decisions"] = _SCHEDULER.decisions if _SCHEDULER else []
     return summary
 
 
@@ -330,6 +427,11 @@ def _text(value) -> str | None:
     return str(value)
 
 
+def _runs_text(summary: dict, dag_id: str) -> str:
+    checked = sum(1 for d in summary.get("scheduler_decisions", []) if d["dag_id"] == dag_id)
+    return f"{summary.get('dag_runs', {}).get(dag_id, 0)} of {checked} checks (new input or its schedule)"
+
+
 def _print_summary(summary: dict, path: Path, live: Live) -> None:
     rows = [
         ("claims submitted", summary.get("claims_submitted")),
@@ -345,6 +447,8 @@ def _print_summary(summary: dict, path: Path, live: Live) -> None:
         ("statements sent", summary.get("statements_sent")),
         ("patient payments", summary.get("patient_payments_total")),
         ("patient A/R", summary.get("patient_ar_total")),
+        ("remittance_posting runs", _runs_text(summary, "remittance_posting")),
+        ("denial_management runs", _runs_text(summary, "denial_management")),
         ("KPIs as of (= the report's)", summary.get("kpis_as_of")),
     ]
     width = max(len(label) for label, _ in rows)

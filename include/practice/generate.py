@@ -20,6 +20,7 @@ import bisect
 import gc
 import itertools
 import random
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -46,7 +47,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "pm.payers": ("id", "name", "payer_identifier", "claim_filing_indicator", "timely_filing_days", "is_self_pay",
                   "address1", "city", "state", "zip"),
     "pm.fee_schedule": ("procedure_code", "description", "amount"),
-    "pm.patients": ("id", "mrn", "last_name", "first_name", "birth_date", "sex", "address1", "city", "state", "zip"),
+    "pm.guarantors": ("id", "guarantor_number", "last_name", "first_name", "address1", "city", "state", "zip",
+                      "email"),
+    "pm.patients": ("id", "mrn", "last_name", "first_name", "birth_date", "sex", "address1", "city", "state", "zip",
+                    "guarantor_id", "guarantor_relationship"),
     "pm.insurance_policies": ("id", "patient_id", "payer_id", "priority", "member_id", "group_number",
                               "relationship_code", "subscriber_last_name", "subscriber_first_name",
                               "subscriber_birth_date", "subscriber_sex", "subscriber_address1", "subscriber_city",
@@ -71,6 +75,11 @@ DEFAULT_WINDOW_DAYS = 60
 SCHEDULED_SHARE = 0.03
 CANCELLED_SHARE = 0.03
 CENT = Decimal("0.01")
+# Minors: the share that is a brother or sister of an earlier minor on the same coverage (one
+# guarantor, one statement), the most children per guarantor, and guarantors with an e-mail.
+SIBLING_SHARE = 0.45
+MAX_CHILDREN = 4
+GUARANTOR_EMAIL_SHARE = 0.55
 
 _MBI_ALPHA = "ACDEFGHJKMNPQRTUVWXY"  # Medicare Beneficiary Identifier letters (no S L O I B Z)
 _MBI_ALNUM = _MBI_ALPHA + "0123456789"
@@ -135,6 +144,20 @@ class _Patient:
 
 
 @dataclass
+class _Family:
+    """The children of one guarantor, as the generator groups them."""
+
+    key: tuple
+    children: int = 0
+    guarantor_id: int | None = None
+    relationship: str = "parent"
+    last: str = ""
+    addr: tuple = ()
+    subscriber: tuple | None = None  # (last, first, birth, sex) of the parent holding the plan
+    group: str | None = None
+
+
+@dataclass
 class _Encounter:
     billing_provider_id: int
     rendering_provider_id: int
@@ -171,6 +194,9 @@ class _Generator:
         self._npis: set[str] = set()
         self._member_ids: set[tuple[str, str]] = set()
         self.patients: list[_Patient] = []
+        # guarantors draw from a stream of their own, so the practice's other rows stay as they were
+        self.g = random.Random(seed * 1_000_003 + 17)
+        self.families: dict[tuple, list[_Family]] = {}
         self.busy_days: set[tuple[int, date]] = set()
 
     # --- small helpers -----------------------------------------------------------------
@@ -351,7 +377,10 @@ class _Generator:
     # --- patients, policies and the payers' view of them --------------------------------
 
     def new_patient(self, *, simple: bool = False, plan_end: date | None = None) -> _Patient:
-        """A patient with coverage. `simple`: one primary policy, self-subscribed, never self-pay."""
+        """A patient with coverage. `simple`: one primary policy, self-subscribed, never self-pay.
+
+        A minor gets a parent (or another adult) as guarantor, see `family_for`; the main random
+        stream is drawn exactly as if there were no families, so visits and money stay the same."""
         r = self.r
         roll = r.random()
         if simple:
@@ -363,7 +392,6 @@ class _Generator:
         birth = self.birth_date(age)
         addr = self.address()
         pid = len(self.patients) + 1
-        self.t["pm.patients"].append((pid, f"RFM{pid:07d}", last, first, birth, sex, *addr))
 
         # (payer identifier, relationship to subscriber) of the primary policy
         k = r.random()
@@ -384,14 +412,25 @@ class _Generator:
             primary = (ident, "18")
 
         ident, rel = primary
+        family = self.family_for(ident, rel, birth) if age < 18 and not simple else None
+        if family is not None and family.children:  # a sibling: the family's name and home
+            last, addr = family.last, family.addr
         patient = _Patient(pid, birth, sex, self.payer_kind[ident], ident)
         self.patients.append(patient)
+        if ident is not None:
+            effective = self.effective_date(birth)
+            if ident == "MCR01":  # Medicare starts the first of the 65th-birthday month
+                effective = max(effective, date(birth.year + 65, birth.month, 1))
+            joined = family is not None and family.children and rel == "19"
+            self.add_policy(patient, (last, first, birth, sex, addr), ident, "primary", rel, effective, plan_end,
+                            subscriber=family.subscriber if joined else None, group=family.group if joined else None)
+        guarantor_id, relationship = None, "self"
+        if family is not None:
+            guarantor_id, relationship = self.join_family(family, patient, last, addr, rel)
+        self.t["pm.patients"].append((pid, f"RFM{pid:07d}", last, first, birth, sex, *addr, guarantor_id,
+                                      relationship))
         if ident is None:
             return patient  # self-pay: no policy
-        effective = self.effective_date(birth)
-        if ident == "MCR01":  # Medicare starts the first of the 65th-birthday month
-            effective = max(effective, date(birth.year + 65, birth.month, 1))
-        self.add_policy(patient, (last, first, birth, sex, addr), ident, "primary", rel, effective, plan_end)
 
         if not simple:
             s = r.random()
@@ -404,8 +443,55 @@ class _Generator:
                                 self.effective_date(birth), None)
         return patient
 
+    # --- guarantors: the parent (or another adult) responsible for a minor's bills ----------
+
+    def family_for(self, ident: str | None, rel: str, birth: date) -> _Family:
+        """The family a minor belongs to: often (SIBLING_SHARE) one of the last few families on the
+        same coverage, with room for another child and a parent old enough; else a new one."""
+        g = self.g
+        recent = self.families.setdefault((ident, rel), [])
+        fits = [f for f in recent if f.children < MAX_CHILDREN
+                and (f.subscriber is None or f.subscriber[2] <= birth - timedelta(days=16 * 365))]
+        if fits and g.random() < SIBLING_SHARE:
+            return fits[int(g.random() * len(fits))]
+        family = _Family(key=(ident, rel))
+        recent.append(family)
+        del recent[:-6]
+        return family
+
+    def join_family(self, family: _Family, patient: _Patient, last: str, addr: tuple, rel: str) -> tuple[int, str]:
+        """(guarantor id, relationship) of `patient` in `family`; the first child creates the guarantor:
+        the subscriber parent of a plan held by a parent, else a parent (or now and then a
+        grandparent or guardian, 'other') living at the child's address."""
+        g = self.g
+        if not family.children:
+            family.last, family.addr = last, addr
+            if rel == "19":
+                policy = self.t["pm.insurance_policies"][patient.policy_ids[0] - 1]
+                family.group = policy[5]
+                family.subscriber = tuple(policy[7:11])
+                g_last, g_first = family.subscriber[0], family.subscriber[1]
+                family.relationship = "parent"
+            else:
+                family.relationship = "parent" if g.random() < 0.9 else "other"
+                keep_name = g.random() < (0.85 if family.relationship == "parent" else 0.4)
+                g_last = last if keep_name else ref.LAST_NAMES[int(g.random() * len(ref.LAST_NAMES))]
+                names = ref.FEMALE_FIRST_NAMES if g.random() < 0.6 else ref.MALE_FIRST_NAMES
+                g_first = names[int(g.random() * len(names))]
+            email = None
+            if g.random() < GUARANTOR_EMAIL_SHARE:
+                local = ".".join(re.sub("[^a-z]", "", name.lower()) for name in (g_first, g_last))
+                email = f"{local}{int(g.random() * 90) + 10}@example.com"
+            guarantors = self.t["pm.guarantors"]
+            family.guarantor_id = len(guarantors) + 1
+            guarantors.append((family.guarantor_id, f"G{family.guarantor_id:07d}", g_last, g_first, *addr, email))
+        family.children += 1
+        return family.guarantor_id, family.relationship
+
     def add_policy(self, patient: _Patient, who: tuple, ident: str, priority: str, rel: str, effective: date,
-                   plan_end: date | None) -> None:
+                   plan_end: date | None, *, subscriber: tuple | None = None, group: str | None = None) -> None:
+        """`subscriber`, `group`: a sibling on the plan its parent already holds for a brother or
+        sister (the random draws for a new subscriber are still made, then replaced)."""
         r = self.r
         last, first, birth, sex, addr = who
         if rel == "18":
@@ -421,7 +507,11 @@ class _Generator:
             s_birth = min(s_birth, self.today - timedelta(days=19 * 365))
             sub = (s_last, s_first, s_birth, s_sex)
         member = self.member_id(ident)
-        group = self.group_number(ident)
+        drawn_group = self.group_number(ident)
+        if subscriber is not None:
+            sub, group = subscriber, group
+        else:
+            group = drawn_group
         payer_id = self.payer_ids[ident]
         policy_id = len(self.t["pm.insurance_policies"]) + 1
         self.t["pm.insurance_policies"].append(

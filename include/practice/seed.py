@@ -25,7 +25,7 @@ from include.practice.generate import COLUMNS, PracticeData, generate_practice
 # serialises concurrent seeders (two demo runs at once)
 _LOCK_KEY = 7_240_305
 
-_SERIAL_TABLES = ("pm.billing_providers", "pm.providers", "pm.facilities", "pm.payers", "pm.patients",
+_SERIAL_TABLES = ("pm.billing_providers", "pm.providers", "pm.facilities", "pm.payers", "pm.guarantors", "pm.patients",
                   "pm.insurance_policies", "pm.synthetic_member_plans", "pm.visits", "pm.charges")
 _PRACTICE_TABLES = ("pm.billing_providers", "pm.providers", "pm.facilities", "pm.payers", "pm.fee_schedule",
                     "pm.patients", "pm.visits")

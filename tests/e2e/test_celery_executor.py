@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
 import re
 import secrets
 import time
@@ -329,10 +330,34 @@ def _reference_and_celery_runs(db_url, ref_url, pg_admin_url, tmp_path, monkeypa
             assert api_bytes(port, f"/billing/artefacts/{artefact_id}", client.token) == bytes(content)
             page = api_text(port, f"/billing/items/{item_id}", client.token)
             assert f'href="/billing/artefacts/{artefact_id}"' in page
+
+        # the UI's link to a task log: a send_batch log is only on its worker's disk, and the
+        # api-server reads it from that worker's log server
+        _assert_task_log_served_by_its_worker(cluster, client, cluster_dir)
     finally:
         if cluster is not None:
             cluster.stop()
         outside.stack.stop()
+
+
+def _assert_task_log_served_by_its_worker(cluster, client, cluster_dir: Path) -> None:
+    import json
+
+    with psycopg.connect(cluster.metadata_url) as meta:
+        run_id, map_index, host, try_number = meta.execute(
+            """SELECT run_id, map_index, hostname, try_number FROM task_instance
+                WHERE dag_id = 'claims_submission' AND task_id = 'send_batch' AND map_index >= 0
+                  AND state = 'success' ORDER BY hostname, map_index LIMIT 1""").fetchone()
+    on_worker = [p for p in (cluster.worker_dirs[host] / "task-logs").rglob(f"attempt={try_number}.log")
+                 if f"task_id=send_batch{os.sep}map_index={map_index}{os.sep}" in str(p) and run_id in str(p)]
+    assert len(on_worker) == 1, on_worker
+    assert not [p for p in (cluster_dir / "airflow-home").rglob("*.log") if "task_id=send_batch" in str(p)]
+    first_event = json.loads(on_worker[0].read_text().splitlines()[0])["event"]
+    served = client.get(f"/api/v2/dags/claims_submission/dagRuns/{urllib.parse.quote(run_id, safe='')}"
+                        f"/taskInstances/send_batch/logs/{try_number}?map_index={map_index}")
+    text = json.dumps(served)
+    assert f"127.0.0.1:{cluster.worker_log_ports[host]}/log/" in text, text[:2000]
+    assert first_event in text and "Could not read served logs" not in text, text[:2000]
 
 
 def api_bytes(port: int, path: str, token: str) -> bytes:

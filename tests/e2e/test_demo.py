@@ -209,6 +209,186 @@ def _phi_values(url: str) -> set[str]:
     return {v for v in values if v and len(v) >= 5}
 
 
+# --- issue 17's checks on the demo's patient accounts and statements --------------------------
+
+AMOUNT = r"-?\$?\d[\d,]*\.\d\d\b"
+
+
+def _ledger_balances(conn, keys_and_times) -> dict:
+    """(guarantor key, statement id) -> Σ patient ledger over the guarantor's dependents' finished
+    visits, rows written before the statement (the ledger alone: responsibility +, payments −)."""
+    import datetime as dt
+
+    from include.billing.accounts import load_accounts
+
+    finished = {a.visit_id for a in load_accounts(conn) if a.finished}
+    out = {}
+    for key, statement_id, created_at in keys_and_times:
+        rows = conn.execute("""
+            SELECT coalesce(c.visit_id, l.visit_id) AS visit, l.amount, l.created_at
+              FROM billing.patient_ledger l
+              LEFT JOIN billing.claims c ON c.id = l.claim_id
+              JOIN pm.patients p ON p.id = l.patient_id
+              LEFT JOIN pm.guarantors g ON g.id = p.guarantor_id
+             WHERE coalesce(g.guarantor_number, 'P' || lpad(p.id::text, 8, '0')) = %s""", (key,)).fetchall()
+        assert all(isinstance(r[2], dt.datetime) for r in rows)
+        out[(key, statement_id)] = sum((amount for visit, amount, at in rows if visit in finished and at <= created_at),
+                                       Decimal(0))
+    return out
+
+
+def _assert_statements_and_accounts(db_url: str, run_dir: Path) -> None:
+    """patient_balance = patient_responsibility − patient_paid on every visit (patient_paid from the
+    payment applications); each statement PDF's amount due (read from the PDF) is the guarantor's
+    balance on its date from the ledger; PDFs, vendor files and guarantor data are 0600; no log
+    line puts a patient's or guarantor's name next to an amount."""
+    import re
+    import stat
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    from include.billing.accounts import load_accounts
+    from include.billing.statements import export_pdf
+
+    with psycopg.connect(db_url) as conn:
+        applied = dict(conn.execute("SELECT visit_id, sum(amount) FROM billing.payment_applications GROUP BY 1"))
+        accounts = [a.to_dict() | {"visit_id": a.visit_id, "finished": a.finished} for a in load_accounts(conn)]
+        # (a) every visit of the accounts view
+        assert accounts
+        for a in accounts:
+            assert Decimal(a["patient_paid"]) == applied.get(a["visit_id"], Decimal(0)), a
+            assert Decimal(a["patient_balance"]) == Decimal(a["patient_responsibility"]) - Decimal(a["patient_paid"]), a
+        assert any(Decimal(a["patient_paid"]) > 0 for a in accounts), "some patient paid something"
+
+        # (b) the PDFs' amounts due against the ledger on each statement date
+        statements = conn.execute("""SELECT s.id, s.guarantor_key, s.statement_date, s.created_at, d.pdf, d.html
+                                       FROM billing.statements s JOIN billing.statement_documents d
+                                         ON d.statement_id = s.id ORDER BY s.id""").fetchall()
+        assert statements and all(pdf is not None for *_, pdf, _html in statements), "every statement has a PDF"
+        balances = _ledger_balances(conn, [(key, sid, at) for sid, key, _d, at, _p, _h in statements])
+        families = conn.execute("""SELECT count(*) FROM (SELECT s.id FROM billing.statements s
+                                     JOIN billing.statement_lines l ON l.statement_id = s.id
+                                     JOIN pm.visits v ON v.id = l.visit_id
+                                    GROUP BY s.id HAVING count(DISTINCT v.patient_id) > 1) x""").fetchone()[0]
+        for sid, key, day, _at, pdf, html in statements:
+            text = " ".join(page.extract_text() for page in PdfReader(BytesIO(bytes(pdf))).pages)
+            text = re.sub(r"\s+", " ", text)
+            due = re.search(r"Amount due: (-?[\d,]+\.\d\d) by (\d{4}-\d\d-\d\d)", text)
+            assert due, text[:500]
+            assert f"Account number: {key}" in text and f"Statement date: {day.isoformat()}" in text, text[:500]
+            amount = Decimal(due.group(1).replace(",", ""))
+            assert amount == balances[(key, sid)] > 0, (sid, key, amount, balances[(key, sid)])
+            assert f"Amount due: {amount}" in html
+        print(f"\nSTATEMENTS: {len(statements)} PDFs read, amounts due = ledger balances; "
+              f"{families} statement(s) for two or more dependents")
+        vendor_names = [n for (n,) in conn.execute("SELECT file_name FROM billing.statement_vendor_files")]
+        pdf_path = export_pdf(conn, statements[0][0], run_dir)
+        people = conn.execute("""SELECT first_name, last_name FROM pm.guarantors
+                                 UNION SELECT first_name, last_name FROM pm.patients""").fetchall()
+        numbers = [n for (n,) in conn.execute("SELECT guarantor_number FROM pm.guarantors")]
+    assert numbers, "the practice has guarantors other than the patients themselves"
+
+    # (c) 0600: the exported PDF, the vendor files at the vendor's SFTP folder, any file naming a guarantor
+    def mode(path: Path) -> int:
+        return stat.S_IMODE(path.stat().st_mode)
+
+    assert mode(pdf_path) == 0o600
+    pdf_path.unlink()
+    vendor_files = [p for p in run_dir.rglob("*") if p.name in vendor_names]
+    assert vendor_files and all(mode(p) == 0o600 for p in vendor_files), [(p, oct(mode(p))) for p in vendor_files]
+    full_names = {f"{first} {last}" for first, last in people}
+    naming = []
+    for path in run_dir.rglob("*"):
+        if path.is_file() and not path.is_symlink() and path.stat().st_size < 20_000_000:
+            text = path.read_bytes().decode(errors="replace")
+            if any(n in text for n in numbers) or any(n in text for n in full_names):
+                naming.append(path)
+    assert naming and all(mode(p) == 0o600 for p in naming), [(str(p), oct(mode(p))) for p in naming if mode(p) != 0o600]
+
+    # no log line with a name next to an amount (names as whole, capitalised words)
+    tokens = {t for first, last in people for t in (first, last) if t and len(t) >= 3}
+    name_re = re.compile(r"\b(" + "|".join(sorted(map(re.escape, tokens), key=len, reverse=True)) + r")\b")
+    amount_re = re.compile(AMOUNT)
+    hits = []
+    for log in (run_dir / "airflow" / "logs").rglob("*"):
+        if log.is_file():
+            for line in log.read_text(errors="replace").splitlines():
+                if amount_re.search(line) and (name := name_re.search(line)):
+                    hits.append((str(log), name.group(0), line[:200]))
+    assert hits == []
+
+
+# --- issue 18: posting and denials run only when their input changed or their schedule came round
+
+def _airflow_runs(run_dir: Path) -> dict[str, list]:
+    import datetime as dt
+
+    with sqlite3.connect(run_dir / "airflow" / "airflow.db") as meta:
+        rows = meta.execute("SELECT dag_id, run_id, start_date FROM dag_run ORDER BY start_date").fetchall()
+        events = meta.execute("""SELECT a.uri, e.timestamp, e.extra FROM asset_event e JOIN asset a ON a.id = e.asset_id
+                                 ORDER BY e.timestamp""").fetchall()
+
+    def when(text: str) -> dt.datetime:
+        return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC) if "+" not in text[19:] else \
+            dt.datetime.fromisoformat(text)
+
+    runs: dict[str, list] = {}
+    for dag_id, run_id, start in rows:
+        runs.setdefault(dag_id, []).append((run_id, when(start)))
+    runs["_events"] = [(uri, when(at), json.loads(extra or "{}")) for uri, at, extra in events]
+    return runs
+
+
+def _assert_posting_and_denials_ran_only_when_due(summaries: list[dict], run_dir: Path, db_url: str) -> None:
+    """The summaries' DAG-run counts are the runs Airflow recorded (dag_run). A remittance_posting
+    run the demo started for its Asset had a new 835 stored since the posting run before it
+    (billing.edi_files) and an event on billing://remittances/received with remittances > 0 in
+    between; one started for its schedule alone had no such event; and a check with no reason
+    started nothing. In the first demo every posting run had a new 835."""
+    import datetime as dt
+
+    runs = _airflow_runs(run_dir)
+    for dag_id in ("remittance_posting", "denial_management", "clearinghouse_responses", "patient_statements"):
+        assert sum(s["dag_runs"].get(dag_id, 0) for s in summaries) == len(runs.get(dag_id, [])), dag_id
+    decisions = {d["run_id"]: d for s in summaries for d in s["scheduler_decisions"] if d["run_id"]}
+    for s in summaries:
+        checks = [d for d in s["scheduler_decisions"] if d["dag_id"] == "remittance_posting"]
+        assert len(checks) == 3 and s["dag_runs"].get("remittance_posting", 0) == sum(bool(d["run_id"]) for d in checks)
+        assert all(bool(d["why"]) == bool(d["run_id"]) for d in s["scheduler_decisions"])
+    # the first check comes right after the first 999/277CA: no 835 yet, no hourly tick yet
+    assert [d["run_id"] for d in summaries[0]["scheduler_decisions"][:2]] == [None, None]
+    with psycopg.connect(db_url) as conn:
+        received = [at for (at,) in conn.execute(
+            "SELECT stored_at FROM billing.edi_files WHERE transaction_type = '835' AND direction = 'in'")]
+    postings = runs.get("remittance_posting", [])
+    assert postings, "the demo posted 835s"
+    first_demo = {d["run_id"] for d in summaries[0]["scheduler_decisions"] if d["run_id"]}
+    previous = None
+    for run_id, started in postings:
+        new = [at for at in received if (previous is None or at > previous) and at < started]
+        events = [e for e in runs["_events"] if e[0] == "billing://remittances/received"
+                  and (previous is None or e[1] > previous) and e[1] < started]
+        why = decisions[run_id]["why"]
+        if any(w.startswith("asset") for w in why):
+            assert new and events and all(e[2].get("remittances", 0) > 0 for e in events), (run_id, why, events)
+        else:
+            assert not events, (run_id, why, events)
+            tick = dt.datetime.fromisoformat(why[0].split(" came round at ")[1])
+            assert tick <= dt.datetime.fromisoformat(decisions[run_id]["clock"]), why
+        if run_id in first_demo:
+            assert new, f"posting run {run_id} of the first demo started with no new 835"
+        previous = started
+    # the printed table says the same as summary.json
+    import re
+
+    output = (run_dir / "demo-output.txt").read_text(errors="replace")
+    for dag_id in ("remittance_posting", "denial_management"):
+        assert re.search(rf"^{dag_id} runs +{summaries[-1]['dag_runs'].get(dag_id, 0)} of 3 checks", output, re.M), output
+    print(f"\nSCHEDULED RUNS: remittance_posting {[s['dag_runs'].get('remittance_posting', 0) for s in summaries]}, "
+          f"denial_management {[s['dag_runs'].get('denial_management', 0) for s in summaries]} per demo run")
+
+
 def test_demo_runs_the_cycle_agrees_with_the_ledger_and_is_safe_to_rerun(tmp_path, db_url):
     run_dir = tmp_path / "run"
     summary = _demo(run_dir, db_url, visits=150)
@@ -226,6 +406,8 @@ def test_demo_runs_the_cycle_agrees_with_the_ledger_and_is_safe_to_rerun(tmp_pat
     _assert_issue_15_demo_conditions(db_url, run_dir / "clearinghouse")
     with psycopg.connect(db_url) as conn:
         originals = conn.execute("SELECT count(*) FROM billing.claims WHERE version = 1").fetchone()[0]
+    _assert_statements_and_accounts(db_url, run_dir)
+    _assert_posting_and_denials_ran_only_when_due([summary], run_dir, db_url)
 
     # running it again is safe: the cycle moves on (late denials get corrected, replacements go
     # out), nothing is billed, sent or posted twice, and the ledger still agrees with the files
@@ -234,6 +416,7 @@ def test_demo_runs_the_cycle_agrees_with_the_ledger_and_is_safe_to_rerun(tmp_pat
     with psycopg.connect(db_url) as conn:
         assert conn.execute("SELECT count(*) FROM billing.claims WHERE version = 1").fetchone()[0] == originals
     assert again["claims_paid"] >= summary["claims_paid"]
+    _assert_posting_and_denials_ran_only_when_due([summary, again], run_dir, db_url)
 
     # the terminal shows a short live view, the task logs go to .run/airflow/logs (and it says so)
     output = (run_dir / "demo-output.txt").read_text(errors="replace")

@@ -86,3 +86,36 @@ def duplicate_visits(tables: dict[str, list[tuple]]) -> list[tuple]:
             dups.append(key)
         seen[key] = v["id"]
     return dups
+
+
+def guarantor_defects(tables: dict[str, list[tuple]], today: date) -> list[tuple[str, int]]:
+    """(defect, patient or guarantor id) for the guarantor rules of docs/patient_accounts.md:
+    a minor on `today` has a guarantor other than themself; every guarantor named exists and has a
+    mailing address (ZIP of 5 or 9 digits); 'parent'/'other' goes with a guarantor and 'self'
+    without; a child on a parent's plan has that subscriber parent as guarantor, at the child's home."""
+    d = as_dicts(tables)
+    guarantors = {g["id"]: g for g in d["pm.guarantors"]}
+    primary = {p["patient_id"]: p for p in d["pm.insurance_policies"] if p["priority"] == "primary"}
+    out = []
+    for g in guarantors.values():
+        if not (g["address1"].strip() and g["city"].strip() and len(g["state"]) == 2
+                and g["zip"].isdigit() and len(g["zip"]) in (5, 9)):
+            out.append(("guarantor_address", g["id"]))
+    for p in d["pm.patients"]:
+        gid, rel = p["guarantor_id"], p["guarantor_relationship"]
+        birthday_18 = p["birth_date"].replace(year=p["birth_date"].year + 18) if (
+            p["birth_date"].month, p["birth_date"].day) != (2, 29) else date(p["birth_date"].year + 18, 3, 1)
+        if birthday_18 > today and gid is None:
+            out.append(("minor_own_guarantor", p["id"]))
+        if gid is not None and gid not in guarantors:
+            out.append(("guarantor_missing", p["id"]))
+        if (gid is None) != (rel == "self"):
+            out.append(("relationship", p["id"]))
+        policy = primary.get(p["id"])
+        if gid in guarantors and policy and policy["relationship_code"] == "19":
+            g = guarantors[gid]
+            if (g["last_name"], g["first_name"]) != (policy["subscriber_last_name"], policy["subscriber_first_name"]):
+                out.append(("not_the_subscriber", p["id"]))
+        if gid in guarantors and (guarantors[gid]["address1"], guarantors[gid]["zip"]) != (p["address1"], p["zip"]):
+            out.append(("not_at_home", p["id"]))
+    return out

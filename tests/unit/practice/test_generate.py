@@ -15,7 +15,13 @@ from include.billing.npi import is_valid_npi
 from include.practice import reference as ref
 from include.practice.dirty import DIRTY_KINDS
 from include.practice.generate import dirty_count, generate_practice, resolve_window, visit_counts
-from tests.unit.practice.practice_checks import as_dicts, billable, duplicate_visits, visit_defects
+from tests.unit.practice.practice_checks import (
+    as_dicts,
+    billable,
+    duplicate_visits,
+    guarantor_defects,
+    visit_defects,
+)
 
 TODAY = date(2026, 11, 27)
 
@@ -109,6 +115,51 @@ def test_realistic_shape(practice):
     assert all(v["completed_at"] is None for v in d["pm.visits"] if v["status"] != "completed")
 
 
+def test_minors_have_a_parent_guarantor_and_siblings_share_one(practice):
+    d = as_dicts(practice.tables)
+    assert guarantor_defects(practice.tables, TODAY) == []
+    minors = [p for p in d["pm.patients"] if (TODAY - p["birth_date"]).days < 18 * 365]
+    adults = [p for p in d["pm.patients"] if (TODAY - p["birth_date"]).days > 19 * 365]
+    assert minors and all(p["guarantor_id"] for p in minors)
+    assert all(p["guarantor_id"] is None and p["guarantor_relationship"] == "self" for p in adults)
+    children = Counter(p["guarantor_id"] for p in minors)
+    assert set(children.values()) >= {1, 2, 3}          # only children, and families of two or more
+    assert max(children.values()) <= 4
+    rels = Counter(p["guarantor_relationship"] for p in minors)
+    assert rels["parent"] > 0.8 * len(minors) and rels["other"]
+    emails = [g["email"] for g in d["pm.guarantors"] if g["email"]]
+    assert 0 < len(emails) < len(d["pm.guarantors"])
+    assert all(e.endswith("@example.com") and e.count("@") == 1 for e in emails)
+    numbers = [g["guarantor_number"] for g in d["pm.guarantors"]]
+    assert len(set(numbers)) == len(numbers)
+
+
+def test_families_change_only_names_homes_and_parents(practice, monkeypatch):
+    """Guarantors draw from their own random stream: without any siblings the same seed gives the
+    same visits, charges and plan money; siblings only share a name, a home and the parent's plan."""
+    from include.practice import generate
+
+    monkeypatch.setattr(generate, "SIBLING_SHARE", 0.0)
+    alone = generate_practice(visits=2000, seed=7, today=TODAY)
+    for table in ("pm.visits", "pm.charges", "pm.visit_diagnoses", "pm.synthetic_visit_labels"):
+        assert alone.tables[table] == practice.tables[table], table
+    money = [(r[0], r[1], r[2], *r[12:17]) for r in practice.tables["pm.synthetic_member_plans"]]
+    assert money == [(r[0], r[1], r[2], *r[12:17]) for r in alone.tables["pm.synthetic_member_plans"]]
+    assert set(Counter(p[10] for p in alone.tables["pm.patients"] if p[10]).values()) == {1}
+
+    d = as_dicts(practice.tables)
+    guarantor = {p["id"]: p["guarantor_id"] for p in d["pm.patients"]}
+    children = Counter(g for g in guarantor.values() if g)
+    plans: dict[int, set] = {}
+    for p in d["pm.insurance_policies"]:
+        if guarantor[p["patient_id"]] and p["relationship_code"] == "19":
+            plans.setdefault(guarantor[p["patient_id"]], set()).add(
+                (p["payer_id"], p["group_number"], p["subscriber_last_name"], p["subscriber_first_name"],
+                 p["subscriber_birth_date"]))
+    assert any(children[g] > 1 for g in plans)
+    assert all(len(subscribers) == 1 for subscribers in plans.values())
+
+
 def test_window_checks():
     with pytest.raises(ValueError, match="timely-filing"):
         resolve_window(TODAY, date(2026, 8, 1), None)
@@ -135,3 +186,4 @@ def test_any_seed_keeps_the_promises(seed, visits, share, kinds, window):
     for vid, found in visit_defects(data.tables, TODAY).items():
         assert found == ({labels[vid]} if vid in labels else set()), (vid, found)
     assert not duplicate_visits(data.tables)
+    assert guarantor_defects(data.tables, TODAY) == []

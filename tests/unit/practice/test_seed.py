@@ -18,7 +18,7 @@ from include.practice.dirty import DIRTY_KINDS
 from include.practice.generate import COLUMNS, dirty_count, visit_counts
 from include.practice.roster import export_roster
 from include.practice.seed import PracticeExistsError, ensure_practice, seed_practice, summarize
-from tests.unit.practice.practice_checks import visit_defects
+from tests.unit.practice.practice_checks import guarantor_defects, visit_defects
 
 TODAY = date(2026, 11, 27)
 ALL_PM = [*COLUMNS, "pm.synthetic_seed_runs"]
@@ -92,6 +92,30 @@ def test_database_rows_keep_the_promises(db_url):
         conn.rollback()
     for vid, found in visit_defects(tables, TODAY).items():
         assert found == ({labels[vid]} if vid in labels else set()), vid
+    assert guarantor_defects(tables, TODAY) == []
+
+
+def test_seeded_guarantors_pass_data_quality_and_share_statements(db_url):
+    """The data-quality checks find nothing to fix in a seeded practice, and brothers and sisters
+    have one guarantor key (one statement) at the guarantor's mailing address."""
+    from include.billing.patient_accounts import check_guarantors
+
+    seed(db_url, 5, visits=1500)
+    with psycopg.connect(db_url) as conn:
+        assert check_guarantors(conn, today=TODAY) == {}
+        families = conn.execute("""
+            SELECT pg.guarantor_key, count(*), count(DISTINCT pg.address1 || pg.zip), bool_and(p.birth_date >
+                   %(today)s::date - interval '18 years')
+              FROM billing.patient_guarantors pg JOIN pm.patients p ON p.id = pg.patient_id
+             WHERE pg.relationship <> 'self' GROUP BY 1""", {"today": TODAY}).fetchall()
+        assert families and all(addresses == 1 and minors for _key, _n, addresses, minors in families)
+        assert max(n for _key, n, _a, _m in families) >= 2
+        minors_on_own = conn.execute("""SELECT count(*) FROM billing.patient_guarantors pg
+                                          JOIN pm.patients p ON p.id = pg.patient_id
+                                         WHERE pg.relationship = 'self'
+                                           AND p.birth_date > %(today)s::date - interval '18 years'""",
+                                     {"today": TODAY}).fetchone()[0]
+        assert minors_on_own == 0
 
 
 def test_second_seed_is_refused_and_ensure_keeps_what_is_there(db_url):

@@ -191,6 +191,29 @@ def test_fetch_stores_before_archiving_and_skips_partial_and_duplicates(db, tmp_
     assert db.execute("SELECT count(*) FROM billing.edi_files").fetchone()[0] == 1
 
 
+def test_fetch_counts_new_835s_for_remittance_posting(db, tmp_path):
+    """`remittances` (what emit_remittances_received forwards) counts new 835s only: a 277CA or an
+    835 stored before gives remittance_posting nothing to do, so no event for it."""
+    from include.dag_support import changed_counts
+
+    claims = seed_practice(db, 2)
+    (tmp_path / "outbound").mkdir()
+    (tmp_path / "archive").mkdir()
+    (tmp_path / "outbound" / "277CA_1.x12").write_bytes(ca277(claims))
+    remote = LocalFolder(tmp_path)
+    first = fetch_outbound(db, remote).to_dict()
+    assert (first["stored"], first["remittances"]) == (1, 0)
+    assert changed_counts(first, ("remittances",)) == {"remittances": 0}
+    era = file_835([remittance([paid_clp(claims[0])])])
+    (tmp_path / "outbound" / "835_1.x12").write_bytes(era)
+    (tmp_path / "outbound" / "277CA_2.x12").write_bytes(ca277(claims[1:]))
+    second = fetch_outbound(db, remote).to_dict()
+    assert (second["stored"], second["remittances"]) == (2, 1)
+    (tmp_path / "outbound" / "835_again.x12").write_bytes(era)          # the same 835 under another name
+    third = fetch_outbound(db, remote).to_dict()
+    assert (third["stored"], third["duplicates"], third["remittances"]) == (0, 1, 0)
+
+
 def test_fetch_crash_before_archive_keeps_the_remote_file(db, tmp_path):
     claims = seed_practice(db, 1)
     (tmp_path / "outbound").mkdir()

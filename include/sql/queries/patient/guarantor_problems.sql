@@ -2,7 +2,8 @@
 --   DQ_GUARANTOR_MINOR: a patient under 18 on `today` who is their own guarantor (a minor is not
 --     the responsible party; the parent or guardian is);
 --   DQ_GUARANTOR_ADDRESS: a guarantor whose mailing address is incomplete or whose ZIP is not
---     5 or 9 digits (statements could not be mailed);
+--     5 or 9 digits (statements could not be mailed); for a patient who is their own guarantor,
+--     the patient's address;
 --   DQ_GUARANTOR_EMAIL: an e-mail address that is not of the form local@domain.tld;
 --   DQ_GUARANTOR_RELATIONSHIP: a patient with a guarantor but relationship 'self', or with
 --     relationship 'parent'/'other' and no guarantor.
@@ -14,6 +15,12 @@ SELECT 'DQ_GUARANTOR_ADDRESS', 'guarantor', g.guarantor_number
   FROM pm.guarantors g
  WHERE nullif(trim(g.address1), '') IS NULL OR nullif(trim(g.city), '') IS NULL
     OR g.state !~ '^[A-Z]{2}$' OR g.zip !~ '^([0-9]{5}|[0-9]{9})$'
+UNION ALL
+SELECT 'DQ_GUARANTOR_ADDRESS', 'patient', p.id::text
+  FROM pm.patients p
+ WHERE p.guarantor_id IS NULL
+   AND (nullif(trim(p.address1), '') IS NULL OR nullif(trim(p.city), '') IS NULL
+        OR coalesce(p.state, '') !~ '^[A-Z]{2}$' OR coalesce(p.zip, '') !~ '^([0-9]{5}|[0-9]{9})$')
 UNION ALL
 SELECT 'DQ_GUARANTOR_EMAIL', 'guarantor', g.guarantor_number
   FROM pm.guarantors g
