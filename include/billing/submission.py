@@ -205,8 +205,13 @@ def _record_claim_slices(conn, file_id: int, data: bytes) -> None:
     """Where each claim (with its subscriber/patient HL loops) is in the stored 837P: the Billing
     UI reads only those bytes (include.billing.edi_slices)."""
     from include.billing.edi_slices import record_by_claim_number, scan
+    from include.edi.errors import X12Error
 
-    record_by_claim_number(conn, file_id, scan(data, "837P"))
+    try:
+        slices = scan(data, "837P")
+    except X12Error:       # our own writer's bytes; should one not read, the page parses the file whole
+        return
+    record_by_claim_number(conn, file_id, slices)
 
 
 def _fail_batch(conn, batch: dict, data: bytes, findings, actor: str) -> None:

@@ -171,3 +171,25 @@ def test_277ca_and_999_slices_are_the_claims_loop_and_the_transaction_sets_answe
     loops = {s.key: fa.decode()[s.ranges[0][0]:sum(s.ranges[0])] for s in scan(fa, "999")}
     assert loops == {(101, 7): "AK2*837*0007~\nIK5*A~\n",
                      (101, 1): "AK2*837*0001~\nIK3*NM1*12*2010BA*8~\nIK4*9*67*7*BADID~\nIK5*R*5~\n"}
+
+
+def test_applied_999_and_277ca_record_the_loops_the_page_shows(client, db, billing_db_conn):
+    from include.billing.acknowledgments import apply_pending_responses
+    from tests.unit.responses.test_responses import ack999, add_batch, ca277
+
+    claims = seed_practice(db, 3)
+    add_batch(db, claims[:2], gcn=502)
+    f999 = store(db, "999_b.x12", ack999(502, 1, accepted=False))
+    f277 = store(db, "277ca.x12", ca277([claims[2], claims[0]], rejected={claims[2]["claim_number"]}))
+    apply_pending_responses(db, actor="test:slices")
+    assert sorted(r[0] for r in _slices(db, f999)) == [claims[0]["claim_number"], claims[1]["claim_number"]]
+    assert sorted(r[0] for r in _slices(db, f277)) == sorted([claims[0]["claim_number"], claims[2]["claim_number"]])
+
+    by_file = dict(db.execute("SELECT edi_file_id, id FROM billing.work_queue WHERE claim_id = ANY(%s)",
+                              ([c["id"] for c in claims],)).fetchall())
+    lines, _ = _excerpt(client, by_file[f999])
+    assert lines[0].startswith("AK2*837*0001*") and lines[-1].startswith("IK5*R") and "AK9" not in lines[-1]
+    lines, _ = _excerpt(client, by_file[f277])
+    joined = "\n".join(lines)
+    assert f"TRN*2*{claims[2]['claim_number']}~" in lines and "STC*A7:454" in joined
+    assert claims[0]["claim_number"] not in joined
