@@ -135,6 +135,16 @@ def db_url(pg_admin_url, pg_template) -> str:
 
 
 @pytest.fixture
+def app_db_url(db_url) -> str:
+    """The test database as the DAGs and the UI reach it (`billing_db` in the e2e tests): a login
+    in billing_app (migration 0011), with DML only and append-only audit tables. `db_url`, the
+    owner that ran the migrations, stays for seeding and for the tests' own inspection."""
+    from include.billing.db import ensure_app_login
+
+    return ensure_app_login(db_url)
+
+
+@pytest.fixture
 def db(db_url):
     """A psycopg connection to the test's own database."""
     import psycopg

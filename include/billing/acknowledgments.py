@@ -17,6 +17,9 @@ from include.edi.x277 import parse_277
 from include.edi.x277ca import parse_277ca
 from include.edi.x999 import IK5_CODES, parse_999
 
+from .edi_slices import record_by_claim_number as record_slices
+from .edi_slices import record_for_claims as record_slice_for_claims
+from .edi_slices import scan as scan_slices
 from .rcm_sql import query
 from .status import set_status
 
@@ -116,6 +119,8 @@ def _ctl(v: str) -> int | None:
 def apply_999(conn, file_id: int, data: bytes, *, actor: str, file_name: str | None = None,
               trading_partner: str = "sandbox", result: AckResult | None = None) -> AckResult:
     res = result or AckResult()
+    # each AK2 loop's place in the file, recorded for the claims it answers (the UI reads only it)
+    ak2_slices = {sl.key: sl for sl in scan_slices(data, "999")}
     for ack in parse_999(data, file_name):
         gcn = _ctl(ack.group_control_number)
         for ta in ack.transactions:
@@ -127,6 +132,9 @@ def apply_999(conn, file_id: int, data: bytes, *, actor: str, file_name: str | N
                 log.warning("999 %s: no batch with group %s / set %s", file_id, ack.group_control_number,
                             ta.control_number)
                 continue
+            sl = ak2_slices.get((gcn, _ctl(ta.control_number)))
+            if sl is not None:
+                record_slice_for_claims(conn, file_id, sl, sorted({r[1] for r in rows}))
             batch_ids = sorted({r[0] for r in rows})
             conn.execute(query("responses", "mark_batch"),
                          {"state": "accepted" if ta.accepted else "rejected", "batch_ids": batch_ids})
@@ -193,6 +201,7 @@ def apply_277ca(conn, file_id: int, data: bytes, *, actor: str, file_name: str |
     work item - also when the clearinghouse had acknowledged it before (a payer rejection)."""
     res = result or AckResult()
     acks = parse_277ca(data, file_name)
+    record_slices(conn, file_id, scan_slices(data, "277CA"))     # each claim's loop, for the UI
     claims = _claims_by_number(conn, {a.claim_id for a in acks})
     for a in acks:
         hit = claims.get(a.claim_id)
@@ -255,6 +264,7 @@ def apply_277(conn, file_id: int, data: bytes, *, actor: str, file_name: str | N
               result: AckResult | None = None) -> AckResult:
     res = result or AckResult()
     answers = parse_277(data, file_name)
+    record_slices(conn, file_id, scan_slices(data, "277"))       # each claim's loop, for the UI
     # TRN02 is the 276 trace (our claim number); REF*EJ carries it too
     claims = _claims_by_number(conn, {a.claim_id for a in answers} | {a.patient_account_number for a in answers
                                                                          if a.patient_account_number})

@@ -41,6 +41,7 @@ from include.edi.x835 import Remittance835, iter_835
 from .accounts import ledger_deltas, load_accounts
 from .acknowledgments import add_event, add_work_item
 from .carc import is_denial
+from .edi_slices import posted_835_rows
 from .rcm_sql import query
 from .status import set_status, set_statuses
 
@@ -310,6 +311,7 @@ def post_remittance(conn, file_id: int, index: int, r: Remittance835, *, actor: 
                               "paid": f"{clp.paid:.2f}"}))
 
     _copy(conn, "copy_claim_payments", cp_rows)
+    _copy(conn, "copy_claim_slices", posted_835_rows(file_id, r, matched))   # where each CLP is, for the UI
     _fault("after_claim_payments", fault, ordinal)
     _copy(conn, "copy_line_payments", lp_rows)
     _copy(conn, "copy_adjustments", adj_rows)

@@ -201,12 +201,26 @@ def _claim_ids(conn, batch_id: int) -> list[int]:
                                        (batch_id,)).fetchall()]
 
 
+def _record_claim_slices(conn, file_id: int, data: bytes) -> None:
+    """Where each claim (with its subscriber/patient HL loops) is in the stored 837P: the Billing
+    UI reads only those bytes (include.billing.edi_slices)."""
+    from include.billing.edi_slices import record_by_claim_number, scan
+    from include.edi.errors import X12Error
+
+    try:
+        slices = scan(data, "837P")
+    except X12Error:       # our own writer's bytes; should one not read, the page parses the file whole
+        return
+    record_by_claim_number(conn, file_id, slices)
+
+
 def _fail_batch(conn, batch: dict, data: bytes, findings, actor: str) -> None:
     # codes and positions only: pyx12 messages may quote element values (PHI)
     summary = "; ".join(sorted({f"{f.code} at {f.segment or '?'}{'/' + f.element if f.element else ''}"
                                 for f in findings}))[:2000]
     file_id = store_edi_file(conn, direction="out", transaction_type="837P", file_name=batch["file_name"],
                              content=data, origin=actor, partner=batch["trading_partner"], state="held")
+    _record_claim_slices(conn, file_id, data)
     conn.execute("UPDATE billing.edi_files SET error = %s WHERE id = %s", (summary, file_id))
     conn.execute("UPDATE billing.submission_batches SET state = 'failed', edi_file_id = %s WHERE id = %s",
                  (file_id, batch["id"]))
@@ -246,6 +260,7 @@ def send_batch(conn, batch_id: int, *, remote: RemoteFiles, actor: str,
             return result
         file_id = store_edi_file(conn, direction="out", transaction_type="837P", file_name=batch["file_name"],
                                  content=data, origin=actor, partner=batch["trading_partner"], state="uploading")
+        _record_claim_slices(conn, file_id, data)
         conn.execute("UPDATE billing.submission_batches SET state = 'uploading', edi_file_id = %s "
                      "WHERE id = %s AND state = 'planned'", (file_id, batch_id))
     else:

@@ -292,21 +292,34 @@ def _claim_slice(segs, claim_number: str, ttype: str, st_control: int | None) ->
 
 
 def edi_excerpt(conn, item: dict) -> dict | None:
-    """The claim's segments of the file behind the item (else its latest 835 or 837)."""
+    """The claim's segments of the file behind the item (else its latest 835 or 837).
+
+    Reads and parses only the claim's bytes (and its interchange's ISA), which were recorded
+    when the file was posted, sent or applied (include.billing.edi_slices): a 100 MB 835 costs
+    the page one claim, not the file.
+    """
     files = _rows(conn, "claim_files", {"claim_id": item["claim_id"]})
-    st_control = next((f["transaction_control_number"] for f in files if f["transaction_control_number"]), None)
     file_id = item["edi_file_id"] or (files[0]["id"] if files else None)
     if file_id is None:
         return None
-    f = _one(conn, "edi_file", {"file_id": file_id})
+    f = _one(conn, "edi_file_meta", {"file_id": file_id})
     if f is None:
         return None
     result = {"file_id": f["id"], "file_name": f["file_name"], "transaction_type": f["transaction_type"],
               "segments": [], "error": None}
     try:
-        segs = _segments(f["content"])
-        result["segments"] = [s.to_text() for s in
-                              _claim_slice(segs, item["claim_number"], f["transaction_type"], st_control)]
+        if f["sliced"]:
+            from .edi_slices import read_claim_segments
+
+            segs = read_claim_segments(conn, f["id"], item["claim_id"]) or []
+        else:
+            # A file stored before migration 0017 has no recorded places (billing.edi_claim_slices
+            # is empty for it): only for such files the page still reads and parses the whole file.
+            st_control = next((x["transaction_control_number"] for x in files if x["transaction_control_number"]),
+                              None)
+            content = _one(conn, "edi_file", {"file_id": file_id})["content"]
+            segs = _claim_slice(_segments(content), item["claim_number"], f["transaction_type"], st_control)
+        result["segments"] = [s.to_text() for s in segs]
     except Exception as exc:   # a broken file still lets the page render; say why
         result["error"] = f"{f['file_name']}: cannot be read ({type(exc).__name__})"
     return result

@@ -79,6 +79,10 @@ class ClaimPayment:
     statement_to: dt.date | None = None           # DTM*233
     amounts: dict[str, Decimal] = field(default_factory=dict)   # AMT qualifier → amount
     lines: list[ServicePayment] = field(default_factory=list)
+    # where the CLP loop (CLP .. before the next CLP/LX/PLB/SE) sits in the file, in bytes: the
+    # Billing UI reads only these (billing.edi_claim_slices); None when built, not read
+    offset: int | None = field(default=None, compare=False, repr=False)
+    length: int | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_reversal(self) -> bool:
@@ -137,6 +141,7 @@ class Remittance835:
     control_number: str = ""          # ST02
     production_date: dt.date | None = None  # DTM*405
     findings: list[Finding] = field(default_factory=list)
+    header_offset: int | None = field(default=None, compare=False, repr=False)   # its interchange's ISA
 
     def to_dict(self):
         return {"payment_amount": m2(self.payment_amount), "trace_number": self.trace_number,
@@ -170,13 +175,18 @@ def parse_835_transaction(t: TransactionSet) -> Remittance835:
     line: ServicePayment | None = None
     party = None
     saw_bpr = False
+    isa = t.group.interchange.header if t.group is not None and t.group.interchange is not None else None
+    r.header_offset = isa.offset if isa is not None else None
     for s in t.segments:
         tag = s.tag
+        if tag in _LOOP_ENDS and claim is not None and claim.length is None:
+            claim.length = s.offset - claim.offset
         if tag == "CLP":
             claim = ClaimPayment(claim_id=s.el(1), status_code=s.el(2), charge=amount(s, 3, ZERO),
                                  paid=amount(s, 4, ZERO), patient_responsibility=amount(s, 5),
                                  filing_indicator=s.el(6), payer_claim_control_number=s.el(7),
                                  facility_code=s.el(8) or None, frequency_code=s.el(9) or None)
+            claim.offset = s.offset
             r.claims.append(claim)
             line = None
         elif tag == "SVC" and claim is not None:
@@ -264,9 +274,14 @@ def parse_835_transaction(t: TransactionSet) -> Remittance835:
         elif tag == "LX":
             line = None
             claim = None
+    if claim is not None and claim.length is None and t.trailer is not None:
+        claim.length = t.trailer.offset - claim.offset
     if not saw_bpr:
         r.findings.append(Finding("error", "bpr_missing", "835 without BPR", "ST", t.header.index))
     return r
+
+
+_LOOP_ENDS = frozenset({"CLP", "LX", "PLB"})    # and SE: what ends a CLP loop
 
 
 def iter_835(source, name: str | None = None) -> Iterator[Remittance835]:

@@ -33,7 +33,7 @@ def mailbox(sftp_server):
 
 
 @pytest.fixture
-def env(practice, eligibility_api, sftp_server, mailbox, tmp_path, monkeypatch, airflow_home):
+def env(practice, app_db_url, eligibility_api, sftp_server, mailbox, tmp_path, monkeypatch, airflow_home):
     """Airflow connections and settings for the DAG; absolute mailbox paths on the server."""
     monkeypatch.setenv("BILLING_SFTP_INBOUND", str(mailbox / "inbound"))
     monkeypatch.setenv("BILLING_SFTP_OUTBOUND", str(mailbox / "outbound"))
@@ -42,7 +42,8 @@ def env(practice, eligibility_api, sftp_server, mailbox, tmp_path, monkeypatch, 
     monkeypatch.setenv("BILLING_ELIGIBILITY_WAIT_SECONDS", "60")
     monkeypatch.delenv("BILLING_SUBMISSION_FAULTS", raising=False)
     monkeypatch.setenv("BILLING_SFTP_CONNECT_ATTEMPTS", "1")
-    with airflow_connections(billing_db=practice["db_url"], clearinghouse_sftp=sftp_server.airflow_conn_json(),
+    # the DAG connects as the app role; the test inspects the database as the owner (db_url)
+    with airflow_connections(billing_db=app_db_url, clearinghouse_sftp=sftp_server.airflow_conn_json(),
                              eligibility_api=eligibility_api):
         yield practice
 

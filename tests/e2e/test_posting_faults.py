@@ -77,9 +77,9 @@ def uninterrupted(db_url, pg_admin_url):
     return expected, files
 
 
-def test_dropped_database_connection_mid_posting_then_rerun(db_url, uninterrupted, monkeypatch):
+def test_dropped_database_connection_mid_posting_then_rerun(db_url, app_db_url, uninterrupted, monkeypatch):
     expected, files = uninterrupted
-    with psycopg.connect(db_url) as conn:
+    with psycopg.connect(app_db_url) as conn:
         for n, data in enumerate(files):
             store(conn, f"run{n}.835", data)
 
@@ -93,22 +93,23 @@ def test_dropped_database_connection_mid_posting_then_rerun(db_url, uninterrupte
         real_fault(stage, fault, ordinal)
 
     monkeypatch.setattr(posting, "_fault", drop_connection)
-    victim = psycopg.connect(db_url)
+    victim = psycopg.connect(app_db_url)          # posting runs as the DAGs do: the app role
     with pytest.raises(psycopg.OperationalError):
         posting.post_stored_remittances(victim, actor="test")
     victim.close()
     monkeypatch.setattr(posting, "_fault", real_fault)
 
-    with psycopg.connect(db_url) as conn:
+    with psycopg.connect(app_db_url) as conn:
         partial = conn.execute("SELECT count(*) FROM billing.remittances").fetchone()[0]
         assert partial == 1            # the first payment run committed, the second rolled back whole
         posting.post_stored_remittances(conn, actor="test")
+    with psycopg.connect(db_url) as conn:
         assert _comparable(conn) == expected
 
 
-def test_killed_posting_process_then_rerun(db_url, uninterrupted):
+def test_killed_posting_process_then_rerun(db_url, app_db_url, uninterrupted):
     expected, files = uninterrupted
-    with psycopg.connect(db_url) as conn:
+    with psycopg.connect(app_db_url) as conn:
         for n, data in enumerate(files):
             store(conn, f"run{n}.835", data)
     script = textwrap.dedent(f"""
@@ -120,21 +121,24 @@ def test_killed_posting_process_then_rerun(db_url, uninterrupted):
                 os.kill(os.getpid(), signal.SIGKILL)     # no cleanup, no rollback message
             real(stage, fault, ordinal)
         posting._fault = die
-        with psycopg.connect({db_url!r}) as conn:
+        with psycopg.connect({app_db_url!r}) as conn:
             posting.post_stored_remittances(conn, actor="test")
     """)
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == -signal.SIGKILL, result.stderr
-    with psycopg.connect(db_url) as conn:
+    with psycopg.connect(app_db_url) as conn:
         assert conn.execute("SELECT count(*) FROM billing.remittances").fetchone()[0] == 1
         posting.post_stored_remittances(conn, actor="test")
+    with psycopg.connect(db_url) as conn:
         assert _comparable(conn) == expected
 
 
-def test_truncated_wrong_counts_and_duplicate_835s(db_url):
-    with psycopg.connect(db_url) as conn:
-        good, other = _practice_with_835s(conn)
+def test_truncated_wrong_counts_and_duplicate_835s(db_url, app_db_url):
+    with psycopg.connect(db_url) as owner:
+        good, other = _practice_with_835s(owner)
+        owner.commit()
+    with psycopg.connect(app_db_url) as conn:       # the inbox and posting, as the DAGs run them
         truncated = good[: len(good) // 2]
         # wrong counts: the SE01 segment count of the first transaction set is off by 5
         text = other.decode()

@@ -38,7 +38,7 @@ ACTOR = "test:e2e"
 
 
 @pytest.fixture
-def cycle(practice, eligibility_api, sftp_server, tmp_path, monkeypatch, airflow_home):
+def cycle(practice, app_db_url, eligibility_api, sftp_server, tmp_path, monkeypatch, airflow_home):
     from include.sandbox.clearinghouse import Clearinghouse
     from include.sandbox.roster import Roster
     from include.sandbox.scenario import Scenario
@@ -55,9 +55,10 @@ def cycle(practice, eligibility_api, sftp_server, tmp_path, monkeypatch, airflow
     monkeypatch.delenv("BILLING_POSTING_FAULT", raising=False)
     scenario = Scenario.load("include/sandbox/scenarios/default.yaml")
     ch = Clearinghouse(root, scenario, Roster.load(practice["roster"]))
-    with airflow_connections(billing_db=practice["db_url"], clearinghouse_sftp=sftp_server.airflow_conn_json(),
+    # the DAGs connect as the app role; the test inspects the database as the owner (db_url)
+    with airflow_connections(billing_db=app_db_url, clearinghouse_sftp=sftp_server.airflow_conn_json(),
                              eligibility_api=eligibility_api):
-        yield {"db_url": practice["db_url"], "ch": ch, "root": root}
+        yield {"db_url": practice["db_url"], "app_url": app_db_url, "ch": ch, "root": root}
 
 
 def _q(db_url, query, *args):
@@ -218,10 +219,11 @@ def test_revenue_cycle_end_to_end(cycle, pg_admin_url, tmp_path, airflow_home):
     ref_name = urlsplit(db_url).path.lstrip("/") + "_ref"
     ref_url = _clone(db_url, pg_admin_url, ref_name)
     try:
-        with psycopg.connect(db_url) as conn, pytest.raises(PostingFault):
+        with psycopg.connect(cycle["app_url"]) as conn, pytest.raises(PostingFault):
             post_stored_remittances(conn, actor="dag:remittance_posting.post_remittances", fault="after_status@2")
         _run("remittance_posting")
-        with psycopg.connect(ref_url) as conn:
+        # the clone keeps the grants: the same app login posts there
+        with psycopg.connect(urlunsplit(urlsplit(cycle["app_url"])._replace(path="/" + ref_name))) as conn:
             post_stored_remittances(conn, actor="dag:remittance_posting.post_remittances")
         assert posted_ledger(db_url) == posted_ledger(ref_url)
     finally:
@@ -329,6 +331,9 @@ def test_revenue_cycle_end_to_end(cycle, pg_admin_url, tmp_path, airflow_home):
                        "WHERE event_type = 'status_inquiry')")
     assert {c for (c,) in asked} == {c for (c,) in _q(db_url, "SELECT claim_id FROM billing.work_queue "
                                                                "WHERE source = 'rfai'")}
+
+    # the DAGs ran as the app role: every change they made to work items and corrections names it
+    assert {r[0] for r in _q(db_url, "SELECT DISTINCT db_role FROM billing.change_log")} == {"billing_app_login"}
 
     _scan_for_phi(db_url, airflow_home)
     with psycopg.connect(db_url) as conn:
