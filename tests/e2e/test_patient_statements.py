@@ -13,13 +13,13 @@ import psycopg
 import pytest
 
 from tests.support.airflow_run import airflow_connections, load_dag, run_dag
-from tests.unit.patient.test_statement_outputs import _family, smtp_server  # noqa: F401  (fixture)
+from tests.unit.patient.test_statement_outputs import _family
 
 D = Decimal
 
 
 @pytest.fixture
-def env(db_url, sftp_server, smtp_server, tmp_path, monkeypatch, airflow_home):  # noqa: F811
+def env(db_url, sftp_server, smtp_server, tmp_path, monkeypatch, airflow_home):
     import json
 
     for name in ("statements", "lockbox", "lockbox/archive"):
@@ -69,7 +69,7 @@ def test_dag_twice_on_one_day_sends_nothing_twice(env):
     assert sorted(p.name for p in (env["root"] / "lockbox" / "archive").iterdir()) == ["bank_0330.csv"]
     assert (env["local"] / "done" / "web_0330.csv").exists()
     # one e-mail (only G100 has an address), once
-    ((rcpts, raw),) = env["smtp"].messages
-    assert rcpts == ["riley@example.org"]
-    body = message_from_bytes(raw, policy=default_policy).get_content()
+    (mail,) = env["smtp"].messages
+    assert mail.rcpt_tos == ["riley@example.org"]
+    body = message_from_bytes(mail.content, policy=default_policy).get_content()
     assert "40.00" not in body and "ready" in body
