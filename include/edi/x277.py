@@ -38,16 +38,9 @@ def build_277(claims: list[ClaimStatus], *, sender_id: str, receiver_id: str, in
               line_breaks: bool = False) -> bytes:
     """One 277 answering a 276: claim_id is the 276 TRN02; patient_account_number (REF*EJ) our claim id."""
     created = created or dt.datetime.now()
-    segs: list[list] = [["BHT", "0010", "08", str(transaction_control_number), created.strftime("%Y%m%d"),
-                         created.strftime("%H%M"), "DG"],
-                        ["HL", "1", "", "20", "1"],
-                        ["NM1", "PR", "2", payer_name, "", "", "", "", "PI", payer_id or sender_id],
-                        ["HL", "2", "1", "21", "1" if claims else "0"],
-                        ["NM1", "41", "2", receiver_name, "", "", "", "", "46", receiver_id]]
+    segs, by_npi = _source_and_receiver(["DG"], transaction_control_number, created, payer_name,
+                                        payer_id or sender_id, receiver_name, receiver_id, claims)
     hl = 2
-    by_npi: dict = {}
-    for c in claims:
-        by_npi.setdefault(c.provider_npi or "1999999984", []).append(c)
     for npi, cs in by_npi.items():
         hl += 1
         prov_hl = hl
@@ -82,16 +75,9 @@ def build_277rfai(claims: list[ClaimStatus], *, sender_id: str, receiver_id: str
     payer's claim number, REF*EJ our patient control number (CLM01), DTP*472 the service dates and
     DTP*106 the response due date."""
     created = created or dt.datetime.now()
-    segs: list[list] = [["BHT", "0010", "08", str(transaction_control_number), created.strftime("%Y%m%d"),
-                         created.strftime("%H%M")],
-                        ["HL", "1", "", "20", "1"],
-                        ["NM1", "PR", "2", payer_name, "", "", "", "", "PI", payer_id or sender_id],
-                        ["HL", "2", "1", "21", "1" if claims else "0"],
-                        ["NM1", "41", "2", receiver_name, "", "", "", "", "46", receiver_id]]
+    segs, by_npi = _source_and_receiver([], transaction_control_number, created, payer_name,
+                                        payer_id or sender_id, receiver_name, receiver_id, claims)
     hl = 2
-    by_npi: dict = {}
-    for c in claims:
-        by_npi.setdefault(c.provider_npi or "1999999984", []).append(c)
     for npi, cs in by_npi.items():
         hl += 1
         prov_hl = hl
@@ -126,3 +112,18 @@ def build_277rfai(claims: list[ClaimStatus], *, sender_id: str, receiver_id: str
 def _is_loinc(code: str) -> bool:
     head, _, check = (code or "").partition("-")
     return head.isdigit() and check.isdigit() and len(check) == 1
+
+
+def _source_and_receiver(bht_tail, control_number, created, payer_name, payer_id, receiver_name, receiver_id,
+                         claims):
+    """BHT, the payer (2000A/2100A) and receiver (2000B/2100B) levels, and the claims by provider NPI."""
+    segs: list[list] = [["BHT", "0010", "08", str(control_number), created.strftime("%Y%m%d"),
+                         created.strftime("%H%M"), *bht_tail],
+                        ["HL", "1", "", "20", "1"],
+                        ["NM1", "PR", "2", payer_name, "", "", "", "", "PI", payer_id],
+                        ["HL", "2", "1", "21", "1" if claims else "0"],
+                        ["NM1", "41", "2", receiver_name, "", "", "", "", "46", receiver_id]]
+    by_npi: dict = {}
+    for c in claims:
+        by_npi.setdefault(c.provider_npi or "1999999984", []).append(c)
+    return segs, by_npi
