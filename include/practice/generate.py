@@ -88,6 +88,14 @@ _MBI_PATTERN = ("123456789", _MBI_ALPHA, _MBI_ALNUM, "0123456789", _MBI_ALPHA, _
                 _MBI_ALPHA, _MBI_ALPHA, "0123456789", "0123456789")
 
 
+def _years_before(day: date, years: int) -> date:
+    """`day` moved back `years` calendar years; 29 February falls back to the 28th."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
 @dataclass
 class PracticeData:
     """All rows of a generated practice, keyed by table (COPY column order)."""
@@ -237,9 +245,13 @@ class _Generator:
         return last_name or self.pick(ref.LAST_NAMES), first, sex
 
     def birth_date(self, age: int) -> date:
-        # at least 120 days old so that coverage starts before the first visit
-        low = max(120, age * 365 + 1)
-        return self.today - timedelta(days=self.randint(low, age * 365 + 364))
+        """A birth date that makes the patient exactly `age` on `today`, counted in calendar years
+        (365-day years drift a day every leap year: an "18-year-old" could still be 17); at least 120
+        days old so that coverage starts before the first visit."""
+        newest = _years_before(self.today, age)
+        oldest = _years_before(self.today, age + 1) + timedelta(days=1)
+        low = max(120, (self.today - newest).days)
+        return self.today - timedelta(days=self.randint(low, (self.today - oldest).days))
 
     def first_of_month_before(self, latest: date, months_back: int) -> date:
         year, month0 = divmod(latest.year * 12 + latest.month - 1 - months_back, 12)
