@@ -125,6 +125,8 @@ def test_cases_a_denial_specialist_checks(db, tmp_path):
     assert route("CO", "Z99").action == "follow_up" and route("PR", "Z99").action == "bill_patient"
     assert route("CO", "29", condition="filed_in_time").action == "appeal"
     assert route("CO", "29", condition="filed_late").write_off_reason == "timely_filing"
+    # an attachment the payer needs (N706: missing documentation) is sent, not corrected or lost
+    assert route("CO", "252", ["N706"]).action == "appeal" and route("CO", "252").evidence == ("medical_records",)
 
 
 def test_timely_filing_without_any_acknowledgment_is_late(db, tmp_path):
