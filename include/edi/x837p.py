@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Iterable
 
-from .errors import Finding, X12Error
+from ._common import cas_items, cas_segments, date8, dec
+from .errors import Finding
 from .model import (
     Address,
     Claim837,
@@ -92,7 +93,7 @@ def _claim_segments(c: Claim837) -> list[list]:
     for op in c.other_payers:
         segs.append(["SBR", op.payer_responsibility, op.relationship_code, op.group_number or "",
                      "", "", "", "", "", op.claim_filing_indicator])
-        segs += _cas_segments(op.adjustments)
+        segs += cas_segments(op.adjustments)
         if op.paid_amount is not None:
             segs.append(["AMT", "D", _money(op.paid_amount)])
         segs.append(["OI", "", "", "Y", "", "", "Y"])
@@ -122,24 +123,9 @@ def _claim_segments(c: Claim837) -> list[list]:
         for adj in ln.adjudications:
             segs.append(["SVD", adj.other_payer_id, _money(adj.paid), ["HC", adj.procedure_code, *adj.modifiers],
                          "", fmt_amount(adj.units)])
-            segs += _cas_segments(adj.adjustments)
+            segs += cas_segments(adj.adjustments)
             segs.append(["DTP", "573", "D8", fmt_date(adj.adjudication_date)])
     return segs
-
-
-def _cas_segments(adjustments) -> list[list]:
-    """Group (group, reason, amount) into CAS segments of up to 6 triplets per group code."""
-    out: list[list] = []
-    by_group: dict[str, list] = {}
-    for g, r, a in adjustments:
-        by_group.setdefault(g, []).append((r, a))
-    for g, items in by_group.items():
-        for i in range(0, len(items), 6):
-            seg = ["CAS", g]
-            for r, a in items[i:i + 6]:
-                seg += [r, _money(a), ""]
-            out.append(seg)
-    return out
 
 
 def _provider_key(p: Provider):
@@ -256,27 +242,6 @@ def build_837p(claims: list[Claim837], *, submitter: Submitter, receiver: Receiv
 
 
 # --------------------------------------------------------------------------- parsing
-
-def _dec(v: str, seg: Segment | None = None, default=None):
-    if v == "" or v is None:
-        return default
-    try:
-        return Decimal(v)
-    except (InvalidOperation, ValueError):
-        if seg is not None:
-            raise X12Error(f"{seg.tag}: not a number: {v[:20]!r}", segment_index=seg.index, offset=seg.offset)
-        return default
-
-
-def _date(v: str):
-    if not v:
-        return None
-    v = v.split("-")[0]
-    try:
-        return dt.date(int(v[0:4]), int(v[4:6]), int(v[6:8]))
-    except (ValueError, IndexError):
-        return None
-
 
 def _party_from_nm1(s: Segment, cls=Provider):
     if s.el(2) == "1":
@@ -400,7 +365,7 @@ def parse_837p(transaction: TransactionSet | Iterable[Segment]) -> list[Claim837
             continue
         if t == "DMG":
             if target is not None and hasattr(target, "birth_date") and claim is None:
-                target.birth_date = _date(s.el(2)) if s.el(1) == "D8" else None
+                target.birth_date = date8(s.el(2)) if s.el(1) == "D8" else None
                 target.sex = s.el(3) or "U"
             continue
         if t == "SBR":
@@ -428,7 +393,7 @@ def parse_837p(transaction: TransactionSet | Iterable[Segment]) -> list[Claim837
             sub = subscriber
             if has_patient and patient.relationship_code and subscriber.relationship_code != patient.relationship_code:
                 sub = dataclasses.replace(subscriber, relationship_code=patient.relationship_code)
-            claim = Claim837(claim_id=s.el(1), total_charge=_dec(s.el(2), s, Decimal(0)),
+            claim = Claim837(claim_id=s.el(1), total_charge=dec(s.el(2), s, Decimal(0)),
                              place_of_service=comp[0] if comp else "",
                              billing_provider=billing, subscriber=sub, payer=payer, lines=[],
                              diagnosis_codes=[], frequency_code=comp[2] if len(comp) > 2 else "",
@@ -458,29 +423,29 @@ def parse_837p(transaction: TransactionSet | Iterable[Segment]) -> list[Claim837
             if t == "SV1":
                 line.procedure_code = comp[1] if len(comp) > 1 else ""
                 line.modifiers = [m for m in comp[2:6] if m]
-                line.charge = _dec(s.el(2), s, Decimal(0))
-                line.units = _dec(s.el(4), s, Decimal(0))
+                line.charge = dec(s.el(2), s, Decimal(0))
+                line.units = dec(s.el(4), s, Decimal(0))
                 line.place_of_service = s.el(5) or None
                 line.dx_pointers = [int(p) for p in s.composite(7) if p.isdigit()]
             else:
                 line.procedure_code = comp[1] if len(comp) > 1 else s.el(1)
                 line.modifiers = [m for m in comp[2:6] if m]
-                line.charge = _dec(s.el(3), s, Decimal(0))
-                line.units = _dec(s.el(5), s, Decimal(0))
+                line.charge = dec(s.el(3), s, Decimal(0))
+                line.units = dec(s.el(5), s, Decimal(0))
             continue
         if t == "DTP":
             q = s.el(1)
             if q == "472" and line is not None and adj is None:
-                line.service_date = _date(s.el(3))
+                line.service_date = date8(s.el(3))
             elif q == "573":
                 if adj is not None:
-                    adj.adjudication_date = _date(s.el(3))
+                    adj.adjudication_date = date8(s.el(3))
                 elif op is not None:
-                    op.adjudication_date = _date(s.el(3))
+                    op.adjudication_date = date8(s.el(3))
             elif q == "431" and line is None:
-                claim.onset_date = _date(s.el(3))
+                claim.onset_date = date8(s.el(3))
             elif q == "439" and line is None:
-                claim.accident_date = _date(s.el(3))
+                claim.accident_date = date8(s.el(3))
             continue
         if t == "REF":
             q = s.el(1)
@@ -501,32 +466,30 @@ def parse_837p(transaction: TransactionSet | Iterable[Segment]) -> list[Claim837
             continue
         if t == "AMT":
             if s.el(1) == "D" and op is not None:
-                op.paid_amount = _dec(s.el(2), s)
+                op.paid_amount = dec(s.el(2), s)
             elif s.el(1) == "F5" and line is None:
-                claim.patient_paid = _dec(s.el(2), s)
+                claim.patient_paid = dec(s.el(2), s)
             continue
         if t == "CAS":
             dest = adj.adjustments if adj is not None else (op.adjustments if op is not None and line is None else None)
             if dest is not None:
-                g = s.el(1)
-                for k in range(2, 19, 3):
-                    if s.el(k):
-                        dest.append((g, s.el(k), _dec(s.el(k + 1), s, Decimal(0))))
+                # (group, reason, amount), with the quantity as a fourth item only when CAS carries one
+                dest += [item if item[3] is not None else item[:3] for item in cas_items(s)]
             continue
         if t == "LIN" and line is not None:
             if s.el(2) == "N4":
                 line.ndc = s.el(3)
             continue
         if t == "CTP" and line is not None:
-            line.ndc_units = _dec(s.el(4), s)
+            line.ndc_units = dec(s.el(4), s)
             line.ndc_unit_code = (s.composite(5) or ["UN"])[0]
             continue
         if t == "SVD" and line is not None:
             comp = s.composite(3)
-            adj = LineAdjudication(other_payer_id=s.el(1), paid=_dec(s.el(2), s, Decimal(0)),
+            adj = LineAdjudication(other_payer_id=s.el(1), paid=dec(s.el(2), s, Decimal(0)),
                                    procedure_code=comp[1] if len(comp) > 1 else "",
                                    modifiers=[m for m in comp[2:6] if m],
-                                   units=_dec(s.el(5), s, Decimal(0)), adjudication_date=None)
+                                   units=dec(s.el(5), s, Decimal(0)), adjudication_date=None)
             line.adjudications.append(adj)
             continue
     return claims
