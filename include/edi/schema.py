@@ -1,0 +1,256 @@
+"""Loop schemas as data, and one generic reader that turns a transaction set into a loop tree.
+
+A schema lists each loop of a transaction: its id, the segment that starts it (with the
+qualifier values that segment must carry, e.g. NM1*85 or HL*20), the loops it may sit in,
+how often it may repeat there, and the other segments it holds.  ``compile_schema`` turns
+that into one table per position in the loop tree ("state"), keyed by segment id (and for
+HL/NM1 by qualifier), so a reader walks the segment list once with a dict lookup per
+segment: the 837P parser uses the table directly, ``read_loops`` builds a tree from it.
+
+Reading is lenient and reporting strict: a segment the schema does not know where it
+stands, or whose id is not 2-3 alphanumerics, is kept (in the loop it appears in) with a
+warning finding; a loop repeated more often than the guide allows is a warning; an HL
+that fits no level breaks the hierarchy and is an error finding.  Nothing here raises.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from .errors import Finding
+
+ROOT = "ST"   # the transaction set's heading (BHT …), parent of the top loops
+
+
+@dataclass(frozen=True, slots=True)
+class Loop:
+    id: str                                  # "2300"
+    trigger: str                             # the segment that starts the loop: "CLM"
+    qualifiers: tuple[str, ...] = ()         # its qualifier values (NM101, HL03); () = any
+    parents: tuple[str, ...] = (ROOT,)       # loops it sits in
+    max_repeat: int | None = None            # per parent occurrence; None = unbounded (">1")
+    segments: tuple[str, ...] = ()           # the other segment ids it holds
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Schema:
+    transaction: str                         # "837"
+    version: str                             # "005010X222A1"
+    loops: tuple[Loop, ...]
+    heading: tuple[str, ...] = ()            # segment ids of the heading (between ST and the first loop)
+    qualifier_element: dict[str, int] = field(default_factory=dict)   # trigger id → element of its qualifier
+
+
+@dataclass(slots=True)
+class Compiled:
+    """``rows[state][segment id]`` is ``(new state, opened)`` — or, for qualified ids, a dict from
+    qualifier to that pair with ``None`` for any other qualifier; a missing key is a segment that
+    has no place there.  ``loop[state]`` is the loop id of a state, ``path[state]`` its loop ids
+    from the root."""
+
+    schema: Schema
+    rows: list[dict]
+    loop: list[str]
+    path: list[tuple[str, ...]]
+    qualifier_element: dict[str, int]
+    max_repeat: dict[str, int | None]
+
+
+def compile_schema(schema: Schema) -> Compiled:
+    body = {ROOT: frozenset(schema.heading)} | {lp.id: frozenset(lp.segments) for lp in schema.loops}
+    children: dict[str, list[Loop]] = {}
+    for lp in schema.loops:
+        for p in lp.parents:
+            children.setdefault(p, []).append(lp)
+    # every path from the root is a state (a loop with two parents, like 837P 2300, gives two)
+    paths: list[tuple[str, ...]] = []
+    todo = [(ROOT,)]
+    while todo:
+        p = todo.pop()
+        if len(p) > 12:
+            raise ValueError(f"{schema.transaction}: loop nesting too deep at {p}")
+        paths.append(p)
+        todo += [p + (c.id,) for c in children.get(p[-1], ())]
+    paths.sort(key=lambda p: (len(p), p))
+    state_of = {p: i for i, p in enumerate(paths)}
+    tags = set(schema.heading) | {lp.trigger for lp in schema.loops} | {t for lp in schema.loops for t in lp.segments}
+    qpos = schema.qualifier_element
+    rows: list[dict] = []
+    for p in paths:
+        row: dict = {}
+        for tag in tags:
+            quals: dict = {}
+            default = None
+            # the innermost loop that holds the segment or starts a child with it wins
+            for i in range(len(p) - 1, -1, -1):
+                here = p[:i + 1]
+                for c in children.get(p[i], ()):
+                    if c.trigger != tag:
+                        continue
+                    act = (state_of[here + (c.id,)], True)
+                    if c.qualifiers and tag in qpos:
+                        for q in c.qualifiers:
+                            quals.setdefault(q, act)
+                    elif default is None:
+                        default = act
+                if default is None and tag in body[p[i]]:
+                    default = (state_of[here], False)
+                if default is not None and tag not in qpos:
+                    break
+            if tag in qpos and quals:
+                quals[None] = default
+                row[tag] = quals
+            elif default is not None:
+                row[tag] = default
+        rows.append(row)
+    return Compiled(schema, rows, [p[-1] for p in paths], paths, dict(qpos),
+                    {lp.id: lp.max_repeat for lp in schema.loops} | {ROOT: 1})
+
+
+@dataclass(slots=True)
+class LoopNode:
+    """One occurrence of a loop: its segments (trigger first) and the loops inside it."""
+
+    loop: str
+    segments: list = field(default_factory=list)
+    children: list["LoopNode"] = field(default_factory=list)
+
+    def walk(self) -> Iterable["LoopNode"]:
+        yield self
+        for c in self.children:
+            yield from c.walk()
+
+    def find(self, loop: str) -> list["LoopNode"]:
+        return [n for n in self.walk() if n.loop == loop]
+
+
+def _good_id(tag: str) -> bool:
+    return 2 <= len(tag) <= 3 and tag.isascii() and tag.isalnum()
+
+
+def read_loops(segments, schema: Schema | Compiled, *, file: str | None = None) -> tuple[LoopNode, list[Finding]]:
+    """The loop tree of a transaction set's body segments (between ST and SE), with findings."""
+    comp = schema if isinstance(schema, Compiled) else compiled(schema)
+    rows, loop_of, qpos, limits = comp.rows, comp.loop, comp.qualifier_element, comp.max_repeat
+    findings: list[Finding] = []
+    root = LoopNode(ROOT)
+    stack = [root]                 # nodes along the current path
+    counts: list[dict] = [{}]      # per node on the stack: child loop id → occurrences
+    state = 0
+    row = rows[0]
+    for s in segments:
+        tag = s.tag
+        act = row.get(tag)
+        if act is not None and act.__class__ is dict:
+            act = act.get(s.el(qpos[tag]), act[None])
+        if act is None:
+            if not _good_id(tag):
+                findings.append(Finding("warning", "invalid_segment_id",
+                                        f"segment id {tag[:10]!r} is not 2-3 letters or digits; kept as unknown",
+                                        tag[:10], getattr(s, "index", None), file=file))
+            elif tag == "HL":
+                findings.append(Finding("error", "hl_unplaced",
+                                        f"HL level {s.el(3)!r} has no place in loop {loop_of[state]}",
+                                        "HL", getattr(s, "index", None), "HL03", file=file))
+            else:
+                findings.append(Finding("warning", "unknown_segment",
+                                        f"segment {tag} is not expected in loop {loop_of[state]}; kept",
+                                        tag, getattr(s, "index", None), file=file))
+            stack[-1].segments.append(s)
+            continue
+        new, opened = act
+        if opened:
+            depth = len(comp.path[new]) - 1      # the new loop's depth; its parent is stack[depth - 1]
+            del stack[depth:]
+            del counts[depth:]
+            lid = loop_of[new]
+            n = counts[-1][lid] = counts[-1].get(lid, 0) + 1
+            limit = limits.get(lid)
+            if limit is not None and n > limit:
+                findings.append(Finding("warning", "loop_repeat",
+                                        f"loop {lid} occurs {n} times in its parent (at most {limit})",
+                                        tag, getattr(s, "index", None), file=file))
+            node = LoopNode(lid, [s])
+            stack[-1].children.append(node)
+            stack.append(node)
+            counts.append({})
+        else:
+            depth = len(comp.path[new])
+            del stack[depth:]
+            del counts[depth:]
+            stack[-1].segments.append(s)
+        state = new
+        row = rows[new]
+    return root, findings
+
+
+_COMPILED: dict[int, Compiled] = {}
+
+
+def compiled(schema: Schema) -> Compiled:
+    """The compiled table of a schema (compiled once per schema object)."""
+    c = _COMPILED.get(id(schema))
+    if c is None or c.schema is not schema:
+        c = _COMPILED[id(schema)] = compile_schema(schema)
+    return c
+
+
+# --------------------------------------------------------------------------- 837P (005010X222A1)
+
+_ADDR = ("N3", "N4")
+
+
+def _nm1(id, q, parents, *segs, max_repeat=1, name=""):
+    return Loop(id, "NM1", q if isinstance(q, tuple) else (q,), parents, max_repeat, segs, name)
+
+
+X222A1 = Schema(
+    transaction="837", version="005010X222A1",
+    heading=("BHT",),
+    qualifier_element={"HL": 3, "NM1": 1},
+    loops=(
+        _nm1("1000A", "41", (ROOT,), "PER", name="submitter"),
+        _nm1("1000B", "40", (ROOT,), name="receiver"),
+        Loop("2000A", "HL", ("20",), (ROOT,), None, ("PRV", "CUR"), "billing provider level"),
+        _nm1("2010AA", "85", ("2000A",), *_ADDR, "REF", "PER", name="billing provider"),
+        _nm1("2010AB", "87", ("2000A",), *_ADDR, name="pay-to address"),
+        _nm1("2010AC", "PE", ("2000A",), *_ADDR, "REF", name="pay-to plan"),
+        Loop("2000B", "HL", ("22",), ("2000A",), None, ("SBR", "PAT"), "subscriber level"),
+        _nm1("2010BA", "IL", ("2000B",), *_ADDR, "DMG", "REF", "PER", name="subscriber"),
+        _nm1("2010BB", "PR", ("2000B",), *_ADDR, "REF", name="payer"),
+        Loop("2000C", "HL", ("23",), ("2000B",), None, ("PAT",), "patient level"),
+        _nm1("2010CA", "QC", ("2000C",), *_ADDR, "DMG", "REF", name="patient"),
+        Loop("2300", "CLM", (), ("2000B", "2000C"), 100,
+             ("DTP", "PWK", "CN1", "AMT", "REF", "K3", "NTE", "CR1", "CR2", "CRC", "HI", "HCP"), "claim"),
+        _nm1("2310A", ("DN", "P3"), ("2300",), "REF", max_repeat=2, name="referring provider"),
+        _nm1("2310B", "82", ("2300",), "PRV", "REF", name="rendering provider"),
+        _nm1("2310C", "77", ("2300",), *_ADDR, "REF", "PER", name="service facility"),
+        _nm1("2310D", "DQ", ("2300",), "REF", name="supervising provider"),
+        _nm1("2310E", "PW", ("2300",), *_ADDR, name="ambulance pick-up"),
+        _nm1("2310F", "45", ("2300",), *_ADDR, name="ambulance drop-off"),
+        Loop("2320", "SBR", (), ("2300",), 10, ("CAS", "AMT", "OI", "MOA"), "other subscriber"),
+        _nm1("2330A", "IL", ("2320",), *_ADDR, "REF", name="other subscriber name"),
+        _nm1("2330B", "PR", ("2320",), *_ADDR, "DTP", "REF", name="other payer"),
+        _nm1("2330C", ("DN", "P3"), ("2320",), "REF", max_repeat=2, name="other payer referring provider"),
+        _nm1("2330D", "82", ("2320",), "REF", name="other payer rendering provider"),
+        _nm1("2330E", "77", ("2320",), "REF", name="other payer service facility"),
+        _nm1("2330F", "DQ", ("2320",), "REF", name="other payer supervising provider"),
+        _nm1("2330G", "85", ("2320",), "REF", name="other payer billing provider"),
+        # SV2 is an 837I line segment: read here too, as the parser always has
+        Loop("2400", "LX", (), ("2300",), 50,
+             ("SV1", "SV2", "SV5", "PWK", "CR1", "CR3", "CRC", "DTP", "QTY", "MEA", "CN1", "REF", "AMT", "K3",
+              "NTE", "PS1", "HCP"), "service line"),
+        Loop("2410", "LIN", (), ("2400",), 1, ("CTP", "REF"), "drug identification"),
+        _nm1("2420A", "82", ("2400",), "PRV", "REF", name="line rendering provider"),
+        _nm1("2420B", "QB", ("2400",), "REF", name="purchased service provider"),
+        _nm1("2420C", "77", ("2400",), *_ADDR, "REF", name="line service facility"),
+        _nm1("2420D", "DQ", ("2400",), "REF", name="line supervising provider"),
+        _nm1("2420E", "DK", ("2400",), *_ADDR, "REF", "PER", name="ordering provider"),
+        _nm1("2420F", "DN", ("2400",), *_ADDR, "REF", max_repeat=2, name="line referring provider"),
+        _nm1("2420G", "PW", ("2400",), *_ADDR, name="line ambulance pick-up"),
+        _nm1("2420H", "45", ("2400",), *_ADDR, name="line ambulance drop-off"),
+        Loop("2430", "SVD", (), ("2400",), 15, ("CAS", "DTP", "AMT"), "line adjudication"),
+        Loop("2440", "LQ", (), ("2400",), None, ("FRM",), "form identification"),
+    ),
+)
