@@ -11,6 +11,11 @@ Reading is lenient and reporting strict: a segment the schema does not know wher
 stands, or whose id is not 2-3 alphanumerics, is kept (in the loop it appears in) with a
 warning finding; a loop repeated more often than the guide allows is a warning; an HL
 that fits no level breaks the hierarchy and is an error finding.  Nothing here raises.
+
+Placing a segment: the innermost open loop that holds it, or that starts a child loop with it,
+wins; a child loop is never earlier (in schema order) than the one already read under the same
+parent, and a segment of an enclosing loop is not looked for beyond the nearest hierarchical
+level (HL).
 """
 from __future__ import annotations
 
@@ -40,6 +45,10 @@ class Schema:
     loops: tuple[Loop, ...]
     heading: tuple[str, ...] = ()            # segment ids of the heading (between ST and the first loop)
     qualifier_element: dict[str, int] = field(default_factory=dict)   # trigger id → element of its qualifier
+    # a segment of an enclosing loop is looked for up to the nearest loop this segment starts (a
+    # hierarchical level), not beyond: a PRV inside a claim is unknown there, not the billing
+    # provider's PRV closing the claim
+    level_trigger: str | None = "HL"
 
 
 @dataclass(slots=True)
@@ -55,6 +64,11 @@ class Compiled:
     path: list[tuple[str, ...]]
     qualifier_element: dict[str, int]
     max_repeat: dict[str, int | None]
+    # (trigger id, qualifier or None) → (state, True): where a loop start that has no place in the
+    # current state re-enters the tree (its first path); readers use it to recover, and report
+    recover: dict[tuple[str, str | None], tuple[int, bool]]
+    # ``rows`` with the new state alone (no "opened" flag): for parsers that act on the segment id
+    steps: list[dict] = field(default_factory=list)
 
 
 def compile_schema(schema: Schema) -> Compiled:
@@ -76,17 +90,24 @@ def compile_schema(schema: Schema) -> Compiled:
     state_of = {p: i for i, p in enumerate(paths)}
     tags = set(schema.heading) | {lp.trigger for lp in schema.loops} | {t for lp in schema.loops for t in lp.segments}
     qpos = schema.qualifier_element
+    trigger_of = {lp.id: lp.trigger for lp in schema.loops}
+    by_id = {lp.id: lp for lp in schema.loops}
     rows: list[dict] = []
     for p in paths:
         row: dict = {}
         for tag in tags:
             quals: dict = {}
             default = None
+            bodies = True          # still inside the nearest hierarchical level
             # the innermost loop that holds the segment or starts a child with it wins
             for i in range(len(p) - 1, -1, -1):
                 here = p[:i + 1]
-                for c in children.get(p[i], ()):
-                    if c.trigger != tag:
+                kids = children.get(p[i], ())
+                # loops follow each other in schema order: no going back to an earlier sibling
+                # (hierarchical levels are linked by HL02, not by position, and are exempt)
+                floor = kids.index(by_id[p[i + 1]]) if i + 1 < len(p) else 0
+                for k, c in enumerate(kids):
+                    if c.trigger != tag or (k < floor and c.trigger != schema.level_trigger):
                         continue
                     act = (state_of[here + (c.id,)], True)
                     if c.qualifiers and tag in qpos:
@@ -94,8 +115,10 @@ def compile_schema(schema: Schema) -> Compiled:
                             quals.setdefault(q, act)
                     elif default is None:
                         default = act
-                if default is None and tag in body[p[i]]:
+                if default is None and bodies and tag in body[p[i]]:
                     default = (state_of[here], False)
+                if trigger_of.get(p[i]) == schema.level_trigger:
+                    bodies = False
                 if default is not None and tag not in qpos:
                     break
             if tag in qpos and quals:
@@ -104,8 +127,16 @@ def compile_schema(schema: Schema) -> Compiled:
             elif default is not None:
                 row[tag] = default
         rows.append(row)
+    recover: dict = {}
+    for i, p in enumerate(paths):          # shortest paths first
+        lp = next((x for x in schema.loops if x.id == p[-1]), None)
+        if lp is not None:
+            for q in (lp.qualifiers or (None,)):
+                recover.setdefault((lp.trigger, q), (i, True))
+    steps = [{t: ({q: a and a[0] for q, a in v.items()} if v.__class__ is dict else v[0]) for t, v in row.items()}
+             for row in rows]
     return Compiled(schema, rows, [p[-1] for p in paths], paths, dict(qpos),
-                    {lp.id: lp.max_repeat for lp in schema.loops} | {ROOT: 1})
+                    {lp.id: lp.max_repeat for lp in schema.loops} | {ROOT: 1}, recover, steps)
 
 
 @dataclass(slots=True)
