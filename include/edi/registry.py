@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .reader import TransactionSet, iter_segments
-from .schema import X222A1, Schema
+from .schema import X212, X214, X221A1, X222A1, X231A1, Schema
 
 # versions read as another (an erratum that only changed the guide's text)
 VERSION_ALIASES = {"005010X222A2": "005010X222A1"}
@@ -49,13 +49,15 @@ def _resolve(ref: str) -> Callable:
 TRANSACTIONS: tuple[Transaction, ...] = (
     Transaction("837P", "837", "005010X222A1", "HC", "x837p:read_837p", "x837p:build_837p",
                 "837.5010.X222.A1.xml", X222A1),
-    Transaction("835", "835", "005010X221A1", "HP", "x835:parse_835", "x835:build_835", "835.5010.X221.A1.xml"),
-    Transaction("277CA", "277", "005010X214", "HN", "x277ca:parse_277ca", "x277ca:build_277ca", "277.5010.X214.xml"),
-    Transaction("999", "999", "005010X231A1", "FA", "x999:parse_999", "x999:build_999", "999.5010X231.A1.xml"),
+    Transaction("835", "835", "005010X221A1", "HP", "x835:parse_835", "x835:build_835", "835.5010.X221.A1.xml",
+                X221A1),
+    Transaction("277CA", "277", "005010X214", "HN", "x277ca:parse_277ca", "x277ca:build_277ca", "277.5010.X214.xml",
+                X214),
+    Transaction("999", "999", "005010X231A1", "FA", "x999:parse_999", "x999:build_999", "999.5010X231.A1.xml", X231A1),
     Transaction("270", "270", "005010X279A1", "HS", "x270:parse_270", "x270:build_270", None),
     Transaction("271", "271", "005010X279A1", "HB", "x271:parse_271", "x271:build_271", None),
     Transaction("276", "276", "005010X212", "HR", "x276:parse_276", "x276:build_276", None),
-    Transaction("277", "277", "005010X212", "HN", "x277:parse_277", "x277:build_277", None),
+    Transaction("277", "277", "005010X212", "HN", "x277:parse_277", "x277:build_277", None, X212),
 )
 
 BY_NAME = {t.name: t for t in TRANSACTIONS}

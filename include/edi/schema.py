@@ -43,7 +43,7 @@ class Schema:
     transaction: str                         # "837"
     version: str                             # "005010X222A1"
     loops: tuple[Loop, ...]
-    heading: tuple[str, ...] = ()            # segment ids of the heading (between ST and the first loop)
+    heading: tuple[str, ...] = ()            # segment ids outside every loop (heading, and summary such as PLB)
     qualifier_element: dict[str, int] = field(default_factory=dict)   # trigger id → element of its qualifier
     # a segment of an enclosing loop is looked for up to the nearest loop this segment starts (a
     # hierarchical level), not beyond: a PRV inside a claim is unknown there, not the billing
@@ -251,7 +251,7 @@ X222A1 = Schema(
         _nm1("2010BA", "IL", ("2000B",), *_ADDR, "DMG", "REF", "PER", name="subscriber"),
         _nm1("2010BB", "PR", ("2000B",), *_ADDR, "REF", name="payer"),
         Loop("2000C", "HL", ("23",), ("2000B",), None, ("PAT",), "patient level"),
-        _nm1("2010CA", "QC", ("2000C",), *_ADDR, "DMG", "REF", name="patient"),
+        _nm1("2010CA", "QC", ("2000C",), *_ADDR, "DMG", "REF", "PER", name="patient"),
         Loop("2300", "CLM", (), ("2000B", "2000C"), 100,
              ("DTP", "PWK", "CN1", "AMT", "REF", "K3", "NTE", "CR1", "CR2", "CRC", "HI", "HCP"), "claim"),
         _nm1("2310A", ("DN", "P3"), ("2300",), "REF", max_repeat=2, name="referring provider"),
@@ -283,5 +283,88 @@ X222A1 = Schema(
         _nm1("2420H", "45", ("2400",), *_ADDR, name="line ambulance drop-off"),
         Loop("2430", "SVD", (), ("2400",), 15, ("CAS", "DTP", "AMT"), "line adjudication"),
         Loop("2440", "LQ", (), ("2400",), None, ("FRM",), "form identification"),
+    ),
+)
+
+
+# --------------------------------------------------------------------------- 835 (005010X221A1)
+
+X221A1 = Schema(
+    transaction="835", version="005010X221A1",
+    heading=("BPR", "TRN", "CUR", "REF", "DTM", "PLB"),      # PLB: the summary, after the claims
+    qualifier_element={"N1": 1},
+    level_trigger=None,
+    loops=(
+        Loop("1000A", "N1", ("PR",), (ROOT,), 1, ("N3", "N4", "REF", "PER"), "payer"),
+        Loop("1000B", "N1", ("PE",), (ROOT,), 1, ("N3", "N4", "REF", "RDM"), "payee"),
+        Loop("2000", "LX", (), (ROOT,), None, ("TS3", "TS2"), "header number"),
+        # the NM1s of a claim payment (QC, IL, 74, 82, TT, PR, GB) are segments of 2100, not loops
+        Loop("2100", "CLP", (), ("2000",), None, ("CAS", "NM1", "MIA", "MOA", "REF", "DTM", "PER", "AMT", "QTY"),
+             "claim payment"),
+        Loop("2110", "SVC", (), ("2100",), 999, ("DTM", "CAS", "REF", "AMT", "QTY", "LQ"), "service payment"),
+    ),
+)
+
+
+# --------------------------------------------------------------------------- 999 (005010X231A1)
+
+X231A1 = Schema(
+    transaction="999", version="005010X231A1",
+    heading=("AK1", "AK9"),                                   # AK9: the summary
+    level_trigger=None,
+    loops=(
+        Loop("2000", "AK2", (), (ROOT,), None, ("IK5",), "transaction set response"),
+        Loop("2100", "IK3", (), ("2000",), None, ("CTX",), "error identification"),
+        Loop("2110", "IK4", (), ("2100",), None, ("CTX",), "implementation data element note"),
+    ),
+)
+
+
+# --------------------------------------------------------------------------- 277CA (005010X214), 277 (005010X212)
+
+_STATUS_QUAL = {"HL": 3, "NM1": 1}
+
+X214 = Schema(
+    transaction="277", version="005010X214",
+    heading=("BHT",),
+    qualifier_element=_STATUS_QUAL,
+    loops=(
+        Loop("2000A", "HL", ("20",), (ROOT,), None, (), "information source level"),
+        _nm1("2100A", "PR", ("2000A",), name="payer"),
+        Loop("2200A", "TRN", (), ("2000A",), 1, ("DTP",), "transmission receipt control"),
+        Loop("2000B", "HL", ("21",), ("2000A",), None, (), "information receiver level"),
+        _nm1("2100B", "41", ("2000B",), name="information receiver"),
+        Loop("2200B", "TRN", (), ("2000B",), 1, ("STC", "QTY", "AMT"), "information receiver status"),
+        Loop("2000C", "HL", ("19",), ("2000B",), None, (), "billing provider level"),
+        _nm1("2100C", "85", ("2000C",), name="billing provider"),
+        Loop("2200C", "TRN", (), ("2000C",), 1, ("REF", "STC", "QTY", "AMT"), "provider status"),
+        Loop("2000D", "HL", ("PT",), ("2000C",), None, (), "patient level"),
+        _nm1("2100D", "QC", ("2000D",), name="patient"),
+        Loop("2200D", "TRN", (), ("2000D",), None, ("STC", "REF", "DTP"), "claim status tracking"),
+        Loop("2220D", "SVC", (), ("2200D",), None, ("STC", "REF", "DTP"), "service line"),
+    ),
+)
+
+X212 = Schema(
+    transaction="277", version="005010X212",
+    heading=("BHT",),
+    qualifier_element=_STATUS_QUAL,
+    loops=(
+        Loop("2000A", "HL", ("20",), (ROOT,), None, (), "information source level"),
+        _nm1("2100A", "PR", ("2000A",), "PER", name="payer"),
+        Loop("2000B", "HL", ("21",), ("2000A",), None, (), "information receiver level"),
+        _nm1("2100B", "41", ("2000B",), name="information receiver"),
+        Loop("2200B", "TRN", (), ("2000B",), 1, ("STC",), "information receiver trace"),
+        Loop("2000C", "HL", ("19",), ("2000B",), None, (), "service provider level"),
+        _nm1("2100C", "1P", ("2000C",), name="service provider"),
+        Loop("2200C", "TRN", (), ("2000C",), 1, ("STC", "REF"), "service provider trace"),
+        Loop("2000D", "HL", ("22",), ("2000C",), None, (), "subscriber level"),
+        _nm1("2100D", "IL", ("2000D",), name="subscriber"),
+        Loop("2200D", "TRN", (), ("2000D",), None, ("STC", "REF", "DTP"), "claim status tracking"),
+        Loop("2220D", "SVC", (), ("2200D",), None, ("STC", "REF", "DTP"), "service line"),
+        Loop("2000E", "HL", ("23",), ("2000D",), None, (), "dependent level"),
+        _nm1("2100E", "QC", ("2000E",), name="dependent"),
+        Loop("2200E", "TRN", (), ("2000E",), None, ("STC", "REF", "DTP"), "claim status tracking"),
+        Loop("2220E", "SVC", (), ("2200E",), None, ("STC", "REF", "DTP"), "service line"),
     ),
 )

@@ -82,3 +82,54 @@ def test_a_schema_is_plain_data():
     assert [(n.loop, [s.tag for s in n.segments]) for n in root.children] == [
         ("A", ["AK2", "IK5"]), ("A", ["AK2", "IK5"])]
     assert [s.tag for s in root.children[0].children[0].segments] == ["IK3", "IK4"]
+
+
+def test_every_sample_and_built_file_reads_into_its_schema_without_findings():
+    import datetime as dt
+
+    from conftest import sample_files
+
+    from include.edi import registry
+    from include.edi.reader import iter_transactions
+    from include.edi.x277ca import ClaimStatus, LineStatus, Status
+
+    claims = [ClaimStatus(claim_id="A", statuses=[Status("A1", "19", "PR")], provider_npi="1234567893",
+                          lines=[LineStatus("99213", charge=1, statuses=[Status("A2", "20")])]),
+              ClaimStatus(claim_id="B", statuses=[Status("A7", "21", "85")], member_id="M1")]
+    kw = dict(sender_id="P", receiver_id="R", interchange_control_number=1, group_control_number=1,
+              created=dt.datetime(2026, 3, 1, 12, 0))
+    inputs = [p.read_bytes() for p in sample_files()]
+    inputs += [registry.BY_NAME["277CA"].build(claims, **kw), registry.BY_NAME["277"].build(claims, **kw),
+               build_837p([claim(1), dependent_claim(2), secondary_claim(3), rich_claim(4)], submitter=SUBMITTER,
+                          receiver=RECEIVER, interchange_control_number=1, group_control_number=1,
+                          first_transaction_control_number=1, created=CREATED)]
+    read = set()
+    for data in inputs:
+        for t in iter_transactions(data, keep=True):
+            entry = registry.identify(t)
+            if entry is None or entry.schema is None:
+                continue
+            root, findings = read_loops(t.segments, entry.schema)
+            assert findings == [], (entry.name, [str(f) for f in findings])
+            assert sum(len(n.segments) for n in root.walk()) == len(t.segments)
+            read.add(entry.name)
+    assert read == {"837P", "835", "999", "277CA", "277"}
+
+
+def test_835_and_999_trees():
+    from conftest import SAMPLES
+
+    from include.edi.schema import X221A1, X231A1
+    t = read_interchanges(SAMPLES / "835_005010X221A1" / "managed-care.835")[0].groups[0].transactions[0]
+    root, _ = read_loops(t.segments, X221A1)
+    assert [s.tag for s in root.segments] == ["BPR", "TRN", "DTM"]
+    assert [n.loop for n in root.children] == ["1000A", "1000B", "2000"]
+    claims = root.children[2].children
+    assert [(c.segments[0].el(1), [s.tag for s in c.segments], [len(x.segments) for x in c.children])
+            for c in claims] == [("5554555444", ["CLP", "CAS", "NM1"], [4]),
+                                 ("8765432112", ["CLP", "CAS", "NM1"], [5])]
+    t = read_interchanges(SAMPLES / "999_005010X231A1" / "response-to-3-837s.999")[0].groups[0].transactions[0]
+    root, _ = read_loops(t.segments, X231A1)
+    assert [s.tag for s in root.segments] == ["AK1", "AK9"]
+    assert [[s.tag for s in n.segments] for n in root.children] == [["AK2", "IK5"]] * 3
+    assert [[s.tag for s in x.segments] for x in root.children[2].find("2100")] == [["IK3", "CTX", "CTX"]]
