@@ -155,6 +155,12 @@ class LoopNode:
     def find(self, loop: str) -> list["LoopNode"]:
         return [n for n in self.walk() if n.loop == loop]
 
+    def all_segments(self) -> list:
+        """The loop's segments and those of the loops inside it, in file order."""
+        out = [s for n in self.walk() for s in n.segments]
+        out.sort(key=lambda s: s.index)
+        return out
+
 
 def _good_id(tag: str) -> bool:
     return 2 <= len(tag) <= 3 and tag.isascii() and tag.isalnum()

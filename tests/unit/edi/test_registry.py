@@ -84,3 +84,24 @@ def test_identify_imports_no_parser():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=SAMPLES.parents[2])
     assert out.stdout.strip() == "[]"
+
+
+def test_claim_segments_are_the_claims_loop_in_file_order():
+    from edi_factories import secondary_claim
+
+    data = registry.BY_NAME["837P"].build([claim(1), secondary_claim(2), claim(3)], submitter=SUBMITTER,
+                                          receiver=RECEIVER, interchange_control_number=1, group_control_number=1,
+                                          first_transaction_control_number=1, created=CREATED)
+    t = read_interchanges(data)[0].groups[0].transactions[0]
+    segs = registry.claim_segments(t, "C000002")
+    assert segs[0].to_text().startswith("CLM*C000002*")
+    assert [s.tag for s in segs] == ["CLM", "HI", "SBR", "CAS", "CAS", "AMT", "OI", "NM1", "NM1", "DTP",
+                                     "LX", "SV1", "DTP", "REF", "SVD", "CAS", "DTP", "LX", "SV1", "DTP", "REF"]
+    assert [s.index for s in segs] == list(range(segs[0].index, segs[0].index + len(segs)))
+    assert registry.claim_segments(t, "NOPE") == []
+    remit = read_interchanges(SAMPLES / "835_005010X221A1" / "managed-care.835")[0].groups[0].transactions[0]
+    assert [s.tag for s in registry.claim_segments(remit, "8765432112")] == [
+        "CLP", "CAS", "NM1", "SVC", "DTM", "DTM", "CAS", "CAS"]
+    status = read_interchanges(SAMPLES / "277_005010X212" / "claim-level-status.277")[0].groups[0].transactions[0]
+    assert [s.tag for s in registry.claim_segments(status, "ABCXYC3")] == ["TRN", "STC", "REF", "REF", "SVC", "STC",
+                                                                           "DTP"]
