@@ -297,7 +297,10 @@ def parse_837p(transaction: TransactionSet | Iterable[Segment]) -> list[Claim837
     loop = loop_of[0]
     for s in segs:
         t = s.tag
-        new = step.get(t)       # the state after this segment: one lookup, no allocation
+        try:
+            new = step[t]       # the state after this segment: one lookup, no allocation
+        except KeyError:
+            new = None
         if new.__class__ is dict:
             new = new.get(s.el(qpos[t]), new[None])
         if new is None:
