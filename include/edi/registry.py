@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .reader import TransactionSet, iter_segments
-from .schema import X212, X214, X221A1, X222A1, X231A1, Schema, read_loops
+from .schema import X212, X212_276, X214, X221A1, X222A1, X231A1, X279A1_270, X279A1_271, Schema, read_loops
 
 # versions read as another (an erratum that only changed the guide's text)
 VERSION_ALIASES = {"005010X222A2": "005010X222A1"}
@@ -57,9 +57,9 @@ TRANSACTIONS: tuple[Transaction, ...] = (
     Transaction("277CA", "277", "005010X214", "HN", "x277ca:parse_277ca", "x277ca:build_277ca", "277.5010.X214.xml",
                 X214, ("2200D",), 2),
     Transaction("999", "999", "005010X231A1", "FA", "x999:parse_999", "x999:build_999", "999.5010X231.A1.xml", X231A1),
-    Transaction("270", "270", "005010X279A1", "HS", "x270:parse_270", "x270:build_270", None),
-    Transaction("271", "271", "005010X279A1", "HB", "x271:parse_271", "x271:build_271", None),
-    Transaction("276", "276", "005010X212", "HR", "x276:parse_276", "x276:build_276", None),
+    Transaction("270", "270", "005010X279A1", "HS", "x270:parse_270", "x270:build_270", None, X279A1_270),
+    Transaction("271", "271", "005010X279A1", "HB", "x271:parse_271", "x271:build_271", None, X279A1_271),
+    Transaction("276", "276", "005010X212", "HR", "x276:parse_276", "x276:build_276", None, X212_276),
     Transaction("277", "277", "005010X212", "HN", "x277:parse_277", "x277:build_277", None, X212,
                 ("2200D", "2200E"), 2),
 )

@@ -374,3 +374,76 @@ X212 = Schema(
         Loop("2220E", "SVC", (), ("2200E",), None, ("STC", "REF", "DTP"), "service line"),
     ),
 )
+
+
+# --------------------------------------------------------------------------- 276 (005010X212)
+
+X212_276 = Schema(
+    transaction="276", version="005010X212",
+    heading=("BHT",),
+    qualifier_element=_STATUS_QUAL,
+    loops=(
+        Loop("2000A", "HL", ("20",), (ROOT,), None, (), "information source level"),
+        _nm1("2100A", "PR", ("2000A",), name="payer"),
+        Loop("2000B", "HL", ("21",), ("2000A",), None, (), "information receiver level"),
+        _nm1("2100B", "41", ("2000B",), name="information receiver"),
+        Loop("2000C", "HL", ("19",), ("2000B",), None, (), "service provider level"),
+        _nm1("2100C", "1P", ("2000C",), name="service provider"),
+        Loop("2000D", "HL", ("22",), ("2000C",), None, ("DMG",), "subscriber level"),
+        _nm1("2100D", "IL", ("2000D",), name="subscriber"),
+        Loop("2200D", "TRN", (), ("2000D",), None, ("REF", "AMT", "DTP"), "claim status tracking"),
+        Loop("2210D", "SVC", (), ("2200D",), None, ("REF", "DTP"), "service line"),
+        Loop("2000E", "HL", ("23",), ("2000D",), None, ("DMG",), "dependent level"),
+        _nm1("2100E", "QC", ("2000E",), name="dependent"),
+        Loop("2200E", "TRN", (), ("2000E",), None, ("REF", "AMT", "DTP"), "claim status tracking"),
+        Loop("2210E", "SVC", (), ("2200E",), None, ("REF", "DTP"), "service line"),
+    ),
+)
+
+
+# --------------------------------------------------------------------------- 270/271 (005010X279A1)
+# the names' NM101 varies with the party (PR, 2B, 36, GP, P5 …): the HL level places them, so
+# these NM1 loops take any qualifier
+
+_PERSON = ("REF", "N3", "N4", "PRV", "DMG", "INS", "HI", "DTP")
+
+X279A1_270 = Schema(
+    transaction="270", version="005010X279A1",
+    heading=("BHT",),
+    qualifier_element=_STATUS_QUAL,
+    loops=(
+        Loop("2000A", "HL", ("20",), (ROOT,), None, (), "information source level"),
+        _nm1("2100A", (), ("2000A",), name="information source"),
+        Loop("2000B", "HL", ("21",), ("2000A",), None, (), "information receiver level"),
+        _nm1("2100B", (), ("2000B",), "REF", "N3", "N4", "PRV", name="information receiver"),
+        Loop("2000C", "HL", ("22",), ("2000B",), None, ("TRN",), "subscriber level"),
+        _nm1("2100C", (), ("2000C",), *_PERSON, name="subscriber"),
+        Loop("2110C", "EQ", (), ("2100C",), 99, ("AMT", "III", "REF", "DTP"), "subscriber eligibility inquiry"),
+        Loop("2000D", "HL", ("23",), ("2000C",), None, ("TRN",), "dependent level"),
+        _nm1("2100D", (), ("2000D",), *_PERSON, name="dependent"),
+        Loop("2110D", "EQ", (), ("2100D",), 99, ("III", "REF", "DTP"), "dependent eligibility inquiry"),
+    ),
+)
+
+X279A1_271 = Schema(
+    transaction="271", version="005010X279A1",
+    heading=("BHT",),
+    qualifier_element=_STATUS_QUAL,
+    loops=(
+        Loop("2000A", "HL", ("20",), (ROOT,), None, ("AAA",), "information source level"),
+        _nm1("2100A", (), ("2000A",), "PER", "AAA", name="information source"),
+        Loop("2000B", "HL", ("21",), ("2000A",), None, (), "information receiver level"),
+        _nm1("2100B", (), ("2000B",), "REF", "N3", "N4", "AAA", "PRV", name="information receiver"),
+        Loop("2000C", "HL", ("22",), ("2000B",), None, ("TRN",), "subscriber level"),
+        _nm1("2100C", (), ("2000C",), *_PERSON, "AAA", "MPI", name="subscriber"),
+        # LS/LE bracket the benefit's related entity (2120C): segments of the benefit loop
+        Loop("2110C", "EB", (), ("2100C",), None, ("HSD", "REF", "DTP", "AAA", "MSG", "III", "LS", "LE"),
+             "subscriber eligibility or benefit"),
+        _nm1("2120C", (), ("2110C",), "N3", "N4", "PER", "PRV", max_repeat=23, name="benefit related entity"),
+        Loop("2000D", "HL", ("23",), ("2000C",), None, ("TRN",), "dependent level"),
+        _nm1("2100D", (), ("2000D",), *_PERSON, "AAA", "MPI", name="dependent"),
+        Loop("2110D", "EB", (), ("2100D",), None, ("HSD", "REF", "DTP", "AAA", "MSG", "III", "LS", "LE"),
+             "dependent eligibility or benefit"),
+        _nm1("2120D", (), ("2110D",), "N3", "N4", "PER", "PRV", max_repeat=23, name="benefit related entity"),
+    ),
+)
