@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from decimal import Decimal
+from functools import lru_cache
 from typing import Iterable
 
 from ._common import cas_items, cas_segments, date8, dec
@@ -260,6 +261,8 @@ def _address(n3: Segment, n4: Segment | None) -> Address:
 
 
 _X222A1 = compiled(X222A1)     # the 837P loop schema as lookup tables, built once at import
+# dates repeat across a file's lines (service and adjudication dates): read each string once
+_day = lru_cache(maxsize=2048)(date8)
 # a misplaced HL or CLM re-enters the tree where the guide puts it (the parser always read such files)
 _RECOVERABLE = frozenset({"HL", "CLM"})
 
@@ -345,18 +348,18 @@ def parse_837p(transaction: TransactionSet | Iterable[Segment]) -> list[Claim837
             q = s.el(1)
             if loop == "2400":
                 if q == "472" and line is not None:
-                    line.service_date = date8(s.el(3))
+                    line.service_date = _day(s.el(3))
             elif loop == "2430":
                 if q == "573" and adj is not None:
-                    adj.adjudication_date = date8(s.el(3))
+                    adj.adjudication_date = _day(s.el(3))
             elif loop == "2330B":
                 if q == "573" and op is not None:
-                    op.adjudication_date = date8(s.el(3))
+                    op.adjudication_date = _day(s.el(3))
             elif loop == "2300" and claim is not None:
                 if q == "431":
-                    claim.onset_date = date8(s.el(3))
+                    claim.onset_date = _day(s.el(3))
                 elif q == "439":
-                    claim.accident_date = date8(s.el(3))
+                    claim.accident_date = _day(s.el(3))
             continue
         if t == "REF":
             q = s.el(1)
@@ -457,7 +460,7 @@ def parse_837p(transaction: TransactionSet | Iterable[Segment]) -> list[Claim837
             continue
         if t == "DMG":
             if target is not None and claim is None and hasattr(target, "birth_date"):
-                target.birth_date = date8(s.el(2)) if s.el(1) == "D8" else None
+                target.birth_date = _day(s.el(2)) if s.el(1) == "D8" else None
                 target.sex = s.el(3) or "U"
             continue
         if t == "SBR":
