@@ -109,14 +109,20 @@ class Adjustment:
                 "quantity": None if self.quantity is None else str(self.quantity)}
 
 
-def parse_cas(s: Segment) -> list[Adjustment]:
+def cas_items(s: Segment) -> list[tuple]:
+    """The one reading of a CAS segment: (group, reason, amount, quantity or None) per filled triplet;
+    amounts are checked as money (``amount``), quantities as numbers."""
     out = []
     g = s.el(1)
     for k in range(2, 19, 3):
         r = s.el(k)
         if r:
-            out.append(Adjustment(g, r, amount(s, k + 1, ZERO), dec(s.el(k + 2), s)))
+            out.append((g, r, amount(s, k + 1, ZERO), dec(s.el(k + 2), s)))
     return out
+
+
+def parse_cas(s: Segment) -> list[Adjustment]:
+    return [Adjustment(*item) for item in cas_items(s)]
 
 
 def cas_segments(adjustments: Iterable) -> list[list]:

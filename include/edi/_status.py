@@ -50,6 +50,7 @@ STATUS_CODES = {  # claim status codes (508), the common ones
 ENTITY_CODES = {"PR": "Payer", "41": "Submitter", "40": "Receiver", "85": "Billing Provider",
                 "1P": "Provider", "82": "Rendering Provider", "IL": "Insured or Subscriber",
                 "QC": "Patient", "DN": "Referring Provider", "77": "Service Location", "03": "Dependent"}
+DEFAULT_NPI = "1999999984"   # a valid-check-digit placeholder for a claim whose provider NPI is unknown
 ACCEPTED_CATEGORIES = {"A0", "A1", "A2", "A5"}
 REJECTED_CATEGORIES = {"A3", "A4", "A6", "A7", "A8"}
 
@@ -245,6 +246,15 @@ def parse_status_transaction(t: TransactionSet) -> list[ClaimStatus]:
                               units=dec(s.el(7), s))
             claim.lines.append(line)
     return out
+
+
+def claims_by_provider(claims) -> dict[str, list]:
+    """The claims of a 277/277CA grouped by provider NPI (the HL 19 loops), in first-seen order; a claim
+    without an NPI goes under DEFAULT_NPI, together with claims that carry it."""
+    by_npi: dict[str, list] = {}
+    for c in claims:
+        by_npi.setdefault(c.provider_npi or DEFAULT_NPI, []).append(c)
+    return by_npi
 
 
 def _nm1(code, org_or_last, first, qual, ident, person=False):

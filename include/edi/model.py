@@ -95,7 +95,7 @@ class LineAdjudication:
     units: Decimal
     adjudication_date: dt.date
     modifiers: list[str] = field(default_factory=list)
-    adjustments: list[tuple[str, str, Decimal]] = field(default_factory=list)
+    adjustments: list[tuple] = field(default_factory=list)   # (group, reason, amount[, quantity])
 
 
 @dataclass
@@ -128,7 +128,8 @@ class OtherPayerAdjudication:
     claim_filing_indicator: str = "CI"
     group_number: str | None = None
     paid_amount: Decimal | None = None  # AMT*D
-    adjustments: list[tuple[str, str, Decimal]] = field(default_factory=list)  # (group, reason, amount)
+    # (group, reason, amount) or, when the CAS carries a quantity, (group, reason, amount, quantity)
+    adjustments: list[tuple] = field(default_factory=list)
     adjudication_date: dt.date | None = None
 
 

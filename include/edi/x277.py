@@ -12,6 +12,7 @@ from ._status import (
     LineStatus,
     Status,
     claim_status_segments,
+    claims_by_provider,
     parse_status_transaction,
 )
 from .reader import Delimiters
@@ -123,7 +124,4 @@ def _source_and_receiver(bht_tail, control_number, created, payer_name, payer_id
                         ["NM1", "PR", "2", payer_name, "", "", "", "", "PI", payer_id],
                         ["HL", "2", "1", "21", "1" if claims else "0"],
                         ["NM1", "41", "2", receiver_name, "", "", "", "", "46", receiver_id]]
-    by_npi: dict = {}
-    for c in claims:
-        by_npi.setdefault(c.provider_npi or "1999999984", []).append(c)
-    return segs, by_npi
+    return segs, claims_by_provider(claims)

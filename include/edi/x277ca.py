@@ -15,6 +15,7 @@ from ._status import (
     LineStatus,
     Status,
     claim_status_segments,
+    claims_by_provider,
     parse_status_transaction,
 )
 from .reader import Delimiters
@@ -59,14 +60,11 @@ def _body(claims: list[ClaimStatus], *, payer_name, payer_id, receiver_name, rec
     if rej:
         segs.append(["AMT", "YY", money(tot(rej))])
     hl = 2
-    by_npi: dict = {}
-    for c in claims:
-        by_npi.setdefault(c.provider_npi or "", []).append(c)
-    for npi, cs in by_npi.items():
+    for npi, cs in claims_by_provider(claims).items():
         hl += 1
         prov_hl = hl
         segs.append(["HL", str(hl), "2", "19", "1"])
-        segs.append(["NM1", "85", "2", "BILLING PROVIDER", "", "", "", "", "XX", npi or "1999999984"])
+        segs.append(["NM1", "85", "2", "BILLING PROVIDER", "", "", "", "", "XX", npi])
         segs.append(["TRN", "1", "0"])
         pa = [c for c in cs if c in acc]
         pr = [c for c in cs if c in rej]

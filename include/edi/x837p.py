@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from functools import lru_cache
 from typing import Iterable
 
-from .errors import Finding, X12Error
+from ._common import cas_items, cas_segments, date8, dec
+from .errors import Finding
 from .model import (
     Address,
     Claim837,
@@ -21,6 +23,7 @@ from .model import (
     Subscriber,
 )
 from .reader import Delimiters, Segment, TransactionSet, iter_transactions
+from .schema import X222A1, compiled
 from .writer import DEFAULT, build_interchange, fmt_amount, fmt_date
 
 VERSION = "005010X222A1"
@@ -92,7 +95,7 @@ def _claim_segments(c: Claim837) -> list[list]:
     for op in c.other_payers:
         segs.append(["SBR", op.payer_responsibility, op.relationship_code, op.group_number or "",
                      "", "", "", "", "", op.claim_filing_indicator])
-        segs += _cas_segments(op.adjustments)
+        segs += cas_segments(op.adjustments)
         if op.paid_amount is not None:
             segs.append(["AMT", "D", _money(op.paid_amount)])
         segs.append(["OI", "", "", "Y", "", "", "Y"])
@@ -122,24 +125,9 @@ def _claim_segments(c: Claim837) -> list[list]:
         for adj in ln.adjudications:
             segs.append(["SVD", adj.other_payer_id, _money(adj.paid), ["HC", adj.procedure_code, *adj.modifiers],
                          "", fmt_amount(adj.units)])
-            segs += _cas_segments(adj.adjustments)
+            segs += cas_segments(adj.adjustments)
             segs.append(["DTP", "573", "D8", fmt_date(adj.adjudication_date)])
     return segs
-
-
-def _cas_segments(adjustments) -> list[list]:
-    """Group (group, reason, amount) into CAS segments of up to 6 triplets per group code."""
-    out: list[list] = []
-    by_group: dict[str, list] = {}
-    for g, r, a in adjustments:
-        by_group.setdefault(g, []).append((r, a))
-    for g, items in by_group.items():
-        for i in range(0, len(items), 6):
-            seg = ["CAS", g]
-            for r, a in items[i:i + 6]:
-                seg += [r, _money(a), ""]
-            out.append(seg)
-    return out
 
 
 def _provider_key(p: Provider):
@@ -257,27 +245,6 @@ def build_837p(claims: list[Claim837], *, submitter: Submitter, receiver: Receiv
 
 # --------------------------------------------------------------------------- parsing
 
-def _dec(v: str, seg: Segment | None = None, default=None):
-    if v == "" or v is None:
-        return default
-    try:
-        return Decimal(v)
-    except (InvalidOperation, ValueError):
-        if seg is not None:
-            raise X12Error(f"{seg.tag}: not a number: {v[:20]!r}", segment_index=seg.index, offset=seg.offset)
-        return default
-
-
-def _date(v: str):
-    if not v:
-        return None
-    v = v.split("-")[0]
-    try:
-        return dt.date(int(v[0:4]), int(v[4:6]), int(v[6:8]))
-    except (ValueError, IndexError):
-        return None
-
-
 def _party_from_nm1(s: Segment, cls=Provider):
     if s.el(2) == "1":
         p = cls(last_name=s.el(3), first_name=s.el(4) or None, middle_name=s.el(5) or None)
@@ -293,13 +260,29 @@ def _address(n3: Segment, n4: Segment | None) -> Address:
                    state=n4.el(2) if n4 else "", zip=n4.el(3) if n4 else "")
 
 
+_X222A1 = compiled(X222A1)     # the 837P loop schema as lookup tables, built once at import
+# dates repeat across a file's lines (service and adjudication dates): read each string once
+_day = lru_cache(maxsize=2048)(date8)
+# a misplaced HL or CLM re-enters the tree where the guide puts it (the parser always read such files)
+_RECOVERABLE = frozenset({"HL", "CLM"})
+
+
+def _new_patient() -> PatientDependent:
+    return PatientDependent(last_name="", first_name=None, birth_date=None, sex="U", relationship_code="")
+
+
 def parse_837p(transaction: TransactionSet | Iterable[Segment]) -> list[Claim837]:
     """Read the claims of one 837 transaction set (its body segments) into Claim837 objects.
 
-    Reads what is there (also 837I-shaped files and sample files that break the guide);
-    fields the file does not carry are left at their defaults.
+    Which loop a segment belongs to comes from the 837P loop schema (``schema.X222A1``): one
+    table lookup per segment gives the loop it stays in or opens; the code below only maps
+    each loop's segments onto the dataclasses.  Reads what is there (also 837I-shaped files
+    and sample files that break the guide); fields the file does not carry are left at their
+    defaults, and segments the schema has no place for are skipped.
     """
     segs = transaction.segments if isinstance(transaction, TransactionSet) else list(transaction)
+    comp = _X222A1
+    steps, loop_of, qpos, recover = comp.steps, comp.loop, comp.qualifier_element, comp.recover
     claims: list[Claim837] = []
     billing = Provider()
     pay_to = None
@@ -310,85 +293,128 @@ def parse_837p(transaction: TransactionSet | Iterable[Segment]) -> list[Claim837
     line: ServiceLine | None = None
     op: OtherPayerAdjudication | None = None
     adj: LineAdjudication | None = None
-    target = None         # what N3/N4/DMG/REF apply to
-    loop = "header"
+    target = None         # what N3/N4/DMG apply to
     n3 = None
+    state = 0
+    step = steps[0]
+    loop = loop_of[0]
     for s in segs:
         t = s.tag
-        if t == "HL":
-            level = s.el(3)
-            claim = line = op = adj = None
-            n3 = None
-            if level == "20":
-                loop = "2000A"
-                billing = Provider()
-                pay_to = None
-                target = billing
-            elif level == "22":
-                loop = "2000B"
-                subscriber = Subscriber(member_id="", last_name="")
-                payer = Payer(name="", payer_id="")
-                patient = None
-                target = subscriber
-            elif level == "23":
-                loop = "2000C"
-                patient = PatientDependent(last_name="", first_name=None, birth_date=None, sex="U",
-                                           relationship_code="")
-                target = patient
+        try:
+            new = step[t]       # the state after this segment: one lookup, no allocation
+        except KeyError:
+            new = None
+        if new.__class__ is dict:
+            new = new.get(s.el(qpos[t]), new[None])
+        if new is None:
+            a = recover.get((t, s.el(3) if t == "HL" else None)) if t in _RECOVERABLE else None
+            if a is None:
+                if t == "HL":            # a level we don't know: what follows belongs to no claim
+                    claim = line = op = adj = None
+                    n3 = None
+                elif t == "NM1":         # a party we don't read: its address is not ours either
+                    target = n3 = None
+                continue
+            new = a[0]
+        if new != state:
+            state = new
+            step = steps[new]
+            loop = loop_of[new]
+        # ---- service lines first: most segments of a claim file are here
+        if t == "LX":
+            if claim is not None:
+                line = ServiceLine(line_control_number="", procedure_code="", charge=Decimal(0), dx_pointers=[])
+                claim.lines.append(line)
+            op = adj = target = None
             continue
-        if t == "PRV":
-            if loop == "2000A":
-                billing.taxonomy = s.el(3) or None
-            elif claim is not None and claim.rendering_provider is not None and loop == "2310B":
-                claim.rendering_provider.taxonomy = s.el(3) or None
+        if t == "SV1" or t == "SV2":
+            if line is None:
+                continue
+            comp5 = s.composite(1) if t == "SV1" else s.composite(2)
+            if t == "SV1":
+                line.procedure_code = comp5[1] if len(comp5) > 1 else ""
+                line.modifiers = [m for m in comp5[2:6] if m]
+                line.charge = dec(s.el(2), s, Decimal(0))
+                line.units = dec(s.el(4), s, Decimal(0))
+                line.place_of_service = s.el(5) or None
+                line.dx_pointers = [int(p) for p in s.composite(7) if p.isdigit()]
+            else:
+                line.procedure_code = comp5[1] if len(comp5) > 1 else s.el(1)
+                line.modifiers = [m for m in comp5[2:6] if m]
+                line.charge = dec(s.el(3), s, Decimal(0))
+                line.units = dec(s.el(5), s, Decimal(0))
+            continue
+        if t == "DTP":
+            q = s.el(1)
+            if loop == "2400":
+                if q == "472" and line is not None:
+                    line.service_date = _day(s.el(3))
+            elif loop == "2430":
+                if q == "573" and adj is not None:
+                    adj.adjudication_date = _day(s.el(3))
+            elif loop == "2330B":
+                if q == "573" and op is not None:
+                    op.adjudication_date = _day(s.el(3))
+            elif loop == "2300" and claim is not None:
+                if q == "431":
+                    claim.onset_date = _day(s.el(3))
+                elif q == "439":
+                    claim.accident_date = _day(s.el(3))
+            continue
+        if t == "REF":
+            q = s.el(1)
+            if loop == "2400":
+                if q == "6R" and line is not None:
+                    line.line_control_number = s.el(2)
+            elif loop == "2300":
+                if claim is not None:
+                    if q == "F8":
+                        claim.payer_claim_control_number = s.el(2)
+                    elif q == "G1":
+                        claim.prior_authorization = s.el(2)
+            elif loop == "2010AA" and q == "EI":
+                billing.tax_id = s.el(2)
             continue
         if t == "NM1":
-            q = s.el(1)
             n3 = None
-            if q == "85":
+            target = None
+            if loop == "2010AA":
                 p = _party_from_nm1(s)
                 billing.org_name, billing.last_name, billing.first_name, billing.middle_name, billing.npi = (
                     p.org_name, p.last_name, p.first_name, p.middle_name, p.npi)
-                target, loop = billing, "2010AA"
-            elif q == "87":
+                target = billing
+            elif loop == "2010AB":
                 pay_to = _party_from_nm1(s)
                 pay_to.org_name = pay_to.org_name or None
-                target, loop = pay_to, "2010AB"
-            elif q == "IL" and loop in ("2000B", "2010BA", "2010BB") and claim is None:
+                target = pay_to
+            elif loop == "2010BA":
                 subscriber.last_name = s.el(3)
                 subscriber.first_name = s.el(4) or None
                 subscriber.middle_name = s.el(5) or None
                 subscriber.member_id = s.el(9)
-                target, loop = subscriber, "2010BA"
-            elif q == "PR" and claim is None:
+                target = subscriber
+            elif loop == "2010BB":
                 payer.name, payer.payer_id = s.el(3), s.el(9)
-                target, loop = payer, "2010BB"
-            elif q == "QC" and claim is None:
+                target = payer
+            elif loop == "2010CA":
                 if patient is None:
-                    patient = PatientDependent(last_name="", first_name=None, birth_date=None, sex="U",
-                                               relationship_code="")
+                    patient = _new_patient()
                 patient.last_name, patient.first_name = s.el(3), s.el(4) or None
                 patient.middle_name = s.el(5) or None
-                target, loop = patient, "2010CA"
-            elif claim is not None and op is not None and q == "IL":
+                target = patient
+            elif op is not None and loop == "2330A":
                 op.subscriber_last_name = s.el(3)
                 op.subscriber_first_name = s.el(4) or None
                 op.subscriber_member_id = s.el(9)
-                target, loop = None, "2330A"
-            elif claim is not None and op is not None and q == "PR":
+            elif op is not None and loop == "2330B":
                 op.payer_name, op.payer_id = s.el(3), s.el(9)
-                target, loop = None, "2330B"
-            elif claim is not None and line is None and q == "DN":
-                claim.referring_provider = _party_from_nm1(s)
-                target, loop = claim.referring_provider, "2310A"
-            elif claim is not None and line is None and q == "82":
-                claim.rendering_provider = _party_from_nm1(s)
-                target, loop = claim.rendering_provider, "2310B"
-            elif claim is not None and line is None and q == "77":
-                claim.service_facility = _party_from_nm1(s)
-                target, loop = claim.service_facility, "2310C"
-            else:
-                target = None
+            elif claim is not None and line is None:
+                if loop == "2310A" and s.el(1) == "DN":
+                    claim.referring_provider = target = _party_from_nm1(s)
+                elif loop == "2310B":
+                    claim.rendering_provider = target = _party_from_nm1(s)
+                elif loop == "2310C":
+                    claim.service_facility = target = _party_from_nm1(s)
             continue
         if t == "N3":
             n3 = s
@@ -398,136 +424,107 @@ def parse_837p(transaction: TransactionSet | Iterable[Segment]) -> list[Claim837
                 target.address = _address(n3, s)
             n3 = None
             continue
-        if t == "DMG":
-            if target is not None and hasattr(target, "birth_date") and claim is None:
-                target.birth_date = _date(s.el(2)) if s.el(1) == "D8" else None
-                target.sex = s.el(3) or "U"
-            continue
-        if t == "SBR":
-            if claim is None:
-                subscriber.payer_responsibility = s.el(1) or "P"
-                subscriber.relationship_code = s.el(2) or ""
-                subscriber.group_number = s.el(3) or None
-                subscriber.claim_filing_indicator = s.el(9) or ""
-            else:
-                op = OtherPayerAdjudication(payer_name="", payer_id="", subscriber_last_name="",
-                                            subscriber_first_name=None, subscriber_member_id="",
-                                            payer_responsibility=s.el(1), relationship_code=s.el(2),
-                                            claim_filing_indicator=s.el(9), group_number=s.el(3) or None)
-                claim.other_payers.append(op)
-                loop = "2320"
-            continue
-        if t == "PAT":
-            if patient is not None:
-                patient.relationship_code = s.el(1)
+        if t == "HL":
+            claim = line = op = adj = None
+            n3 = None
+            if loop == "2000A":
+                billing = Provider()
+                pay_to = None
+                target = billing
+            elif loop == "2000B":
+                subscriber = Subscriber(member_id="", last_name="")
+                payer = Payer(name="", payer_id="")
+                patient = None
+                target = subscriber
+            elif loop == "2000C":
+                patient = target = _new_patient()
             continue
         if t == "CLM":
-            comp = s.composite(5)
+            comp5 = s.composite(5)
             rel = s.composite(11)
             has_patient = patient is not None and bool(patient.last_name)
             sub = subscriber
             if has_patient and patient.relationship_code and subscriber.relationship_code != patient.relationship_code:
                 sub = dataclasses.replace(subscriber, relationship_code=patient.relationship_code)
-            claim = Claim837(claim_id=s.el(1), total_charge=_dec(s.el(2), s, Decimal(0)),
-                             place_of_service=comp[0] if comp else "",
+            claim = Claim837(claim_id=s.el(1), total_charge=dec(s.el(2), s, Decimal(0)),
+                             place_of_service=comp5[0] if comp5 else "",
                              billing_provider=billing, subscriber=sub, payer=payer, lines=[],
-                             diagnosis_codes=[], frequency_code=comp[2] if len(comp) > 2 else "",
+                             diagnosis_codes=[], frequency_code=comp5[2] if len(comp5) > 2 else "",
                              patient=patient if patient is not None and patient.last_name else None,
                              pay_to=pay_to)
             if rel and rel[0]:
                 claim.accident_type = rel[0]
                 claim.accident_state = rel[3] if len(rel) > 3 and rel[3] else None
             claims.append(claim)
-            line = op = adj = None
-            loop, target = "2300", None
+            line = op = adj = target = None
             continue
-        if claim is None:
-            if t == "REF" and loop in ("2010AA", "2000A") and s.el(1) == "EI":
-                billing.tax_id = s.el(2)
+        if t == "DMG":
+            if target is not None and claim is None and hasattr(target, "birth_date"):
+                target.birth_date = _day(s.el(2)) if s.el(1) == "D8" else None
+                target.sex = s.el(3) or "U"
             continue
-        # ---- inside a claim
-        if t == "LX":
-            line = ServiceLine(line_control_number="", procedure_code="", charge=Decimal(0),
-                               dx_pointers=[])
-            claim.lines.append(line)
-            op = adj = None
-            loop, target = "2400", None
+        if t == "SBR":
+            if loop == "2320" and claim is not None:
+                op = OtherPayerAdjudication(payer_name="", payer_id="", subscriber_last_name="",
+                                            subscriber_first_name=None, subscriber_member_id="",
+                                            payer_responsibility=s.el(1), relationship_code=s.el(2),
+                                            claim_filing_indicator=s.el(9), group_number=s.el(3) or None)
+                claim.other_payers.append(op)
+                target = None
+            elif claim is None:
+                subscriber.payer_responsibility = s.el(1) or "P"
+                subscriber.relationship_code = s.el(2) or ""
+                subscriber.group_number = s.el(3) or None
+                subscriber.claim_filing_indicator = s.el(9) or ""
             continue
-        if t in ("SV1", "SV2") and line is not None:
-            comp = s.composite(1) if t == "SV1" else s.composite(2)
-            if t == "SV1":
-                line.procedure_code = comp[1] if len(comp) > 1 else ""
-                line.modifiers = [m for m in comp[2:6] if m]
-                line.charge = _dec(s.el(2), s, Decimal(0))
-                line.units = _dec(s.el(4), s, Decimal(0))
-                line.place_of_service = s.el(5) or None
-                line.dx_pointers = [int(p) for p in s.composite(7) if p.isdigit()]
-            else:
-                line.procedure_code = comp[1] if len(comp) > 1 else s.el(1)
-                line.modifiers = [m for m in comp[2:6] if m]
-                line.charge = _dec(s.el(3), s, Decimal(0))
-                line.units = _dec(s.el(5), s, Decimal(0))
+        if t == "PAT":
+            if patient is not None:
+                patient.relationship_code = s.el(1)
             continue
-        if t == "DTP":
-            q = s.el(1)
-            if q == "472" and line is not None and adj is None:
-                line.service_date = _date(s.el(3))
-            elif q == "573":
-                if adj is not None:
-                    adj.adjudication_date = _date(s.el(3))
-                elif op is not None:
-                    op.adjudication_date = _date(s.el(3))
-            elif q == "431" and line is None:
-                claim.onset_date = _date(s.el(3))
-            elif q == "439" and line is None:
-                claim.accident_date = _date(s.el(3))
-            continue
-        if t == "REF":
-            q = s.el(1)
-            if line is not None:
-                if q == "6R":
-                    line.line_control_number = s.el(2)
-            elif op is None:
-                if q == "F8":
-                    claim.payer_claim_control_number = s.el(2)
-                elif q == "G1":
-                    claim.prior_authorization = s.el(2)
+        if t == "PRV":
+            if loop == "2000A":
+                billing.taxonomy = s.el(3) or None
+            elif loop == "2310B" and claim is not None and claim.rendering_provider is not None:
+                claim.rendering_provider.taxonomy = s.el(3) or None
             continue
         if t == "HI":
-            for i in range(1, len(s.elements) + 1):
-                comp = s.composite(i)
-                if len(comp) >= 2 and comp[0] in ("ABK", "ABF", "BK", "BF"):
-                    claim.diagnosis_codes.append(comp[1])
+            if claim is not None:
+                for i in range(1, len(s.elements) + 1):
+                    comp5 = s.composite(i)
+                    if len(comp5) >= 2 and comp5[0] in ("ABK", "ABF", "BK", "BF"):
+                        claim.diagnosis_codes.append(comp5[1])
             continue
         if t == "AMT":
-            if s.el(1) == "D" and op is not None:
-                op.paid_amount = _dec(s.el(2), s)
-            elif s.el(1) == "F5" and line is None:
-                claim.patient_paid = _dec(s.el(2), s)
+            q = s.el(1)
+            if loop == "2320":
+                if q == "D" and op is not None:
+                    op.paid_amount = dec(s.el(2), s)
+            elif loop == "2300" and q == "F5" and claim is not None:
+                claim.patient_paid = dec(s.el(2), s)
             continue
         if t == "CAS":
-            dest = adj.adjustments if adj is not None else (op.adjustments if op is not None and line is None else None)
+            dest = adj if loop == "2430" else op if loop == "2320" else None
             if dest is not None:
-                g = s.el(1)
-                for k in range(2, 19, 3):
-                    if s.el(k):
-                        dest.append((g, s.el(k), _dec(s.el(k + 1), s, Decimal(0))))
+                # (group, reason, amount), with the quantity as a fourth item only when CAS carries one
+                dest.adjustments += [item if item[3] is not None else item[:3] for item in cas_items(s)]
             continue
-        if t == "LIN" and line is not None:
-            if s.el(2) == "N4":
+        if t == "LIN":
+            if line is not None and s.el(2) == "N4":
                 line.ndc = s.el(3)
             continue
-        if t == "CTP" and line is not None:
-            line.ndc_units = _dec(s.el(4), s)
-            line.ndc_unit_code = (s.composite(5) or ["UN"])[0]
+        if t == "CTP":
+            if line is not None:
+                line.ndc_units = dec(s.el(4), s)
+                line.ndc_unit_code = (s.composite(5) or ["UN"])[0]
             continue
-        if t == "SVD" and line is not None:
-            comp = s.composite(3)
-            adj = LineAdjudication(other_payer_id=s.el(1), paid=_dec(s.el(2), s, Decimal(0)),
-                                   procedure_code=comp[1] if len(comp) > 1 else "",
-                                   modifiers=[m for m in comp[2:6] if m],
-                                   units=_dec(s.el(5), s, Decimal(0)), adjudication_date=None)
-            line.adjudications.append(adj)
+        if t == "SVD":
+            if line is not None:
+                comp5 = s.composite(3)
+                adj = LineAdjudication(other_payer_id=s.el(1), paid=dec(s.el(2), s, Decimal(0)),
+                                       procedure_code=comp5[1] if len(comp5) > 1 else "",
+                                       modifiers=[m for m in comp5[2:6] if m],
+                                       units=dec(s.el(5), s, Decimal(0)), adjudication_date=None)
+                line.adjudications.append(adj)
             continue
     return claims
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from edi_factories import (
@@ -213,3 +214,26 @@ def test_round_trip_property(cs, per_tx):
 @given(st.lists(claims(), min_size=1, max_size=3, unique_by=lambda c: c.claim_id))
 def test_generated_claims_are_pyx12_valid(cs):
     assert_valid(build(cs))
+
+
+def test_other_payer_providers_do_not_replace_the_claims_own():
+    # 2330D (NM1*82) and 2330G (NM1*85) name the other payer's providers: the loop schema puts
+    # them under 2320, so the claim's rendering (2310B) and billing provider (2010AA) stay
+    sample = Path(__file__).resolve().parents[2] / "fixtures" / "x12-samples" / "837_005010X222A2"
+    c = read_837p(sample / "demo.cob.example3.C.837")[0]
+    assert (c.rendering_provider.last_name, c.rendering_provider.npi, c.rendering_provider.taxonomy) == (
+        "KILDARE", "1999996666", "204C00000X")
+    data = build([secondary_claim(1)]).replace(b"NM1*PR*2*FIRST PAYER*****PI*FP001~",
+                                               b"NM1*PR*2*FIRST PAYER*****PI*FP001~NM1*85*2*OTHER BILLER~")
+    assert b"OTHER BILLER" in data
+    back = parse_837p(read_interchanges(data)[0].groups[0].transactions[0])[0]
+    assert back.billing_provider.org_name == BILLING.org_name
+    assert back.other_payers[0].payer_id == "FP001"
+
+
+def test_a_segment_out_of_its_loop_does_not_move_the_claim():
+    # an 837I-style PRV after an unknown NM1 inside the claim is not the billing provider's PRV:
+    # the lines after it still belong to the claim
+    data = build([claim(1, lines=2)]).replace(b"LX*1~", b"NM1*71*1*JONES~PRV*AT*PXC*363LP0200N~LX*1~")
+    back = parse_837p(read_interchanges(data)[0].groups[0].transactions[0])[0]
+    assert len(back.lines) == 2 and back.billing_provider.taxonomy == BILLING.taxonomy

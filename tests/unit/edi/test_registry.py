@@ -1,0 +1,107 @@
+"""The registry: one entry per transaction, and identify() from ST01/GS08 on real and built files."""
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLES, sample_files
+from edi_factories import CREATED, RECEIVER, SUBMITTER, claim
+
+from include.edi import registry
+from include.edi.reader import read_interchanges
+from include.edi.x277ca import ClaimStatus, Status
+
+
+def test_every_transaction_has_its_guide_functions_and_map():
+    assert {t.name: (t.type, t.version, t.functional_id, t.pyx12_map) for t in registry.TRANSACTIONS} == {
+        "837P": ("837", "005010X222A1", "HC", "837.5010.X222.A1.xml"),
+        "835": ("835", "005010X221A1", "HP", "835.5010.X221.A1.xml"),
+        "277CA": ("277", "005010X214", "HN", "277.5010.X214.xml"),
+        "999": ("999", "005010X231A1", "FA", "999.5010X231.A1.xml"),
+        "270": ("270", "005010X279A1", "HS", None),
+        "271": ("271", "005010X279A1", "HB", None),
+        "276": ("276", "005010X212", "HR", None),
+        "277": ("277", "005010X212", "HN", None),
+    }
+    for t in registry.TRANSACTIONS:
+        assert callable(t.parse) and callable(t.build)
+        assert t.parse.__module__.endswith(t.parse_ref.partition(":")[0])
+
+
+def test_every_pyx12_map_named_exists_in_pyx12():
+    import pyx12
+    maps = Path(pyx12.__file__).parent / "map"
+    for t in registry.TRANSACTIONS:
+        if t.pyx12_map:
+            assert (maps / t.pyx12_map).is_file(), t.pyx12_map
+
+
+SAMPLE_DIRS = {"270_005010X279A1": "270", "271_005010X279A1": "271", "276_005010X212": "276",
+               "277_005010X212": "277", "835_005010X221A1": "835", "837_005010X222A2": "837P",
+               "999_005010X231A1": "999"}
+
+
+@pytest.mark.parametrize("path", [p for p in sample_files() if p.parent.name in SAMPLE_DIRS], ids=lambda p: p.name)
+def test_identify_public_samples(path):
+    entry = registry.identify(path.read_bytes())
+    assert entry is registry.BY_NAME[SAMPLE_DIRS[path.parent.name]]
+
+
+def test_identify_837i_and_unknown_versions_is_none():
+    assert registry.identify(SAMPLES / "837_005010X223A3" / "institutional-claim.837i") is None
+    assert registry.lookup("835", "004010X091A1") is None
+
+
+def test_identify_tells_277ca_from_277_by_version_and_reads_a_transaction_set():
+    from include.edi.x277 import build_277
+    from include.edi.x277ca import build_277ca
+    claims = [ClaimStatus(claim_id="A", statuses=[Status("A1", "19", "PR")])]
+    kw = dict(sender_id="P", receiver_id="R", interchange_control_number=1, group_control_number=1,
+              created=dt.datetime(2026, 3, 1, 12, 0))
+    ca, st = build_277ca(claims, **kw), build_277(claims, **kw)
+    assert registry.identify(ca).name == "277CA"
+    assert registry.identify(st).name == "277"
+    t = read_interchanges(ca)[0].groups[0].transactions[0]
+    assert registry.identify(t).name == "277CA"
+
+
+def test_registry_round_trip_through_its_own_functions():
+    e = registry.BY_NAME["837P"]
+    data = e.build([claim(1)], submitter=SUBMITTER, receiver=RECEIVER, interchange_control_number=1,
+                   group_control_number=1, first_transaction_control_number=1, created=CREATED)
+    assert registry.identify(data) is e
+    assert [c.claim_id for c in e.parse(data)] == ["C000001"]
+
+
+def test_identify_imports_no_parser():
+    # in a fresh interpreter: popping modules here would split class identities for later tests
+    code = ("import sys; from include.edi import registry; from pathlib import Path; "
+            f"registry.identify(Path({str(SAMPLES / '835_005010X221A1' / 'managed-care.835')!r}).read_bytes()); "
+            "print(sorted(m for m in sys.modules if m.startswith('include.edi.x')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=SAMPLES.parents[2])
+    assert out.stdout.strip() == "[]"
+
+
+def test_claim_segments_are_the_claims_loop_in_file_order():
+    from edi_factories import secondary_claim
+
+    data = registry.BY_NAME["837P"].build([claim(1), secondary_claim(2), claim(3)], submitter=SUBMITTER,
+                                          receiver=RECEIVER, interchange_control_number=1, group_control_number=1,
+                                          first_transaction_control_number=1, created=CREATED)
+    t = read_interchanges(data)[0].groups[0].transactions[0]
+    segs = registry.claim_segments(t, "C000002")
+    assert segs[0].to_text().startswith("CLM*C000002*")
+    assert [s.tag for s in segs] == ["CLM", "HI", "SBR", "CAS", "CAS", "AMT", "OI", "NM1", "NM1", "DTP",
+                                     "LX", "SV1", "DTP", "REF", "SVD", "CAS", "DTP", "LX", "SV1", "DTP", "REF"]
+    assert [s.index for s in segs] == list(range(segs[0].index, segs[0].index + len(segs)))
+    assert registry.claim_segments(t, "NOPE") == []
+    remit = read_interchanges(SAMPLES / "835_005010X221A1" / "managed-care.835")[0].groups[0].transactions[0]
+    assert [s.tag for s in registry.claim_segments(remit, "8765432112")] == [
+        "CLP", "CAS", "NM1", "SVC", "DTM", "DTM", "CAS", "CAS"]
+    status = read_interchanges(SAMPLES / "277_005010X212" / "claim-level-status.277")[0].groups[0].transactions[0]
+    assert [s.tag for s in registry.claim_segments(status, "ABCXYC3")] == ["TRN", "STC", "REF", "REF", "SVC", "STC",
+                                                                           "DTP"]
