@@ -69,12 +69,12 @@ def patient_statements():
     @task
     def import_payments(params=None) -> dict:
         from include.billing.patient_accounts import import_payments as run_import
+        from include.billing.settings import work_dir
         from include.billing.statements import simulate_guarantor_payments
-        from include.devenv.paths import sub_dir
 
         context = get_current_context()
         today = run_clock(params, context).date()
-        folder = os.environ.get("BILLING_LOCKBOX_DIR") or str(sub_dir("lockbox"))
+        folder = os.environ.get("BILLING_LOCKBOX_DIR") or str(work_dir("lockbox"))
         out = {}
         with billing_connection() as conn:
             if params.get("demo_guarantors"):

@@ -42,9 +42,9 @@ def appeal_dir() -> Path:
     raw = os.environ.get("BILLING_APPEAL_DIR", "").strip()
     if raw:
         return Path(raw)
-    from include.devenv.paths import sub_dir
+    from include.billing.settings import work_dir
 
-    return sub_dir("appeals")
+    return work_dir("appeals")
 
 
 def _pdf_enabled(pdf: bool | None) -> bool:

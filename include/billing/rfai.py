@@ -52,7 +52,7 @@ def loinc_table() -> dict[str, str]:
 
 def describe_request(statuses) -> tuple[list[dict], list[dict]]:
     """(status codes in words, requested documents in words) from a 277 claim's STC composites."""
-    from include.edi._status import CATEGORY_CODES, STATUS_CODES
+    from include.edi.x277 import CATEGORY_CODES, STATUS_CODES
 
     asked, documents = [], []
     for s in statuses:
@@ -153,9 +153,9 @@ def answer_request(conn, item_id: int, documents: list[Path], *, actor: str, out
     elif os.environ.get("BILLING_RECORDS_DIR", "").strip():
         folder = Path(os.environ["BILLING_RECORDS_DIR"].strip())
     else:
-        from include.devenv.paths import sub_dir
+        from include.billing.settings import work_dir
 
-        folder = sub_dir("records")
+        folder = work_dir("records")
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"records-claim{cid}-item{item_id}"             # ids only: no PHI in file names
     copies = []

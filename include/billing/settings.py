@@ -61,15 +61,32 @@ def load() -> SubmissionSettings:
     )
 
 
+WORK_DIR_VAR = "BILLING_RUN_DIR"
+
+
+def work_dir(*parts: str) -> Path:
+    """This worker's scratch folder (`BILLING_RUN_DIR`), or a 0700 sub-folder of it.
+
+    The domain never guesses a folder: production sets the variable (docker-compose.yaml), and the
+    dev entry points inject `.run/` (include.devenv.paths.run_dir), as the test harness does.
+    """
+    from include.billing.private_files import private_dir
+
+    raw = os.environ.get(WORK_DIR_VAR, "").strip()
+    if not raw:
+        raise RuntimeError(f"{WORK_DIR_VAR} is not set: name this worker's scratch folder "
+                           "(the dev entry points set it to .run/)")
+    # the root's own mode is the deployment's (the dev run folder lets PostgreSQL's group cross it)
+    return private_dir(Path(raw).joinpath(*parts)) if parts else Path(raw)
+
+
 def dq_results_dir() -> Path:
     configured = load().dq_results_dir
     if configured is not None:
         from include.billing.private_files import private_dir
 
         return private_dir(configured)
-    from include.devenv.paths import sub_dir
-
-    return sub_dir("data-quality")
+    return work_dir("data-quality")
 
 
 QUERIES_DIR = Path(__file__).resolve().parents[1] / "sql" / "queries"
