@@ -130,9 +130,13 @@ def patient_statements():
                 return {"sent": 0}
             from airflow.providers.smtp.hooks.smtp import SmtpHook
 
-            with SmtpHook(smtp_conn_id=BILLING_SMTP_CONN_ID) as hook:
-                sender = hook.from_email or os.environ.get("BILLING_STATEMENT_SENDER", "billing@localhost")
-                return send_statement_notices(conn, hook._smtp_client, sender=sender)
+            from include.billing.reports.mailer import smtp_client
+
+            connection = SmtpHook.get_connection(BILLING_SMTP_CONN_ID)
+            sender = connection.extra_dejson.get("from_email") or os.environ.get("BILLING_STATEMENT_SENDER",
+                                                                                 "billing@localhost")
+            with smtp_client(connection) as client:
+                return send_statement_notices(conn, client, sender=sender)
 
     import_payments() >> statement_run() >> render_pdfs() >> deliver_vendor_file() >> notify_guarantors()
 

@@ -23,9 +23,7 @@ def _int(name: str, default: int) -> int:
 
 @dataclass(frozen=True)
 class SubmissionSettings:
-    schedule: str
     eligibility_cache_days: int
-    eligibility_transport: str          # realtime | batch
     eligibility_wait_seconds: int       # batch transport: how long to wait for the 271
     max_claims_per_file: int
     sftp_inbound: str
@@ -43,9 +41,7 @@ class SubmissionSettings:
 def load() -> SubmissionSettings:
     dq = os.environ.get("BILLING_DQ_RESULTS_DIR", "").strip()
     return SubmissionSettings(
-        schedule=os.environ.get("BILLING_SUBMISSION_SCHEDULE", "*/15 * * * *"),
         eligibility_cache_days=_int("BILLING_ELIGIBILITY_CACHE_DAYS", 7),
-        eligibility_transport=os.environ.get("BILLING_ELIGIBILITY_TRANSPORT", "realtime"),
         eligibility_wait_seconds=_int("BILLING_ELIGIBILITY_WAIT_SECONDS", 120),
         max_claims_per_file=_int("BILLING_MAX_CLAIMS_PER_FILE", 5000),
         sftp_inbound=os.environ.get("BILLING_SFTP_INBOUND", "inbound"),
@@ -89,18 +85,8 @@ def dq_results_dir() -> Path:
     return work_dir("data-quality")
 
 
-QUERIES_DIR = Path(__file__).resolve().parents[1] / "sql" / "queries"
-_cache: dict[str, str] = {}
-
-
-def query(area: str, name: str) -> str:
-    """The text of include/sql/queries/<area>/<name>.sql (cached)."""
-    key = f"{area}/{name}"
-    text = _cache.get(key)
-    if text is None:
-        text = _cache[key] = (QUERIES_DIR / area / f"{name}.sql").read_text()
-    return text
-
-
 def submission_query(name: str) -> str:
+    """include/sql/queries/submission/<name>.sql, through the one loader."""
+    from include.billing.rcm_sql import query
+
     return query("submission", name)

@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Iterable
 
-from .errors import Finding, X12Error
+from .errors import X12Error
 from .model import (
     Address,
     Claim837,
@@ -530,12 +530,6 @@ def parse_837p(transaction: TransactionSet | Iterable[Segment]) -> list[Claim837
             line.adjudications.append(adj)
             continue
     return claims
-
-
-def check_837_balance(claims: list[Claim837], file: str | None = None) -> list[Finding]:
-    """CLM02 must equal the sum of SV102 (see balance.py)."""
-    from .balance import balance_837
-    return balance_837(claims, file=file)
 
 
 def claim_to_dict(c: Claim837) -> dict:
