@@ -122,10 +122,9 @@ def build_appeal_packet(conn, work_item_id: int, *, out_dir: Path | None = None,
     details = details if isinstance(details, dict) else json.loads(details or "{}")
     cp_id = details.get("claim_payment_id")
     parties = letter_parties(conn, claim_id)
-    lines = [{"line_number": r[0], "procedure_code": r[1], "modifiers": list(r[2] or []), "service_date": r[3],
-              "charge": r[4], "paid": r[5], "codes": r[6]}
-             for r in conn.execute(query("denials", "appeal_lines"),
-                                   {"claim_id": claim_id, "claim_payment_id": cp_id}).fetchall()]
+    lines = [{**r, "modifiers": list(r["modifiers"] or [])}
+             for r in conn.cursor(row_factory=dict_row).execute(
+                 query("denials", "appeal_lines"), {"claim_id": claim_id, "claim_payment_id": cp_id}).fetchall()]
     reasons = []
     needs_auth = False
     for code in details.get("codes", []):
