@@ -28,8 +28,10 @@ test: $(INSTALLED) system-deps
 bench: $(INSTALLED) system-deps
 	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) bench/run_all.py $(BENCH)
 
+# ruff, then the layer contracts of pyproject.toml [tool.importlinter] (docs/architecture.md)
 lint: $(INSTALLED)
 	@$(VENV)/bin/ruff check .
+	@PYTHONPATH="$(CURDIR)" $(VENV)/bin/lint-imports --no-cache
 
 stop:
 	@test -x $(PY) && $(PY) -m include.devenv.postgres stop || true

@@ -32,12 +32,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from include.edi._common import Adjustment  # noqa: E402
 from include.edi.model import Address, Claim837, Payer, Provider, Receiver, ServiceLine, Submitter, Subscriber  # noqa: E402
 from include.edi.reader import Delimiters, iter_segments  # noqa: E402
 from include.edi.validate import validate_x12  # noqa: E402
 from include.edi.writer import build_interchange  # noqa: E402
-from include.edi.x835 import ClaimPayment, Remittance835, ServicePayment, build_835, parse_835  # noqa: E402
+from include.edi.x835 import Adjustment, ClaimPayment, Remittance835, ServicePayment, build_835, parse_835  # noqa: E402
 from include.edi.x837p import build_837p  # noqa: E402
 
 CREATED = dt.datetime(2026, 3, 1, 12, 0)

@@ -66,8 +66,7 @@ def current_rss_mb() -> float:
 
 def _clp(claim: dict, k: int):
     """The k-th claim's adjudication in an ST (k cycles over 20 kinds)."""
-    from include.edi._common import Adjustment
-    from include.edi.x835 import ServicePayment
+    from include.edi.x835 import Adjustment, ServicePayment
     from tests.unit.posting.factory import DOS, denied_clp, paid_clp
 
     kind = k % 20

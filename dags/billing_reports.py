@@ -115,7 +115,7 @@ def billing_reports():
 
         from include.billing import artefacts
         from include.billing.reports import ReportBundle
-        from include.billing.reports.mailer import build_message, deliver, parse_recipients
+        from include.billing.reports.mailer import build_message, deliver, parse_recipients, smtp_client
 
         context = get_current_context()
         recipients = parse_recipients(context["params"].get("recipients")
@@ -129,12 +129,14 @@ def billing_reports():
             with billing_connection() as conn:     # the mailer reads the report from the store
                 files = artefacts.materialise(conn, rendered["artefacts"], Path(tmp))
             bundle = ReportBundle.load(files["manifest.json"])
-            with SmtpHook(smtp_conn_id=BILLING_SMTP_CONN_ID) as hook:
-                sender = hook.from_email or os.environ.get("BILLING_REPORT_SENDER", "billing-reports@localhost")
-                message = build_message(bundle, recipients, sender)
-                # send_email_smtp cannot build multipart/related with cid: images, so the report builds
-                # its own MIME message and sends it through the client the hook opened (TLS/auth applied)
-                deliver(hook._smtp_client, message, recipients, sender)
+            connection = SmtpHook.get_connection(BILLING_SMTP_CONN_ID)
+            sender = (connection.extra_dejson.get("from_email")
+                      or os.environ.get("BILLING_REPORT_SENDER", "billing-reports@localhost"))
+            message = build_message(bundle, recipients, sender)
+            # send_email_smtp cannot build multipart/related with cid: images, so the report builds its
+            # own MIME message and sends it over a client opened from the connection's public fields
+            with smtp_client(connection) as client:
+                deliver(client, message, recipients, sender)
         outcome = {"recipients": len(recipients), "attachments": len(bundle.attachments),
                    "message_bytes": len(message.as_bytes())}
         with billing_connection() as conn:

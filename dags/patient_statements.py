@@ -69,12 +69,12 @@ def patient_statements():
     @task
     def import_payments(params=None) -> dict:
         from include.billing.patient_accounts import import_payments as run_import
+        from include.billing.settings import work_dir
         from include.billing.statements import simulate_guarantor_payments
-        from include.devenv.paths import sub_dir
 
         context = get_current_context()
         today = run_clock(params, context).date()
-        folder = os.environ.get("BILLING_LOCKBOX_DIR") or str(sub_dir("lockbox"))
+        folder = os.environ.get("BILLING_LOCKBOX_DIR") or str(work_dir("lockbox"))
         out = {}
         with billing_connection() as conn:
             if params.get("demo_guarantors"):
@@ -130,9 +130,13 @@ def patient_statements():
                 return {"sent": 0}
             from airflow.providers.smtp.hooks.smtp import SmtpHook
 
-            with SmtpHook(smtp_conn_id=BILLING_SMTP_CONN_ID) as hook:
-                sender = hook.from_email or os.environ.get("BILLING_STATEMENT_SENDER", "billing@localhost")
-                return send_statement_notices(conn, hook._smtp_client, sender=sender)
+            from include.billing.reports.mailer import smtp_client
+
+            connection = SmtpHook.get_connection(BILLING_SMTP_CONN_ID)
+            sender = connection.extra_dejson.get("from_email") or os.environ.get("BILLING_STATEMENT_SENDER",
+                                                                                 "billing@localhost")
+            with smtp_client(connection) as client:
+                return send_statement_notices(conn, client, sender=sender)
 
     import_payments() >> statement_run() >> render_pdfs() >> deliver_vendor_file() >> notify_guarantors()
 

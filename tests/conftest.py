@@ -33,6 +33,8 @@ os.environ.setdefault("AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT", "120")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 # tasks hand each other ids and counts, never filesystem paths (a CeleryExecutor worker has its own disk)
 os.environ["AIRFLOW__CORE__XCOM_BACKEND"] = "include.xcom_guard.PathRefusingXCom"
+# the dev default of the workers' scratch folder, as include.devenv.paths.run_dir injects it
+os.environ.setdefault("BILLING_RUN_DIR", str(PROJECT_ROOT / ".run"))
 
 
 def _migrated_airflow_template() -> Path:

@@ -4,7 +4,8 @@
 
 One row per visit: what was charged, what the payers paid, what was written down, what the
 patient owes, and what still waits for a payer (include.billing.accounts has the rules). The
-database is BILLING_DATABASE_URL, else the local private server that `make demo` uses.
+database is --url, else BILLING_DATABASE_URL; for the local private server that `make demo` uses,
+`BILLING_DATABASE_URL=$(python -m include.devenv.postgres url)`.
 """
 
 from __future__ import annotations
@@ -16,21 +17,12 @@ import os
 import sys
 
 
-def _database_url() -> str:
-    url = os.environ.get("BILLING_DATABASE_URL")
-    if url:
-        return url
-    from include.devenv.postgres import database_url  # a dev entry point: the local private server
-
-    return database_url()
-
-
 def _accounts(args) -> int:
     import psycopg
 
     from .accounts import load_accounts
 
-    with psycopg.connect(_database_url()) as conn:
+    with psycopg.connect(args.url) as conn:
         visit_ids = None
         if args.visit:
             visit_ids = [r[0] for r in conn.execute("SELECT id FROM pm.visits WHERE visit_number = ANY(%s)",
@@ -58,7 +50,12 @@ def main(argv: list[str] | None = None) -> int:
                      help="the ledger as it stood at the end of this day (YYYY-MM-DD); default: now")
     acc.add_argument("--json", action="store_true", help="JSON instead of a table (money as strings)")
     acc.add_argument("--visit", action="append", help="only this visit number (repeatable)")
+    acc.add_argument("--url", default=os.environ.get("BILLING_DATABASE_URL"),
+                     help="the database (default: BILLING_DATABASE_URL)")
     args = parser.parse_args(argv)
+    if not args.url:
+        acc.error("name the database: --url or BILLING_DATABASE_URL "
+                  "(the local private server: $(python -m include.devenv.postgres url))")
     return _accounts(args)
 
 

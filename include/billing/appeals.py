@@ -22,6 +22,8 @@ import tempfile
 from decimal import Decimal
 from pathlib import Path
 
+from psycopg.rows import dict_row
+
 from include.billing.private_files import private_dir
 
 from .carc import classify
@@ -42,9 +44,23 @@ def appeal_dir() -> Path:
     raw = os.environ.get("BILLING_APPEAL_DIR", "").strip()
     if raw:
         return Path(raw)
-    from include.devenv.paths import sub_dir
+    from include.billing.settings import work_dir
 
-    return sub_dir("appeals")
+    return work_dir("appeals")
+
+
+def letter_parties(conn, claim_id: int) -> dict:
+    """The claim, provider, payer and patient a letter names (an appeal, a records cover), by column name."""
+    r = conn.cursor(row_factory=dict_row).execute(query("denials", "appeal_data"), {"claim_id": claim_id}).fetchone()
+    return {
+        "claim": {"claim_number": r["claim_number"], "date_of_service": r["date_of_service"],
+                  "total_charge": r["total_charge"], "payer_claim_control_number": r["payer_claim_control_number"]},
+        "provider": {k: r[f"provider_{k}"] for k in ("name", "npi", "address1", "city", "state", "zip")},
+        "payer": {"name": r["payer_name"] or "Payer",
+                  **{k: r[f"payer_{k}"] for k in ("address1", "city", "state", "zip")}},
+        "patient": {"name": f"{r['first_name']} {r['last_name']}", "member_id": r["member_id"],
+                    "birth_date": r["birth_date"]},
+    }
 
 
 def _pdf_enabled(pdf: bool | None) -> bool:
@@ -105,13 +121,10 @@ def build_appeal_packet(conn, work_item_id: int, *, out_dir: Path | None = None,
     claim_id, due, details = item
     details = details if isinstance(details, dict) else json.loads(details or "{}")
     cp_id = details.get("claim_payment_id")
-    row = conn.execute(query("denials", "appeal_data"), {"claim_id": claim_id}).fetchone()
-    (cid, number, dos, total, pccn, bp_name, bp_npi, bp_a1, bp_city, bp_state, bp_zip, py_name, py_a1, py_city,
-     py_state, py_zip, last, first, birth, member_id) = row
-    lines = [{"line_number": r[0], "procedure_code": r[1], "modifiers": list(r[2] or []), "service_date": r[3],
-              "charge": r[4], "paid": r[5], "codes": r[6]}
-             for r in conn.execute(query("denials", "appeal_lines"),
-                                   {"claim_id": claim_id, "claim_payment_id": cp_id}).fetchall()]
+    parties = letter_parties(conn, claim_id)
+    lines = [{**r, "modifiers": list(r["modifiers"] or [])}
+             for r in conn.cursor(row_factory=dict_row).execute(
+                 query("denials", "appeal_lines"), {"claim_id": claim_id, "claim_payment_id": cp_id}).fetchall()]
     reasons = []
     needs_auth = False
     for code in details.get("codes", []):
@@ -126,12 +139,7 @@ def build_appeal_packet(conn, work_item_id: int, *, out_dir: Path | None = None,
     proof = details.get("filing_proof")
     context = {
         "today": today, "deadline": due or today, "work_item_id": work_item_id,
-        "claim": {"claim_number": number, "date_of_service": dos, "total_charge": total,
-                  "payer_claim_control_number": pccn},
-        "provider": {"name": bp_name, "npi": bp_npi, "address1": bp_a1, "city": bp_city, "state": bp_state,
-                     "zip": bp_zip},
-        "payer": {"name": py_name or "Payer", "address1": py_a1, "city": py_city, "state": py_state, "zip": py_zip},
-        "patient": {"name": f"{first} {last}", "member_id": member_id, "birth_date": birth},
+        **parties,
         "denied_amount": Decimal(details.get("denied_amount", "0")), "reasons": reasons, "lines": lines,
         "argument": ARGUMENTS.get(category, "The claim was billed correctly; we ask for a full review."),
         "needs_auth": needs_auth, "evidence": evidence, "proof": proof,
@@ -143,7 +151,7 @@ def build_appeal_packet(conn, work_item_id: int, *, out_dir: Path | None = None,
                                f"deadline {proof['deadline']}): the enclosed acknowledgments show its receipt. A claim "
                                "received in time is not late; please reprocess it.")
     folder = private_dir(Path(out_dir) if out_dir else appeal_dir())
-    stem = f"appeal-claim{cid}-item{work_item_id}"      # ids only: no PHI in file names
+    stem = f"appeal-claim{claim_id}-item{work_item_id}"      # ids only: no PHI in file names
     html_path = folder / f"{stem}.html"
     letter = render_letter(context)
     _write_private(html_path, letter)

@@ -53,6 +53,12 @@ def load_table(name: str) -> dict[str, Code]:
     return out
 
 
+def describe(table: str, code: str, default: str = "") -> str:
+    """A CARC's ('carc') or RARC's ('rarc') description from codes/<table>.csv, the one source of them."""
+    found = load_table(table).get(code)
+    return found.description if found else default
+
+
 @dataclass(frozen=True)
 class Classification:
     group: str

@@ -1,7 +1,8 @@
 """Connections and migrations for the PM/ledger database (no Airflow here).
 
 The domain takes a psycopg 3 connection. DAG tasks get one from the Airflow connection
-(`include.airflow_support.billing_connection`), tests and CLIs from a URL.
+(`include.dag_support.billing_connection`), tests and CLIs from a URL. This module never starts a
+database: the local private server is include.devenv.postgres (`python -m include.devenv.postgres migrate`).
 """
 
 from __future__ import annotations
@@ -85,9 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     url = args.url
     if not url:
-        from include.devenv.postgres import database_url
-
-        url = database_url()
+        parser.error("name the database: --url or BILLING_DATABASE_URL "
+                     "(the local private server: python -m include.devenv.postgres migrate)")
     if args.command == "app-login":
         ensure_app_login(url, args.login, os.environ.get(args.password_env) or None)
         print(f"login {args.login} is a member of {APP_ROLE}")

@@ -1,7 +1,8 @@
-"""Named SQL for the response, posting and denial areas: include/sql/queries/<area>/<name>.sql.
+"""The one loader of named SQL: include/sql/queries/<area>/<name>.sql.
 
 Queries are plain files with `%(name)s` parameters, read once and cached; nothing is built
-from strings at run time.
+from strings at run time. Every module that runs SQL loads it here (settings.submission_query,
+workqueue.load_query and reports.load_query are this function with their area filled in).
 """
 
 from __future__ import annotations
@@ -12,10 +13,15 @@ from pathlib import Path
 QUERIES_DIR = Path(__file__).resolve().parents[1] / "sql" / "queries"
 
 
+def names(area: str) -> list[str]:
+    """The queries of an area, sorted (the reports' metrics are the files of `reports/`)."""
+    return sorted(p.stem for p in (QUERIES_DIR / area).glob("*.sql"))
+
+
 @lru_cache(maxsize=None)
 def query(area: str, name: str) -> str:
     path = QUERIES_DIR / area / f"{name}.sql"
     try:
         return path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise LookupError(f"named query {area}/{name} not found at {path}") from exc
+        raise LookupError(f"no query {name!r} in {area}/ at {path} (have: {', '.join(names(area))})") from exc

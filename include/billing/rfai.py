@@ -33,7 +33,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .acknowledgments import add_event, add_work_item
-from .appeals import TEMPLATES, _pdf_enabled, _write_private, render_pdf
+from .appeals import TEMPLATES, _pdf_enabled, _write_private, letter_parties, render_pdf
 from .rcm_sql import query
 
 LOINC_RE = re.compile(r"^\d{1,7}-\d$")
@@ -52,7 +52,7 @@ def loinc_table() -> dict[str, str]:
 
 def describe_request(statuses) -> tuple[list[dict], list[dict]]:
     """(status codes in words, requested documents in words) from a 277 claim's STC composites."""
-    from include.edi._status import CATEGORY_CODES, STATUS_CODES
+    from include.edi.x277 import CATEGORY_CODES, STATUS_CODES
 
     asked, documents = [], []
     for s in statuses:
@@ -144,20 +144,18 @@ def answer_request(conn, item_id: int, documents: list[Path], *, actor: str, out
     if not documents:
         raise ValueError("attach at least one document")
     details = details if isinstance(details, dict) else json.loads(details or "{}")
-    row = conn.execute(query("denials", "appeal_data"), {"claim_id": claim_id}).fetchone()
-    (cid, number, dos, _total, pccn, bp_name, bp_npi, bp_a1, bp_city, bp_state, bp_zip, py_name, py_a1, py_city,
-     py_state, py_zip, last, first, _birth, member_id) = row
+    parties = letter_parties(conn, claim_id)
     acn = attachment_control_number(claim_id, item_id)
     if out_dir:
         folder = Path(out_dir)
     elif os.environ.get("BILLING_RECORDS_DIR", "").strip():
         folder = Path(os.environ["BILLING_RECORDS_DIR"].strip())
     else:
-        from include.devenv.paths import sub_dir
+        from include.billing.settings import work_dir
 
-        folder = sub_dir("records")
+        folder = work_dir("records")
     folder.mkdir(parents=True, exist_ok=True)
-    stem = f"records-claim{cid}-item{item_id}"             # ids only: no PHI in file names
+    stem = f"records-claim{claim_id}-item{item_id}"        # ids only: no PHI in file names
     copies = []
     for n, doc in enumerate(documents, start=1):
         target = folder / f"{stem}-doc{n}{Path(doc).suffix}"
@@ -167,11 +165,10 @@ def answer_request(conn, item_id: int, documents: list[Path], *, actor: str, out
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html", "j2"]))
     html = env.get_template("records_cover.html.j2").render(
         today=today, work_item_id=item_id, attachment_control_number=acn,
-        claim={"claim_number": number, "date_of_service": dos,
-               "payer_claim_control_number": details.get("payer_claim_number") or pccn},
-        provider={"name": bp_name, "npi": bp_npi, "address1": bp_a1, "city": bp_city, "state": bp_state, "zip": bp_zip},
-        payer={"name": py_name or "Payer", "address1": py_a1, "city": py_city, "state": py_state, "zip": py_zip},
-        patient={"name": f"{first} {last}", "member_id": member_id},
+        claim={**parties["claim"], "payer_claim_control_number": details.get("payer_claim_number")
+               or parties["claim"]["payer_claim_control_number"]},
+        provider=parties["provider"], payer=parties["payer"],
+        patient={"name": parties["patient"]["name"], "member_id": parties["patient"]["member_id"]},  # no birth date
         requested_on=details.get("requested_on"), due_date=details.get("due_date") or due,
         asked=[x["text"] for x in details.get("asked", [])]
         + [f"{d['text']} (LOINC {d['loinc']})" for d in details.get("documents", [])],

@@ -23,9 +23,7 @@ def _int(name: str, default: int) -> int:
 
 @dataclass(frozen=True)
 class SubmissionSettings:
-    schedule: str
     eligibility_cache_days: int
-    eligibility_transport: str          # realtime | batch
     eligibility_wait_seconds: int       # batch transport: how long to wait for the 271
     max_claims_per_file: int
     sftp_inbound: str
@@ -43,9 +41,7 @@ class SubmissionSettings:
 def load() -> SubmissionSettings:
     dq = os.environ.get("BILLING_DQ_RESULTS_DIR", "").strip()
     return SubmissionSettings(
-        schedule=os.environ.get("BILLING_SUBMISSION_SCHEDULE", "*/15 * * * *"),
         eligibility_cache_days=_int("BILLING_ELIGIBILITY_CACHE_DAYS", 7),
-        eligibility_transport=os.environ.get("BILLING_ELIGIBILITY_TRANSPORT", "realtime"),
         eligibility_wait_seconds=_int("BILLING_ELIGIBILITY_WAIT_SECONDS", 120),
         max_claims_per_file=_int("BILLING_MAX_CLAIMS_PER_FILE", 5000),
         sftp_inbound=os.environ.get("BILLING_SFTP_INBOUND", "inbound"),
@@ -61,29 +57,36 @@ def load() -> SubmissionSettings:
     )
 
 
+WORK_DIR_VAR = "BILLING_RUN_DIR"
+
+
+def work_dir(*parts: str) -> Path:
+    """This worker's scratch folder (`BILLING_RUN_DIR`), or a 0700 sub-folder of it.
+
+    The domain never guesses a folder: production sets the variable (docker-compose.yaml), and the
+    dev entry points inject `.run/` (include.devenv.paths.run_dir), as the test harness does.
+    """
+    from include.billing.private_files import private_dir
+
+    raw = os.environ.get(WORK_DIR_VAR, "").strip()
+    if not raw:
+        raise RuntimeError(f"{WORK_DIR_VAR} is not set: name this worker's scratch folder "
+                           "(the dev entry points set it to .run/)")
+    # the root's own mode is the deployment's (the dev run folder lets PostgreSQL's group cross it)
+    return private_dir(Path(raw).joinpath(*parts)) if parts else Path(raw)
+
+
 def dq_results_dir() -> Path:
     configured = load().dq_results_dir
     if configured is not None:
         from include.billing.private_files import private_dir
 
         return private_dir(configured)
-    from include.devenv.paths import sub_dir
-
-    return sub_dir("data-quality")
-
-
-QUERIES_DIR = Path(__file__).resolve().parents[1] / "sql" / "queries"
-_cache: dict[str, str] = {}
-
-
-def query(area: str, name: str) -> str:
-    """The text of include/sql/queries/<area>/<name>.sql (cached)."""
-    key = f"{area}/{name}"
-    text = _cache.get(key)
-    if text is None:
-        text = _cache[key] = (QUERIES_DIR / area / f"{name}.sql").read_text()
-    return text
+    return work_dir("data-quality")
 
 
 def submission_query(name: str) -> str:
+    """include/sql/queries/submission/<name>.sql, through the one loader."""
+    from include.billing.rcm_sql import query
+
     return query("submission", name)

@@ -35,6 +35,8 @@ import os
 import time
 from decimal import Decimal
 
+from psycopg.rows import dict_row, namedtuple_row
+
 from include.billing.claims import WorkItem, allocate_control_numbers, move_claims, open_work_items, store_edi_file
 from include.billing.settings import SubmissionSettings, submission_query
 from include.billing.settings import load as load_settings
@@ -73,20 +75,13 @@ def plan_batches(conn, *, max_claims_per_file: int = 5000) -> list[int]:
             icn = allocate_control_numbers(conn, partner, "interchange")
             gcn = allocate_control_numbers(conn, partner, "group")
             stcn = allocate_control_numbers(conn, partner, "transaction")
-            row = conn.execute(
-                """INSERT INTO billing.submission_batches
-                       (batch_key, trading_partner, payer_id, interchange_control_number, group_control_number,
-                        transaction_control_number, file_name, state, claim_count, total_charge)
-                   VALUES (%s, %s, %s, %s, %s, %s, %s, 'planned', %s, %s)
-                   ON CONFLICT (batch_key) DO NOTHING
-                   RETURNING id""",
-                (f"837P:{partner}:{payer_id}:{digest}", partner, payer_id, icn, gcn, stcn,
-                 f"837P_{partner.upper()}_{icn:09d}.x12", len(ids), sum((c[1] for c in chunk), Decimal(0))),
-            ).fetchone()
+            row = conn.execute(submission_query("insert_batch"), {
+                "batch_key": f"837P:{partner}:{payer_id}:{digest}", "trading_partner": partner, "payer_id": payer_id,
+                "icn": icn, "gcn": gcn, "stcn": stcn, "file_name": f"837P_{partner.upper()}_{icn:09d}.x12",
+                "claim_count": len(ids), "total_charge": sum((c[1] for c in chunk), Decimal(0))}).fetchone()
             if row is None:
                 continue
-            conn.execute("""INSERT INTO billing.batch_claims (batch_id, claim_id)
-                            SELECT %s, unnest(%s::bigint[]) ON CONFLICT DO NOTHING""", (row[0], ids))
+            conn.execute(submission_query("insert_batch_claims"), {"batch_id": row[0], "claim_ids": ids})
     batch_ids = [r[0] for r in conn.execute(
         "SELECT id FROM billing.submission_batches WHERE state IN ('planned', 'uploading') "
         "AND transaction_type = '837P' ORDER BY id").fetchall()]
@@ -109,48 +104,42 @@ def load_claims_837(conn, batch_id: int) -> list:
 
     lines: dict[int, list] = {}
     line_numbers: dict[int, list[int]] = {}
-    for r in conn.execute(submission_query("batch_lines_837"), {"batch_id": batch_id}).fetchall():
-        lines.setdefault(r[0], []).append(ServiceLine(
-            line_control_number=r[2], procedure_code=r[3], modifiers=list(r[4] or []), units=r[5],
-            charge=r[6], dx_pointers=list(r[7] or []), service_date=r[8], ndc=r[9]))
-        line_numbers.setdefault(r[0], []).append(r[1])
+    rows = conn.cursor(row_factory=namedtuple_row)
+    for r in rows.execute(submission_query("batch_lines_837"), {"batch_id": batch_id}).fetchall():
+        lines.setdefault(r.claim_id, []).append(ServiceLine(
+            line_control_number=r.line_control_number, procedure_code=r.procedure_code,
+            modifiers=list(r.modifiers or []), units=r.units, charge=r.charge, dx_pointers=list(r.dx_pointers or []),
+            service_date=r.service_date, ndc=r.ndc))
+        line_numbers.setdefault(r.claim_id, []).append(r.line_number)
     claims = []
     secondary: dict[int, object] = {}
-    for r in conn.execute(submission_query("batch_claims_837"), {"batch_id": batch_id}).fetchall():
-        (cid, number, total, dx, freq, pccn, pos, prior_auth, onset, acc_type, acc_state, acc_date,
-         bp_name, bp_npi, bp_tax, bp_tax_code, bp_a1, bp_city, bp_state, bp_zip,
-         pt_a1, pt_city, pt_state, pt_zip,
-         member_id, group, rel, s_last, s_first, s_birth, s_sex, s_a1, s_city, s_state, s_zip,
-         py_name, py_ident, py_cfi, py_a1, py_city, py_state, py_zip,
-         p_last, p_first, p_birth, p_sex, p_a1, p_city, p_state, p_zip,
-         r_last, r_first, r_npi, r_tax, f_last, f_first, f_npi,
-         fac_name, fac_npi, fac_a1, fac_city, fac_state, fac_zip, responsibility) = r
-        billing = Provider(org_name=bp_name, npi=bp_npi, taxonomy=bp_tax_code, tax_id=bp_tax,
-                           address=_addr(bp_a1, bp_city, bp_state, bp_zip))
-        pay_to = Provider(org_name=bp_name, address=_addr(pt_a1, pt_city, pt_state, pt_zip)) if pt_a1 else None
-        subscriber = Subscriber(member_id=member_id, last_name=s_last, first_name=s_first, birth_date=s_birth,
-                                sex=s_sex, address=_addr(s_a1, s_city, s_state, s_zip), group_number=group,
-                                relationship_code=rel or "18", claim_filing_indicator=py_cfi,
-                                payer_responsibility=responsibility)
+    for r in rows.execute(submission_query("batch_claims_837"), {"batch_id": batch_id}).fetchall():
+        billing = Provider(org_name=r.bp_name, npi=r.bp_npi, taxonomy=r.bp_tax_code, tax_id=r.bp_tax,
+                           address=_addr(r.bp_a1, r.bp_city, r.bp_state, r.bp_zip))
+        pay_to = Provider(org_name=r.bp_name, address=_addr(r.pt_a1, r.pt_city, r.pt_state, r.pt_zip)) if r.pt_a1 else None
+        subscriber = Subscriber(member_id=r.member_id, last_name=r.s_last, first_name=r.s_first, birth_date=r.s_birth,
+                                sex=r.s_sex, address=_addr(r.s_a1, r.s_city, r.s_state, r.s_zip), group_number=r.group_number,
+                                relationship_code=r.rel or "18", claim_filing_indicator=r.py_cfi,
+                                payer_responsibility=r.responsibility)
         patient = None
-        if rel and rel != "18":
-            patient = PatientDependent(last_name=p_last, first_name=p_first, birth_date=p_birth, sex=p_sex,
-                                       relationship_code=rel, address=_addr(p_a1, p_city, p_state, p_zip))
+        if r.rel and r.rel != "18":
+            patient = PatientDependent(last_name=r.p_last, first_name=r.p_first, birth_date=r.p_birth, sex=r.p_sex,
+                                       relationship_code=r.rel, address=_addr(r.p_a1, r.p_city, r.p_state, r.p_zip))
         claims.append(Claim837(
-            claim_id=number, total_charge=total, place_of_service=pos, billing_provider=billing,
-            subscriber=subscriber, payer=Payer(name=py_name, payer_id=py_ident,
-                                               address=_addr(py_a1, py_city, py_state, py_zip)),
-            lines=lines.get(cid, []), diagnosis_codes=list(dx or []), frequency_code=freq,
-            payer_claim_control_number=pccn, prior_authorization=prior_auth, onset_date=onset,
-            accident_type=acc_type, accident_state=acc_state, accident_date=acc_date, patient=patient,
-            rendering_provider=Provider(last_name=r_last, first_name=r_first, npi=r_npi, taxonomy=r_tax)
-            if r_npi else None,
-            referring_provider=Provider(last_name=f_last, first_name=f_first, npi=f_npi) if f_npi else None,
-            service_facility=Provider(org_name=fac_name, npi=fac_npi,
-                                      address=_addr(fac_a1, fac_city, fac_state, fac_zip)) if fac_name else None,
+            claim_id=r.number, total_charge=r.total, place_of_service=r.pos, billing_provider=billing,
+            subscriber=subscriber, payer=Payer(name=r.py_name, payer_id=r.py_ident,
+                                               address=_addr(r.py_a1, r.py_city, r.py_state, r.py_zip)),
+            lines=lines.get(r.cid, []), diagnosis_codes=list(r.dx or []), frequency_code=r.freq,
+            payer_claim_control_number=r.pccn, prior_authorization=r.prior_auth, onset_date=r.onset,
+            accident_type=r.acc_type, accident_state=r.acc_state, accident_date=r.acc_date, patient=patient,
+            rendering_provider=Provider(last_name=r.r_last, first_name=r.r_first, npi=r.r_npi, taxonomy=r.r_tax)
+            if r.r_npi else None,
+            referring_provider=Provider(last_name=r.f_last, first_name=r.f_first, npi=r.f_npi) if r.f_npi else None,
+            service_facility=Provider(org_name=r.fac_name, npi=r.fac_npi,
+                                      address=_addr(r.fac_a1, r.fac_city, r.fac_state, r.fac_zip)) if r.fac_name else None,
             pay_to=pay_to))
-        if responsibility != "P":
-            secondary[cid] = claims[-1]
+        if r.responsibility != "P":
+            secondary[r.cid] = claims[-1]
     if secondary:
         _add_other_payers(conn, secondary, lines, line_numbers)
     return claims
@@ -185,15 +174,11 @@ def build_batch_file(conn, batch: dict, settings: SubmissionSettings) -> bytes:
 
 # --------------------------------------------------------------------------- sending
 
-_BATCH_COLS = ("id", "trading_partner", "payer_id", "interchange_control_number", "group_control_number",
-               "transaction_control_number", "file_name", "state", "edi_file_id", "created_at", "claim_count")
-
-
 def _batch(conn, batch_id: int) -> dict:
-    row = conn.execute(submission_query("batch_by_id"), (batch_id,)).fetchone()
+    row = conn.cursor(row_factory=dict_row).execute(submission_query("batch_by_id"), (batch_id,)).fetchone()
     if row is None:
         raise LookupError(f"submission batch {batch_id} does not exist")
-    return dict(zip(_BATCH_COLS, row))
+    return row
 
 
 def _claim_ids(conn, batch_id: int) -> list[int]:

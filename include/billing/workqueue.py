@@ -14,15 +14,15 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 from psycopg.rows import dict_row
 
+from include.billing.carc import describe
+from include.billing.rcm_sql import query
 from include.billing.status import set_status
 
-QUERIES_DIR = Path(__file__).resolve().parents[1] / "sql" / "queries" / "workqueue"
 OPEN_STATES = ("open", "in_progress")
 ALL_STATES = ("open", "in_progress", "resolved", "written_off")
 PAGE_SIZE = 100
@@ -72,20 +72,6 @@ REASON_TEXT = {
 CARC_FIX = {"16": None, "4": "modifiers", "11": "diagnosis", "167": "diagnosis", "31": "member_id",
             "197": "prior_authorization", "15": "prior_authorization", "27": "member_id"}
 
-# A few common RARCs, used when the denials code tables are not installed.
-RARC_FALLBACK = {
-    "M51": "Missing/incomplete/invalid procedure code(s).", "M76": "Missing/incomplete/invalid diagnosis.",
-    "M77": "Missing/incomplete/invalid place of service.", "MA04": "Secondary payment cannot be considered "
-    "without the identity of or payment information from the primary payer.",
-    "MA130": "Claim contains incomplete/invalid information; no appeal rights; submit a new claim.",
-    "N4": "Missing/incomplete/invalid prior insurance carrier EOB.", "N30": "Patient ineligible for this service.",
-    "N54": "Claim information is inconsistent with pre-certified/authorized services.",
-    "N130": "Consult plan benefit documents for information about restrictions for this service.",
-    "N290": "Missing/incomplete/invalid rendering provider primary identifier.",
-    "N382": "Missing/incomplete/invalid patient identifier.", "N657": "This should be billed with the "
-    "appropriate code for these services.", "N115": "Decision based on a Local Coverage Determination.",
-}
-
 ICD10_RE = re.compile(r"^[A-TV-Z][0-9][0-9A-Z]{1,5}$")
 MEMBER_ID_RE = re.compile(r"^[A-Za-z0-9\-]{2,80}$")
 MODIFIER_RE = re.compile(r"^[A-Z0-9]{2}$")
@@ -99,9 +85,9 @@ class ActionError(ValueError):
     """An action that cannot be done as asked; the message is safe to show (no PHI)."""
 
 
-@cache
 def load_query(name: str) -> str:
-    return (QUERIES_DIR / f"{name}.sql").read_text()
+    """include/sql/queries/workqueue/<name>.sql, through the one loader."""
+    return query("workqueue", name)
 
 
 def _rows(conn, name: str, params: dict) -> list[dict]:
@@ -151,30 +137,12 @@ def filter_options(conn, states=OPEN_STATES) -> dict[str, list[dict]]:
     return out
 
 
-def _code_tables():
-    """The denials engineer's CARC/RARC tables when present; else the report's short list."""
-    try:
-        from include.billing.carc import load_table
-
-        return load_table("carc"), load_table("rarc")
-    except Exception:  # tables not installed: fall back to the short descriptions
-        return None, None
-
-
 def describe_carc(code: str) -> str:
-    carc, _ = _code_tables()
-    if carc and code in carc:
-        return carc[code].description
-    from include.billing.reports.metrics import CARC_DESCRIPTIONS
-
-    return CARC_DESCRIPTIONS.get(code, "see the X12 CARC list")
+    return describe("carc", code, "see the X12 CARC list")
 
 
 def describe_rarc(code: str) -> str:
-    _, rarc = _code_tables()
-    if rarc and code in rarc:
-        return rarc[code].description
-    return RARC_FALLBACK.get(code, "see the X12 RARC list")
+    return describe("rarc", code, "see the X12 RARC list")
 
 
 def explain(item: dict, adjustments: list[dict]) -> list[dict]:

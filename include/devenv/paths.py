@@ -22,9 +22,15 @@ def private_umask() -> None:
 
 
 def run_dir() -> Path:
-    """`.run/` at the project root, or `BILLING_RUN_DIR` when set (tests use a private one); 0700."""
+    """`.run/` at the project root, or `BILLING_RUN_DIR` when set (tests use a private one); 0700.
+
+    The folder is exported as `BILLING_RUN_DIR`: the domain reads its scratch folder only from
+    there (include.billing.settings.work_dir), so this is where the dev default is injected, for
+    this process and whatever it starts (the demo, `airflow standalone`, Celery workers).
+    """
     private_umask()
     path = Path(os.environ.get("BILLING_RUN_DIR") or PROJECT_ROOT / ".run").resolve()
+    os.environ.setdefault("BILLING_RUN_DIR", str(path))
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     st = path.stat()
     if st.st_uid == os.geteuid() and st.st_mode & 0o067:

@@ -9,6 +9,7 @@ unprivileged user because PostgreSQL refuses to run as root.
 
     python -m include.devenv.postgres url     # print the URL, starting the server if needed
     python -m include.devenv.postgres stop    # stop the private server
+    python -m include.devenv.postgres migrate # apply the migrations to that database
 """
 
 from __future__ import annotations
@@ -241,8 +242,13 @@ def main(argv: list[str]) -> int:
         print(start_private_server())
     elif command == "stop":
         stop_private_server()
+    elif command == "migrate":
+        from include.billing.db import migrate
+
+        applied = migrate(database_url())
+        print(f"migrations applied: {len(applied)}" + (f" ({', '.join(applied)})" if applied else " (up to date)"))
     else:
-        print(f"usage: python -m include.devenv.postgres [url|start|stop], not {command!r}", file=sys.stderr)
+        print(f"usage: python -m include.devenv.postgres [url|start|stop|migrate], not {command!r}", file=sys.stderr)
         return 2
     return 0
 

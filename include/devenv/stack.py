@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from include.devenv.paths import PROJECT_ROOT, sub_dir
+from include.devenv.paths import PROJECT_ROOT, run_dir, sub_dir
 
 SANDBOX_USER = "practice"
 
@@ -103,6 +103,7 @@ class LocalStack:
             "AIRFLOW_VAR_BILLING_REPORT_RECIPIENTS": "billing-managers@practice.example",
             "GX_ANALYTICS_ENABLED": "False",
             "PYTHONPATH": str(PROJECT_ROOT),
+            "BILLING_RUN_DIR": str(run_dir()),          # the workers' scratch folder (settings.work_dir)
         }
         for conn_id, value in self.connections().items():
             env[f"AIRFLOW_CONN_{conn_id.upper()}"] = value

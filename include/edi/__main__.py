@@ -45,7 +45,6 @@ def dumps(obj, *, pretty: bool = False) -> bytes:
 
 def _transaction_dict(t, findings: list[Finding], name: str) -> dict:
     d: dict = {"type": t.type, "control_number": t.control_number, "version": t.version}
-    v = t.version or ""
     if t.type == "835":
         from .balance import balance_835
         from .x835 import parse_835_transaction
@@ -82,7 +81,6 @@ def _transaction_dict(t, findings: list[Finding], name: str) -> dict:
         d["inquiries"] = [dataclasses.asdict(q) for q in parse_276(t)]
     else:
         d["segment_count"] = len(t.segments) + 2
-    del v
     return d
 
 

@@ -27,11 +27,6 @@ def fmt_amount(v) -> str:
     return s
 
 
-def fmt_money(v) -> str:
-    """Money with two decimals when fractional, e.g. '100', '12.50' → '12.5'."""
-    return fmt_amount(v)
-
-
 def fmt_date(d) -> str:
     if d is None or d == "":
         return ""

@@ -170,7 +170,6 @@ def _svc(s: Segment) -> ServicePayment:
 def parse_835_transaction(t: TransactionSet) -> Remittance835:
     r = Remittance835(payment_amount=ZERO, trace_number="", control_number=t.control_number)
     r.findings = list(t.findings)
-    name = t.group.interchange.header.delimiters if False else None  # noqa: F841
     claim: ClaimPayment | None = None
     line: ServicePayment | None = None
     party = None

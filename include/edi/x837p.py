@@ -8,7 +8,6 @@ from functools import lru_cache
 from typing import Iterable
 
 from ._common import cas_items, cas_segments, date8, dec
-from .errors import Finding
 from .model import (
     Address,
     Claim837,
@@ -527,12 +526,6 @@ def parse_837p(transaction: TransactionSet | Iterable[Segment]) -> list[Claim837
                 line.adjudications.append(adj)
             continue
     return claims
-
-
-def check_837_balance(claims: list[Claim837], file: str | None = None) -> list[Finding]:
-    """CLM02 must equal the sum of SV102 (see balance.py)."""
-    from .balance import balance_837
-    return balance_837(claims, file=file)
 
 
 def claim_to_dict(c: Claim837) -> dict:

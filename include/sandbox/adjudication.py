@@ -12,8 +12,7 @@ import random
 from dataclasses import asdict, dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 
-from include.edi._common import Adjustment
-from include.edi.x835 import ClaimPayment, ServicePayment
+from include.edi.x835 import Adjustment, ClaimPayment, ServicePayment
 
 from . import fee_schedule as fs
 from .roster import Member

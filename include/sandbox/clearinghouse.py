@@ -27,14 +27,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Callable
 
-from include.edi._common import Adjustment
 from include.edi.errors import Finding, X12Error
 from include.edi.reader import Interchange, read_interchanges
 from include.edi.validate import validate_x12
 from include.edi.x276 import parse_276
 from include.edi.x277 import build_277, build_277rfai
 from include.edi.x277ca import ClaimStatus, Status, build_277ca
-from include.edi.x835 import ClaimPayment, ProviderAdjustment, Remittance835, ServicePayment, build_835
+from include.edi.x835 import Adjustment, ClaimPayment, ProviderAdjustment, Remittance835, ServicePayment, build_835
 from include.edi.x837p import parse_837p
 from include.edi.x999 import IK3_CODES, IK4_CODES, Ack999, ElementError, SegmentError, TransactionAck, build_999
 

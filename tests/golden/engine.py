@@ -60,9 +60,8 @@ from include.billing.denials import route_denials
 from include.billing.inbox import store_inbound
 from include.billing.posting import post_stored_remittances
 from include.billing.status import set_status
-from include.edi._common import Adjustment
 from include.edi.x277ca import ClaimStatus, Status, build_277ca
-from include.edi.x835 import ClaimPayment, ProviderAdjustment, Remittance835, ServicePayment, build_835
+from include.edi.x835 import Adjustment, ClaimPayment, ProviderAdjustment, Remittance835, ServicePayment, build_835
 
 SCENARIOS = Path(__file__).with_name("scenarios.yaml")
 ACTOR = "test:golden"

@@ -4,7 +4,7 @@ Public API:
     compute_kpis(conn, period_start, period_end, as_of) -> dict
     load_query(name) / run_metric(conn, name, **params) -> list[dict]
     build_report(conn, as_of, period, out_dir) -> ReportBundle
-    send_report(bundle, smtp_host, smtp_port, recipients, sender)
+    mailer.build_message / mailer.smtp_client / mailer.deliver: the email (the DAG sends it)
 """
 
 from include.billing.reports.metrics import compute_kpis, compute_trends
@@ -17,8 +17,7 @@ from include.billing.reports.report import (
                                             compute_report,
                                             render_report,
                                             resolve_sections,
-                                            send_report,
 )
 
 __all__ = ["ReportBundle", "archive_rendered", "archive_report", "build_report", "compute_kpis", "compute_report",
-           "compute_trends", "load_query", "render_report", "resolve_sections", "run_metric", "send_report"]
+           "compute_trends", "load_query", "render_report", "resolve_sections", "run_metric"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import mimetypes
 import smtplib
+import ssl
+from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -52,9 +54,25 @@ def deliver(client, msg: EmailMessage, recipients: list[str], sender: str) -> No
         raise RuntimeError(f"SMTP server refused {len(refused)} of {len(recipients)} recipients")
 
 
-def send(bundle, smtp_host: str, smtp_port: int, recipients, sender: str, *, timeout: float = 30) -> EmailMessage:
-    recipients = parse_recipients(recipients)
-    msg = build_message(bundle, recipients, sender)
-    with smtplib.SMTP(smtp_host, smtp_port, timeout=timeout) as client:
-        deliver(client, msg, recipients, sender)
-    return msg
+@contextmanager
+def smtp_client(connection):
+    """An open, logged-in smtplib client for an Airflow SMTP connection, read through its public fields.
+
+    The extras mean what they mean to Airflow's SmtpHook (disable_ssl, disable_tls, timeout,
+    ssl_context "none"): a report is a multipart/related message the hook's send_email_smtp cannot
+    build, and the hook keeps its own client private. OAuth2 is not supported here.
+    """
+    extra = connection.extra_dejson
+    use_ssl = not extra.get("disable_ssl", False)
+    context = None if extra.get("ssl_context") == "none" else ssl.create_default_context()
+    kwargs = {"host": connection.host or "", "timeout": int(extra.get("timeout", 30))}
+    if connection.port:
+        kwargs["port"] = connection.port
+    client = smtplib.SMTP_SSL(context=context, **kwargs) if use_ssl else smtplib.SMTP(**kwargs)
+    with client:
+        if not use_ssl and not extra.get("disable_tls", False):
+            client.starttls(context=context)
+            client.ehlo()
+        if connection.login and connection.password:
+            client.login(connection.login, connection.password)
+        yield client

@@ -12,25 +12,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from include.billing.carc import describe
 from include.billing.reports.queries import run_metric
 
 AGING_BUCKETS = ("0_30", "31_60", "61_90", "91_120", "120_plus")
 AGING_LABELS = {"0_30": "0–30", "31_60": "31–60", "61_90": "61–90", "91_120": "91–120", "120_plus": "120+"}
 PROCESSING_MEASURES = ("completed_to_submitted", "submitted_to_accepted", "submitted_to_paid")
-
-# Short descriptions of the CARCs a practice meets most (X12 Claim Adjustment Reason Codes).
-CARC_DESCRIPTIONS = {
-    "1": "Deductible", "2": "Coinsurance", "3": "Copay", "4": "Modifier inconsistent with procedure",
-    "5": "Procedure/place of service inconsistent", "11": "Diagnosis inconsistent with procedure",
-    "16": "Missing information / billing error", "18": "Duplicate claim/service",
-    "22": "Other coverage may be primary", "27": "Coverage terminated", "29": "Timely filing limit expired",
-    "31": "Patient not identified as insured", "45": "Charge exceeds fee schedule", "50": "Not medically necessary",
-    "96": "Non-covered charge", "97": "Included in another service", "109": "Not covered by this payer",
-    "119": "Benefit maximum reached", "151": "Frequency not supported", "167": "Diagnosis not covered",
-    "197": "Precertification/authorization absent", "204": "Service not covered by benefit plan",
-    "242": "Services not provided by network provider", "253": "Sequestration",
-}
-
 
 def _overall(rows: list[dict]) -> dict:
     for row in rows:
@@ -88,7 +75,7 @@ def compute_kpis(conn, period_start: date, period_end: date, as_of: date, *, tre
         "line_charges": den["line_charges"], "line_denied_charges": den["line_denied_charges"],
         "line_denial_rate_count": den["line_rate_count"], "line_denial_rate_dollars": den["line_rate_dollars"],
         "top_denial_reasons": [
-            {**r, "description": CARC_DESCRIPTIONS.get(r["reason_code"], "")} for r in q["top_denial_reasons"]],
+            {**r, "description": describe("carc", r["reason_code"])} for r in q["top_denial_reasons"]],
         # collections
         "gross_collection_rate": col["gross_rate"], "net_collection_rate": col["net_rate"],
         "collection_charges": col["charges"], "collection_payments": col["payments"],

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import os
 from datetime import date, datetime, time, timedelta
-from functools import cache
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from psycopg.rows import dict_row
 
-QUERIES_DIR = Path(__file__).resolve().parents[2] / "sql" / "queries" / "reports"
+from include.billing.rcm_sql import names, query
+
 DEFAULTS = {"top_n": 10}
 
 
@@ -27,16 +26,15 @@ def report_timezone() -> ZoneInfo:
 
 
 def available() -> list[str]:
-    return sorted(p.stem for p in QUERIES_DIR.glob("*.sql"))
+    return names("reports")
 
 
-@cache
 def load_query(name: str) -> str:
     """The SQL text of the named report query (`include/sql/queries/reports/<name>.sql`)."""
-    path = QUERIES_DIR / f"{name}.sql"
-    if not path.is_file():
-        raise LookupError(f"no report query {name!r} in {QUERIES_DIR} (have: {', '.join(available())})")
-    return path.read_text()
+    try:
+        return query("reports", name)
+    except LookupError:
+        raise LookupError(f"no report query {name!r} (have: {', '.join(available())})") from None
 
 
 def _start_of(day: date) -> datetime:

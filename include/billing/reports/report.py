@@ -3,7 +3,6 @@
     compute_report(conn, as_of, period, work_dir) -> Path      numbers + detail rows (state file)
     render_report(state_path, out_dir) -> ReportBundle         charts, HTML, CSV/XLSX, kpis.json
     build_report(conn, as_of, period, out_dir) -> ReportBundle both, for the demo and tests
-    send_report(bundle, smtp_host, smtp_port, recipients, sender)
     archive_report(bundle, reports_dir) -> Path                copy into <reports_dir>/<as_of>/
 
 Periods: 'daily' covers the as_of day and adds a weekly section when as_of is a Sunday (the
@@ -23,7 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from include.billing.private_files import make_private, private_dir, write_private
-from include.billing.reports import charts, mailer, render
+from include.billing.reports import charts, render
 from include.billing.reports.aggregate import aggregate_details, ui_links
 from include.billing.reports.metrics import AGING_BUCKETS, PROCESSING_MEASURES, compute_kpis, headline, jsonable
 from include.billing.reports.queries import run_metric
@@ -225,11 +224,6 @@ def build_report(conn, as_of: date, period: str, out_dir: Path) -> ReportBundle:
     bundle = render_report(state, out_dir)
     shutil.rmtree(out_dir / ".work", ignore_errors=True)
     return bundle
-
-
-def send_report(bundle: ReportBundle, smtp_host: str, smtp_port: int, recipients, sender: str):
-    """Send over plain SMTP (the demo's local server); the DAG sends through the SmtpHook instead."""
-    return mailer.send(bundle, smtp_host, smtp_port, recipients, sender)
 
 
 def archive_rendered(rendered: dict, reports_dir: Path) -> Path:

@@ -12,7 +12,7 @@ from include.billing.appeals import chromium_binary
 from include.billing.carc import ACTIONS, CATEGORIES, classify, is_denial, load_table
 from include.billing.denials import create_replacements, route_denials
 from include.billing.posting import post_stored_remittances
-from include.edi._common import Adjustment
+from include.edi.x835 import Adjustment
 from tests.unit.posting.factory import denied_clp, file_835, paid_clp, remittance, seed_practice, snapshot, store
 
 ACTOR = "test:denials"

@@ -14,8 +14,8 @@ from include.billing.acknowledgments import apply_pending_responses
 from include.billing.denials import route_denials
 from include.billing.posting import post_stored_remittances
 from include.billing.routing import ACTIONS, EVIDENCE, load_routes, route
-from include.edi._common import Adjustment
 from include.edi.x277ca import ClaimStatus, Status, build_277ca
+from include.edi.x835 import Adjustment
 from tests.unit.posting.factory import DOS, PAY_DATE, denied_clp, file_835, paid_clp, remittance, seed_practice, store
 
 ACTOR = "test:routing"

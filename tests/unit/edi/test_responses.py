@@ -9,7 +9,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from include.edi._common import Adjustment as A
 from include.edi.balance import balance_835
 from include.edi.reader import read_interchanges
 from include.edi.validate import structural_findings, validate_x12
@@ -18,6 +17,7 @@ from include.edi.x271 import Benefit, EligibilityResponse, Rejection, build_271,
 from include.edi.x276 import StatusInquiry, build_276, parse_276
 from include.edi.x277 import build_277, parse_277
 from include.edi.x277ca import ClaimStatus, LineStatus, Status, build_277ca, parse_277ca
+from include.edi.x835 import Adjustment as A
 from include.edi.x835 import ClaimPayment, ProviderAdjustment, Remittance835, ServicePayment, build_835, parse_835
 from include.edi.x999 import Ack999, ElementError, SegmentError, TransactionAck, build_999, parse_999
 

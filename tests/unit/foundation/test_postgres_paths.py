@@ -28,7 +28,7 @@ def test_private_server_starts_in_its_own_run_folder_and_is_reused(tmp_path):
         assert (run / "pg" / "data" / "PG_VERSION").exists()
         second = _run(["-m", "include.devenv.postgres", "url"], BILLING_RUN_DIR=str(run))
         assert second.stdout.strip() == url          # reused, not a second server
-        migrated = _run(["-m", "include.billing.db", "migrate"], BILLING_RUN_DIR=str(run))
+        migrated = _run(["-m", "include.devenv.postgres", "migrate"], BILLING_RUN_DIR=str(run))
         assert "migrations applied: 2" in migrated.stdout or "migrations applied" in migrated.stdout, migrated.stderr
         with psycopg.connect(url) as conn:
             assert conn.execute("SELECT count(*) FROM information_schema.schemata "
@@ -47,3 +47,11 @@ def test_configured_database_is_used_as_is(db_url, tmp_path):
     assert not (run / "pg").exists()
     migrated = _run(["-m", "include.billing.db", "migrate"], BILLING_DATABASE_URL=db_url, BILLING_RUN_DIR=str(run))
     assert migrated.returncode == 0 and "up to date" in migrated.stdout, migrated.stderr
+
+
+def test_the_domain_cli_never_starts_a_server(tmp_path):
+    # the no-URL dev path lives in include.devenv; include.billing.db asks for a database instead
+    run = tmp_path / "run"
+    refused = _run(["-m", "include.billing.db", "migrate"], BILLING_RUN_DIR=str(run))
+    assert refused.returncode != 0 and "BILLING_DATABASE_URL" in refused.stderr
+    assert not (run / "pg").exists()

@@ -10,8 +10,7 @@ import datetime as dt
 import json
 from decimal import Decimal
 
-from include.edi._common import Adjustment
-from include.edi.x835 import ClaimPayment, ProviderAdjustment, Remittance835, ServicePayment, build_835
+from include.edi.x835 import Adjustment, ClaimPayment, ProviderAdjustment, Remittance835, ServicePayment, build_835
 
 DOS = dt.date(2026, 3, 2)
 PAY_DATE = dt.date(2026, 3, 20)

@@ -9,8 +9,7 @@ from hypothesis import strategies as st
 
 from include.billing.carc import ACTIONS, CATEGORIES, classify
 from include.billing.posting import _match_lines, claim_status_for
-from include.edi._common import Adjustment
-from include.edi.x835 import ClaimPayment, ServicePayment
+from include.edi.x835 import Adjustment, ClaimPayment, ServicePayment
 
 DOS = dt.date(2026, 3, 2)
 CODES = ["99213", "85025", "36415", "97110"]

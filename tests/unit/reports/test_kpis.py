@@ -102,7 +102,8 @@ def test_denials(kpis):
     assert by_payer["Beta Insurance"]["rate_dollars"] == rate(400, 150 + 400 + 400 + 90 + 120)
     assert [(r["carc"], r["claims"], r["amount"]) for r in kpis["top_denial_reasons"]] == [
         ("CO-4", 1, D("400.00")), ("CO-16", 1, D("250.00"))]
-    assert kpis["top_denial_reasons"][1]["description"] == "Missing information / billing error"
+    # the description is the code table's (include/billing/codes/carc.csv), the one source of them
+    assert kpis["top_denial_reasons"][1]["description"] == "Claim or service lacks information or has submission/billing error(s)"
 
 
 def test_payment_status_at_as_of(kpis):
