@@ -332,8 +332,7 @@ def post_remittance(conn, file_id: int, index: int, r: Remittance835, *, actor: 
     conn.execute(query("posting", "resolve_superseded_denials"),
                  {"payment_ids": [row[0] for row in cp_rows if not row[9]], "actor": actor})
     if next_payer:
-        with conn.pipeline():
-            made = _next_payer_claims(conn, next_payer, r, lines_by_claim, file_id=file_id, actor=actor)
+        made = _next_payer_claims(conn, next_payer, r, lines_by_claim, file_id=file_id, actor=actor)
         if result is not None:
             result.secondary_claims += made
     _apply_plb(conn, r, remittance_id, payer, file_id=file_id, actor=actor)
@@ -400,7 +399,17 @@ def _next_payer_claims(conn, adjudications, r: Remittance835, lines_by_claim: di
                                                               {"visit_ids": visit_ids}).fetchall()}
     policies = {row[0]: row for row in conn.execute(query("posting", "secondary_policies"),
                                                     {"claim_ids": [c[0][0] for c in adjudications]}).fetchall()}
-    made = 0
+    with conn.pipeline():
+        made, new_claims = _next_payer_loop(conn, adjudications, existing, policies, r, lines_by_claim,
+                                            file_id=file_id, actor=actor)
+    return made + _create_secondaries(conn, new_claims, file_id=file_id, actor=actor)
+
+
+def _next_payer_loop(conn, adjudications, existing: dict, policies: dict, r: Remittance835, lines_by_claim: dict,
+                     *, file_id: int, actor: str) -> tuple[int, list[tuple]]:
+    """`_next_payer_claims` claim by claim: returns how many claims it made and the staging rows
+    of the new secondary (tertiary) claims that are not crossovers, for `_create_secondaries`."""
+    made, new_claims, staged = 0, [], set()
     for claim, clp, cp_id in adjudications:
         pr = _pr_total(clp)
         level = NEXT_LEVEL[claim[6]]
@@ -415,7 +424,12 @@ def _next_payer_claims(conn, adjudications, r: Remittance835, lines_by_claim: di
             prior = {"payers": [*(before or {}).get("payers", [before] if before else []), prior]}
         if current is None:
             pol = policies[claim[0]]
-            made += _new_secondary(conn, claim, clp, prior, pol, r, level, file_id=file_id, actor=actor)
+            if is_crossover(clp):
+                made += _new_secondary(conn, claim, clp, prior, pol, r, level, file_id=file_id, actor=actor)
+            elif f"{claim[5]}{level}1" not in staged:  # the common case, set-based; the first of a visit wins
+                staged.add(f"{claim[5]}{level}1")
+                new_claims.append((len(new_claims), f"{claim[5]}{level}1", level, pol[1], pol[2], clp.paid,
+                                   json.dumps(prior), claim[0]))
             continue
         s_id, s_number, s_status = current[0], current[1], current[2]
         old = current[11]
@@ -454,7 +468,24 @@ def _next_payer_claims(conn, adjudications, r: Remittance835, lines_by_claim: di
                    event_type="secondary_" + ("replaced" if frequency == "7" else "voided"),
                    source_file_id=file_id, detail=info, dedupe_key=f"secondary_superseded:{s_id}")
         made += 1
-    return made
+    return made, new_claims
+
+
+def _create_secondaries(conn, rows: list[tuple], *, file_id: int, actor: str) -> int:
+    """New secondary (tertiary) claims set-based, in the caller's transaction: COPY into a staging
+    table, then one INSERT … SELECT each for the claims, their lines and their events (created,
+    secondary_ready), as `_new_secondary` writes them one by one."""
+    if not rows:
+        return 0
+    conn.execute(query("posting", "new_secondary_staging"))
+    conn.execute("TRUNCATE posting_new_secondary")
+    _copy(conn, "copy_new_secondary", rows)
+    new_ids = [row[0] for row in conn.execute(query("posting", "insert_secondary_claims")).fetchall()]
+    if new_ids:
+        conn.execute(query("posting", "copy_secondary_lines"), {"new_ids": new_ids})
+        conn.execute(query("posting", "secondary_created_events"),
+                     {"new_ids": new_ids, "actor": actor, "source_file_id": file_id})
+    return len(new_ids)
 
 
 def _new_secondary(conn, claim, clp, prior: dict, pol, r: Remittance835, level: str, *, file_id: int,
