@@ -4,9 +4,10 @@ Builds the practice and the claims set-based, builds the 835 with include.edi, s
 times parse + balance + match + post (one transaction) through `post_stored_remittances`.
 Runs twice in one process: a baseline where no patient has secondary coverage, and one where a
 share of them (default 20 %) does, so posting parks their PR as pending, creates secondary
-claims and writes ledger deltas. Prints claims/s for both and the ratio. Usage:
+claims and writes ledger deltas. Prints claims/s for both (the fastest of --repeat runs each, alternated)
+and the ratios against the target and the baseline. Usage:
 
-    .venv/bin/python bench/bench_posting.py [--claims 10000] [--secondary-share 0.2]
+    .venv/bin/python bench/bench_posting.py [--claims 10000] [--secondary-share 0.2] [--repeat 2]
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+TARGET = 2_000   # claims/s with coordination of benefits on (issue 21)
 
 
 def _run(n_claims: int, secondary_share: float) -> dict:
@@ -59,10 +62,16 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--claims", type=int, default=10_000)
     ap.add_argument("--secondary-share", type=float, default=0.2)
+    ap.add_argument("--repeat", type=int, default=2, help="runs of each; the fastest of each counts")
     args = ap.parse_args(argv)
 
-    base = _run(args.claims, 0.0)
-    cob = _run(args.claims, args.secondary_share)
+    # baseline and COB runs alternate and each keeps its fastest post: on a shared machine one slow
+    # run otherwise decides the ratio
+    runs: dict[str, list[dict]] = {"base": [], "cob": []}
+    for _ in range(max(1, args.repeat)):
+        runs["base"].append(_run(args.claims, 0.0))
+        runs["cob"].append(_run(args.claims, args.secondary_share))
+    base, cob = (max(runs[k], key=lambda r: r["rate"]) for k in ("base", "cob"))
     for name, r in (("no secondary coverage (baseline)", base),
                     (f"{args.secondary_share:.0%} with secondary coverage", cob)):
         print(f"{name}: 835 {r['size'] / 1e6:.2f} MB, {args.claims} claims, {r['lines']} lines, "
@@ -71,7 +80,10 @@ def main(argv=None) -> int:
               f"post {r['post']:.2f} s: {r['rate']:,.0f} claims/s")
     print(f"posting with coordination of benefits: {cob['rate']:,.0f} claims/s, "
           f"{cob['rate'] / base['rate']:.2f}x the same run's baseline without secondaries "
-          f"(target >= 1,000 claims/s: {cob['rate'] / 1000:.2f}x)")
+          f"(target >= {TARGET:,} claims/s: {cob['rate'] / TARGET:.2f}x)")
+    print(f"summary: posting {cob['rate']:,.0f} claims/s with COB ({cob['secondary']} secondary claims), "
+          f"{base['rate']:,.0f} claims/s without; {cob['rate'] / TARGET:.2f}x the {TARGET:,}/s target, "
+          f"{cob['rate'] / base['rate']:.2f}x the same-run baseline")
     return 0
 
 

@@ -135,12 +135,58 @@ def _ids(conn, sequence: str, n: int) -> list[int]:
     return [r[0] for r in conn.execute(query("posting", "next_ids"), {"sequence": sequence, "n": n}).fetchall()]
 
 
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _pg_array(items) -> str:
+    """A one-dimensional Postgres array literal (text elements quoted, so any code is safe)."""
+    out = []
+    for x in items:
+        if x is None:
+            out.append("NULL")
+        elif type(x) is int:
+            out.append(str(x))
+        elif type(x) is str:
+            out.append('"' + x.replace("\\", "\\\\").replace('"', '\\"') + '"')
+        else:
+            raise TypeError(type(x))
+    return "{" + ",".join(out) + "}"
+
+
+def _copy_field(v) -> str:
+    """One value in COPY text format, as psycopg's text dumpers would write it."""
+    t = type(v)
+    if v is None:
+        return "\\N"
+    if t is str:
+        return v.translate(_COPY_ESCAPES)
+    if t is Decimal or t is int:
+        return str(v)
+    if t is bool:
+        return "t" if v else "f"
+    if t is list or t is tuple:
+        return _pg_array(v).translate(_COPY_ESCAPES)
+    if t is dt.date:
+        return v.isoformat()
+    raise TypeError(t)
+
+
 def _copy(conn, name: str, rows) -> None:
     if not rows:
         return
+    rows = rows if isinstance(rows, list) else list(rows)
+    try:
+        # the COPY text written here in one piece: psycopg's per-row, per-value dumpers cost more
+        # than the server's work on 30,000 adjustment rows
+        data = "".join("\t".join([_copy_field(v) for v in row]) + "\n" for row in rows)
+    except TypeError:
+        data = None
     with conn.cursor() as cur, cur.copy(query("posting", name)) as cp:
-        for row in rows:
-            cp.write_row(row)
+        if data is not None:
+            cp.write(data.encode(conn.info.encoding))
+        else:
+            for row in rows:
+                cp.write_row(row)
 
 
 def _payer_identifier(r: Remittance835) -> str:
@@ -259,6 +305,9 @@ def post_remittance(conn, file_id: int, index: int, r: Remittance835, *, actor: 
     if row is None:
         return "duplicate"
     remittance_id = row[0]
+    # these statements run once per remittance on thousands of rows: JIT compiling them costs
+    # seconds and saves nothing (until the transaction ends)
+    conn.execute("SET LOCAL jit = off")
 
     claim_ids = sorted({m[0] for m in matched})
     lines_rows = conn.execute(query("posting", "lines_for_claims"), {"claim_ids": claim_ids}).fetchall()
@@ -332,8 +381,7 @@ def post_remittance(conn, file_id: int, index: int, r: Remittance835, *, actor: 
     conn.execute(query("posting", "resolve_superseded_denials"),
                  {"payment_ids": [row[0] for row in cp_rows if not row[9]], "actor": actor})
     if next_payer:
-        with conn.pipeline():
-            made = _next_payer_claims(conn, next_payer, r, lines_by_claim, file_id=file_id, actor=actor)
+        made = _next_payer_claims(conn, next_payer, r, lines_by_claim, file_id=file_id, actor=actor)
         if result is not None:
             result.secondary_claims += made
     _apply_plb(conn, r, remittance_id, payer, file_id=file_id, actor=actor)
@@ -400,7 +448,17 @@ def _next_payer_claims(conn, adjudications, r: Remittance835, lines_by_claim: di
                                                               {"visit_ids": visit_ids}).fetchall()}
     policies = {row[0]: row for row in conn.execute(query("posting", "secondary_policies"),
                                                     {"claim_ids": [c[0][0] for c in adjudications]}).fetchall()}
-    made = 0
+    with conn.pipeline():
+        made, new_claims = _next_payer_loop(conn, adjudications, existing, policies, r, lines_by_claim,
+                                            file_id=file_id, actor=actor)
+    return made + _create_secondaries(conn, new_claims, file_id=file_id, actor=actor)
+
+
+def _next_payer_loop(conn, adjudications, existing: dict, policies: dict, r: Remittance835, lines_by_claim: dict,
+                     *, file_id: int, actor: str) -> tuple[int, list[tuple]]:
+    """`_next_payer_claims` claim by claim: returns how many claims it made and the staging rows
+    of the new secondary (tertiary) claims that are not crossovers, for `_create_secondaries`."""
+    made, new_claims, staged = 0, [], set()
     for claim, clp, cp_id in adjudications:
         pr = _pr_total(clp)
         level = NEXT_LEVEL[claim[6]]
@@ -415,7 +473,12 @@ def _next_payer_claims(conn, adjudications, r: Remittance835, lines_by_claim: di
             prior = {"payers": [*(before or {}).get("payers", [before] if before else []), prior]}
         if current is None:
             pol = policies[claim[0]]
-            made += _new_secondary(conn, claim, clp, prior, pol, r, level, file_id=file_id, actor=actor)
+            if is_crossover(clp):
+                made += _new_secondary(conn, claim, clp, prior, pol, r, level, file_id=file_id, actor=actor)
+            elif f"{claim[5]}{level}1" not in staged:  # the common case, set-based; the first of a visit wins
+                staged.add(f"{claim[5]}{level}1")
+                new_claims.append((len(new_claims), f"{claim[5]}{level}1", level, pol[1], pol[2], clp.paid,
+                                   json.dumps(prior), claim[0]))
             continue
         s_id, s_number, s_status = current[0], current[1], current[2]
         old = current[11]
@@ -454,7 +517,24 @@ def _next_payer_claims(conn, adjudications, r: Remittance835, lines_by_claim: di
                    event_type="secondary_" + ("replaced" if frequency == "7" else "voided"),
                    source_file_id=file_id, detail=info, dedupe_key=f"secondary_superseded:{s_id}")
         made += 1
-    return made
+    return made, new_claims
+
+
+def _create_secondaries(conn, rows: list[tuple], *, file_id: int, actor: str) -> int:
+    """New secondary (tertiary) claims set-based, in the caller's transaction: COPY into a staging
+    table, then one INSERT … SELECT each for the claims, their lines and their events (created,
+    secondary_ready), as `_new_secondary` writes them one by one."""
+    if not rows:
+        return 0
+    conn.execute(query("posting", "new_secondary_staging"))
+    conn.execute("TRUNCATE posting_new_secondary")
+    _copy(conn, "copy_new_secondary", rows)
+    new_ids = [row[0] for row in conn.execute(query("posting", "insert_secondary_claims")).fetchall()]
+    if new_ids:
+        conn.execute(query("posting", "copy_secondary_lines"), {"new_ids": new_ids})
+        conn.execute(query("posting", "secondary_created_events"),
+                     {"new_ids": new_ids, "actor": actor, "source_file_id": file_id})
+    return len(new_ids)
 
 
 def _new_secondary(conn, claim, clp, prior: dict, pol, r: Remittance835, level: str, *, file_id: int,
