@@ -47,6 +47,19 @@ WAIT_DAYS = {"W": 30, "X": 10}
 NO_RESUBMIT = frozenset({"N", "S", "Y"})     # resubmission not allowed / third party asked / payer will answer
 
 
+def _is_271(data: bytes) -> bool:
+    """Whether a file in the outbound folder is a 271 (the registry reads ST01/GS08; other answers
+    and files that are not X12 at all share the folder)."""
+    from include.edi.errors import X12Error
+    from include.edi.registry import identify
+
+    try:
+        entry = identify(data)
+    except X12Error:
+        return False
+    return entry is not None and entry.name == "271"
+
+
 class MemberError(Exception):
     """A clear failure for one member's inquiry (the payer refused or garbled this request)."""
 
@@ -406,7 +419,7 @@ class BatchSftpTransport:
                     data = self.remote.read(path)
                 except Exception as exc:
                     raise TransportError(f"cannot read {name}: {exc.__class__.__name__}") from exc
-                if b"271" not in data[:400]:
+                if not _is_271(data):
                     continue
                 try:
                     answered = {t for r in parse_271(data, name) for t in r.trace_numbers}
