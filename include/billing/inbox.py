@@ -19,42 +19,36 @@ import posixpath
 from dataclasses import dataclass, field
 
 from include.billing.transport import FileTooLargeError
+from include.edi import registry
 from include.edi.errors import X12Error
-from include.edi.reader import iter_segments
 
 from .rcm_sql import query
 
 log = logging.getLogger(__name__)
 
-# GS08 version → transaction type label stored in edi_files.transaction_type
-_BY_VERSION = {"005010X214": "277CA", "005010X212": "277", "005010X231A1": "999",
-               "005010X221A1": "835", "005010X279A1": "271"}
-_BY_ST = {"999": "999", "835": "835", "271": "271", "277": "277", "997": "999", "TA1": "TA1"}
+# what the X12 registry has no entry for: the interchange acknowledgment (TA1) and the 4010
+# functional acknowledgment (997), which this office reads as a 999
+_OUTSIDE_REGISTRY = {"TA1": "TA1", "997": "999"}
+# what a clearinghouse or payer sends us; anything else (an 837P, a 270, a 276 dropped in our
+# inbound folder) is not an answer and is stored as 'unknown'
+RECEIVED = frozenset({"999", "277CA", "277", "835", "271"})
 
 
 def classify(data: bytes) -> str:
-    """The transaction type of an inbound file from its content (ST01, GS08); 'unknown' if unreadable.
+    """The transaction type of an inbound file from its content; 'unknown' if unreadable.
 
-    A 277 is a 277CA when GS08 (or ST03) names the X214 guide, a claim status response otherwise.
+    The X12 registry names it from ST01 and GS08 (ST03 when GS08 is empty), so a 277 is a 277CA
+    under the X214 guide and a claim status response under X212. A transaction set whose guide
+    version is not one of ours is still named by its ST01 when that names one of our types.
     """
-    st01 = gs08 = ""
     try:
-        for n, seg in enumerate(iter_segments(data)):
-            if seg.tag == "TA1" and not st01:
-                return "TA1"
-            if seg.tag == "GS":
-                gs08 = seg.el(8)
-            elif seg.tag == "ST":
-                st01 = seg.el(1)
-                gs08 = seg.el(3) or gs08
-                break
-            if n > 10:
-                break
+        first = registry.first_transaction_id(data)      # a TA1 ahead of any ST answers the interchange
+        entry = None if first in _OUTSIDE_REGISTRY else registry.identify(data)
     except (X12Error, ValueError, UnicodeDecodeError):
         return "unknown"
-    if st01 == "277":
-        return "277CA" if "X214" in gs08 else "277"
-    return _BY_ST.get(st01) or _BY_VERSION.get(gs08, "unknown")
+    if entry is not None:
+        return entry.name if entry.name in RECEIVED else "unknown"
+    return _OUTSIDE_REGISTRY.get(first) or (first if first in RECEIVED else "unknown")
 
 
 @dataclass

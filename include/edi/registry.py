@@ -105,4 +105,18 @@ def identify(data) -> Transaction | None:
     return None
 
 
-__all__ = ["Transaction", "TRANSACTIONS", "BY_NAME", "VERSION_ALIASES", "identify", "lookup", "claim_segments"]
+def first_transaction_id(data) -> str:
+    """What an interchange carries first: "TA1" for an interchange acknowledgment, else the first
+    ST01 ("" when there is none). For files ``identify`` has no entry for (TA1, 997, other guide
+    versions). Raises X12Error only when the input is not X12 at all."""
+    for s in iter_segments(data):
+        if s.tag == "TA1":
+            return "TA1"
+        if s.tag == "ST":
+            return s.el(1)
+        if s.index > 50:
+            break
+    return ""
+
+
+__all__ = ["Transaction", "TRANSACTIONS", "BY_NAME", "VERSION_ALIASES", "identify", "first_transaction_id", "lookup", "claim_segments"]

@@ -13,11 +13,11 @@ import threading
 
 from .errors import Finding, X12Error
 from .reader import Interchange, TransactionSet, read_interchanges
+from .registry import VERSION_ALIASES
 
 # versions pyx12 4.0 has 5010 maps for
 PYX12_VERSIONS = {"005010X222A1", "005010X221A1", "005010X214", "005010X231A1", "005010X223A2",
                   "005010X220A1", "005010X218"}
-VERSION_ALIASES = {"005010X222A2": "005010X222A1"}
 OWN_CHECK_VERSIONS = {"005010X279A1", "005010X212"}
 
 _lock = threading.Lock()

@@ -9,6 +9,7 @@ from include.billing.claim_status_inquiry import prepare_status_inquiries, uploa
 from include.billing.inbox import classify, fetch_outbound
 from include.billing.posting import post_stored_remittances
 from include.billing.transport import LocalFolder
+from include.edi.x270 import EligibilityInquiry, build_270
 from include.edi.x276 import parse_276
 from include.edi.x277 import build_277
 from include.edi.x277ca import ClaimStatus, Status, build_277ca
@@ -68,6 +69,30 @@ def test_classify_by_content(db):
     assert classify(build_277([ClaimStatus(claim_id="X", statuses=[Status("P1", "20")])], sender_id="S",
                               receiver_id="R", interchange_control_number=1, group_control_number=1)) == "277"
     assert classify(b"REJECTED file.x12: bad\n") == "unknown"
+
+
+def test_classify_what_the_registry_has_no_entry_for():
+    """TA1 and 997 are read although the registry has no entry for them; a 277 or 835 under a
+    guide version that is not ours is still named by its ST01; what we send (837P, 270, 276) is
+    not an answer."""
+    isa = (b"ISA*00*          *00*          *ZZ*SANDBOX        *ZZ*ACME01         *261201*1200*^*00501*"
+           b"000000007*0*P*:~")
+    ta1 = isa + b"TA1*000000123*261201*1200*R*022~IEA*0*000000007~"
+    assert classify(ta1) == "TA1"
+    ack997 = isa + (b"GS*FA*SANDBOX*ACME01*20261201*1200*7*X*004010~ST*997*0001~AK1*HC*501~"
+                    b"AK9*A*1*1*1~SE*4*0001~GE*1*7~IEA*1*000000007~")
+    assert classify(ack997) == "999"
+    old_835 = file_835([remittance([])]).replace(b"005010X221A1", b"004010X091A1")
+    assert b"004010X091A1" in old_835 and classify(old_835) == "835"
+    old_277 = build_277([ClaimStatus(claim_id="X", statuses=[Status("P1", "20")])], sender_id="S",
+                        receiver_id="R", interchange_control_number=1,
+                        group_control_number=1).replace(b"005010X212", b"004010X093A1")
+    assert classify(old_277) == "277"
+    inquiry = build_270([EligibilityInquiry(trace_number="T1", member_id="M1", last_name="DOE", first_name="J",
+                                            payer_name="P", payer_id="P1", provider_npi="1234567893",
+                                            provider_name="C", service_date=NOW.date())],
+                        sender_id="S", receiver_id="R", interchange_control_number=1, group_control_number=1)
+    assert classify(inquiry) == "unknown"
 
 
 def test_999_accepted_and_rejected_sets(db):
