@@ -13,14 +13,18 @@ import datetime as dt
 SETTING = "billing.clock_offset"
 
 
-def set_clock(conn, at: dt.datetime | None) -> None:
-    """Make billing.clock() read `at` (as of this statement) for the rest of the session; None: now()."""
+def set_clock(conn, at: dt.datetime | None, anchor: dt.datetime | None = None) -> None:
+    """Make billing.clock() read `at` at the moment `anchor` (default: now), and run on from there,
+    for the rest of the session; `at` None: billing.clock() is now()."""
     if at is None:
         conn.execute("SELECT set_config(%s, '', false)", (SETTING,))
         return
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=dt.UTC)
-    conn.execute("SELECT set_config(%s, (%s::timestamptz - now())::text, false)", (SETTING, at))
+    at = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+    if anchor is None:
+        conn.execute("SELECT set_config(%s, (%s::timestamptz - now())::text, false)", (SETTING, at))
+    else:
+        anchor = anchor if anchor.tzinfo else anchor.replace(tzinfo=dt.UTC)
+        conn.execute("SELECT set_config(%s, %s::interval::text, false)", (SETTING, at - anchor))
 
 
 def allow_offset(conn, allowed: bool, note: str = "") -> None:
