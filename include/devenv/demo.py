@@ -1,20 +1,27 @@
-"""`make demo`: the whole revenue cycle on one machine, through Airflow itself.
+"""`make demo`: a practice that lives through a quarter, through Airflow itself.
 
 Starts (or reuses) PostgreSQL, the sandbox clearinghouse and a mail sink; migrates; seeds a
-practice (BILLING_DEMO_VISITS, default 500); then runs the DAGs in order with `dag.test()` —
-submission, acknowledgments, posting, denials and resubmission, reports — while the sandbox
-answers on a simulated clock. Ends with a summary table and `.run/demo/summary.json`.
-Running it again is safe: nothing is billed, sent or posted twice.
+practice (BILLING_DEMO_VISITS, default 500) whose visits fall on every working day of the last
+three whole months; then runs the DAGs with `dag.test()` over those days on a simulated clock,
+as the scheduler would (see `_cycle`): claims go out Monday and Thursday mornings, the sandbox
+clearinghouse and payers answer as their lags come due, responses are fetched on Fridays and
+posted as 835s arrive, denials are worked, weekly and month-end reports are e-mailed, statements
+go out. Every run is a real DAG run. Each run's `as_of` sets the ledger's clock (billing.clock(),
+migration 0018; the demo's own database allows the offset), so claims, events and postings carry
+the simulated day and the reports' KPIs and trends read like a practice's.
+Ends with a summary table (the KPIs of the last month-end report, at its as_of) and
+`.run/demo/summary.json`. Running it again is safe: nothing is billed, sent or posted twice; the
+simulated clock moves on a week (`.run/demo/clock.json`), so late answers and corrections go through.
 
-remittance_posting and denial_management are not simply run in turn: after each
-clearinghouse_responses stage the demo asks, as Airflow's scheduler would (`SimulatedScheduler`),
+remittance_posting and denial_management are not simply run in turn: after each Friday's
+clearinghouse_responses the demo asks, as Airflow's scheduler would (`SimulatedScheduler`),
 whether one is due — an event on its Asset since its last run (read from Airflow's metadata
 database; the emit_* tasks record one only when there was work) or a tick of its own cron
 between its last run and now on the demo's simulated clock. The summary counts the runs.
 
-The terminal shows a live view: one line per stage (a progress bar, its time, its counts)
-and, at the end, what to open. Airflow's task logs and anything else a stage prints go to
-`.run/airflow/logs/demo/NN_<stage>.log`.
+The terminal shows a live view: one line per set-up stage and per simulated week (a progress
+bar, its time, its counts) and, at the end, what to open. Airflow's task logs and anything else
+a stage prints go to `.run/airflow/logs/demo/NN_<stage>.log`.
 """
 
 from __future__ import annotations

@@ -410,9 +410,10 @@ def _assert_a_quarter_lived(summary: dict, url: str, clearinghouse: Path) -> Non
         first, last, dos_days = conn.execute(
             """SELECT min(c.date_of_service), max(c.date_of_service), count(DISTINCT c.date_of_service)
                  FROM billing.claims c WHERE c.submitted_at IS NOT NULL""").fetchone()
-        working = conn.execute("""SELECT count(DISTINCT date_of_service) FROM pm.visits
-                                  WHERE extract(isodow FROM date_of_service) < 6""").fetchone()[0]
         quarter = conn.execute("SELECT start_date, end_date FROM pm.synthetic_seed_runs").fetchone()
+        working = conn.execute("""SELECT count(DISTINCT date_of_service) FROM pm.visits
+                                  WHERE status = 'completed' AND date_of_service BETWEEN %s AND %s
+                                    AND extract(isodow FROM date_of_service) < 6""", quarter).fetchone()[0]
     assert (last - first).days >= 60 and dos_days >= 40, (first, last, dos_days)
     assert (quarter[1] - quarter[0]).days >= 89
     weekdays = sum(1 for i in range((quarter[1] - quarter[0]).days + 1)
