@@ -420,8 +420,11 @@ def _assert_a_quarter_lived(summary: dict, url: str, clearinghouse: Path) -> Non
                    if (quarter[0] + dt.timedelta(days=i)).weekday() < 5)
     assert working == weekdays, "visits on every working day of the quarter"
     report = json.loads(Path(summary["report_html"]).with_suffix(".json").read_text())
-    assert report["period"] == "month_end" and report["sections"], report.keys()
     kpis = report["kpis"]
+    # the month-end report: the month to date (its main window), the KPIs at as_of and the trend
+    as_of = dt.date.fromisoformat(report["as_of"])
+    assert report["period"] == "month_end" and (as_of + dt.timedelta(days=1)).day == 1, report["as_of"]
+    assert kpis["period_start"] == as_of.replace(day=1).isoformat() and kpis["period_end"] == report["as_of"]
     for name in ("first_pass_acceptance_rate", "clean_claim_rate", "denial_rate_count", "net_collection_rate",
                  "gross_collection_rate", "days_in_ar", "claims_submitted", "claims_processed"):
         assert kpis[name] not in (None, 0, "0"), (name, kpis[name])
