@@ -393,10 +393,20 @@ def _cycle(stack, live: Live, url: str, days: list[date], quarter_end: date) -> 
     last_report = None
     week_start = days[0]
     for day in days:
+        # one day's runs in the order of their clocks, so no run reads rows stamped after its own time
         weekday = day.weekday()
-        if weekday in (0, 3):                      # Monday and Thursday: the claims go out
+        # the reports read the day before (their clock: this midnight); weekly in the quarter's last
+        # month (each run costs seconds), month-end every month
+        if weekday == 0 and day - timedelta(days=7) >= max(days[0], last_month):
+            last_report = report(day - timedelta(days=1), "weekly")
+        if day.day == 1 and day - timedelta(days=1) >= days[0]:
+            last_report = report(day - timedelta(days=1), "month_end")
+        if weekday in (0, 3):                      # Monday and Thursday: the claims go out at 07:00
             run("claims_submission", f"claims_submission {day}", {"as_of": _at(day, 7).isoformat()})
             sandbox(_at(day, 8), f"sandbox {day}: 999 + 277CA")
+        if day in statement_days:                  # 09:00
+            run("patient_statements", f"patient_statements {day}",
+                {"as_of": _at(day, 9).isoformat(), "demo_guarantors": statement_days[day]})
         if weekday == 4:                           # Friday: what came back this week
             sandbox(_at(day, 16), f"sandbox {day}: payers answer")
             at = _at(day, 17)
@@ -406,14 +416,6 @@ def _cycle(stack, live: Live, url: str, days: list[date], quarter_end: date) -> 
                                                               "as_of": _at(day, 18).isoformat()}, "nothing posted")):
                 if scheduler.run_if_due(live, dag_id, _at(day, 18), f"{dag_id} {day}", conf, idle=idle, quiet=True):
                     week[dag_id] += 1
-        if day in statement_days:
-            run("patient_statements", f"patient_statements {day}",
-                {"as_of": _at(day, 9).isoformat(), "demo_guarantors": statement_days[day]})
-        # weekly reports in the quarter's last month (each run costs seconds), month-end every month
-        if weekday == 0 and day - timedelta(days=7) >= max(days[0], last_month):
-            last_report = report(day - timedelta(days=1), "weekly")
-        if day.day == 1 and day - timedelta(days=1) >= days[0]:
-            last_report = report(day - timedelta(days=1), "month_end")
         if weekday == 6 or day == days[-1]:
             status = _statuses(url)
             runs = sum(v for k, v in week.items() if k in _DAG_IDS)
