@@ -354,7 +354,8 @@ def _at(day: date, hour: int, minute: int = 0) -> datetime:
 def _cycle(stack, live: Live, url: str, days: list[date], quarter_end: date) -> date:
     """The scheduler's work over `days` on the simulated clock, as a practice would run it:
 
-    - claims_submission Monday and Thursday mornings (visits completed by then; corrections);
+    - claims_submission Monday and Thursday mornings (visits completed by then; corrections) and
+      the morning after the quarter;
     - the clearinghouse and payers answer as their lags come due (the sandbox, on the same clock);
     - clearinghouse_responses on Friday afternoons, then remittance_posting and denial_management
       when due (a new 835 / a posted remittance, or their cron);
@@ -401,7 +402,9 @@ def _cycle(stack, live: Live, url: str, days: list[date], quarter_end: date) -> 
             last_report = report(day - timedelta(days=1), "weekly")
         if day.day == 1 and day - timedelta(days=1) >= days[0]:
             last_report = report(day - timedelta(days=1), "month_end")
-        if weekday in (0, 3):                      # Monday and Thursday: the claims go out at 07:00
+        # Monday and Thursday the claims go out at 07:00, and the morning after the quarter (its
+        # last visits, so the month-end report and a rerun find them billed)
+        if weekday in (0, 3) or day == quarter_end + timedelta(days=1):
             run("claims_submission", f"claims_submission {day}", {"as_of": _at(day, 7).isoformat()})
             sandbox(_at(day, 8), f"sandbox {day}: 999 + 277CA")
         if day in statement_days:                  # 09:00
