@@ -394,14 +394,8 @@ def _cycle(stack, live: Live, url: str, days: list[date], quarter_end: date) -> 
     last_report = None
     week_start = days[0]
     for day in days:
-        # one day's runs in the order of their clocks, so no run reads rows stamped after its own time
+        # one day's runs in the order of their clocks, so no run writes before rows it has read
         weekday = day.weekday()
-        # the reports read the day before (their clock: this midnight); weekly in the quarter's last
-        # month (each run costs seconds), month-end every month
-        if weekday == 0 and day - timedelta(days=7) >= max(days[0], last_month):
-            last_report = report(day - timedelta(days=1), "weekly")
-        if day.day == 1 and day - timedelta(days=1) >= days[0]:
-            last_report = report(day - timedelta(days=1), "month_end")
         # Monday and Thursday the claims go out at 07:00, and the morning after the quarter (its
         # last visits, so the month-end report and a rerun find them billed)
         if weekday in (0, 3) or day == quarter_end + timedelta(days=1):
@@ -419,6 +413,13 @@ def _cycle(stack, live: Live, url: str, days: list[date], quarter_end: date) -> 
                                                               "as_of": _at(day, 18).isoformat()}, "nothing posted")):
                 if scheduler.run_if_due(live, dag_id, _at(day, 18), f"{dag_id} {day}", conf, idle=idle, quiet=True):
                     week[dag_id] += 1
+        # the reports read the day before, after the day's other runs (so the demo's summary, read
+        # at the end, sees what the last report saw); weekly in the quarter's last month (each run
+        # costs seconds), month-end every month
+        if weekday == 0 and day - timedelta(days=7) >= max(days[0], last_month):
+            last_report = report(day - timedelta(days=1), "weekly")
+        if day.day == 1 and day - timedelta(days=1) >= days[0]:
+            last_report = report(day - timedelta(days=1), "month_end")
         if weekday == 6 or day == days[-1]:
             status = _statuses(url)
             runs = sum(v for k, v in week.items() if k in _DAG_IDS)
