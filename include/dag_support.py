@@ -60,6 +60,7 @@ def _name_the_actor(conn) -> None:
     columns (dag, task, run, try, map index) of claim events, work items, files and artefacts."""
     from airflow.sdk import get_current_context
 
+    from include.billing.clock import set_clock
     from include.billing.rcm_sql import query
     from include.billing.runs import bind_run
 
@@ -75,6 +76,8 @@ def _name_the_actor(conn) -> None:
     try:
         conn.execute(query("workqueue", "set_actor"), {"actor": who, "run": run, "is_local": False})
         bind_run(conn, run_ref(context))       # the run columns of every row this task writes
+        # the run's clock: rows this task writes carry its day (where the database allows an offset)
+        set_clock(conn, *ledger_clock(context))
     finally:
         conn.autocommit = autocommit
 
@@ -174,6 +177,22 @@ def clearinghouse_files():
         yield SftpFiles(client, max_read_bytes=max_read_bytes())
     finally:
         ctx.__exit__(None, None, None)
+
+
+def ledger_clock(context):
+    """(clock, anchor): the run's `as_of` param (a date alone: the end of that day), else its data
+    interval end, and the run's start it stands for, so every task of a run reads one clock."""
+    import datetime as dt
+
+    raw = (context.get("params") or {}).get("as_of")
+    dag_run = context.get("dag_run")
+    anchor = getattr(dag_run, "start_date", None)
+    if raw:
+        value = dt.datetime.fromisoformat(raw)
+        if len(raw) == 10:                      # a report's day: it runs once the day is over
+            value += dt.timedelta(days=1)
+        return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)), anchor
+    return context.get("data_interval_end"), anchor
 
 
 def run_clock(params: dict | None, context):

@@ -158,24 +158,34 @@ def _quiet_gx():
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 
+_DEFINITION = None     # the suite and its ephemeral context: built once per process (about a second)
+
+
+def _definition():
+    global _DEFINITION
+    if _DEFINITION is None:
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        ctx = gx.get_context(mode="ephemeral")
+        ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+        asset = ctx.data_sources.add_pandas("claims_submission").add_dataframe_asset("claim_rows")
+        batch = asset.add_batch_definition_whole_dataframe("all_rows")
+        suite = ctx.suites.add(gx.ExpectationSuite(name="claim_837p_readiness"))
+        for i, check in enumerate(CHECKS):
+            suite.add_expectation(_expectation(check, i))
+        _DEFINITION = ctx.validation_definitions.add(
+            gx.ValidationDefinition(name="claims_submission_dq", data=batch, suite=suite))
+    return _DEFINITION
+
+
 def validate_frame(df) -> tuple[dict[int, list[tuple[Check, str]]], list[dict]]:
     """Run the suite over `df` (one row per claim line, column claim_id).
 
     Returns ({claim_id: [(check, expectation_type), ...]}, summary per expectation without values).
     """
     _quiet_gx()
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-
-    ctx = gx.get_context(mode="ephemeral")
-    ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-    asset = ctx.data_sources.add_pandas("claims_submission").add_dataframe_asset("claim_rows")
-    batch = asset.add_batch_definition_whole_dataframe("all_rows")
-    suite = ctx.suites.add(gx.ExpectationSuite(name="claim_837p_readiness"))
-    for i, check in enumerate(CHECKS):
-        suite.add_expectation(_expectation(check, i))
-    definition = ctx.validation_definitions.add(
-        gx.ValidationDefinition(name="claims_submission_dq", data=batch, suite=suite))
+    definition = _definition()
     result = definition.run(batch_parameters={"dataframe": df}, result_format={
         "result_format": "COMPLETE", "unexpected_index_column_names": ["claim_id"],
         "return_unexpected_index_query": False})

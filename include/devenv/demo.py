@@ -1,20 +1,27 @@
-"""`make demo`: the whole revenue cycle on one machine, through Airflow itself.
+"""`make demo`: a practice that lives through a quarter, through Airflow itself.
 
 Starts (or reuses) PostgreSQL, the sandbox clearinghouse and a mail sink; migrates; seeds a
-practice (BILLING_DEMO_VISITS, default 500); then runs the DAGs in order with `dag.test()` —
-submission, acknowledgments, posting, denials and resubmission, reports — while the sandbox
-answers on a simulated clock. Ends with a summary table and `.run/demo/summary.json`.
-Running it again is safe: nothing is billed, sent or posted twice.
+practice (BILLING_DEMO_VISITS, default 500) whose visits fall on every working day of the last
+three whole months; then runs the DAGs with `dag.test()` over those days on a simulated clock,
+as the scheduler would (see `_cycle`): claims go out Monday and Thursday mornings, the sandbox
+clearinghouse and payers answer as their lags come due, responses are fetched on Fridays and
+posted as 835s arrive, denials are worked, weekly and month-end reports are e-mailed, statements
+go out. Every run is a real DAG run. Each run's `as_of` sets the ledger's clock (billing.clock(),
+migration 0018; the demo's own database allows the offset), so claims, events and postings carry
+the simulated day and the reports' KPIs and trends read like a practice's.
+Ends with a summary table (the KPIs of the last month-end report, at its as_of) and
+`.run/demo/summary.json`. Running it again is safe: nothing is billed, sent or posted twice; the
+simulated clock moves on a week (`.run/demo/clock.json`), so late answers and corrections go through.
 
-remittance_posting and denial_management are not simply run in turn: after each
-clearinghouse_responses stage the demo asks, as Airflow's scheduler would (`SimulatedScheduler`),
+remittance_posting and denial_management are not simply run in turn: after each Friday's
+clearinghouse_responses the demo asks, as Airflow's scheduler would (`SimulatedScheduler`),
 whether one is due — an event on its Asset since its last run (read from Airflow's metadata
 database; the emit_* tasks record one only when there was work) or a tick of its own cron
 between its last run and now on the demo's simulated clock. The summary counts the runs.
 
-The terminal shows a live view: one line per stage (a progress bar, its time, its counts)
-and, at the end, what to open. Airflow's task logs and anything else a stage prints go to
-`.run/airflow/logs/demo/NN_<stage>.log`.
+The terminal shows a live view: one line per set-up stage and per simulated week (a progress
+bar, its time, its counts) and, at the end, what to open. Airflow's task logs and anything else
+a stage prints go to `.run/airflow/logs/demo/NN_<stage>.log`.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import sys
 import time
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
 from decimal import Decimal
 from pathlib import Path
 
@@ -49,7 +57,7 @@ class Live:
     """
 
     def __init__(self, total: int, log_dir: Path) -> None:
-        self.started = time.monotonic()
+        self.started = self.ticked = time.monotonic()
         self.total = total
         self.done = 0
         self.timings: list[dict] = []
@@ -95,12 +103,18 @@ class Live:
 
     def not_due(self, label: str, detail: str) -> None:
         """A stage the demo checked and did not run (the scheduler would not have started it)."""
-        self.done += 1
-        self.timings.append({"stage": label, "seconds": 0.0})
-        self.say(f"{self._bar()} {0.0:5.1f}s  {label:<34} {detail}".rstrip())
+        self.timings.append({"stage": label, "seconds": 0.0, "not_due": detail})
 
-    def stage(self, label: str, fn, counts=None):
-        """Run one stage quietly, then print its line: bar, time, label, counts."""
+    def tick(self, label: str, detail: str) -> None:
+        """One line for a stretch of simulated days (the quiet stages run in it): bar, time, counts."""
+        self.done += 1
+        seconds = time.monotonic() - self.ticked
+        self.ticked = time.monotonic()
+        self.say(f"{self._bar()} {seconds:5.1f}s  {label:<34} {detail}".rstrip())
+
+    def stage(self, label: str, fn, counts=None, quiet: bool = False):
+        """Run one stage quietly, then print its line: bar, time, label, counts (`quiet`: no line,
+        its time goes into the next `tick`)."""
         started = time.monotonic()
         name = "".join(ch if ch.isalnum() else "_" for ch in label.split(":")[0].strip().lower())[:40]
         try:
@@ -110,9 +124,12 @@ class Live:
             why = str(exc) if isinstance(exc, SystemExit) else f"{type(exc).__name__}: {str(exc)[:200]}"
             self.say(f"{self._bar()}  {label}: FAILED ({why}) - the log: {path}")
             raise
-        self.done += 1
         seconds = time.monotonic() - started
         self.timings.append({"stage": label, "seconds": round(seconds, 2)})
+        if quiet:
+            return result
+        self.done += 1
+        self.ticked = time.monotonic()
         detail = counts(result) if counts else ""
         self.say(f"{self._bar()} {seconds:5.1f}s  {label:<34} {detail}".rstrip())
         return result
@@ -122,10 +139,20 @@ class Live:
 _RUNS: Counter = Counter()
 
 
-def _run_dag(dag_id: str, conf: dict | None = None) -> str:
-    from include.devenv.dags import load_dag
+_DAGS: dict = {}
 
-    dag = load_dag(dag_id)
+
+def _dag(dag_id: str):
+    """The DAG object from its file, loaded once per demo (each load re-executes the file)."""
+    if dag_id not in _DAGS:
+        from include.devenv.dags import load_dag
+
+        _DAGS[dag_id] = load_dag(dag_id)
+    return _DAGS[dag_id]
+
+
+def _run_dag(dag_id: str, conf: dict | None = None) -> str:
+    dag = _dag(dag_id)
     dag_run = dag.test(run_conf=conf or {})
     _RUNS[dag_id] += 1
     state = str(getattr(dag_run.state, "value", dag_run.state))
@@ -154,9 +181,8 @@ class SimulatedScheduler:
         from croniter import croniter
 
         from include.assets import uris_of
-        from include.devenv.dags import load_dag
 
-        schedule = load_dag(dag_id).timetable
+        schedule = _dag(dag_id).timetable
         why = []
         events = self._events_since_last_run(dag_id, uris_of(getattr(schedule, "asset_condition", None)))
         if events:
@@ -187,38 +213,63 @@ class SimulatedScheduler:
             return session.scalar(query) or 0
 
     def run_if_due(self, live: Live, dag_id: str, at: datetime, label: str, conf: dict | None = None,
-                   counts=None, idle: str = "") -> str | None:
+                   counts=None, idle: str = "", quiet: bool = False) -> str | None:
         why = self.reasons(dag_id, at)
         decision = {"dag_id": dag_id, "clock": at.isoformat(), "why": why, "run_id": None}
         self.decisions.append(decision)
         if not why:
             live.not_due(label, f"not due: {idle or 'no new Asset event'}, its schedule not come round")
             return None
-        decision["run_id"] = live.stage(label, lambda: _run_dag(dag_id, conf), counts)
+        decision["run_id"] = live.stage(label, lambda: _run_dag(dag_id, conf), counts, quiet=quiet)
         self.last_clock[dag_id] = at
         return decision["run_id"]
 
 
-STAGES = 22
 _SCHEDULER: SimulatedScheduler | None = None
 _LIVE: Live | None = None
+# a rerun moves the quarter on by this many simulated days (late answers, corrections)
+FOLLOW_UP_DAYS = 7
+
+
+def quarter_of(today: date) -> tuple[date, date]:
+    """The three whole months before `today`'s month: the quarter the demo's practice lives through."""
+    first = today.replace(day=1)
+    year, month = (first.year, first.month - 3) if first.month > 3 else (first.year - 1, first.month + 9)
+    return date(year, month, 1), first - timedelta(days=1)
+
+
+def demo_days(start: date, end: date, last_run: date | None) -> list[date]:
+    """The simulated days of this run: the quarter and the morning after it, or, when an earlier
+    run got that far, FOLLOW_UP_DAYS more."""
+    if last_run is None:
+        return [start + timedelta(days=i) for i in range((end - start).days + 2)]
+    return [last_run + timedelta(days=i) for i in range(1, FOLLOW_UP_DAYS + 1)]
 
 
 def main() -> int:
     visits = int(os.environ.get("BILLING_DEMO_VISITS", DEFAULT_VISITS))
     demo_dir = sub_dir("demo")
     log_dir = run_dir() / "airflow" / "logs" / "demo"
-    live = Live(STAGES, log_dir)
+    clock_file = demo_dir / "clock.json"
+    last_run = (date.fromisoformat(json.loads(clock_file.read_text())["last_day"])
+                if clock_file.exists() else None)
+    start, end = quarter_of(date.today())
+    # the bar: 3 set-up stages, then one line per simulated week (the quarter has at most 15)
+    live = Live(3 + (2 if last_run else 15), log_dir)
     global _LIVE
     _LIVE = live
-    live.say(f"make demo: {visits} visits through the revenue cycle; task logs go to {log_dir}")
+    live.say(f"make demo: {visits} visits through a quarter of the revenue cycle; task logs go to {log_dir}")
 
+    from include.billing.clock import allow_offset
     from include.billing.db import connect, migrate
     from include.devenv.postgres import database_url
 
     def database() -> str:
         url = database_url()
         migrate(url)
+        with connect(url) as conn:       # the demo's own database: DAG runs may set the ledger's clock
+            allow_offset(conn, True, "make demo: DAG runs stamp the ledger with their simulated as_of")
+            conn.commit()
         return url
 
     url = live.stage("database: PostgreSQL + migrations", database)
@@ -230,18 +281,21 @@ def main() -> int:
 
     def seed():
         with connect(url) as conn:
-            seeded = ensure_practice(conn, visits=visits, seed=SEED)
+            seeded = ensure_practice(conn, visits=visits, seed=SEED, today=end + timedelta(days=1),
+                                     start_date=start, end_date=end, quarter=True)
             conn.commit()
             export_roster(conn, roster_path)
         return seeded
 
-    live.stage("practice: patients, payers, visits", seed,
-               lambda s: s.lines()[0].replace("practice ", ""))
+    seeded = live.stage("practice: patients, payers, visits", seed,
+                        lambda s: s.lines()[0].replace("practice ", ""))
+    # a practice seeded earlier keeps its quarter
+    start, end = seeded.start_date or start, seeded.end_date or end
 
     from include.devenv.mailsink import start_mail_sink
     from include.devenv.stack import LocalStack, airflow_db_migrate, start_clearinghouse
 
-    def start():
+    def start_stack():
         process, reach = start_clearinghouse(roster_path, SCENARIO)
         mail_dir = sub_dir("mail")
         mail = start_mail_sink(mail_dir)
@@ -255,13 +309,18 @@ def main() -> int:
         os.environ.update(env)
         # the report lives in the artefact store; the demo also keeps a copy as files to open
         os.environ.setdefault("BILLING_REPORTS_DIR", str(sub_dir("reports")))
+        # posting runs as 835s arrive (its Asset); its hourly fallback tick would only add idle runs
+        # on the demo's coarse clock, so here it is monthly
+        os.environ.setdefault("BILLING_POSTING_SCHEDULE", "0 5 1 * *")
         airflow_db_migrate(env)
         return stack
 
-    stack = live.stage("stack: clearinghouse (SFTP), mail, Airflow", start,
+    stack = live.stage("stack: clearinghouse (SFTP), mail, Airflow", start_stack,
                        lambda st: f"sftp port {st.sftp_port}, smtp port {st.smtp_port}")
+    days = demo_days(start, end, last_run)
     try:
-        report_as_of = _cycle(stack, live, url)
+        report_as_of = _cycle(stack, live, url, days, end)
+        write_private(clock_file, json.dumps({"last_day": days[-1].isoformat()}) + "\n")
         with live.captured("summary"):
             summary = _summary(stack, url, as_of=report_as_of)
     finally:
@@ -271,6 +330,7 @@ def main() -> int:
     summary["elapsed_seconds"] = round(time.monotonic() - live.started, 1)
     summary["task_logs"] = str(log_dir)
     summary["stages"] = live.timings
+    summary["simulated_days"] = [days[0].isoformat(), days[-1].isoformat()]
     write_private(demo_dir / "summary.json", json.dumps(summary, indent=2, default=str) + "\n")
     _print_summary(summary, demo_dir / "summary.json", live)
     return 0
@@ -283,89 +343,104 @@ def _statuses(url: str) -> dict:
         return dict(conn.execute("SELECT status, count(*) FROM billing.claims GROUP BY 1").fetchall())
 
 
-def _patient_counts(url: str) -> dict:
-    from include.billing.db import connect
-
-    with connect(url) as conn:
-        return {"statements": conn.execute("SELECT count(*) FROM billing.statements").fetchone()[0],
-                "patient_payments": conn.execute("SELECT count(*) FROM billing.patient_payments").fetchone()[0]}
-
-
 def _fmt(counts: dict, keys) -> str:
     return " · ".join(f"{k.replace('_', ' ')} {counts.get(k, 0)}" for k in keys if counts.get(k))
 
 
-def _cycle(stack, live: Live, url: str) -> date:
+def _at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, dt_time(hour, minute), UTC)
+
+
+def _cycle(stack, live: Live, url: str, days: list[date], quarter_end: date) -> date:
+    """The scheduler's work over `days` on the simulated clock, as a practice would run it:
+
+    - claims_submission Monday and Thursday mornings (visits completed by then; corrections) and
+      the morning after the quarter;
+    - the clearinghouse and payers answer as their lags come due (the sandbox, on the same clock);
+    - clearinghouse_responses on Friday afternoons, then remittance_posting and denial_management
+      when due (a new 835 / a posted remittance, or their cron);
+    - billing_reports: month-end on the 1st, and weekly on the Mondays of the last month (the week
+      to Sunday); the last report of the run is the month-end of the last whole month, and the
+      demo's KPIs are its;
+    - patient_statements mid-October and mid-November (guarantors pay from the second).
+    Returns the as_of of the last report.
+    """
     from include.sandbox import Clearinghouse, Roster, Scenario
 
     roster = Roster.load(stack.roster_path)
     clearinghouse = Clearinghouse(stack.clearinghouse_root, Scenario.load(stack.scenario_path, roster.payers),
                                   roster)
-    delay = timedelta(days=clearinghouse.scenario.adjudication_delay_days)
-    now = datetime.now(UTC)
-    later = now + delay
-    final = later + delay
     global _SCHEDULER
-    scheduler = _SCHEDULER = SimulatedScheduler(now)
+    scheduler = _SCHEDULER = SimulatedScheduler(_at(days[0], 0))
+    week: Counter = Counter()
+    statement_days = {quarter_end.replace(day=1) - timedelta(days=16): False, quarter_end.replace(day=12): True}
+    last_month = quarter_end.replace(day=1)
 
-    def claims(keys):
-        return lambda _=None: _fmt(_statuses(url), keys)
+    def run(dag_id: str, label: str, conf: dict) -> str:
+        week[dag_id] += 1
+        return live.stage(label, lambda: _run_dag(dag_id, conf), quiet=True)
 
-    def sandbox(at, label):
-        def step():
-            return clearinghouse.process(now=at)
+    def sandbox(at: datetime, label: str):
+        r = live.stage(label, lambda: clearinghouse.process(now=at), quiet=True)
+        week["835s"] += r.remittances
+        week["claims adjudicated"] += r.claims_adjudicated
+        week["crossovers"] += r.crossovers
+        return r
 
-        def counts(r):
-            parts = [f"{r.claims_received} claims in" if r.claims_received else "",
-                     f"{r.claims_accepted} forwarded" if r.claims_accepted else "",
-                     f"{r.claims_rejected} rejected" if r.claims_rejected else "",
-                     f"{r.remittances} 835s ({r.claims_adjudicated} claims, ${r.amount_paid})" if r.remittances else "",
-                     f"{r.crossovers} crossovers" if r.crossovers else ""]
-            return " · ".join(p for p in parts if p) or "nothing due"
-        return live.stage(label, step, counts)
+    def report(as_of: date, period: str) -> date:
+        run("billing_reports", f"billing_reports: {period} {as_of}", {"as_of": as_of.isoformat(), "period": period})
+        return as_of
 
-    done = ["paid", "partially_paid", "denied", "accepted", "rejected"]
+    last_report = None
+    week_start = days[0]
+    for day in days:
+        # one day's runs in the order of their clocks, so no run writes before rows it has read
+        weekday = day.weekday()
+        # Monday and Thursday the claims go out at 07:00, and the morning after the quarter (its
+        # last visits, so the month-end report and a rerun find them billed)
+        if weekday in (0, 3) or day == quarter_end + timedelta(days=1):
+            run("claims_submission", f"claims_submission {day}", {"as_of": _at(day, 7).isoformat()})
+            sandbox(_at(day, 8), f"sandbox {day}: 999 + 277CA")
+        if day in statement_days:                  # 09:00
+            run("patient_statements", f"patient_statements {day}",
+                {"as_of": _at(day, 9).isoformat(), "demo_guarantors": statement_days[day]})
+        if weekday == 4:                           # Friday: what came back this week
+            sandbox(_at(day, 16), f"sandbox {day}: payers answer")
+            at = _at(day, 17)
+            run("clearinghouse_responses", f"clearinghouse_responses {day}", {"as_of": at.isoformat()})
+            for dag_id, conf, idle in (("remittance_posting", {"as_of": _at(day, 17, 30).isoformat()}, "no new 835"),
+                                       ("denial_management", {"demo_auto_correct": True,
+                                                              "as_of": _at(day, 18).isoformat()}, "nothing posted")):
+                if scheduler.run_if_due(live, dag_id, _at(day, 18), f"{dag_id} {day}", conf, idle=idle, quiet=True):
+                    week[dag_id] += 1
+        # the reports read the day before, after the day's other runs (so the demo's summary, read
+        # at the end, sees what the last report saw); weekly in the quarter's last month (each run
+        # costs seconds), month-end every month
+        if weekday == 0 and day - timedelta(days=7) >= max(days[0], last_month):
+            last_report = report(day - timedelta(days=1), "weekly")
+        if day.day == 1 and day - timedelta(days=1) >= days[0]:
+            last_report = report(day - timedelta(days=1), "month_end")
+        if weekday == 6 or day == days[-1]:
+            status = _statuses(url)
+            runs = sum(v for k, v in week.items() if k in _DAG_IDS)
+            detail = (f"{runs} DAG runs · 837s {week['claims_submission']} · 835s {week['835s']}"
+                      f" · paid {status.get('paid', 0) + status.get('partially_paid', 0)}"
+                      f" · denied {status.get('denied', 0)} · in process "
+                      f"{sum(status.get(k, 0) for k in ('submitted', 'acknowledged', 'accepted'))}")
+            live.tick(f"{week_start:%a %d %b} .. {day:%a %d %b}", detail)
+            week.clear()
+            week_start = day + timedelta(days=1)
+    # the e-mail the demo ends with: the month-end report of the last whole month
+    month_end = days[-1].replace(day=1) - timedelta(days=1)
+    if last_report != month_end:
+        live.stage(f"billing_reports: month-end {month_end}",
+                   lambda: _run_dag("billing_reports", {"as_of": month_end.isoformat(), "period": "month_end"}),
+                   lambda _: f"{len(list(stack.mail_dir.glob('*.eml')))} e-mail(s) in the mail sink")
+    return month_end
 
-    def posting_and_denials(at):
-        """What the scheduler would start after the responses at `at`: posting on new 835s or its
-        hourly tick, then denial management on posted remittances or its daily tick."""
-        scheduler.run_if_due(live, "remittance_posting", at, "remittance_posting: 835 in", counts=claims(done),
-                             idle="no new 835")
-        scheduler.run_if_due(live, "denial_management", at, "denial_management",
-                             {"demo_auto_correct": True, "as_of": at.isoformat()},
-                             claims(["denied", "ready", "replaced"]), idle="nothing posted")
 
-    pipeline = ["ready", "held", "submitted"]
-    live.stage("claims_submission: 837P out", lambda: _run_dag("claims_submission"), claims(pipeline))
-    sandbox(now, "sandbox: 999 + 277CA (clearinghouse)")
-    live.stage("clearinghouse_responses", lambda: _run_dag("clearinghouse_responses", {"as_of": now.isoformat()}),
-               claims(["accepted", "rejected", "acknowledged"]))
-    posting_and_denials(now)
-    sandbox(later, f"sandbox: +{delay.days} days, payers answer")
-    live.stage("clearinghouse_responses", lambda: _run_dag("clearinghouse_responses", {"as_of": later.isoformat()}),
-               claims(["accepted", "rejected"]))
-    posting_and_denials(later)
-    live.stage("claims_submission: corrections", lambda: _run_dag("claims_submission"), claims(pipeline))
-    sandbox(later, "sandbox: corrections received")
-    sandbox(final, f"sandbox: +{delay.days} more days")
-    live.stage("clearinghouse_responses", lambda: _run_dag("clearinghouse_responses", {"as_of": final.isoformat()}),
-               claims(["accepted", "rejected"]))
-    posting_and_denials(final)
-    def statements(at, label, pay):
-        conf = {"as_of": at.isoformat(), "demo_guarantors": pay}
-        return live.stage(label, lambda: _run_dag("patient_statements", conf),
-                          lambda _: _fmt(_patient_counts(url), ["statements", "patient_payments"]))
-
-    statements(final, "patient_statements: first statements", False)
-    statements(final + timedelta(days=20), "patient_statements: guarantors pay", True)
-    statements(final + timedelta(days=30), "patient_statements: next cycle", True)
-    # the database stamps claims, events and postings with today's clock while the payers answer on
-    # the simulated one: the report (and the summary, at the same as_of) covers today, when it all ran
-    report_day = now.date()
-    live.stage("billing_reports: KPIs + e-mail", lambda: _run_dag("billing_reports",
-                                                                  {"as_of": report_day.isoformat()}),
-               lambda _: f"{len(list(stack.mail_dir.glob('*.eml')))} e-mail(s) in the mail sink")
-    return report_day
+_DAG_IDS = {"claims_submission", "clearinghouse_responses", "remittance_posting", "denial_management",
+            "billing_reports", "patient_statements"}
 
 
 def _summary(stack, url: str, *, as_of: date) -> dict:

@@ -124,8 +124,12 @@ def visit_counts(visits: int) -> tuple[int, int, int]:
     return visits - scheduled - cancelled, scheduled, cancelled
 
 
-def resolve_window(today: date | None, start_date: date | None, end_date: date | None) -> tuple[date, date, date]:
-    """(today, start, end) of the dates of service of completed visits, checked."""
+def resolve_window(today: date | None, start_date: date | None, end_date: date | None,
+                   *, quarter: bool = False) -> tuple[date, date, date]:
+    """(today, start, end) of the dates of service of completed visits, checked.
+
+    `quarter`: the practice lives through the window on a simulated clock (the demo), each visit
+    billed days after it happens, so a window longer than the timely-filing limit is fine."""
     today = today or date.today()
     end = end_date or today - timedelta(days=1)
     start = start_date or today - timedelta(days=DEFAULT_WINDOW_DAYS)
@@ -133,7 +137,7 @@ def resolve_window(today: date | None, start_date: date | None, end_date: date |
         raise ValueError(f"start date {start} is after end date {end}")
     if end > today:
         raise ValueError(f"end date {end} is after today {today}: completed visits cannot be in the future")
-    if (today - start).days > MAX_WINDOW_DAYS:
+    if not quarter and (today - start).days > MAX_WINDOW_DAYS:
         raise ValueError(
             f"start date {start} is more than {MAX_WINDOW_DAYS} days before today {today}: clean visits "
             "would break the 90-day timely-filing limit of the commercial payers")
@@ -188,7 +192,7 @@ class _Encounter:
 
 
 class _Generator:
-    def __init__(self, seed: int, today: date, start: date, end: date):
+    def __init__(self, seed: int, today: date, start: date, end: date, working_days: bool = False):
         self.r = random.Random(seed)
         # random.choice/randint go through _randbelow and dominate the profile; one float is enough
         rnd = self.r.random
@@ -198,6 +202,10 @@ class _Generator:
         self.seed = seed
         self.today, self.start, self.end = today, start, end
         self.window_days = (end - start).days
+        # a practice open on working days: visits go round them in turn, so every one has some
+        self.working_days = [start + timedelta(days=i) for i in range(self.window_days + 1)
+                             if (start + timedelta(days=i)).weekday() < 5] if working_days else []
+        self.next_day = 0
         self.t: dict[str, list[tuple]] = {name: [] for name in COLUMNS}
         self._npis: set[str] = set()
         self._member_ids: set[tuple[str, str]] = set()
@@ -733,6 +741,9 @@ class _Generator:
     # --- visits --------------------------------------------------------------------------
 
     def dos_in_window(self) -> date:
+        if self.working_days:
+            self.next_day += 1
+            return self.working_days[self.next_day % len(self.working_days)]
         return self.start + timedelta(days=self.randint(0, self.window_days))
 
     def completed_at(self, day: date) -> datetime:
@@ -869,8 +880,11 @@ class _Generator:
 
 def generate_practice(*, visits: int, seed: int, dirty_share: float = 0.05,
                       dirty_kinds: Sequence[str] = DIRTY_KINDS, today: date | None = None,
-                      start_date: date | None = None, end_date: date | None = None) -> PracticeData:
-    """Rows for a practice with `visits` visits (about 94% completed), reproducible from `seed`."""
+                      start_date: date | None = None, end_date: date | None = None,
+                      quarter: bool = False) -> PracticeData:
+    """Rows for a practice with `visits` visits (about 94% completed), reproducible from `seed`.
+
+    `quarter`: visits on every working day of the window, however long (the demo's simulated quarter)."""
     if visits < 1:
         raise ValueError("visits must be at least 1")
     if not 0 <= dirty_share <= 1:
@@ -880,12 +894,12 @@ def generate_practice(*, visits: int, seed: int, dirty_share: float = 0.05,
         raise ValueError(f"unknown dirty kind(s) {', '.join(unknown)}; known: {', '.join(DIRTY_KINDS)}")
     if len(set(dirty_kinds)) != len(dirty_kinds):
         raise ValueError("dirty kinds repeat")
-    today, start, end = resolve_window(today, start_date, end_date)
+    today, start, end = resolve_window(today, start_date, end_date, quarter=quarter)
     # hundreds of thousands of acyclic tuples: the cycle collector would only rescan them
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _Generator(seed, today, start, end).generate(visits, dirty_share, tuple(dirty_kinds))
+        return _Generator(seed, today, start, end, working_days=quarter).generate(visits, dirty_share, tuple(dirty_kinds))
     finally:
         if collecting:
             gc.enable()

@@ -138,7 +138,8 @@ def summarize(conn: psycopg.Connection, *, created: bool = False) -> SeedSummary
 
 def seed_practice(conn: psycopg.Connection, *, visits: int, seed: int, dirty_share: float = 0.05,
                   dirty_kinds: Sequence[str] = DIRTY_KINDS, today: date | None = None,
-                  start_date: date | None = None, end_date: date | None = None) -> SeedSummary:
+                  start_date: date | None = None, end_date: date | None = None,
+                  quarter: bool = False) -> SeedSummary:
     """Generate a practice from `seed` and load it into an empty pm schema.
 
     Raises PracticeExistsError when practice data is already there (nothing is written).
@@ -150,7 +151,7 @@ def seed_practice(conn: psycopg.Connection, *, visits: int, seed: int, dirty_sha
         raise PracticeExistsError(_exists_message(used))
     started = time.perf_counter()
     data = generate_practice(visits=visits, seed=seed, dirty_share=dirty_share, dirty_kinds=dirty_kinds,
-                             today=today, start_date=start_date, end_date=end_date)
+                             today=today, start_date=start_date, end_date=end_date, quarter=quarter)
     generated = time.perf_counter()
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
