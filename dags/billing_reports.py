@@ -34,11 +34,8 @@ from pathlib import Path
 
 from airflow.sdk import Param, dag, get_current_context, task
 
-from include.dag_support import BILLING_SMTP_CONN_ID, DEFAULT_ARGS, billing_connection
+from include.dag_support import BILLING_SMTP_CONN_ID, DEFAULT_ARGS, billing_connection, schedule
 
-REPORT_HOUR = int(os.environ.get("BILLING_REPORT_HOUR", "6"))
-if not 0 <= REPORT_HOUR <= 23:
-    raise ValueError(f"BILLING_REPORT_HOUR must be an hour 0-23, got {REPORT_HOUR}")
 RECIPIENTS_VARIABLE = "billing_report_recipients"
 
 
@@ -65,7 +62,8 @@ def _as_of(context) -> dt.date:
 
 @dag(
     dag_id="billing_reports",
-    schedule=os.environ.get("BILLING_REPORT_SCHEDULE") or f"0 {REPORT_HOUR} * * *",
+    schedule=schedule("BILLING_REPORT_SCHEDULE", f"0 {os.environ.get('BILLING_REPORT_HOUR') or 6} * * *",
+                      default_from="BILLING_REPORT_HOUR"),
     start_date=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
     catchup=False,
     max_active_runs=1,

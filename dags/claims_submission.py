@@ -34,8 +34,6 @@ import datetime as dt
 import os
 
 from airflow.sdk import Param, dag, get_current_context, task
-from airflow.timetables.assets import AssetOrTimeSchedule
-from airflow.timetables.trigger import CronTriggerTimetable
 
 from include.assets import CLAIMS_SUBMITTED, CORRECTIONS_RELEASED, DENIALS_ROUTED
 from include.dag_support import (
@@ -46,6 +44,7 @@ from include.dag_support import (
     clearinghouse_files,
     emit_task,
     run_clock,
+    schedule,
 )
 
 
@@ -60,9 +59,7 @@ def _date(value):
 
 @dag(
     dag_id="claims_submission",
-    schedule=AssetOrTimeSchedule(
-        timetable=CronTriggerTimetable(os.environ.get("BILLING_SUBMISSION_SCHEDULE", "*/15 * * * *"), timezone="UTC"),
-        assets=(DENIALS_ROUTED | CORRECTIONS_RELEASED)),
+    schedule=schedule("BILLING_SUBMISSION_SCHEDULE", "*/15 * * * *", assets=(DENIALS_ROUTED | CORRECTIONS_RELEASED)),
     start_date=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
     catchup=False,
     max_active_runs=1,

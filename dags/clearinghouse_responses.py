@@ -32,18 +32,22 @@ import datetime as dt
 import os
 
 from airflow.sdk import Param, dag, get_current_context, task
-from airflow.timetables.assets import AssetOrTimeSchedule
-from airflow.timetables.trigger import CronTriggerTimetable
 
 from include.assets import CLAIMS_SUBMITTED, REMITTANCES_RECEIVED
-from include.dag_support import DEFAULT_ARGS, actor, billing_connection, clearinghouse_files, emit_task, run_clock
+from include.dag_support import (
+    DEFAULT_ARGS,
+    actor,
+    billing_connection,
+    clearinghouse_files,
+    emit_task,
+    run_clock,
+    schedule,
+)
 
 
 @dag(
     dag_id="clearinghouse_responses",
-    schedule=AssetOrTimeSchedule(
-        timetable=CronTriggerTimetable(os.environ.get("BILLING_RESPONSES_SCHEDULE", "*/15 * * * *"), timezone="UTC"),
-        assets=[CLAIMS_SUBMITTED]),
+    schedule=schedule("BILLING_RESPONSES_SCHEDULE", "*/15 * * * *", assets=[CLAIMS_SUBMITTED]),
     start_date=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
     catchup=False,
     max_active_runs=1,

@@ -35,18 +35,14 @@ import datetime as dt
 import os
 
 from airflow.sdk import Param, dag, get_current_context, task
-from airflow.timetables.assets import AssetOrTimeSchedule
-from airflow.timetables.trigger import CronTriggerTimetable
 
 from include.assets import DENIALS_ROUTED, REMITTANCES_POSTED
-from include.dag_support import DEFAULT_ARGS, actor, billing_connection, emit_task, run_clock
+from include.dag_support import DEFAULT_ARGS, actor, billing_connection, emit_task, run_clock, schedule
 
 
 @dag(
     dag_id="denial_management",
-    schedule=AssetOrTimeSchedule(
-        timetable=CronTriggerTimetable(os.environ.get("BILLING_DENIALS_SCHEDULE", "0 6 * * *"), timezone="UTC"),
-        assets=[REMITTANCES_POSTED]),
+    schedule=schedule("BILLING_DENIALS_SCHEDULE", "0 6 * * *", assets=[REMITTANCES_POSTED]),
     start_date=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
     catchup=False,
     max_active_runs=1,

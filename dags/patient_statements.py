@@ -33,7 +33,6 @@ import datetime as dt
 import os
 
 from airflow.sdk import Param, dag, get_current_context, task
-from airflow.timetables.trigger import CronTriggerTimetable
 
 from include.dag_support import (
     BILLING_SMTP_CONN_ID,
@@ -43,13 +42,14 @@ from include.dag_support import (
     actor,
     billing_connection,
     run_clock,
+    schedule,
     sftp_files,
 )
 
 
 @dag(
     dag_id="patient_statements",
-    schedule=CronTriggerTimetable(os.environ.get("BILLING_STATEMENTS_SCHEDULE", "0 7 * * *"), timezone="UTC"),
+    schedule=schedule("BILLING_STATEMENTS_SCHEDULE", "0 7 * * *"),
     start_date=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
     catchup=False,
     max_active_runs=1,

@@ -21,21 +21,16 @@ only when a payment run was posted or held (skipped otherwise). Counts only in X
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 from airflow.sdk import Param, dag, get_current_context, task
-from airflow.timetables.assets import AssetOrTimeSchedule
-from airflow.timetables.trigger import CronTriggerTimetable
 
 from include.assets import REMITTANCES_POSTED, REMITTANCES_RECEIVED
-from include.dag_support import DEFAULT_ARGS, actor, billing_connection, emit_task
+from include.dag_support import DEFAULT_ARGS, actor, billing_connection, emit_task, schedule
 
 
 @dag(
     dag_id="remittance_posting",
-    schedule=AssetOrTimeSchedule(
-        timetable=CronTriggerTimetable(os.environ.get("BILLING_POSTING_SCHEDULE", "0 * * * *"), timezone="UTC"),
-        assets=[REMITTANCES_RECEIVED]),
+    schedule=schedule("BILLING_POSTING_SCHEDULE", "0 * * * *", assets=[REMITTANCES_RECEIVED]),
     start_date=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
     catchup=False,
     max_active_runs=1,

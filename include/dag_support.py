@@ -206,6 +206,27 @@ def run_clock(params: dict | None, context):
     return context["dag_run"].start_date or dt.datetime.now(dt.UTC)
 
 
+
+def schedule(setting: str, default_cron: str, *, assets=None, default_from: str | None = None):
+    """The one way a DAG's schedule is made: the cron in environment variable `setting`, else
+    `default_cron` (itself built from `default_from`, when named), on UTC wall time; with
+    `assets`, the DAG also runs when any of them gets an event. A value that is not a cron
+    expression stops the DAG file at import with an error naming the variable, which the UI
+    shows as the DAG's import error: a billing DAG silently on the wrong schedule is worse."""
+    from airflow.timetables.trigger import CronTriggerTimetable
+    from croniter import croniter
+
+    cron = os.environ.get(setting) or default_cron
+    if not croniter.is_valid(cron):
+        named = setting if os.environ.get(setting) else f"{setting} is unset and {default_from or 'its default'}"
+        raise ValueError(f"{named} gives {cron!r}, which is not a cron expression")
+    timetable = CronTriggerTimetable(cron, timezone="UTC")
+    if assets is None:
+        return timetable
+    from airflow.timetables.assets import AssetOrTimeSchedule
+
+    return AssetOrTimeSchedule(timetable=timetable, assets=assets)
+
 @contextmanager
 def sftp_files(conn_id: str):
     """Any SFTP connection as include.billing.transport.RemoteFiles (host key checked by the hook),

@@ -96,12 +96,15 @@ def test_dag_emails_and_archives_the_report(db_url, airflow_home, smtp_server, t
 def test_schedule_hour_and_params_come_from_the_environment(airflow_home, monkeypatch):
     monkeypatch.setenv("BILLING_REPORT_HOUR", "7")
     dag = load_dag("billing_reports")
-    assert "0 7 * * *" in repr(dag.timetable)
+    assert dag.timetable.description == "At 07:00"
     assert set(dag.params) == {"period", "as_of", "recipients"}
     assert dag.params["period"] == "daily" and not dag.catchup
     assert all(t.retries >= 2 for t in dag.tasks)
     assert [t.task_id for t in dag.topological_sort()] == ["compute_metrics", "render_report", "send_email",
                                                           "archive_report"]
     monkeypatch.setenv("BILLING_REPORT_HOUR", "25")
-    with pytest.raises(ValueError, match="BILLING_REPORT_HOUR"):
+    with pytest.raises(ValueError, match="BILLING_REPORT_HOUR gives '0 25 \\* \\* \\*'"):
+        load_dag("billing_reports")
+    monkeypatch.setenv("BILLING_REPORT_SCHEDULE", "*/5 * * *")     # four fields: a typo'd cron
+    with pytest.raises(ValueError, match=r"BILLING_REPORT_SCHEDULE gives '\*/5 \* \* \*'"):
         load_dag("billing_reports")
