@@ -8,7 +8,8 @@
   upload's NAME.part write, its rename to NAME, a download), optionally cutting a write in half.
 - ``faulty_dag_io`` / ``faulty_factories``: DAG tasks open their IO through include.dag_support's
   ``billing_connection`` and ``clearinghouse_files``; these swap the factories for ones that
-  hand out the wrappers. No module under include/ carries a hook
+  hand out the wrappers (a child process that runs a DAG installs them itself, see
+  ``kill_in_subprocess``). No module under include/ carries a hook
   (tests/unit/architecture/test_no_test_hooks.py).
 
 On top of it, the fault matrix (tests/e2e/test_fault_matrix.py) makes every task of a DAG run
@@ -16,9 +17,9 @@ with ``dag.test()`` fail on its first tries, each time in a different real way, 
 own retry has to recover. Faults, in the order a task's tries meet them (``arm_every_task``):
 
 - ``sftp_drop``: the SFTP server stops in the middle of a transfer (its sessions are killed and
-  it stops listening) — after the first file of a download is read and the next one opened, or
-  halfway through the bytes of an upload. It is started again before the next try, as a server
-  that comes back would be.
+  it stops listening): before the second file of a download is read, or halfway through the
+  bytes of an upload. It is started again before the next try, as a server that comes back
+  would be.
 - ``db_drop``: the database server ends the task's session at the task's first commit: the
   backend is terminated with ``pg_terminate_backend`` just before COMMIT is sent, so the
   transaction is lost and the client sees a real ``OperationalError``.
@@ -259,17 +260,17 @@ class FaultyRemote:
         return data
 
 
+FACTORIES = ("billing_connection", "clearinghouse_files")
+
+
 @contextmanager
-def faulty_factories(namespace, *, connection: Fault | None = None, remote: dict | None = None,
+def faulty_factories(*namespaces, connection: Fault | None = None, remote: dict | None = None,
                      tasks: set[str] | None = None):
-    """Replace `billing_connection` and `clearinghouse_files` in `namespace` (include.dag_support,
-    or a loaded DAG module's globals) by factories that hand out FaultyConnections and
-    FaultyRemotes; only inside the Airflow tasks named in `tasks`, when given. The block's closing
-    commit goes through the wrapper: it is a commit a fault can meet. `remote` holds FaultyRemote's
-    keyword arguments. Yields the fired lists (connection, remote)."""
-    get, put = ((namespace.__getitem__, namespace.__setitem__) if isinstance(namespace, dict)
-                else (lambda k: getattr(namespace, k), lambda k, v: setattr(namespace, k, v)))
-    real_conn, real_files = get("billing_connection"), get("clearinghouse_files")
+    """Replace `billing_connection` and `clearinghouse_files` in each of `namespaces`
+    (include.dag_support, a loaded DAG module's globals) by factories that hand out
+    FaultyConnections and FaultyRemotes; only inside the Airflow tasks named in `tasks`, when
+    given. The block's closing commit goes through the wrapper: it is a commit a fault can meet.
+    `remote` holds FaultyRemote's keyword arguments. Yields the fired lists (connection, remote)."""
     remote_fired: list[str] = []
 
     def armed() -> bool:
@@ -282,28 +283,38 @@ def faulty_factories(namespace, *, connection: Fault | None = None, remote: dict
         except Exception:  # noqa: BLE001 - outside a task: not armed
             return False
 
-    @contextmanager
-    def billing_connection():
-        with real_conn() as conn:
-            if connection is None or not armed():
-                yield conn
-                return
-            faulty = FaultyConnection(conn, connection)
-            yield faulty
-            faulty.commit()
+    def wrap_connection(real):
+        @contextmanager
+        def billing_connection():
+            with real() as conn:
+                if connection is None or not armed():
+                    yield conn
+                    return
+                faulty = FaultyConnection(conn, connection)
+                yield faulty
+                faulty.commit()
+        return billing_connection
 
-    @contextmanager
-    def clearinghouse_files():
-        with real_files() as files:
-            yield FaultyRemote(files, fired=remote_fired, **remote) if remote is not None and armed() else files
+    def wrap_files(real):
+        @contextmanager
+        def clearinghouse_files():
+            with real() as files:
+                yield FaultyRemote(files, fired=remote_fired, **remote) if remote is not None and armed() else files
+        return clearinghouse_files
 
-    put("billing_connection", billing_connection)
-    put("clearinghouse_files", clearinghouse_files)
+    wrappers = {"billing_connection": wrap_connection, "clearinghouse_files": wrap_files}
+    saved = []
+    for ns in namespaces:
+        names = ns if isinstance(ns, dict) else vars(ns)     # a module's vars() is its globals dict
+        for name in FACTORIES:
+            if name in names:                 # a DAG may import one of them inside a task instead
+                saved.append((names, name, names[name]))
+                names[name] = wrappers[name](names[name])
     try:
         yield (connection.fired if connection is not None else []), remote_fired
     finally:
-        put("billing_connection", real_conn)
-        put("clearinghouse_files", real_files)
+        for names, name, real in reversed(saved):
+            names[name] = real
 
 
 def faulty_dag_io(**faults):
@@ -324,94 +335,21 @@ class FaultLog:
         return {what for d, t, _try, what in self.fired if d == dag_id and t == task_id}
 
 
-# --------------------------------------------------------------------------- database
+# --------------------------------------------------------------------------- the matrix's faults
 
 
-@contextmanager
-def drop_connection_at_first_commit(db_url: str):
-    """Terminate the backend of the first connection that commits inside this block, just before
-    the COMMIT goes out. Yields a list that holds the terminated backend's pid once it happened."""
-    import psycopg
-    from psycopg.transaction import BaseTransaction
-
-    dropped: list[int] = []
-    real_commit = psycopg.Connection.commit
-    real_commit_gen = BaseTransaction._commit_gen
-
-    def terminate(conn) -> None:
-        if dropped or conn.closed:
-            return
-        pid = conn.pgconn.backend_pid
-        dropped.append(pid)                       # first: the killer's own commit must not recurse
-        killer = psycopg.connect(db_url, autocommit=True)
-        try:
-            killer.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))
-        finally:
-            killer.close()
-
-    def commit(self):
-        terminate(self)
-        return real_commit(self)
-
-    def commit_gen(self):
-        if self._outer_transaction:          # a top-level `with conn.transaction()` commits here
-            terminate(self._conn)
-        return real_commit_gen(self)
-
-    psycopg.Connection.commit = commit
-    BaseTransaction._commit_gen = commit_gen
-    try:
-        yield dropped
-    finally:
-        psycopg.Connection.commit = real_commit
-        BaseTransaction._commit_gen = real_commit_gen
+def db_drop(db_url: str) -> dict:
+    """The database server ends the task's session at its first commit, just before COMMIT goes
+    out: the transaction is lost and the client sees a real OperationalError."""
+    return {"connection": Fault(at="before_commit", action="drop", kill_url=db_url)}
 
 
-# --------------------------------------------------------------------------- SFTP
-
-
-@contextmanager
-def drop_sftp_mid_transfer(server):
-    """Stop `server` in the middle of the first upload, or of a download after its first file.
-
-    Interposes on paramiko's client (the real one the SFTPHook opened): on the first write the
-    first half of the bytes go out, then the server's sessions are killed and the rest is
-    written into a dead channel; on the second file opened for reading, the server dies right
-    after the open. Yields a list holding what happened.
-    """
-    import paramiko
-
-    happened: list[str] = []
-    real_write = paramiko.SFTPFile.write
-    real_open = paramiko.SFTPClient.open
-    opened_for_reading = []
-
-    def write(self, data):
-        if happened:
-            return real_write(self, data)
-        half = len(data) // 2
-        real_write(self, data[:half])
-        self.flush()
-        server.stop()
-        happened.append(f"upload cut after {half} of {len(data)} bytes")
-        return real_write(self, data[half:])
-
-    def open_(self, filename, mode="r", bufsize=-1):
-        fh = real_open(self, filename, mode, bufsize)
-        if "r" in mode and not happened:
-            opened_for_reading.append(filename)
-            if len(opened_for_reading) == 2:
-                server.stop()
-                happened.append(f"download cut after 1 file, with {Path(filename).name} open")
-        return fh
-
-    paramiko.SFTPFile.write = write
-    paramiko.SFTPClient.open = open_
-    try:
-        yield happened
-    finally:
-        paramiko.SFTPFile.write = real_write
-        paramiko.SFTPClient.open = real_open
+def sftp_drop(task_id: str, server) -> dict:
+    """The SFTP server stops in the middle of the first upload (half its bytes written), or
+    before the second file of a download is read."""
+    if task_id == "fetch_files":
+        return {"remote": {"op": "read", "suffix": "", "nth": 2, "once": True, "action": server.stop}}
+    return {"remote": {"op": "write", "cut": True, "once": True, "action": server.stop}}
 
 
 # --------------------------------------------------------------------------- arming a DAG
@@ -446,13 +384,16 @@ def _faulty(dag_id: str, task_id: str, fn, kinds: tuple[str, ...], log: FaultLog
         def note(what: str) -> None:
             log.fired.append((dag_id, task_id, try_number, what))
 
-        injectors = {"sftp_drop": lambda: drop_sftp_mid_transfer(server),
-                     "db_drop": lambda: drop_connection_at_first_commit(log.db_url)}
+        injectors = {"sftp_drop": lambda: sftp_drop(task_id, server), "db_drop": lambda: db_drop(log.db_url)}
         if kind in injectors:
-            with injectors[kind]() as happened:
+            import include.dag_support as dag_support
+
+            # the task's own module, and include.dag_support for factories a task imports when it runs
+            with faulty_factories(fn.__globals__, dag_support, **injectors[kind]()) as (conn_fired, remote_fired):
                 try:
                     result = fn(*args, **kwargs)
                 finally:
+                    happened = conn_fired + remote_fired
                     if happened:
                         note(kind)
             if happened:     # the task must notice: a lost commit or a cut transfer is an error
@@ -474,30 +415,11 @@ def kill_in_subprocess(dag_id: str, task_id: str, conf: dict, timeout: float = 3
     """Run `dag_id` with dag.test() in a child process that SIGKILLs itself at `task_id`'s first
     commit (no rollback, no cleanup, the Airflow task left 'running'). Returns the child's stderr."""
     script = textwrap.dedent(f"""
-        import os, signal
-        import psycopg
-        from psycopg.transaction import BaseTransaction
-        from airflow.sdk import get_current_context
         from include.devenv.dags import load_dag
+        from tests.support.faults import Fault, faulty_dag_io
 
-        def die_if_armed():
-            try:
-                ti = get_current_context()["ti"]
-            except Exception:
-                return
-            if ti.task_id == {task_id!r}:
-                os.kill(os.getpid(), signal.SIGKILL)
-
-        real_commit, real_gen = psycopg.Connection.commit, BaseTransaction._commit_gen
-        def commit(self):
-            die_if_armed()
-            return real_commit(self)
-        def commit_gen(self):
-            if self._outer_transaction:
-                die_if_armed()
-            return real_gen(self)
-        psycopg.Connection.commit, BaseTransaction._commit_gen = commit, commit_gen
-        dag = load_dag({dag_id!r})
+        with faulty_dag_io(connection=Fault(at="before_commit", action="kill"), tasks={{{task_id!r}}}):
+            dag = load_dag({dag_id!r})
         for task in dag.tasks:
             task.retries = 0
         dag.test(run_conf={conf!r})
