@@ -48,22 +48,6 @@ from .status import set_status, set_statuses
 log = logging.getLogger(__name__)
 ZERO = Decimal("0.00")
 ENVELOPE_INTEGRITY = {"se01_count", "se02_control", "missing_se"}
-FAULT_ENV = "BILLING_POSTING_FAULT"     # test hook: a stage name at which posting crashes
-
-
-class PostingFault(RuntimeError):
-    """Raised by the fault hook (tests simulate a crash mid-posting)."""
-
-
-def _fault(stage: str, fault: str | None, ordinal: int = 1) -> None:
-    """Crash at `stage` ('after_claim_payments', 'after_status'), optionally only in the N-th
-    payment run this call posts ('after_status@3')."""
-    wanted = fault if fault is not None else os.environ.get(FAULT_ENV)
-    if not wanted:
-        return
-    name, _, nth = wanted.partition("@")
-    if name == stage and (not nth or int(nth) == ordinal):
-        raise PostingFault(f"simulated crash at {stage} of payment run {ordinal}")
 
 
 @dataclass
@@ -256,8 +240,7 @@ def _match_claims(conn, r: Remittance835) -> tuple[list[tuple | None], list[str]
 
 
 def post_remittance(conn, file_id: int, index: int, r: Remittance835, *, actor: str,
-                    file_name: str | None = None, fault: str | None = None, ordinal: int = 1,
-                    result: PostingResult | None = None) -> str:
+                    file_name: str | None = None, result: PostingResult | None = None) -> str:
     """Post (or hold) one 835 transaction set in the caller's transaction.
 
     Returns 'posted', 'held' or 'duplicate'.
@@ -361,7 +344,6 @@ def post_remittance(conn, file_id: int, index: int, r: Remittance835, *, actor: 
 
     _copy(conn, "copy_claim_payments", cp_rows)
     _copy(conn, "copy_claim_slices", posted_835_rows(file_id, r, matched))   # where each CLP is, for the UI
-    _fault("after_claim_payments", fault, ordinal)
     _copy(conn, "copy_line_payments", lp_rows)
     _copy(conn, "copy_adjustments", adj_rows)
     if pccn:
@@ -371,7 +353,6 @@ def post_remittance(conn, file_id: int, index: int, r: Remittance835, *, actor: 
                          f"835:{remittance_id}:{clp_index}")
                         for claim_id, new_status, clp_index, detail in status_moves],
                  actor=actor, source_file_id=file_id)
-    _fault("after_status", fault, ordinal)
     # items this run settles: a denial whose adjudication was reversed (a corrected adjudication that
     # denies again is routed anew), and the crossover follow-up of a claim a later payer answered
     settled = [f"denial:{p}" for p in sorted(set(reversing.values()))]
@@ -667,7 +648,7 @@ def _checked_remittances(content: bytes, file_name: str):
 
 
 def post_835_file(conn, file_id: int, file_name: str, content: bytes, *, actor: str,
-                  fault: str | None = None, result: PostingResult | None = None) -> PostingResult:
+                  result: PostingResult | None = None) -> PostingResult:
     """Post every transaction set of one stored 835 file; each in its own transaction."""
     res = result or PostingResult()
     res.files += 1
@@ -686,8 +667,7 @@ def post_835_file(conn, file_id: int, file_name: str, content: bytes, *, actor: 
     held = False
     for index, r in enumerate(remittances, start=1):
         with conn.transaction():
-            outcome = post_remittance(conn, file_id, index, r, actor=actor, file_name=file_name, fault=fault,
-                                      ordinal=res.remittances_posted + 1, result=res)
+            outcome = post_remittance(conn, file_id, index, r, actor=actor, file_name=file_name, result=res)
         if outcome == "posted":
             res.remittances_posted += 1
             res.claims_posted += len(r.claims)
@@ -718,7 +698,7 @@ def release_held_remittance(conn, remittance_id: int, *, actor: str) -> int | No
     return file_id
 
 
-def post_stored_remittances(conn, *, actor: str, fault: str | None = None) -> dict:
+def post_stored_remittances(conn, *, actor: str) -> dict:
     """Post every stored, not yet processed 835 file (oldest first). Returns counts."""
     res = PostingResult()
     conn.commit()
@@ -728,7 +708,7 @@ def post_stored_remittances(conn, *, actor: str, fault: str | None = None) -> di
         # one file in memory at a time; binary: bytea arrives as bytes, not hex text twice the size
         (content,) = conn.cursor(binary=True).execute(query("posting", "file_content"), (file_id,)).fetchone()
         conn.commit()
-        post_835_file(conn, file_id, name, bytes(content), actor=actor, fault=fault, result=res)
+        post_835_file(conn, file_id, name, bytes(content), actor=actor, result=res)
     return res.to_dict()
 
 

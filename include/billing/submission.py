@@ -21,17 +21,14 @@ duplicates nothing):
 4. Outcome (one transaction): batch `uploaded`, edi file `sent`, claims `submitted` (one
    event per claim with the dedupe key `submitted:<batch id>:<claim id>`), claims.submitted_at.
 
-Fault injection for tests: a named point raises `InjectedFault` when its name is in the
-module-level set `FAULTS` or in the comma-separated env var BILLING_SUBMISSION_FAULTS.
-Points: after_plan (plan committed), before_upload (intent committed), mid_upload (NAME.part
-written, not renamed), after_upload (NAME renamed, outcome not committed), after_commit.
+Tests crash it between any two steps through the connection and RemoteFiles they pass in
+(tests/support/), so this module carries no test hooks.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import time
 from decimal import Decimal
 
@@ -41,20 +38,6 @@ from include.billing.claims import WorkItem, allocate_control_numbers, move_clai
 from include.billing.settings import SubmissionSettings, submission_query
 from include.billing.settings import load as load_settings
 from include.billing.transport import RemoteFiles, upload_atomically
-
-FAULT_POINTS = ("after_plan", "before_upload", "mid_upload", "after_upload", "after_commit")
-FAULTS: set[str] = set()
-
-
-class InjectedFault(RuntimeError):
-    """Raised at a named fault point (tests only)."""
-
-
-def fault_point(name: str) -> None:
-    env = {x.strip() for x in os.environ.get("BILLING_SUBMISSION_FAULTS", "").split(",") if x.strip()}
-    if name in FAULTS or name in env:
-        raise InjectedFault(f"injected fault at {name}")
-
 
 # --------------------------------------------------------------------------- planning
 
@@ -86,7 +69,6 @@ def plan_batches(conn, *, max_claims_per_file: int = 5000) -> list[int]:
         "SELECT id FROM billing.submission_batches WHERE state IN ('planned', 'uploading') "
         "AND transaction_type = '837P' ORDER BY id").fetchall()]
     conn.commit()
-    fault_point("after_plan")
     return batch_ids
 
 
@@ -252,12 +234,9 @@ def send_batch(conn, batch_id: int, *, remote: RemoteFiles, actor: str,
         file_id = batch["edi_file_id"]
         data = bytes(conn.execute("SELECT content FROM billing.edi_files WHERE id = %s", (file_id,)).fetchone()[0])
     conn.commit()                                   # intent recorded before anything leaves
-    fault_point("before_upload")
 
     result["upload"] = upload_atomically(remote, data, settings.sftp_inbound, batch["file_name"],
-                                         also_look_in=(settings.sftp_archive,),
-                                         before_rename=lambda: fault_point("mid_upload"))
-    fault_point("after_upload")
+                                         also_look_in=(settings.sftp_archive,))
 
     conn.execute("UPDATE billing.submission_batches SET state = 'uploaded', uploaded_at = billing.clock() "
                  "WHERE id = %s AND state = 'uploading'", (batch_id,))
@@ -269,7 +248,6 @@ def send_batch(conn, batch_id: int, *, remote: RemoteFiles, actor: str,
                         detail_by_claim=None)
     conn.execute("UPDATE billing.claims SET submitted_at = billing.clock() WHERE id = ANY(%s)", (moved,))
     conn.commit()
-    fault_point("after_commit")
     result.update(state="uploaded", claims_submitted=len(moved))
     return result
 

@@ -191,7 +191,7 @@ class LocalFolder:
 
 
 def upload_atomically(remote: RemoteFiles, data: bytes, folder: str, name: str, *,
-                      also_look_in: tuple[str, ...] = (), before_rename=None) -> str:
+                      also_look_in: tuple[str, ...] = ()) -> str:
     """Put `data` at folder/name so that no partial file is ever visible under `name`.
 
     Writes folder/name.part, then renames it to folder/name. If folder/name (or the same name
@@ -208,8 +208,6 @@ def upload_atomically(remote: RemoteFiles, data: bytes, folder: str, name: str, 
         remote.write(part, data)
         if remote.size(part) != len(data):
             raise TransportError(f"upload of {name} was cut short; it will be retried")
-        if before_rename is not None:
-            before_rename()
         remote.rename(part, target)
     except Exception as exc:
         if _is_remote_failure(exc):

@@ -19,10 +19,9 @@ import psycopg
 import pytest
 
 from tests.support.airflow_run import airflow_connections, load_dag, run_dag
+from tests.support.faults import Fault, faulty_dag_io
 
 pytestmark = pytest.mark.timeout(600)
-
-SUBMISSION = "include.billing.submission"
 
 
 @pytest.fixture
@@ -40,7 +39,6 @@ def env(practice, app_db_url, eligibility_api, sftp_server, mailbox, tmp_path, m
     monkeypatch.setenv("BILLING_SFTP_ARCHIVE", str(mailbox / "archive"))
     monkeypatch.setenv("BILLING_DQ_RESULTS_DIR", str(tmp_path / "dq"))
     monkeypatch.setenv("BILLING_ELIGIBILITY_WAIT_SECONDS", "60")
-    monkeypatch.delenv("BILLING_SUBMISSION_FAULTS", raising=False)
     monkeypatch.setenv("BILLING_SFTP_CONNECT_ATTEMPTS", "1")
     # the DAG connects as the app role; the test inspects the database as the owner (db_url)
     with airflow_connections(billing_db=app_db_url, clearinghouse_sftp=sftp_server.airflow_conn_json(),
@@ -271,25 +269,37 @@ def test_batch_eligibility_over_sftp(env, mailbox):
 
 # --------------------------------------------------------------------------- crashes and outages
 
-def _crash(db_url, monkeypatch, point):
-    monkeypatch.setenv("BILLING_SUBMISSION_FAULTS", point)
-    run_dag(_dag(retries=0), conf={"max_claims_per_file": 25}, expect="failed")
-    monkeypatch.delenv("BILLING_SUBMISSION_FAULTS")
+# Each crash point of the delivery protocol is a fault at the IO call that follows it, injected
+# through the connection and RemoteFiles the DAG's tasks open (tests/support/faults.py).
+CRASH_AT = {
+    "after_plan": {"connection": lambda: Fault(statement="billing.plan_batches", at="after_commit")},
+    "before_upload": {"remote": {"op": "write", "when": "before"}},
+    "mid_upload": {"remote": {"op": "rename", "when": "before"}},        # NAME.part written
+    "after_upload": {"remote": {"op": "rename", "when": "after"}},       # NAME there, not committed
+    "after_commit": {"connection": lambda: Fault(statement="SET submitted_at", at="after_commit")},
+}
+
+
+def _crash(db_url, point):
+    fault = {k: v() if callable(v) else v for k, v in CRASH_AT[point].items()}
+    with faulty_dag_io(**fault) as (conn_fired, remote_fired):
+        run_dag(_dag(retries=0), conf={"max_claims_per_file": 25}, expect="failed")
+    assert conn_fired or remote_fired, f"the fault {point} never fired"
     return dict(_query(db_url, "SELECT state, count(*) FROM billing.submission_batches GROUP BY 1"))
 
 
-def test_repeated_crashes_in_the_delivery_protocol_then_each_claim_delivered_once(env, mailbox, monkeypatch):
+def test_repeated_crashes_in_the_delivery_protocol_then_each_claim_delivered_once(env, mailbox):
     db_url = env["db_url"]
     inbound = mailbox / "inbound"
     # intent committed, nothing sent
-    assert set(_crash(db_url, monkeypatch, "before_upload")) == {"uploading"}
+    assert set(_crash(db_url, "before_upload")) == {"uploading"}
     batches = _query(db_url, "SELECT id, file_name FROM billing.submission_batches ORDER BY id")
     assert len(batches) > 1 and not list(inbound.iterdir())
     # NAME.part written, never renamed: the clearinghouse sees no file
-    assert set(_crash(db_url, monkeypatch, "mid_upload")) == {"uploading"}
+    assert set(_crash(db_url, "mid_upload")) == {"uploading"}
     assert list(inbound.glob("*.part")) and not list(inbound.glob("*.x12"))
     # renamed to NAME, outcome not committed
-    assert set(_crash(db_url, monkeypatch, "after_upload")) == {"uploading"}
+    assert set(_crash(db_url, "after_upload")) == {"uploading"}
     assert len(list(inbound.glob("*.x12"))) == len(batches)
     assert _query(db_url, "SELECT count(*) FROM billing.claims WHERE status = 'submitted'") == [(0,)]
     mtimes = {p.name: p.stat().st_mtime_ns for p in inbound.glob("*.x12")}
@@ -302,20 +312,13 @@ def test_repeated_crashes_in_the_delivery_protocol_then_each_claim_delivered_onc
     assert set(_assert_exactly_once(db_url, mailbox)) == _expected(db_url)[0]
 
 
-def test_crash_after_plan_and_after_commit(env, mailbox, monkeypatch):
-    import importlib
-
+def test_crash_after_plan_and_after_commit(env, mailbox):
     db_url = env["db_url"]
-    submission = importlib.import_module(SUBMISSION)
-    submission.FAULTS.add("after_plan")          # the module-level hook
-    try:
-        run_dag(_dag(retries=0), conf={"max_claims_per_file": 25}, expect="failed")
-    finally:
-        submission.FAULTS.clear()
-    assert set(dict(_query(db_url, "SELECT state, count(*) FROM billing.submission_batches GROUP BY 1"))) == {"planned"}
+    # the plan committed, then the task dies
+    assert set(_crash(db_url, "after_plan")) == {"planned"}
     batches = _query(db_url, "SELECT id FROM billing.submission_batches ORDER BY id")
     # everything delivered and committed, then the task dies
-    assert set(_crash(db_url, monkeypatch, "after_commit")) == {"uploaded"}
+    assert set(_crash(db_url, "after_commit")) == {"uploaded"}
     assert _query(db_url, "SELECT id FROM billing.submission_batches ORDER BY id") == batches
     run_dag(_dag())
     assert _query(db_url, "SELECT id FROM billing.submission_batches ORDER BY id") == batches

@@ -17,6 +17,8 @@ import psycopg
 import pytest
 
 from include.billing import posting
+from include.billing.rcm_sql import query
+from tests.support.faults import Fault, FaultyConnection
 from tests.unit.posting.factory import file_835, paid_clp, remittance, seed_practice, snapshot, store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,27 +79,20 @@ def uninterrupted(db_url, pg_admin_url):
     return expected, files
 
 
-def test_dropped_database_connection_mid_posting_then_rerun(db_url, app_db_url, uninterrupted, monkeypatch):
+def test_dropped_database_connection_mid_posting_then_rerun(db_url, app_db_url, uninterrupted):
     expected, files = uninterrupted
     with psycopg.connect(app_db_url) as conn:
         for n, data in enumerate(files):
             store(conn, f"run{n}.835", data)
 
-    real_fault = posting._fault
-
-    def drop_connection(stage, fault, ordinal=1):
-        # the server ends the posting session in the middle of the second payment run
-        if stage == "after_status" and ordinal == 2:
-            with psycopg.connect(db_url, autocommit=True) as killer:
-                killer.execute("SELECT pg_terminate_backend(%s)", (victim.info.backend_pid,))
-        real_fault(stage, fault, ordinal)
-
-    monkeypatch.setattr(posting, "_fault", drop_connection)
+    # the server ends the posting session in the middle of the second payment run, after its
+    # claims' statuses moved
+    drop = Fault(statement=query("posting", "resolve_superseded_denials"), nth=2, action="drop", kill_url=db_url)
     victim = psycopg.connect(app_db_url)          # posting runs as the DAGs do: the app role
     with pytest.raises(psycopg.OperationalError):
-        posting.post_stored_remittances(victim, actor="test")
+        posting.post_stored_remittances(FaultyConnection(victim, drop), actor="test")
     victim.close()
-    monkeypatch.setattr(posting, "_fault", real_fault)
+    assert drop.fired
 
     with psycopg.connect(app_db_url) as conn:
         partial = conn.execute("SELECT count(*) FROM billing.remittances").fetchone()[0]
@@ -113,16 +108,15 @@ def test_killed_posting_process_then_rerun(db_url, app_db_url, uninterrupted):
         for n, data in enumerate(files):
             store(conn, f"run{n}.835", data)
     script = textwrap.dedent(f"""
-        import os, signal, psycopg
+        import psycopg
         from include.billing import posting
-        real = posting._fault
-        def die(stage, fault, ordinal=1):
-            if stage == "after_claim_payments" and ordinal == 2:
-                os.kill(os.getpid(), signal.SIGKILL)     # no cleanup, no rollback message
-            real(stage, fault, ordinal)
-        posting._fault = die
+        from include.billing.rcm_sql import query
+        from tests.support.faults import Fault, FaultyConnection
+        # SIGKILL in the second payment run once its claim payments are written: no cleanup,
+        # no rollback message
+        die = Fault(statement=query("posting", "copy_line_payments"), nth=2, action="kill")
         with psycopg.connect({app_db_url!r}) as conn:
-            posting.post_stored_remittances(conn, actor="test")
+            posting.post_stored_remittances(FaultyConnection(conn, die), actor="test")
     """)
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
                             capture_output=True, text=True, timeout=120)

@@ -52,7 +52,6 @@ def cycle(practice, app_db_url, eligibility_api, sftp_server, tmp_path, monkeypa
     monkeypatch.setenv("BILLING_DQ_RESULTS_DIR", str(tmp_path / "dq"))
     monkeypatch.setenv("BILLING_APPEAL_DIR", str(tmp_path / "appeals"))
     monkeypatch.setenv("BILLING_APPEAL_PDF", "0")          # Chromium per letter is slow; unit-tested
-    monkeypatch.delenv("BILLING_POSTING_FAULT", raising=False)
     scenario = Scenario.load("include/sandbox/scenarios/default.yaml")
     ch = Clearinghouse(root, scenario, Roster.load(practice["roster"]))
     # the DAGs connect as the app role; the test inspects the database as the owner (db_url)
@@ -166,9 +165,11 @@ def _assert_secondary_claims_carry_the_primary_adjudication(db_url, root):
 @pytest.mark.parametrize("practice", [VISITS], indirect=True, ids=[f"{VISITS}_visits"])
 def test_revenue_cycle_end_to_end(cycle, pg_admin_url, tmp_path, airflow_home):
     from include.billing.cycle_summary import cycle_summary
-    from include.billing.posting import PostingFault, post_stored_remittances
+    from include.billing.posting import post_stored_remittances
+    from include.billing.rcm_sql import query
     from include.edi.x277ca import ClaimStatus, Status, build_277ca
     from include.edi.x835 import parse_835
+    from tests.support.faults import Fault, FaultyConnection, InjectedFault
 
     db_url, ch, root = cycle["db_url"], cycle["ch"], cycle["root"]
     t0 = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
@@ -219,8 +220,9 @@ def test_revenue_cycle_end_to_end(cycle, pg_admin_url, tmp_path, airflow_home):
     ref_name = urlsplit(db_url).path.lstrip("/") + "_ref"
     ref_url = _clone(db_url, pg_admin_url, ref_name)
     try:
-        with psycopg.connect(cycle["app_url"]) as conn, pytest.raises(PostingFault):
-            post_stored_remittances(conn, actor="dag:remittance_posting.post_remittances", fault="after_status@2")
+        crash = Fault(statement=query("posting", "resolve_superseded_denials"), nth=2)
+        with psycopg.connect(cycle["app_url"]) as conn, pytest.raises(InjectedFault):
+            post_stored_remittances(FaultyConnection(conn, crash), actor="dag:remittance_posting.post_remittances")
         _run("remittance_posting")
         # the clone keeps the grants: the same app login posts there
         with psycopg.connect(urlunsplit(urlsplit(cycle["app_url"])._replace(path="/" + ref_name))) as conn:

@@ -5,7 +5,9 @@ from decimal import Decimal
 
 import pytest
 
-from include.billing.posting import PostingFault, other_payer_data, post_stored_remittances
+from include.billing.posting import other_payer_data, post_stored_remittances
+from include.billing.rcm_sql import query
+from tests.support.faults import Fault, FaultyConnection, InjectedFault
 from tests.unit.posting.factory import (
     denied_clp,
     file_835,
@@ -208,8 +210,11 @@ def test_crash_mid_posting_rolls_back_and_rerun_matches(db):
     c1, c2 = seed_practice(db, 2)
     store(db, "a.835", file_835([remittance([paid_clp(c1, copay=Decimal("10.00"))], trace="A")]))
     store(db, "b.835", file_835([remittance([paid_clp(c2, copay=Decimal("10.00"))], trace="B")]))
-    with pytest.raises(PostingFault):
-        post_stored_remittances(db, actor=ACTOR, fault="after_status")
+    # the first payment run crashes after its claims' statuses moved, before it commits
+    crash = Fault(statement=query("posting", "resolve_superseded_denials"))
+    with pytest.raises(InjectedFault):
+        post_stored_remittances(FaultyConnection(db, crash), actor=ACTOR)
+    assert crash.fired
     db.rollback()
     assert db.execute("SELECT count(*) FROM billing.claim_payments").fetchone()[0] == 0
     post_stored_remittances(db, actor=ACTOR)

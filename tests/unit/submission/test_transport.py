@@ -5,10 +5,7 @@ from __future__ import annotations
 import pytest
 
 from include.billing.transport import LocalFolder, SftpFiles, TransportError, upload_atomically
-
-
-class Boom(Exception):
-    pass
+from tests.support.faults import FaultyRemote, InjectedFault
 
 
 def _folders(root):
@@ -19,8 +16,9 @@ def _folders(root):
 def test_upload_writes_part_then_renames(tmp_path):
     _folders(tmp_path)
     seen = []
-    result = upload_atomically(LocalFolder(tmp_path), b"ISA*...~", "inbound", "F.x12",
-                               before_rename=lambda: seen.append(sorted(p.name for p in (tmp_path / "inbound").iterdir())))
+    watched = FaultyRemote(LocalFolder(tmp_path), op="rename", when="before",
+                           action=lambda: seen.append(sorted(p.name for p in (tmp_path / "inbound").iterdir())))
+    result = upload_atomically(watched, b"ISA*...~", "inbound", "F.x12")
     assert result == "uploaded"
     assert seen == [["F.x12.part"]]                    # only the .part existed before the rename
     assert sorted(p.name for p in (tmp_path / "inbound").iterdir()) == ["F.x12"]
@@ -30,12 +28,8 @@ def test_upload_writes_part_then_renames(tmp_path):
 def test_crash_before_rename_leaves_only_a_part_and_the_retry_replaces_it(tmp_path):
     _folders(tmp_path)
     remote = LocalFolder(tmp_path)
-
-    def crash():
-        raise Boom()
-
-    with pytest.raises(Boom):
-        upload_atomically(remote, b"12345", "inbound", "F.x12", before_rename=crash)
+    with pytest.raises(InjectedFault):
+        upload_atomically(FaultyRemote(remote, op="rename", when="before"), b"12345", "inbound", "F.x12")
     assert [p.name for p in (tmp_path / "inbound").iterdir()] == ["F.x12.part"]
     assert upload_atomically(remote, b"12345", "inbound", "F.x12") == "uploaded"
     assert [p.name for p in (tmp_path / "inbound").iterdir()] == ["F.x12"]
