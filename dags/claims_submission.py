@@ -45,12 +45,13 @@ from include.dag_support import (
     billing_connection,
     clearinghouse_files,
     emit_task,
+    run_clock,
 )
 
 
 def _run_start(context) -> dt.datetime:
-    dag_run = context["dag_run"]
-    return dag_run.start_date or dt.datetime.now(dt.timezone.utc)
+    """The run's clock: `as_of` (a simulated day), else the run's start."""
+    return run_clock(context["params"], context)
 
 
 def _date(value):
@@ -69,6 +70,8 @@ def _date(value):
     tags=["billing", "claims", "837P", "submission"],
     doc_md=__doc__,
     params={
+        "as_of": Param(None, type=["null", "string"],
+                       description="ISO timestamp used as the run's clock (simulated clock); default: its start"),
         "date_from": Param(None, type=["null", "string"], format="date",
                            description="only visits with a date of service on or after this day"),
         "date_to": Param(None, type=["null", "string"], format="date",

@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 
-from airflow.sdk import dag, get_current_context, task
+from airflow.sdk import Param, dag, get_current_context, task
 from airflow.timetables.assets import AssetOrTimeSchedule
 from airflow.timetables.trigger import CronTriggerTimetable
 
@@ -42,6 +42,8 @@ from include.dag_support import DEFAULT_ARGS, actor, billing_connection, emit_ta
     default_args=DEFAULT_ARGS,
     tags=["billing", "835", "posting", "ledger"],
     doc_md=__doc__,
+    params={"as_of": Param(None, type=["null", "string"],
+                           description="ISO timestamp the postings are stamped with (simulated clock)")},
 )
 def remittance_posting():
     @task

@@ -60,6 +60,7 @@ def _name_the_actor(conn) -> None:
     columns (dag, task, run, try, map index) of claim events, work items, files and artefacts."""
     from airflow.sdk import get_current_context
 
+    from include.billing.clock import set_clock
     from include.billing.rcm_sql import query
     from include.billing.runs import bind_run
 
@@ -75,6 +76,8 @@ def _name_the_actor(conn) -> None:
     try:
         conn.execute(query("workqueue", "set_actor"), {"actor": who, "run": run, "is_local": False})
         bind_run(conn, run_ref(context))       # the run columns of every row this task writes
+        # the run's clock: rows this task writes carry its day (where the database allows an offset)
+        set_clock(conn, ledger_clock(context))
     finally:
         conn.autocommit = autocommit
 
@@ -174,6 +177,17 @@ def clearinghouse_files():
         yield SftpFiles(client, max_read_bytes=max_read_bytes())
     finally:
         ctx.__exit__(None, None, None)
+
+
+def ledger_clock(context):
+    """The clock a task's ledger writes carry: the run's `as_of` param, else its data interval end."""
+    import datetime as dt
+
+    raw = (context.get("params") or {}).get("as_of")
+    if raw:
+        value = dt.datetime.fromisoformat(raw)
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return context.get("data_interval_end")
 
 
 def run_clock(params: dict | None, context):

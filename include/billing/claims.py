@@ -81,7 +81,7 @@ def move_claims(conn, claim_ids: Iterable[int], *, from_status: str, to_status: 
                ON CONFLICT (dedupe_key) DO NOTHING
                RETURNING claim_id
            )
-           UPDATE billing.claims c SET status = %(to)s, updated_at = now()
+           UPDATE billing.claims c SET status = %(to)s, updated_at = billing.clock()
            FROM events e WHERE e.claim_id = c.id
            RETURNING c.id""",
         {"ids": ids, "details": details, "from": from_status, "to": to_status, "event": event_type,
@@ -98,7 +98,7 @@ def open_work_items(conn, items: Sequence[WorkItem]) -> int:
         """INSERT INTO billing.work_queue (claim_id, visit_id, source, reason_code, explanation, details,
                                            dedupe_key, due_date)
            SELECT t.claim_id, coalesce(t.visit_id, c.visit_id), t.source, t.reason_code, t.explanation,
-                  t.details, t.dedupe_key, current_date + 3
+                  t.details, t.dedupe_key, billing.clock()::date + 3
            FROM unnest(%(claim_ids)s::bigint[], %(visit_ids)s::int[], %(sources)s::text[],
                        %(reasons)s::text[], %(explanations)s::text[], %(details)s::jsonb[],
                        %(keys)s::text[])

@@ -653,7 +653,7 @@ def _realtime(conn, transport: RealtimeTransport, pending, partner_of, sender_id
 
 def _record_answers(conn, transport, done, out: dict, store_checks) -> None:
     """Mark the requests sent, store their 271s, turn the answers into checks (stored, and kept in `out`)."""
-    conn.execute("UPDATE billing.edi_files SET state = 'sent', processed_at = now() WHERE id = ANY(%s)",
+    conn.execute("UPDATE billing.edi_files SET state = 'sent', processed_at = billing.clock() WHERE id = ANY(%s)",
                  ([req_id for (_p, _partner, _icn, req_id), _answer in done],))
     resp_ids = iter(_store_files(conn, [
         {"direction": "in", "transaction_type": "271", "file_name": f"271_RT_{icn:09d}.x12", "content": body,
@@ -690,7 +690,7 @@ def _batch(conn, transport: BatchSftpTransport, pending, partner_of, sender_id, 
                                 origin="batch", partner=partner, state="stored")
         conn.commit()      # stored before it leaves; a failed wait re-sends a new file (an inquiry is harmless)
         transport.send(name, data)
-        conn.execute("UPDATE billing.edi_files SET state = 'sent', processed_at = now() WHERE id = %s", (req_id,))
+        conn.execute("UPDATE billing.edi_files SET state = 'sent', processed_at = billing.clock() WHERE id = %s", (req_id,))
         files = transport.collect({p.inquiry.trace_number for p in items})
         answers: dict[str, tuple] = {}
         for fname, body in files:

@@ -80,7 +80,7 @@ def set_status(conn, claim_id: int, new_status: str, *, actor: str, event_type: 
         return False
     if changed:
         conn.execute(
-            "UPDATE billing.claims SET status = %s, updated_at = now() WHERE id = %s",
+            "UPDATE billing.claims SET status = %s, updated_at = billing.clock() WHERE id = %s",
             (new_status, claim_id),
         )
     return changed
@@ -128,7 +128,7 @@ def set_statuses(conn, moves, *, actor: str, source_file_id: int | None = None) 
         if changed and key in inserted:
             final[claim_id] = to_status
     if final:
-        conn.execute("""UPDATE billing.claims c SET status = m.status, updated_at = now()
+        conn.execute("""UPDATE billing.claims c SET status = m.status, updated_at = billing.clock()
                           FROM unnest(%s::bigint[], %s::text[]) AS m(id, status) WHERE c.id = m.id""",
                      (list(final), list(final.values())))
     return sum(1 for r in rows if r[6] and r[5] in inserted)

@@ -259,15 +259,15 @@ def send_batch(conn, batch_id: int, *, remote: RemoteFiles, actor: str,
                                          before_rename=lambda: fault_point("mid_upload"))
     fault_point("after_upload")
 
-    conn.execute("UPDATE billing.submission_batches SET state = 'uploaded', uploaded_at = now() "
+    conn.execute("UPDATE billing.submission_batches SET state = 'uploaded', uploaded_at = billing.clock() "
                  "WHERE id = %s AND state = 'uploading'", (batch_id,))
-    conn.execute("UPDATE billing.edi_files SET state = 'sent', processed_at = now() "
+    conn.execute("UPDATE billing.edi_files SET state = 'sent', processed_at = billing.clock() "
                  "WHERE id = %s AND state IN ('stored', 'uploading')", (file_id,))
     moved = move_claims(conn, _claim_ids(conn, batch_id), from_status="ready", to_status="submitted",
                         actor=actor, event_type="submitted", dedupe_prefix=f"submitted:{batch_id}",
                         source_file_id=file_id,
                         detail_by_claim=None)
-    conn.execute("UPDATE billing.claims SET submitted_at = now() WHERE id = ANY(%s)", (moved,))
+    conn.execute("UPDATE billing.claims SET submitted_at = billing.clock() WHERE id = ANY(%s)", (moved,))
     conn.commit()
     fault_point("after_commit")
     result.update(state="uploaded", claims_submitted=len(moved))

@@ -1,1 +1,1 @@
-UPDATE billing.statement_notices SET state = 'sent', sent_at = now() WHERE statement_id = %(statement_id)s
+UPDATE billing.statement_notices SET state = 'sent', sent_at = billing.clock() WHERE statement_id = %(statement_id)s

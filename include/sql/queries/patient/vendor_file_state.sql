@@ -1,3 +1,3 @@
 UPDATE billing.statement_vendor_files
-   SET state = %(state)s, delivered_at = CASE WHEN %(state)s = 'delivered' THEN now() END
+   SET state = %(state)s, delivered_at = CASE WHEN %(state)s = 'delivered' THEN billing.clock() END
  WHERE id = %(id)s

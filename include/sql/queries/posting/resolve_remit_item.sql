@@ -1,2 +1,2 @@
-UPDATE billing.work_queue SET state = 'resolved', resolved_at = now(), resolved_by = %(actor)s
+UPDATE billing.work_queue SET state = 'resolved', resolved_at = billing.clock(), resolved_by = %(actor)s
  WHERE dedupe_key = %(dedupe_key)s AND state IN ('open', 'in_progress')

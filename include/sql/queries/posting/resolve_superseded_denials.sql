@@ -1,7 +1,7 @@
 -- A payer that answers a line again without reversing its earlier answer (e.g. pays after an
 -- appeal): the earlier adjudication no longer counts, so its denial item is done.
 UPDATE billing.work_queue w
-   SET state = 'resolved', resolved_at = now(), resolved_by = %(actor)s
+   SET state = 'resolved', resolved_at = billing.clock(), resolved_by = %(actor)s
   FROM (SELECT DISTINCT a.claim_payment_id AS id
           FROM billing.line_payments b
           JOIN billing.claim_payments cb ON cb.id = b.claim_payment_id

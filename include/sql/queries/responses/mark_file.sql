@@ -1,3 +1,3 @@
 UPDATE billing.edi_files
-   SET state = %(state)s, error = %(error)s, processed_at = now()
+   SET state = %(state)s, error = %(error)s, processed_at = billing.clock()
  WHERE id = %(file_id)s

@@ -7,7 +7,7 @@ SELECT DISTINCT ON (policy_id) policy_id, id, status, plan_begin, plan_end, reje
        follow_up_action, retry_after, route, other_payer
 FROM billing.eligibility_checks
 WHERE policy_id = ANY(%(policy_ids)s::int[])
-  AND ((checked_at >= now() - make_interval(days => %(cache_days)s)
+  AND ((checked_at >= billing.clock() - make_interval(days => %(cache_days)s)
         AND (status IN ('active', 'inactive', 'unknown', 'review') OR follow_up_action IN ('N', 'S', 'Y')))
        OR retry_after > %(today)s)
 ORDER BY policy_id, checked_at DESC, id DESC

@@ -13,8 +13,8 @@ WITH matching AS (
       AND (%(provider_id)s::int IS NULL OR EXISTS (
               SELECT 1 FROM billing.claims c JOIN pm.visits v ON v.id = c.visit_id
               WHERE c.id = w.claim_id AND v.rendering_provider_id = %(provider_id)s))
-      AND (%(min_age)s::int IS NULL OR w.created_at < now() - make_interval(days => %(min_age)s::int))
-      AND (%(max_age)s::int IS NULL OR w.created_at >= now() - make_interval(days => %(max_age)s::int + 1))
+      AND (%(min_age)s::int IS NULL OR w.created_at < billing.clock() - make_interval(days => %(min_age)s::int))
+      AND (%(max_age)s::int IS NULL OR w.created_at >= billing.clock() - make_interval(days => %(max_age)s::int + 1))
       AND (%(assignee)s::text IS NULL
            OR (%(assignee)s = '' AND w.assignee IS NULL)
            OR w.assignee = %(assignee)s)
@@ -24,7 +24,7 @@ page AS (
     LIMIT %(limit)s OFFSET %(offset)s
 )
 SELECT w.id, w.claim_id, w.source, w.reason_code, w.explanation, w.state, w.assignee, w.due_date,
-       w.created_at, (current_date - w.created_at::date) AS age_days, (w.due_date < current_date) AS overdue,
+       w.created_at, (billing.clock()::date - w.created_at::date) AS age_days, (w.due_date < billing.clock()::date) AS overdue,
        c.claim_number, c.status AS claim_status, c.total_charge, c.date_of_service,
        py.id AS payer_id, py.name AS payer_name,
        pr.id AS provider_id, pr.last_name || ', ' || pr.first_name AS provider_name,
