@@ -138,15 +138,3 @@ def allocate_control_numbers(conn, partner: str, kind: str, count: int = 1) -> i
                         {"partner": partner, "kind": kind, "count": count}).fetchone()[0]
     return int(last) - count + 1
 
-
-def store_edi_file(conn, *, direction: str, transaction_type: str, file_name: str, content: bytes,
-                   origin: str, partner: str, state: str = "stored") -> int:
-    """Store a file's bytes (sha256, size) and return its id; storing the same file again is a no-op."""
-    import hashlib
-
-    row = conn.execute(submission_query("store_edi_file"), {
-        "direction": direction, "transaction_type": transaction_type, "file_name": file_name,
-        "sha256": hashlib.sha256(content).hexdigest(), "size": len(content), "content": content,
-        "origin": origin, "partner": partner, "state": state,
-    }).fetchone()
-    return int(row[0])

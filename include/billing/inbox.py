@@ -22,6 +22,7 @@ from include.billing.transport import FileTooLargeError
 from include.edi import registry
 from include.edi.errors import X12Error
 
+from .ledger import store_file
 from .rcm_sql import query
 
 log = logging.getLogger(__name__)
@@ -76,13 +77,12 @@ def store_inbound(conn, file_name: str, data: bytes, *, origin: str,
     if conn.execute(query("responses", "file_name_taken"),
                     {"trading_partner": trading_partner, "file_name": name}).fetchone():
         name = f"{file_name}.{sha[:8]}"
-    row = conn.execute(query("responses", "store_file"), {
-        "transaction_type": ttype, "file_name": name, "sha256": sha, "size_bytes": len(data),
-        "content": data, "origin": origin, "trading_partner": trading_partner}).fetchone()
-    if row is None:       # a concurrent run stored the same bytes a moment ago
+    stored = store_file(conn, direction="in", transaction_type=ttype, file_name=name, content=data,
+                        origin=origin, partner=trading_partner)
+    if not stored.is_new:       # a concurrent run stored the same bytes a moment ago
         row = conn.execute(query("responses", "file_by_sha"), {"sha256": sha}).fetchone()
         return StoredFile(row[0], row[1], ttype, False)
-    return StoredFile(row[0], name, ttype, True)
+    return StoredFile(stored.id, name, ttype, True)
 
 
 @dataclass
