@@ -16,8 +16,7 @@ import os
 
 from include.edi.x276 import StatusInquiry, build_276
 
-from .acknowledgments import add_event
-from .ledger import store_file
+from .ledger import record_event, store_file
 from .rcm_sql import query
 
 log = logging.getLogger(__name__)
@@ -76,7 +75,7 @@ def prepare_status_inquiries(conn, *, now: dt.datetime, actor: str, days: int | 
                                 origin=actor, partner=partner)
             file_id = stored.id if stored.is_new else None
             for key, r in items:
-                add_event(conn, r[0], "status_inquiry", actor=actor, source_file_id=file_id,
+                record_event(conn, r[0], "status_inquiry", actor=actor, source_file_id=file_id,
                           detail={"file": name, "days_since_submission": (now - r[5]).days}, dedupe_key=key)
             files.append(file_id)
             n += len(items)
