@@ -6,6 +6,6 @@ the names its callers import.
 
 from __future__ import annotations
 
-from include.billing.ledger.moves import RANK, RESTARTS, may_move, set_status, set_statuses
+from include.billing.ledger.moves import STATUSES, TRANSITIONS, may_move, set_status, set_statuses
 
-__all__ = ["RANK", "RESTARTS", "may_move", "set_status", "set_statuses"]
+__all__ = ["STATUSES", "TRANSITIONS", "may_move", "set_status", "set_statuses"]

@@ -1,11 +1,10 @@
 """Moving claims between statuses: the one place a claim's status changes, each move with its
 event in the same transaction.
 
-A status never moves backwards because files arrive out of order: each status has a rank
-along the revenue cycle and an update that would lower it is refused (recorded as an
-ignored event instead). A few moves are deliberate restarts (a correction after a
-rejection, a reversal of a payment) and are allowed explicitly. include.billing.status
-re-exports these names (its callers' import path).
+Which move is allowed is one table, TRANSITIONS: a status never moves backwards because files
+arrive out of order, and a refused move is recorded as an ignored event instead. A few moves
+are deliberate restarts (a correction after a rejection, a reversal of a payment).
+include.billing.status re-exports these names (its callers' import path).
 """
 
 from __future__ import annotations
@@ -16,46 +15,59 @@ from typing import Any, Iterable
 from include.billing.ledger.events import Event, record_events
 from include.billing.rcm_sql import query
 
-# rank along the cycle; equal ranks are alternatives at the same stage
-RANK = {
-    "new": 0,            # built from a completed visit, checks not yet run
-    "held": 10,          # failed data quality, eligibility or scrubbing: in the work queue
-    "ready": 20,         # passed every check, waiting for the next 837 batch
-    "submitted": 30,     # in an 837 file delivered to the clearinghouse
-    "crossed_over": 35,  # the primary payer forwarded it to this (secondary) payer: we send nothing
-    "rejected": 40,      # 999 or 277CA rejection: in the work queue
-    "acknowledged": 40,  # 999 accepted the transaction set
-    "accepted": 50,      # 277CA accepted: the payer has the claim
-    "pending": 55,       # 277 says the payer is working on it
-    "denied": 70,        # 835: paid nothing
-    "partially_paid": 70,
-    "paid": 70,
-    "reversed": 80,      # 835 CLP02=22 took the payment back
-    "replaced": 90,      # superseded by a frequency-7 replacement claim
-    "voided": 90,
-    "written_off": 90,
-    "closed": 95,
+# The one transition table: for each status, the statuses a claim in it may move to. Statuses
+# follow the revenue cycle and never go back because files arrive out of order (a 999 after the
+# 277CA, a 277 after the 835); a later stage may be reached directly (new -> paid when an 835
+# is the first answer). The few deliberate moves back are marked "restart". Anything not listed
+# is refused (set_status records it as `<event>_ignored`). tests/unit/foundation/
+# test_ledger_transitions.py checks every row.
+_AFTER_ADJUDICATION = {"reversed", "replaced", "voided", "written_off", "closed"}
+TRANSITIONS: dict[str, frozenset[str]] = {
+    # built from a completed visit, checks not yet run
+    "new": frozenset({"held", "ready", "submitted", "crossed_over", "rejected", "acknowledged", "accepted",
+                      "pending", "denied", "partially_paid", "paid", *_AFTER_ADJUDICATION}),
+    # failed data quality, eligibility or scrubbing: in the work queue
+    "held": frozenset({"ready", "submitted", "crossed_over", "rejected", "acknowledged", "accepted", "pending",
+                       "denied", "partially_paid", "paid", *_AFTER_ADJUDICATION}),
+    # passed every check, waiting for the next 837 batch
+    "ready": frozenset({"submitted", "crossed_over", "rejected", "acknowledged", "accepted", "pending", "denied",
+                        "partially_paid", "paid", *_AFTER_ADJUDICATION}),
+    # in an 837 file delivered to the clearinghouse
+    "submitted": frozenset({"crossed_over", "rejected", "acknowledged", "accepted", "pending", "denied",
+                            "partially_paid", "paid", *_AFTER_ADJUDICATION}),
+    # the primary payer forwarded it to this (secondary) payer: we send nothing
+    "crossed_over": frozenset({"rejected", "acknowledged", "accepted", "pending", "denied", "partially_paid", "paid",
+                               *_AFTER_ADJUDICATION}),
+    # 999 or 277CA rejection: in the work queue; restart: a person fixes it (ready) or holds it (held)
+    "rejected": frozenset({"held", "ready", "acknowledged", "accepted", "pending", "denied", "partially_paid",
+                           "paid", *_AFTER_ADJUDICATION}),
+    # 999 accepted the transaction set (a 277CA may still reject the claim)
+    "acknowledged": frozenset({"rejected", "accepted", "pending", "denied", "partially_paid", "paid",
+                               *_AFTER_ADJUDICATION}),
+    # 277CA accepted: the payer has the claim
+    "accepted": frozenset({"pending", "denied", "partially_paid", "paid", *_AFTER_ADJUDICATION}),
+    # 277 says the payer is working on it
+    "pending": frozenset({"denied", "partially_paid", "paid", *_AFTER_ADJUDICATION}),
+    # 835 adjudications: one may follow another (a corrected 835)
+    "denied": frozenset({"partially_paid", "paid", *_AFTER_ADJUDICATION}),
+    "partially_paid": frozenset({"denied", "paid", *_AFTER_ADJUDICATION}),
+    "paid": frozenset({"denied", "partially_paid", *_AFTER_ADJUDICATION}),
+    # 835 CLP02=22 took the payment back; restart: the payer's re-adjudication follows
+    "reversed": frozenset({"denied", "partially_paid", "paid", "replaced", "voided", "written_off", "closed"}),
+    # superseded by a frequency-7 replacement claim, voided, written off: final but for each other and closing
+    "replaced": frozenset({"voided", "written_off", "closed"}),
+    "voided": frozenset({"replaced", "written_off", "closed"}),
+    "written_off": frozenset({"replaced", "voided", "closed"}),
+    "closed": frozenset(),
 }
-
-# deliberate moves that go "back": a person (or the demo's clerk) fixes a held or rejected
-# claim and releases it; a reversal is followed by the payer's re-adjudication.
-RESTARTS = {
-    ("held", "ready"),
-    ("rejected", "ready"),
-    ("rejected", "held"),
-    ("reversed", "paid"),
-    ("reversed", "partially_paid"),
-    ("reversed", "denied"),
-    ("denied", "replaced"),
-}
+STATUSES = tuple(TRANSITIONS)
 
 
 def may_move(current: str, new: str) -> bool:
-    if current == new:
-        return False
-    if (current, new) in RESTARTS:
-        return True
-    return RANK[new] >= RANK[current]
+    """Whether a claim in `current` may move to `new` (the transition table); an unknown status is an error."""
+    if new not in TRANSITIONS:
+        raise KeyError(new)
+    return new in TRANSITIONS[current]
 
 
 def set_status(conn, claim_id: int, new_status: str, *, actor: str, event_type: str,
