@@ -8,7 +8,6 @@ re-applying a file changes nothing, and a late file never moves a claim backward
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass, field
 
@@ -20,6 +19,7 @@ from include.edi.x999 import IK5_CODES, parse_999
 from .edi_slices import record_by_claim_number as record_slices
 from .edi_slices import record_for_claims as record_slice_for_claims
 from .edi_slices import scan as scan_slices
+from .ledger import open_work_item, record_event
 from .rcm_sql import query
 from .status import set_status
 
@@ -89,23 +89,6 @@ class AckResult:
                 "work_items": self.work_items, "unmatched": self.unmatched, "by_status": dict(self.by_status)}
 
 
-def add_work_item(conn, *, claim_id, edi_file_id, source: str, reason_code: str, explanation: str,
-                  details: dict, dedupe_key: str, due_date=None) -> int | None:
-    row = conn.execute(query("responses", "add_work_item"), {
-        "claim_id": claim_id, "edi_file_id": edi_file_id, "source": source, "reason_code": reason_code,
-        "explanation": explanation, "details": json.dumps(details, default=str), "due_date": due_date,
-        "dedupe_key": dedupe_key}).fetchone()
-    return row[0] if row else None
-
-
-def add_event(conn, claim_id: int, event_type: str, *, actor: str, source_file_id=None, detail=None,
-              dedupe_key: str | None = None) -> None:
-    """A claim event that changes no status (e.g. a 277 report, an inquiry sent)."""
-    conn.execute(query("responses", "add_event"), {
-        "claim_id": claim_id, "event_type": event_type, "actor": actor, "source_file_id": source_file_id,
-        "detail": json.dumps(detail or {}, default=str), "dedupe_key": dedupe_key})
-
-
 def _claims_by_number(conn, numbers) -> dict[str, tuple[int, str]]:
     rows = conn.execute(query("responses", "claims_by_number"), {"claim_numbers": list(numbers)}).fetchall()
     return {r[1]: (r[0], r[2]) for r in rows}
@@ -143,7 +126,7 @@ def apply_999(conn, file_id: int, data: bytes, *, actor: str, file_name: str | N
                 key = f"999:{file_id}:{claim_id}"
                 if ta.accepted and current != "submitted":
                     # the payer answered already (277CA/835 came first): the 999 adds nothing
-                    add_event(conn, claim_id, "ack_999_ignored", actor=actor, source_file_id=file_id,
+                    record_event(conn, claim_id, "ack_999_ignored", actor=actor, source_file_id=file_id,
                               detail={"set": ta.control_number, "ik5": ta.status}, dedupe_key=key)
                 elif ta.accepted:
                     changed = set_status(conn, claim_id, "acknowledged", actor=actor, event_type="ack_999",
@@ -155,7 +138,7 @@ def apply_999(conn, file_id: int, data: bytes, *, actor: str, file_name: str | N
                                          source_file_id=file_id, dedupe_key=key,
                                          detail={"set": ta.control_number, "ik5": ta.status})
                     res.count("rejected", changed)
-                    if changed and add_work_item(
+                    if changed and open_work_item(
                             conn, claim_id=claim_id, edi_file_id=file_id, source="999",
                             reason_code="ACK999_REJECTED", explanation=explanation,
                             details={"transaction_ack": {k: v for k, v in ta.to_dict().items()
@@ -221,7 +204,7 @@ def apply_277ca(conn, file_id: int, data: bytes, *, actor: str, file_name: str |
             res.count("rejected", changed)
             who = ("payer rejected the claim after the clearinghouse accepted it" if by_payer
                    else "payer front end rejected the claim")
-            if changed and add_work_item(
+            if changed and open_work_item(
                     conn, claim_id=claim_id, edi_file_id=file_id, source="277CA",
                     reason_code="ACK277CA_REJECTED",
                     explanation=f"{who}: {a.description}",
@@ -240,7 +223,7 @@ def apply_277ca(conn, file_id: int, data: bytes, *, actor: str, file_name: str |
             # for the payer. Any later status - acknowledged, accepted, or rejected by the payer in a file
             # read first - stays: the receipt is recorded as an event that changes nothing.
             if hit[1] != "submitted":
-                add_event(conn, claim_id, "ack_277ca_clearinghouse", actor=actor, source_file_id=file_id,
+                record_event(conn, claim_id, "ack_277ca_clearinghouse", actor=actor, source_file_id=file_id,
                           detail=detail, dedupe_key=key)
             else:
                 changed = set_status(conn, claim_id, "acknowledged", actor=actor,
@@ -248,7 +231,7 @@ def apply_277ca(conn, file_id: int, data: bytes, *, actor: str, file_name: str |
                                      detail=detail, dedupe_key=key)
                 res.count("acknowledged", changed)
         else:
-            add_event(conn, claim_id, "ack_277ca_info", actor=actor, source_file_id=file_id, detail=detail,
+            record_event(conn, claim_id, "ack_277ca_info", actor=actor, source_file_id=file_id, detail=detail,
                       dedupe_key=key)
     return res
 
@@ -285,9 +268,9 @@ def apply_277(conn, file_id: int, data: bytes, *, actor: str, file_name: str | N
                 conn.execute(query("responses", "set_payer_ccn"),
                              {"claim_id": claim_id, "pccn": a.payer_claim_control_number})
         else:
-            add_event(conn, claim_id, "status_277", actor=actor, source_file_id=file_id, detail=detail,
+            record_event(conn, claim_id, "status_277", actor=actor, source_file_id=file_id, detail=detail,
                       dedupe_key=key)
-            if a.category in ("A3", "A4", "A6", "A7", "A8", "E0", "E3", "E4", "D0") and add_work_item(
+            if a.category in ("A3", "A4", "A6", "A7", "A8", "E0", "E3", "E4", "D0") and open_work_item(
                     conn, claim_id=claim_id, edi_file_id=file_id, source="277", reason_code="STATUS_277_" + a.category,
                     explanation=f"claim status inquiry answered: {a.description}",
                     details={"statuses": [s.to_dict() for s in a.statuses]}, dedupe_key=key):

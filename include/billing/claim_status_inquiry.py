@@ -11,13 +11,12 @@ under the same name on the next run. The 277 answer is applied by `acknowledgmen
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import os
 
 from include.edi.x276 import StatusInquiry, build_276
 
-from .acknowledgments import add_event
+from .ledger import record_event, store_file
 from .rcm_sql import query
 
 log = logging.getLogger(__name__)
@@ -71,12 +70,12 @@ def prepare_status_inquiries(conn, *, now: dt.datetime, actor: str, days: int | 
                              interchange_control_number=icn, group_control_number=icn,
                              created=now.replace(tzinfo=None))
             name = f"276_{icn:09d}.x12"
-            row = conn.execute(query("responses", "store_outbound"), {
-                "file_name": name, "sha256": hashlib.sha256(data).hexdigest(), "size_bytes": len(data),
-                "content": data, "origin": actor, "trading_partner": partner}).fetchone()
-            file_id = row[0] if row else None
+            # the intent before the upload: the 276 is stored first, sent after
+            stored = store_file(conn, direction="out", transaction_type="276", file_name=name, content=data,
+                                origin=actor, partner=partner)
+            file_id = stored.id if stored.is_new else None
             for key, r in items:
-                add_event(conn, r[0], "status_inquiry", actor=actor, source_file_id=file_id,
+                record_event(conn, r[0], "status_inquiry", actor=actor, source_file_id=file_id,
                           detail={"file": name, "days_since_submission": (now - r[5]).days}, dedupe_key=key)
             files.append(file_id)
             n += len(items)

@@ -1,33 +1,18 @@
-"""Claims in the ledger: pick up completed visits, build claims and lines, move claims in bulk,
-open work-queue items. Set-based SQL throughout; every function is safe to re-run.
+"""Claims in the ledger: pick up completed visits, build claims and lines, hold claims. Set-based
+SQL throughout; every function is safe to re-run. Events, moves and work items are written by
+include.billing.ledger (WorkItem, move_claims and open_work_items are its, named here for callers).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Sequence
 
+from include.billing.ledger import WorkItem, move_claims, open_work_items, record_claims_created
 from include.billing.settings import submission_query
-from include.billing.status import may_move
 
-
-@dataclass(frozen=True)
-class WorkItem:
-    """One finding for a person to review; `explanation` must not contain PHI."""
-
-    claim_id: int
-    source: str              # data_quality | eligibility | scrubbing | submission
-    reason_code: str
-    explanation: str
-    details: dict | None = None
-    visit_id: int | None = None
-
-    @property
-    def dedupe_key(self) -> str:
-        # one item per claim and reason, however often the check runs
-        return f"{self.reason_code}:claim:{self.claim_id}"
+__all__ = ["WorkItem", "allocate_control_numbers", "build_claims", "hold_claims", "move_claims",
+           "open_work_items", "pick_up_visits"]
 
 
 def pick_up_visits(conn, *, high_water: dt.datetime, actor: str, date_from: dt.date | None = None,
@@ -46,76 +31,8 @@ def pick_up_visits(conn, *, high_water: dt.datetime, actor: str, date_from: dt.d
 def build_claims(conn, *, actor: str) -> dict:
     """Lines from pm.charges and the 'created' event for every claim that has none yet."""
     lines = conn.execute(submission_query("build_claim_lines")).rowcount
-    events = conn.execute(submission_query("claim_created_events"), {"actor": actor}).rowcount
-    return {"claims_built": max(events, 0), "lines_created": max(lines, 0)}
-
-
-def move_claims(conn, claim_ids: Iterable[int], *, from_status: str, to_status: str, actor: str,
-                event_type: str, dedupe_prefix: str, detail_by_claim: dict[int, dict] | None = None,
-                source_file_id: int | None = None) -> list[int]:
-    """Set-based equivalent of status.set_status for many claims currently in `from_status`.
-
-    Same rules: forward moves only (checked once here), one event per claim in the same
-    transaction, a dedupe key per claim (`<dedupe_prefix>:<claim_id>`) so a replay is a no-op.
-    Claims no longer in `from_status` are left alone. Returns the ids that moved.
-    """
-    if not may_move(from_status, to_status):
-        raise ValueError(f"{from_status} -> {to_status} is not a forward move")
-    ids = sorted(set(int(i) for i in claim_ids))
-    if not ids:
-        return []
-    details = [json.dumps((detail_by_claim or {}).get(i, {})) for i in ids]
-    moved = conn.execute(
-        """WITH input AS (
-               SELECT * FROM unnest(%(ids)s::bigint[], %(details)s::jsonb[]) AS t(claim_id, detail)
-           ), candidates AS (
-               SELECT c.id, i.detail FROM billing.claims c JOIN input i ON i.claim_id = c.id
-               WHERE c.status = %(from)s
-               FOR UPDATE OF c
-           ), events AS (
-               INSERT INTO billing.claim_events (claim_id, event_type, from_status, to_status, actor,
-                                                 source_file_id, detail, dedupe_key)
-               SELECT id, %(event)s, %(from)s, %(to)s, %(actor)s, %(file)s, detail,
-                      %(prefix)s || ':' || id
-               FROM candidates
-               ON CONFLICT (dedupe_key) DO NOTHING
-               RETURNING claim_id
-           )
-           UPDATE billing.claims c SET status = %(to)s, updated_at = billing.clock()
-           FROM events e WHERE e.claim_id = c.id
-           RETURNING c.id""",
-        {"ids": ids, "details": details, "from": from_status, "to": to_status, "event": event_type,
-         "actor": actor, "file": source_file_id, "prefix": dedupe_prefix},
-    ).fetchall()
-    return sorted(r[0] for r in moved)
-
-
-def open_work_items(conn, items: Sequence[WorkItem]) -> int:
-    """Insert work-queue items; an item already there (same dedupe key) is left as it is."""
-    if not items:
-        return 0
-    cur = conn.execute(
-        """INSERT INTO billing.work_queue (claim_id, visit_id, source, reason_code, explanation, details,
-                                           dedupe_key, due_date)
-           SELECT t.claim_id, coalesce(t.visit_id, c.visit_id), t.source, t.reason_code, t.explanation,
-                  t.details, t.dedupe_key, billing.clock()::date + 3
-           FROM unnest(%(claim_ids)s::bigint[], %(visit_ids)s::int[], %(sources)s::text[],
-                       %(reasons)s::text[], %(explanations)s::text[], %(details)s::jsonb[],
-                       %(keys)s::text[])
-                AS t(claim_id, visit_id, source, reason_code, explanation, details, dedupe_key)
-           JOIN billing.claims c ON c.id = t.claim_id
-           ON CONFLICT (dedupe_key) DO NOTHING""",
-        {
-            "claim_ids": [i.claim_id for i in items],
-            "visit_ids": [i.visit_id for i in items],
-            "sources": [i.source for i in items],
-            "reasons": [i.reason_code for i in items],
-            "explanations": [i.explanation for i in items],
-            "details": [json.dumps(i.details or {}) for i in items],
-            "keys": [i.dedupe_key for i in items],
-        },
-    )
-    return max(cur.rowcount, 0)
+    events = record_claims_created(conn, actor=actor)
+    return {"claims_built": events, "lines_created": max(lines, 0)}
 
 
 def hold_claims(conn, items: Sequence[WorkItem], *, actor: str, stage: str) -> dict:
@@ -138,15 +55,3 @@ def allocate_control_numbers(conn, partner: str, kind: str, count: int = 1) -> i
                         {"partner": partner, "kind": kind, "count": count}).fetchone()[0]
     return int(last) - count + 1
 
-
-def store_edi_file(conn, *, direction: str, transaction_type: str, file_name: str, content: bytes,
-                   origin: str, partner: str, state: str = "stored") -> int:
-    """Store a file's bytes (sha256, size) and return its id; storing the same file again is a no-op."""
-    import hashlib
-
-    row = conn.execute(submission_query("store_edi_file"), {
-        "direction": direction, "transaction_type": transaction_type, "file_name": file_name,
-        "sha256": hashlib.sha256(content).hexdigest(), "size": len(content), "content": content,
-        "origin": origin, "partner": partner, "state": state,
-    }).fetchone()
-    return int(row[0])

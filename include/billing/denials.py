@@ -34,8 +34,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from . import workqueue
-from .acknowledgments import add_event, add_work_item
 from .carc import Classification, classify
+from .ledger import open_work_item, record_event
 from .rcm_sql import query
 from .routing import Route, needs_filing_proof, route
 
@@ -254,17 +254,17 @@ def _act(conn, res: RouteResult, r: Route, proof: dict | None, main: DeniedAdjus
             "second_level_days": windows.appeal_second_days,
             "second_level_from": "receipt of the first-level decision", "source": windows.source}
     explanation = f"{main_c.explanation()} → {r.action.replace('_', ' ')}: {r.next_step}"
-    item_id = add_work_item(conn, claim_id=claim_id, edi_file_id=None, source="denial",
+    item_id = open_work_item(conn, claim_id=claim_id, edi_file_id=None, source="denial",
                             reason_code=f"CARC_{main.group}-{main.carc}", explanation=explanation,
                             details=details, dedupe_key=f"denial:{cp_id}", due_date=due)
     if item_id is None:
         return 0
     res.by_action[r.action] = res.by_action.get(r.action, 0) + 1
-    add_event(conn, claim_id, "denial_routed", actor=actor,
+    record_event(conn, claim_id, "denial_routed", actor=actor,
               detail={"work_item_id": item_id, "action": r.action, "route": r.key, "level": main.level,
                       "reason_code": f"CARC_{main.group}-{main.carc}"},
               dedupe_key=f"denial_routed:{cp_id}")
-    if r.opens_coverage_item and add_work_item(
+    if r.opens_coverage_item and open_work_item(
             conn, claim_id=claim_id, edi_file_id=None, source="denial", reason_code="COB_COVERAGE_ORDER",
             explanation=_coverage_item_text(r), details={"denial_work_item_id": item_id, "route": r.key,
                                                          "checks": ["primary payer on the date of service",
@@ -278,7 +278,7 @@ def _act(conn, res: RouteResult, r: Route, proof: dict | None, main: DeniedAdjus
         packet = build_appeal_packet(conn, item_id, out_dir=appeal_dir, pdf=pdf, today=today)
         conn.execute(query("denials", "set_item_details"),
                      {"item_id": item_id, "details": json.dumps({"appeal_packet": packet})})
-        add_event(conn, claim_id, "appeal_packet", actor=actor,
+        record_event(conn, claim_id, "appeal_packet", actor=actor,
                   detail={"work_item_id": item_id, "deadline": due.isoformat(), "evidence": list(r.evidence),
                           "files": [Path(p).name for p in packet["files"]],
                           "attachments": [Path(p).name for p in packet.get("attachments", [])]},
@@ -287,7 +287,7 @@ def _act(conn, res: RouteResult, r: Route, proof: dict | None, main: DeniedAdjus
     elif r.action == "write_off" and status == "partially_paid":
         # a denied line of a paid claim: write off that balance, the claim stays paid
         conn.execute(query("denials", "close_item"), {"item_id": item_id, "state": "written_off", "actor": actor})
-        add_event(conn, claim_id, "line_written_off", actor=actor,
+        record_event(conn, claim_id, "line_written_off", actor=actor,
                   detail={"work_item_id": item_id, "reason": r.write_off_reason, "amount": f"{denied_amount:.2f}",
                           "codes": [c["code"] for c in details["codes"]], "route": r.key},
                   dedupe_key=f"line_written_off:{cp_id}")
@@ -299,7 +299,7 @@ def _act(conn, res: RouteResult, r: Route, proof: dict | None, main: DeniedAdjus
         except workqueue.ActionError as exc:      # e.g. the claim moved on meanwhile
             log.info("claim %s not written off: %s", claim_id, exc)
     elif r.action == "bill_patient":
-        add_event(conn, claim_id, "patient_balance", actor=actor,
+        record_event(conn, claim_id, "patient_balance", actor=actor,
                   detail={"work_item_id": item_id, "amount": f"{denied_amount:.2f}", "route": r.key},
                   dedupe_key=f"patient_balance:{cp_id}")
         conn.execute(query("denials", "close_item"), {"item_id": item_id, "state": "resolved", "actor": actor})

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
 import http.client
 import json
 import posixpath
@@ -32,7 +31,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 
-from include.billing.claims import WorkItem, allocate_control_numbers, hold_claims, store_edi_file
+from include.billing.claims import WorkItem, allocate_control_numbers, hold_claims
+from include.billing.ledger import store_file, store_files
 from include.billing.settings import submission_query
 from include.billing.transport import RemoteFiles, TransportError, upload_atomically
 
@@ -549,33 +549,6 @@ def _store_results(conn, results, service_dates, transport_name):
               json.dumps(r.other_payer) if r.other_payer else None) for r in results])
 
 
-def _store_files(conn, files: list[dict]) -> list[int]:
-    """claims.store_edi_file for many files, in one statement (store_edi_files.sql); returns the
-    ids in the order of `files`. A file that was not inserted because its bytes, or its partner
-    and name, are already stored is looked up one by one with store_edi_file.sql, as before."""
-    if not files:
-        return []
-    sha = [hashlib.sha256(f["content"]).hexdigest() for f in files]
-    inserted = {(r[1], r[2], r[3]): int(r[0]) for r in conn.execute(submission_query("store_edi_files"), {
-        "directions": [f["direction"] for f in files],
-        "transaction_types": [f["transaction_type"] for f in files],
-        "file_names": [f["file_name"] for f in files], "sha256s": sha,
-        "sizes": [len(f["content"]) for f in files], "contents": [f["content"] for f in files],
-        "origins": [f["origin"] for f in files], "partners": [f["partner"] for f in files],
-        "states": [f["state"] for f in files]}).fetchall()}
-    ids: list[int] = []
-    for f, digest in zip(files, sha):
-        file_id = inserted.pop((f["direction"], f["partner"], f["file_name"]), None)
-        if file_id is None:      # already stored: the row that is there (rare; same query as store_edi_file)
-            file_id = int(conn.execute(submission_query("store_edi_file"), {
-                "direction": f["direction"], "transaction_type": f["transaction_type"],
-                "file_name": f["file_name"], "sha256": digest, "size": len(f["content"]),
-                "content": f["content"], "origin": f["origin"], "partner": f["partner"],
-                "state": f["state"]}).fetchone()[0])
-        ids.append(file_id)
-    return ids
-
-
 REALTIME_CHUNK = 500    # inquiries built and stored (and committed) before they are handed to the pool
 
 
@@ -626,7 +599,7 @@ def _realtime(conn, transport: RealtimeTransport, pending, partner_of, sender_id
                                      interchange_control_number=icn, group_control_number=icn,
                                      usage_indicator=usage, created=now)
                     chunk.append((p, partner, icn, data))
-                req_ids = _store_files(conn, [
+                req_ids = store_files(conn, [
                     {"direction": "out", "transaction_type": "270", "file_name": f"270_RT_{icn:09d}.x12",
                      "content": data, "origin": "realtime", "partner": partner, "state": "stored"}
                     for _p, partner, icn, data in chunk])
@@ -655,7 +628,7 @@ def _record_answers(conn, transport, done, out: dict, store_checks) -> None:
     """Mark the requests sent, store their 271s, turn the answers into checks (stored, and kept in `out`)."""
     conn.execute("UPDATE billing.edi_files SET state = 'sent', processed_at = billing.clock() WHERE id = ANY(%s)",
                  ([req_id for (_p, _partner, _icn, req_id), _answer in done],))
-    resp_ids = iter(_store_files(conn, [
+    resp_ids = iter(store_files(conn, [
         {"direction": "in", "transaction_type": "271", "file_name": f"271_RT_{icn:09d}.x12", "content": body,
          "origin": transport.url, "partner": partner, "state": "applied"}
         for (_p, partner, icn, _req), (body, _err, _res) in done if body is not None]))
@@ -686,17 +659,17 @@ def _batch(conn, transport: BatchSftpTransport, pending, partner_of, sender_id, 
                          interchange_control_number=icn, group_control_number=icn,
                          usage_indicator=usage, created=now)
         name = f"270_{partner.upper()}_{batch_no:09d}.x12"
-        req_id = store_edi_file(conn, direction="out", transaction_type="270", file_name=name, content=data,
-                                origin="batch", partner=partner, state="stored")
+        req_id = store_file(conn, direction="out", transaction_type="270", file_name=name, content=data,
+                            origin="batch", partner=partner, state="stored").id
         conn.commit()      # stored before it leaves; a failed wait re-sends a new file (an inquiry is harmless)
         transport.send(name, data)
         conn.execute("UPDATE billing.edi_files SET state = 'sent', processed_at = billing.clock() WHERE id = %s", (req_id,))
         files = transport.collect({p.inquiry.trace_number for p in items})
         answers: dict[str, tuple] = {}
         for fname, body in files:
-            resp_id = store_edi_file(conn, direction="in", transaction_type="271", file_name=fname, content=body,
-                                     origin=posixpath.join(transport.outbound, fname), partner=partner,
-                                     state="applied")
+            resp_id = store_file(conn, direction="in", transaction_type="271", file_name=fname, content=body,
+                                 origin=posixpath.join(transport.outbound, fname), partner=partner,
+                                 state="applied").id
             for r in parse_271(body, fname):
                 for t in r.trace_numbers:
                     answers.setdefault(t, (r, resp_id))

@@ -13,7 +13,6 @@ remove): the DAG wraps the Airflow SFTPHook's client in `SftpFiles`, tests may u
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import posixpath
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from include.billing.transport import FileTooLargeError
 from include.edi import registry
 from include.edi.errors import X12Error
 
+from .ledger import open_work_item, store_file
 from .rcm_sql import query
 
 log = logging.getLogger(__name__)
@@ -76,13 +76,12 @@ def store_inbound(conn, file_name: str, data: bytes, *, origin: str,
     if conn.execute(query("responses", "file_name_taken"),
                     {"trading_partner": trading_partner, "file_name": name}).fetchone():
         name = f"{file_name}.{sha[:8]}"
-    row = conn.execute(query("responses", "store_file"), {
-        "transaction_type": ttype, "file_name": name, "sha256": sha, "size_bytes": len(data),
-        "content": data, "origin": origin, "trading_partner": trading_partner}).fetchone()
-    if row is None:       # a concurrent run stored the same bytes a moment ago
+    stored = store_file(conn, direction="in", transaction_type=ttype, file_name=name, content=data,
+                        origin=origin, partner=trading_partner)
+    if not stored.is_new:       # a concurrent run stored the same bytes a moment ago
         row = conn.execute(query("responses", "file_by_sha"), {"sha256": sha}).fetchone()
         return StoredFile(row[0], row[1], ttype, False)
-    return StoredFile(row[0], name, ttype, True)
+    return StoredFile(stored.id, name, ttype, True)
 
 
 @dataclass
@@ -114,15 +113,14 @@ def _archive(remote, src: str, dst: str) -> None:
 def _quarantine_too_large(conn, remote, src: str, dst: str, exc: FileTooLargeError) -> None:
     """Move an oversized remote file out of the pick-up folder (to `dst`, next to the archive) and
     open a work item naming it, so the queue goes on and a person decides (nothing is lost)."""
-    conn.execute(query("responses", "add_work_item"), {
-        "claim_id": None, "edi_file_id": None, "source": "inbox", "reason_code": "FILE_TOO_LARGE",
+    open_work_item(conn, **{
+        "source": "inbox", "reason_code": "FILE_TOO_LARGE",
         "explanation": (f"The clearinghouse file {posixpath.basename(src)} is {exc.size:,} bytes, over the "
                         f"{exc.limit:,}-byte limit (BILLING_SFTP_MAX_FILE_BYTES). It was not read and was moved "
                         f"to {dst} on the clearinghouse. Ask the clearinghouse what it is; raise the limit "
                         f"and move it back to be picked up if it is genuine."),
-        "details": json.dumps({"remote_path": src, "quarantined_to": dst, "size_bytes": exc.size,
-                               "limit_bytes": exc.limit}),
-        "due_date": None, "dedupe_key": f"inbox:too_large:{src}:{exc.size}"})
+        "details": {"remote_path": src, "quarantined_to": dst, "size_bytes": exc.size, "limit_bytes": exc.limit},
+        "dedupe_key": f"inbox:too_large:{src}:{exc.size}"})
     conn.commit()                        # the work item is durable before the remote file moves
     try:
         remote.rename(src, dst)

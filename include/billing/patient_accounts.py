@@ -34,6 +34,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from .accounts import load_accounts
+from .ledger import DUE_SOON, open_work_item
 from .rcm_sql import query
 
 log = logging.getLogger(__name__)
@@ -116,10 +117,8 @@ def bill_self_pay_visits(conn) -> int:
 def open_item(conn, *, reason_code: str, explanation: str, dedupe_key: str, details: dict | None = None,
               visit_id: int | None = None, due: dt.date | None = None) -> int:
     """A work item with no claim (a guarantor, a file); returns its id (the existing one when known)."""
-    conn.execute(q("open_work_item"), {
-        "visit_id": visit_id, "source": SOURCE, "reason_code": reason_code, "explanation": explanation,
-        "details": json.dumps(details or {}), "dedupe_key": dedupe_key,
-        "due_date": due or dt.date.today() + dt.timedelta(days=3)})
+    open_work_item(conn, visit_id=visit_id, source=SOURCE, reason_code=reason_code, explanation=explanation,
+                   details=details, dedupe_key=dedupe_key, due_date=due or DUE_SOON)
     return conn.execute(q("work_item_id"), {"dedupe_key": dedupe_key}).fetchone()[0]
 
 

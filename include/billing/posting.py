@@ -39,9 +39,9 @@ from include.edi.errors import X12Error
 from include.edi.x835 import Remittance835, iter_835
 
 from .accounts import ledger_deltas, load_accounts
-from .acknowledgments import add_event, add_work_item
 from .carc import is_denial
 from .edi_slices import posted_835_rows
+from .ledger import open_work_item, record_event, record_secondaries_created
 from .rcm_sql import query
 from .status import set_status, set_statuses
 
@@ -275,7 +275,7 @@ def post_remittance(conn, file_id: int, index: int, r: Remittance835, *, actor: 
                            {**base, "state": "held", "held_reason": reason}).fetchone()
         if row is None:
             return "duplicate"
-        add_work_item(conn, claim_id=None, edi_file_id=file_id, source="remittance",
+        open_work_item(conn, claim_id=None, edi_file_id=file_id, source="remittance",
                       reason_code="REMIT_UNMATCHED" if match_problems or missing_rev else "REMIT_UNBALANCED",
                       explanation=f"835 trace {trace} held for review, nothing posted: {reason}"[:2000],
                       details={"remittance_id": row[0], "trace_number": trace, "problems": problems[:50]},
@@ -471,7 +471,7 @@ def _next_payer_loop(conn, adjudications, existing: dict, policies: dict, r: Rem
         if s_status in NOT_SENT:
             conn.execute(query("posting", "update_prior_payer"), {
                 "claim_id": s_id, "prior_payer_paid": clp.paid, "prior_payer_adjustments": json.dumps(prior)})
-            add_event(conn, s_id, "prior_payer_updated", actor=actor, source_file_id=file_id, detail=detail,
+            record_event(conn, s_id, "prior_payer_updated", actor=actor, source_file_id=file_id, detail=detail,
                       dedupe_key=f"prior:{s_id}:{cp_id}")
             continue
         if s_status in ("replaced", "voided"):
@@ -488,10 +488,9 @@ def _next_payer_loop(conn, adjudications, existing: dict, policies: dict, r: Rem
         conn.execute(query("posting", "copy_claim_lines"),
                      {"new_claim_id": new_id, "claim_number": number, "source_claim_id": s_id})
         info = {**detail, "replaces_claim_id": s_id, "frequency_code": frequency}
-        conn.execute(query("posting", "created_event"), {
-            "claim_id": new_id, "actor": actor, "source_file_id": file_id,
-            "detail": json.dumps({"kind": "secondary_" + ("replacement" if frequency == "7" else "void"), **info}),
-            "dedupe_key": f"created:{new_id}"})
+        record_event(conn, new_id, "created", actor=actor, from_status=None, to_status="new",
+                     source_file_id=file_id, dedupe_key=f"created:{new_id}",
+                     detail={"kind": "secondary_" + ("replacement" if frequency == "7" else "void"), **info})
         set_status(conn, new_id, "ready", actor=actor, event_type="secondary_ready", source_file_id=file_id,
                    detail=info, dedupe_key=f"secondary_ready:{new_id}")
         set_status(conn, s_id, "replaced" if frequency == "7" else "voided", actor=actor,
@@ -513,8 +512,7 @@ def _create_secondaries(conn, rows: list[tuple], *, file_id: int, actor: str) ->
     new_ids = [row[0] for row in conn.execute(query("posting", "insert_secondary_claims")).fetchall()]
     if new_ids:
         conn.execute(query("posting", "copy_secondary_lines"), {"new_ids": new_ids})
-        conn.execute(query("posting", "secondary_created_events"),
-                     {"new_ids": new_ids, "actor": actor, "source_file_id": file_id})
+        record_secondaries_created(conn, new_ids, actor=actor, source_file_id=file_id)
     return len(new_ids)
 
 
@@ -531,11 +529,9 @@ def _new_secondary(conn, claim, clp, prior: dict, pol, r: Remittance835, level: 
     crossover = is_crossover(clp)
     conn.execute(query("posting", "copy_claim_lines"),
                  {"new_claim_id": new_id, "claim_number": number, "source_claim_id": claim[0]})
-    conn.execute(query("posting", "created_event"), {
-        "claim_id": new_id, "actor": actor, "source_file_id": file_id,
-        "detail": json.dumps({"kind": "crossover" if crossover else {"S": "secondary", "T": "tertiary"}[level],
-                              "prior_claim_id": claim[0]}),
-        "dedupe_key": f"created:{new_id}"})
+    record_event(conn, new_id, "created", actor=actor, from_status=None, to_status="new", source_file_id=file_id,
+                 detail={"kind": "crossover" if crossover else {"S": "secondary", "T": "tertiary"}[level],
+                         "prior_claim_id": claim[0]}, dedupe_key=f"created:{new_id}")
     if not crossover:
         set_status(conn, new_id, "ready", actor=actor, event_type="secondary_ready", source_file_id=file_id,
                    detail={"primary_claim_id": claim[0]}, dedupe_key=f"secondary_ready:{new_id}")
@@ -546,7 +542,7 @@ def _new_secondary(conn, claim, clp, prior: dict, pol, r: Remittance835, level: 
                detail={"primary_claim_id": claim[0], "clp02": clp.status_code,
                        "remarks": sorted(CROSSOVER_REMARKS & set(clp.remark_codes))},
                dedupe_key=f"crossed_over:{new_id}")
-    add_work_item(conn, claim_id=new_id, edi_file_id=file_id, source="remittance", reason_code="FOLLOW_UP_CROSSOVER",
+    open_work_item(conn, claim_id=new_id, edi_file_id=file_id, source="remittance", reason_code="FOLLOW_UP_CROSSOVER",
                   explanation=(f"The primary payer forwarded this claim to the secondary payer (crossover). "
                                f"Confirm the crossover payer paid if no 835 has come in {days} days; "
                                f"do not send a secondary claim of our own."),
@@ -592,7 +588,7 @@ def _apply_plb(conn, r: Remittance835, remittance_id: int, payer: str, *, file_i
                   "reference": p.reference, "amount": f"{p.amount:.2f}"}
         if code in RECOUPMENT_PLB and claim_id is not None:
             applied = "claim_recoupment"
-            add_event(conn, claim_id, "recoupment", actor=actor, source_file_id=file_id, detail=detail,
+            record_event(conn, claim_id, "recoupment", actor=actor, source_file_id=file_id, detail=detail,
                       dedupe_key=f"plb:{remittance_id}:{position}")
         elif code == "L6":
             applied = "interest_income"
@@ -605,7 +601,7 @@ def _apply_plb(conn, r: Remittance835, remittance_id: int, payer: str, *, file_i
                 conn.execute(query("posting", "resolve_remit_item"),
                              {"dedupe_key": f"fb:{payer}:{p.reference}:{abs(p.amount)}", "actor": actor})
             else:
-                add_work_item(conn, claim_id=None, edi_file_id=file_id, source="remittance",
+                open_work_item(conn, claim_id=None, edi_file_id=file_id, source="remittance",
                               reason_code="PLB_FORWARDING_BALANCE",
                               explanation=(f"The payer carried a forwarding balance of {p.amount:.2f} "
                                            f"(PLB FB, reference {p.reference}); the opposite FB that settles it "
@@ -613,7 +609,7 @@ def _apply_plb(conn, r: Remittance835, remittance_id: int, payer: str, *, file_i
                               details=detail, dedupe_key=f"fb:{payer}:{p.reference}:{abs(p.amount)}")
         else:
             applied = "unapplied"
-            add_work_item(conn, claim_id=None, edi_file_id=file_id, source="remittance", reason_code="PLB_UNAPPLIED",
+            open_work_item(conn, claim_id=None, edi_file_id=file_id, source="remittance", reason_code="PLB_UNAPPLIED",
                           explanation=(f"Provider-level adjustment {code} of {p.amount:.2f} (reference "
                                        f"{p.reference or 'none'}) names no claim we know: apply it by hand."),
                           details=detail, dedupe_key=f"plb:{remittance_id}:{position}")

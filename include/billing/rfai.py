@@ -32,8 +32,8 @@ import shutil
 from functools import lru_cache
 from pathlib import Path
 
-from .acknowledgments import add_event, add_work_item
 from .appeals import TEMPLATES, _pdf_enabled, _write_private, letter_parties, render_pdf
+from .ledger import open_work_item, record_event
 from .rcm_sql import query
 
 LOINC_RE = re.compile(r"^\d{1,7}-\d$")
@@ -108,14 +108,14 @@ def open_information_requests(conn, *, actor: str) -> dict:
                    "asked": asked, "documents": documents,
                    "statuses": [s.to_dict() for s in a.statuses]}
         with conn.transaction():
-            item_id = add_work_item(
+            item_id = open_work_item(
                 conn, claim_id=claim_id, edi_file_id=file_id, source="rfai", reason_code=f"RFAI_{category}",
                 explanation=f"Information requested by the payer (claim {pccn or 'number not given'}), "
                             f"due {due.isoformat()}: {words or 'see the 277'}",
                 details=details, dedupe_key=f"rfai:{file_id}:{claim_id}", due_date=due)
             if item_id is None:
                 continue
-            add_event(conn, claim_id, "information_requested", actor=actor, source_file_id=file_id,
+            record_event(conn, claim_id, "information_requested", actor=actor, source_file_id=file_id,
                       detail={"work_item_id": item_id, "due_date": due.isoformat(), "category": category,
                               "loinc": [d["loinc"] for d in documents]},
                       dedupe_key=f"information_requested:{file_id}:{claim_id}")
@@ -183,7 +183,7 @@ def answer_request(conn, item_id: int, documents: list[Path], *, actor: str, out
     packet = {"attachment_control_number": acn, "files": [str(f) for f in files + copies], "sent_on": today.isoformat()}
     conn.execute(query("denials", "set_item_details"), {"item_id": item_id, "details": json.dumps({"answer": packet})})
     conn.execute(query("denials", "close_item"), {"item_id": item_id, "state": "resolved", "actor": actor})
-    add_event(conn, claim_id, "information_sent", actor=actor,
+    record_event(conn, claim_id, "information_sent", actor=actor,
               detail={"work_item_id": item_id, "attachment_control_number": acn,
                       "late": bool(due and today > due), "files": [f.name for f in files + copies]},
               dedupe_key=f"information_sent:{item_id}")
@@ -250,7 +250,7 @@ def upload_information_packets(conn, remote, *, inbound_dir: str = "inbound", ac
         outcome = upload_atomically(remote, packet_archive(index, files), inbound_dir, name,
                                     also_look_in=("archive",))
         with conn.transaction():
-            add_event(conn, claim_id, "information_uploaded", actor=actor,
+            record_event(conn, claim_id, "information_uploaded", actor=actor,
                       detail={"work_item_id": item_id, "attachment_control_number": acn, "file": name,
                               "delivery": outcome},
                       dedupe_key=f"information_uploaded:{item_id}")
@@ -269,7 +269,7 @@ def flag_expired_requests(conn, *, actor: str, today: dt.date | None = None) -> 
             conn.execute(query("denials", "set_item_details"),
                          {"item_id": item_id, "details": json.dumps({"expired": True,
                                                                      "expired_on": today.isoformat()})})
-            add_event(conn, claim_id, "information_request_expired", actor=actor,
+            record_event(conn, claim_id, "information_request_expired", actor=actor,
                       detail={"work_item_id": item_id, "due_date": due.isoformat()},
                       dedupe_key=f"information_request_expired:{item_id}")
             flagged += 1

@@ -34,7 +34,8 @@ from decimal import Decimal
 
 from psycopg.rows import dict_row, namedtuple_row
 
-from include.billing.claims import WorkItem, allocate_control_numbers, move_claims, open_work_items, store_edi_file
+from include.billing.claims import WorkItem, allocate_control_numbers, move_claims, open_work_items
+from include.billing.ledger import store_file
 from include.billing.settings import SubmissionSettings, submission_query
 from include.billing.settings import load as load_settings
 from include.billing.transport import RemoteFiles, upload_atomically
@@ -185,8 +186,8 @@ def _fail_batch(conn, batch: dict, data: bytes, findings, actor: str) -> None:
     # codes and positions only: pyx12 messages may quote element values (PHI)
     summary = "; ".join(sorted({f"{f.code} at {f.segment or '?'}{'/' + f.element if f.element else ''}"
                                 for f in findings}))[:2000]
-    file_id = store_edi_file(conn, direction="out", transaction_type="837P", file_name=batch["file_name"],
-                             content=data, origin=actor, partner=batch["trading_partner"], state="held")
+    file_id = store_file(conn, direction="out", transaction_type="837P", file_name=batch["file_name"],
+                         content=data, origin=actor, partner=batch["trading_partner"], state="held").id
     _record_claim_slices(conn, file_id, data)
     conn.execute("UPDATE billing.edi_files SET error = %s WHERE id = %s", (summary, file_id))
     conn.execute("UPDATE billing.submission_batches SET state = 'failed', edi_file_id = %s WHERE id = %s",
@@ -225,8 +226,8 @@ def send_batch(conn, batch_id: int, *, remote: RemoteFiles, actor: str,
             conn.commit()
             result.update(state="failed", validation_errors=len(errors))
             return result
-        file_id = store_edi_file(conn, direction="out", transaction_type="837P", file_name=batch["file_name"],
-                                 content=data, origin=actor, partner=batch["trading_partner"], state="uploading")
+        file_id = store_file(conn, direction="out", transaction_type="837P", file_name=batch["file_name"],
+                             content=data, origin=actor, partner=batch["trading_partner"], state="uploading").id
         _record_claim_slices(conn, file_id, data)
         conn.execute("UPDATE billing.submission_batches SET state = 'uploading', edi_file_id = %s "
                      "WHERE id = %s AND state = 'planned'", (file_id, batch_id))

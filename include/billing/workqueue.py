@@ -9,7 +9,6 @@ changes go through `status.set_status`. No Airflow here: a psycopg connection an
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -20,6 +19,7 @@ from typing import Any
 from psycopg.rows import dict_row
 
 from include.billing.carc import describe
+from include.billing.ledger import record_event
 from include.billing.rcm_sql import query
 from include.billing.status import set_status
 
@@ -304,8 +304,7 @@ def _lock(conn, item_id: int) -> dict:
 
 def _event(conn, claim_id: int | None, event_type: str, actor: str, detail: dict) -> None:
     if claim_id is not None:
-        conn.execute(load_query("add_event"), {"claim_id": claim_id, "event_type": event_type, "actor": actor,
-                                               "detail": json.dumps(detail, default=str)})
+        record_event(conn, claim_id, event_type, actor=actor, detail=detail)
 
 
 def _need_open(item: dict) -> None:
@@ -456,8 +455,7 @@ def create_replacement_claim(conn, claim_id: int, *, actor: str, detail: dict | 
                  {"new_claim_id": new_id, "claim_id": claim_id, "claim_number": number})
     info = {**(detail or {}), "replaces_claim_id": claim_id, "replacement_claim_id": new_id,
             "replacement_claim_number": number}
-    conn.execute(load_query("add_event"), {"claim_id": new_id, "event_type": "created", "actor": actor,
-                                           "detail": json.dumps(info)})
+    record_event(conn, new_id, "created", actor=actor, from_status=None, detail=info)
     _release_new(conn, new_id, actor=actor, detail=info, today=today)
     set_status(conn, claim_id, "replaced", actor=actor, event_type="replaced", detail=info)
     return new_id
@@ -484,8 +482,7 @@ def create_new_claim(conn, claim_id: int, *, actor: str, detail: dict | None = N
                  {"new_claim_id": new_id, "claim_id": claim_id, "claim_number": number})
     info = {**(detail or {}), "replaces_claim_id": claim_id, "new_claim_id": new_id, "new_claim_number": number,
             "frequency_code": "1", "payer_id": payer_id}
-    conn.execute(load_query("add_event"), {"claim_id": new_id, "event_type": "created", "actor": actor,
-                                           "detail": json.dumps(info)})
+    record_event(conn, new_id, "created", actor=actor, from_status=None, detail=info)
     _release_new(conn, new_id, actor=actor, detail=info, today=today)
     set_status(conn, claim_id, "replaced", actor=actor, event_type="replaced_by_new_claim", detail=info)
     return new_id

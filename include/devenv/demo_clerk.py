@@ -28,7 +28,7 @@ import datetime as dt
 import logging
 
 from include.billing import workqueue
-from include.billing.acknowledgments import add_event
+from include.billing.ledger import record_event
 from include.billing.rcm_sql import query
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ def auto_correct_for_demo(conn, actor: str, limit: int | None = None, today: dt.
                     workqueue.correct(conn, item_id, field, value, actor=actor, line_number=line_number,
                                       position=position)
                 if not changes:
-                    add_event(conn, claim_id, "verified_against_record", actor=actor,
+                    record_event(conn, claim_id, "verified_against_record", actor=actor,
                               detail={"work_item_id": item_id, "field": fix, "changed": False},
                               dedupe_key=f"verified:{item_id}")
                 workqueue.release(conn, item_id, actor=actor, today=today)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from include.billing.claims import store_edi_file
+from include.billing.ledger import store_file
 from include.billing.runs import RunRef, bind_run, bound_run
 
 RUN = RunRef(dag_id="clearinghouse_responses", task_id="fetch_files", run_id="manual__2026-12-01T05:00:00+00:00",
@@ -28,8 +28,8 @@ def test_a_bound_run_is_written_into_every_row_and_survives_a_rollback(conn):
     conn.execute("SELECT 1")
     conn.rollback()                               # the caller's failed work does not unbind the run
     assert bound_run(conn) == RUN
-    file_id = store_edi_file(conn, direction="in", transaction_type="999", file_name="999_1.x12",
-                             content=b"ISA*00*~", origin="sftp:outbound/999_1.x12", partner="sandbox")
+    file_id = store_file(conn, direction="in", transaction_type="999", file_name="999_1.x12",
+                         content=b"ISA*00*~", origin="sftp:outbound/999_1.x12", partner="sandbox").id
     item_id = conn.execute("""INSERT INTO billing.work_queue (edi_file_id, source, reason_code, explanation, dedupe_key)
                               VALUES (%s, '999', 'ACK999_REJECTED', 'test', 'run-trace-1') RETURNING id""",
                            (file_id,)).fetchone()[0]
@@ -65,7 +65,7 @@ def test_without_a_run_rows_name_none(conn):
     bind_run(conn, RUN)
     bind_run(conn, None)                          # a person's action on the same connection
     assert bound_run(conn) is None
-    file_id = store_edi_file(conn, direction="in", transaction_type="999", file_name="999_2.x12",
-                             content=b"ISA*01*~", origin="upload", partner="sandbox")
+    file_id = store_file(conn, direction="in", transaction_type="999", file_name="999_2.x12",
+                         content=b"ISA*01*~", origin="upload", partner="sandbox").id
     conn.commit()
     assert _run_columns(conn, "edi_files", file_id) == (None, None, None, None, None)

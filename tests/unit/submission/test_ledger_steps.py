@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 
 import pytest
@@ -257,14 +258,15 @@ def test_eligibility_endpoint_down_raises_and_judges_no_claim(seeded):
     assert _count(db, "SELECT count(*) FROM billing.edi_files WHERE transaction_type = '270' AND state = 'stored'") > 0
 
 
-def test_eligibility_stores_files_in_bulk_like_store_edi_file_one_by_one(db):
-    from include.billing.eligibility import _store_files
+def test_ledger_stores_files_in_bulk_like_store_file_one_by_one(db):
+    from include.billing.ledger import store_file
+    from include.billing.ledger import store_files as _store_files
 
     def f(name, content, partner="sandbox"):
         return {"direction": "out", "transaction_type": "270", "file_name": name, "content": content,
                 "origin": "realtime", "partner": partner, "state": "stored"}
 
-    old = ledger.store_edi_file(db, **f("270_RT_000000001.x12", b"ISA*1~"))
+    old = store_file(db, **f("270_RT_000000001.x12", b"ISA*1~")).id
     files = [f("270_RT_000000002.x12", b"ISA*2~"),
              f("270_RT_000000003.x12", b"ISA*2~"),          # same bytes as the one before: that row
              f("270_RT_000000001.x12", b"ISA*9~"),          # same partner and name as a stored file: that row
@@ -275,7 +277,7 @@ def test_eligibility_stores_files_in_bulk_like_store_edi_file_one_by_one(db):
     assert ids[1] == ids[0] and ids[2] == old and ids[3] == old
     assert len({ids[0], ids[4], ids[5], old}) == 4 and ids[0] < ids[4] < ids[5]
     assert _count(db, "SELECT count(*) FROM billing.edi_files") == 4
-    one_by_one = [ledger.store_edi_file(db, **fl) for fl in files]
+    one_by_one = [store_file(db, **fl).id for fl in files]
     assert one_by_one == ids
     assert _store_files(db, files) == ids                    # storing again changes nothing
     assert _store_files(db, []) == []
@@ -328,3 +330,17 @@ def test_eligibility_endpoint_failing_midway_keeps_the_requests_and_no_answer(se
     assert _count(db, "SELECT count(*) FROM billing.edi_files WHERE transaction_type = '271'") == inquiries
     assert _count(db, "SELECT count(*) FROM billing.edi_files WHERE transaction_type = '270' "
                       "AND state = 'sent'") == inquiries
+
+
+def test_ledger_store_file_is_content_addressed_and_says_whether_it_is_new(db):
+    from include.billing.ledger import store_file
+
+    kw = {"direction": "in", "transaction_type": "999", "origin": "sftp:outbound/a", "partner": "sandbox"}
+    first = store_file(db, file_name="a.x12", content=b"ISA*A~", **kw)
+    again = store_file(db, file_name="b.x12", content=b"ISA*A~", **kw)         # same bytes, another name
+    renamed = store_file(db, file_name="a.x12", content=b"ISA*B~", **kw)       # same partner and name
+    out = store_file(db, file_name="a.x12", content=b"ISA*A~", **{**kw, "direction": "out"})
+    assert first.is_new and not again.is_new and not renamed.is_new and out.is_new
+    assert again.id == first.id == renamed.id and out.id != first.id
+    row = db.execute("SELECT sha256, size_bytes, origin FROM billing.edi_files WHERE id = %s", (first.id,)).fetchone()
+    assert row == (hashlib.sha256(b"ISA*A~").hexdigest(), 6, "sftp:outbound/a")

@@ -16,7 +16,8 @@ SELECT CASE
        max(e.occurred_at) AS last_at
 FROM billing.claim_events e
 WHERE e.occurred_at >= %(day_start)s AND e.occurred_at < %(day_end)s
-  AND e.to_status IS NOT NULL AND e.event_type NOT LIKE '%%\_ignored'
+  -- a status change: an event that changes none records the claim's status as both (ledger.record_event)
+  AND e.to_status IS DISTINCT FROM e.from_status AND e.event_type NOT LIKE '%%\_ignored'
 GROUP BY 1, 2, 3, 4, 5
 ORDER BY 1, max(e.occurred_at) DESC
 LIMIT 200;

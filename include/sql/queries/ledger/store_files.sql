@@ -1,7 +1,6 @@
--- Store many files in one statement (the bulk form of store_edi_file.sql): each new file gets a
--- row, in input order; a file whose bytes, or whose partner and name, are already stored (in
--- the table or earlier in the same input) is not inserted and not returned; the caller looks
--- those up with store_edi_file.sql, which returns the row already there.
+-- The bulk form of store_file.sql, in one statement: each new file gets a row, in input order; a
+-- file whose bytes, or whose partner and name, are already stored (in the table or earlier in the
+-- same input) is not inserted and not returned: ledger.store_files looks those up with store_file.sql.
 INSERT INTO billing.edi_files (direction, transaction_type, file_name, sha256, size_bytes, content,
                                origin, trading_partner, state)
 SELECT f.direction, f.transaction_type, f.file_name, f.sha256, f.size_bytes, f.content, f.origin, f.partner, f.state

@@ -1,4 +1,5 @@
--- The 'created' event of each new claim (status new); the dedupe key makes a re-run a no-op.
+-- Record 'created' in bulk (ledger.record_claims_created): the first event of each new claim that
+-- claims.build_claims made (status new); the dedupe key makes a re-run a no-op.
 INSERT INTO billing.claim_events (claim_id, event_type, from_status, to_status, actor, detail, dedupe_key)
 SELECT c.id, 'created', NULL, 'new', %(actor)s,
        jsonb_build_object('lines', (SELECT count(*) FROM billing.claim_lines l WHERE l.claim_id = c.id)),

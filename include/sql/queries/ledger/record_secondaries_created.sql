@@ -1,5 +1,6 @@
--- Each new secondary (tertiary) claim's first two events: created (→ new) and secondary_ready
--- (new → ready), as set_status writes them.
+-- Record 'created' in bulk for the secondary (tertiary) claims posting staged in posting_new_secondary
+-- (ledger.record_secondaries_created): each new claim's first two events, created (→ new) and
+-- secondary_ready (new → ready), as set_status writes them.
 INSERT INTO billing.claim_events (claim_id, event_type, from_status, to_status, actor, source_file_id, detail,
                                   dedupe_key)
 SELECT n.id, e.event_type, e.from_status, e.to_status, %(actor)s, %(source_file_id)s, e.detail, e.dedupe_key

@@ -1,0 +1,22 @@
+"""The ledger's one writer: every row of billing.edi_files, billing.claim_events and
+billing.work_queue is inserted here, and every claim status moves here
+(tests/unit/architecture/test_ledger_writers.py checks the inserts).
+
+Its SQL lives in include/sql/queries/ledger/; the rest of include.billing calls these functions.
+"""
+
+from include.billing.ledger.events import (
+                                           CURRENT,
+                                           Event,
+                                           record_claims_created,
+                                           record_event,
+                                           record_events,
+                                           record_secondaries_created,
+)
+from include.billing.ledger.files import Stored, store_file, store_files
+from include.billing.ledger.moves import may_move, move_claims, set_status, set_statuses
+from include.billing.ledger.work import DUE_SOON, WorkItem, open_work_item, open_work_items
+
+__all__ = ["CURRENT", "DUE_SOON", "Event", "Stored", "WorkItem", "may_move", "move_claims", "open_work_item",
+           "open_work_items", "record_claims_created", "record_event", "record_events",
+           "record_secondaries_created", "set_status", "set_statuses", "store_file", "store_files"]
