@@ -8,7 +8,10 @@ the sandbox's HTTP endpoint, served by its own process), scrubbing, batching + 8
 folder, then 835s for every submitted claim (built with include.edi, 10,000 claims a file) and
 posting. Prints seconds and throughput per stage, peak memory (max RSS), and the pyx12 floor —
 the time pyx12 alone needs to validate the same 837P files — so the pipeline's overhead shows
-as a ratio. Targets: total ≤ 2× the pyx12 floor; peak memory < 2 GB.
+as a ratio. Targets: total ≤ 1× the single-process pyx12 floor; peak memory < 2 GB.
+
+The pipeline validates with pyx12 in one process per core (`submission.send_batches`);
+the floor stays single-process, as the issue defines it. `--visits 20000` for a quicker run.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -29,6 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _child_peak_mb() -> float:
+    # the largest finished child (pyx12 workers; the sandbox counts only once it has exited)
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 class Stages:
@@ -61,6 +70,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--visits", type=int, default=100_000)
     parser.add_argument("--per-835", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=None,
+                        help="pyx12 validation processes (default: one per core)")
     args = parser.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="bench-scale-"))
@@ -113,11 +124,11 @@ def main(argv=None) -> int:
                 remote = LocalFolder(work / "mailbox")
 
                 def send_all():
-                    sent = 0
-                    for batch_id in batches:
-                        sent += submission.send_batch(conn, batch_id, remote=remote, actor=actor).get("claims", 0)
-                        conn.commit()
-                    return sent
+                    # pyx12 on whole files in worker processes while this one builds the next batch
+                    results = submission.send_batches(conn, batches, remote=remote, actor=actor,
+                                                      workers=args.workers)
+                    conn.commit()
+                    return sum(r.get("claims_submitted", 0) for r in results)
 
                 sent = stages.run("build + pyx12 + deliver 837P", "claims", send_all)
                 submission_seconds = time.perf_counter() - pipeline_started
@@ -168,8 +179,19 @@ def main(argv=None) -> int:
         print(f"\nclaims picked up {picked:,}, submitted {sent:,} in {len(files)} files; posted {len(submitted):,}")
         print(f"submission {submission_seconds:.1f} s + posting {posting_seconds:.1f} s = {total:.1f} s "
               f"({sent / total:,.0f} claims/s end to end)")
-        print(f"pyx12 floor {floor_seconds:.1f} s → pipeline / floor = {total / floor_seconds:.2f}x (target ≤ 2.0x)")
-        print(f"peak memory {_peak_mb():,.0f} MB (target < 2048 MB)")
+        ratio = total / floor_seconds
+        workers = args.workers or os.cpu_count() or 1
+        # this process plus every pyx12 worker at the largest worker's peak: an upper bound on the total
+        memory = _peak_mb() + workers * _child_peak_mb()
+        print(f"pyx12 floor {floor_seconds:.1f} s (single process) → pipeline / floor = {ratio:.2f}x (target ≤ 1.0x)")
+        print(f"peak memory {_peak_mb():,.0f} MB in this process; with {workers} pyx12 workers at most "
+              f"{memory:,.0f} MB (target < 2048 MB)")
+        by = {name: seconds for name, seconds, _, _ in stages.rows}
+        print(f"summary: {args.visits:,} visits, pipeline {total:.1f} s = {ratio:.2f}x the same-run single-process "
+              f"pyx12 floor ({floor_seconds:.1f} s; target ≤ 1.0x); 837P build+pyx12+deliver "
+              f"{by['build + pyx12 + deliver 837P']:.1f} s with {workers} workers, eligibility "
+              f"{by['eligibility (270/271 HTTP)']:.1f} s, scrub {by['scrub']:.1f} s, post {posting_seconds:.1f} s; "
+              f"memory ≤ {memory:,.0f} MB")
     return 0
 
 
