@@ -8,7 +8,10 @@ the sandbox's HTTP endpoint, served by its own process), scrubbing, batching + 8
 folder, then 835s for every submitted claim (built with include.edi, 10,000 claims a file) and
 posting. Prints seconds and throughput per stage, peak memory (max RSS), and the pyx12 floor —
 the time pyx12 alone needs to validate the same 837P files — so the pipeline's overhead shows
-as a ratio. Targets: total ≤ 2× the pyx12 floor; peak memory < 2 GB.
+as a ratio. Targets: total ≤ 1× the single-process pyx12 floor; peak memory < 2 GB.
+
+The pipeline validates with pyx12 in one process per core (`submission.send_batches`);
+the floor stays single-process, as the issue defines it. `--visits 20000` for a quicker run.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -29,6 +33,58 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class TreeMemory:
+    """Peak resident memory of this process and its children together (the pyx12 workers), sampled
+    from /proc; the sandbox (the payer's server) is left out. ru_maxrss cannot say it: a spawned
+    child inherits its parent's high-water mark across exec."""
+
+    def __init__(self, interval: float = 0.2) -> None:
+        import threading
+
+        self.peak_mb = 0.0
+        self.exclude: set[int] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(interval,), daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def _rss_mb(pid: int) -> float:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1]) / 1024
+        except OSError:
+            pass
+        return 0.0
+
+    def _children(self, pid: int) -> list[int]:
+        out: list[int] = []
+        try:
+            for tid in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{tid}/children") as f:
+                    out += [int(c) for c in f.read().split()]
+        except OSError:
+            pass
+        return out
+
+    def _run(self, interval: float) -> None:
+        while not self._stop.wait(interval):
+            pids, todo = [], [os.getpid()]
+            while todo:
+                pid = todo.pop()
+                if pid in self.exclude:
+                    continue
+                pids.append(pid)
+                todo += self._children(pid)
+            self.peak_mb = max(self.peak_mb, sum(self._rss_mb(p) for p in pids))
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return max(self.peak_mb, _peak_mb())
 
 
 class Stages:
@@ -61,12 +117,15 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--visits", type=int, default=100_000)
     parser.add_argument("--per-835", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=None,
+                        help="pyx12 validation processes (default: one per core)")
     args = parser.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="bench-scale-"))
     for folder in ("inbound", "outbound", "archive"):
         (work / "mailbox" / folder).mkdir(parents=True)
     stages = Stages()
+    tree = TreeMemory()
     print(f"bench_scale: {args.visits:,} visits", flush=True)
     with scratch_database("bench_scale") as url:
         with psycopg.connect(url) as conn:
@@ -84,6 +143,7 @@ def main(argv=None) -> int:
                 [sys.executable, "-m", "include.sandbox", "serve", "--root", str(work / "sandbox"),
                  "--roster", str(roster_path), "--user", "bench", "--password", "bench", "--http-port", "0",
                  "--no-loop"], cwd=Path(__file__).resolve().parents[1], stdout=subprocess.PIPE, text=True)
+            tree.exclude.add(sandbox.pid)
             http_url = json.loads(sandbox.stdout.readline())["http_url"]
             try:
                 now = dt.datetime.now(dt.UTC)
@@ -113,11 +173,11 @@ def main(argv=None) -> int:
                 remote = LocalFolder(work / "mailbox")
 
                 def send_all():
-                    sent = 0
-                    for batch_id in batches:
-                        sent += submission.send_batch(conn, batch_id, remote=remote, actor=actor).get("claims", 0)
-                        conn.commit()
-                    return sent
+                    # pyx12 on whole files in worker processes while this one builds the next batch
+                    results = submission.send_batches(conn, batches, remote=remote, actor=actor,
+                                                      workers=args.workers)
+                    conn.commit()
+                    return sum(r.get("claims_submitted", 0) for r in results)
 
                 sent = stages.run("build + pyx12 + deliver 837P", "claims", send_all)
                 submission_seconds = time.perf_counter() - pipeline_started
@@ -168,8 +228,18 @@ def main(argv=None) -> int:
         print(f"\nclaims picked up {picked:,}, submitted {sent:,} in {len(files)} files; posted {len(submitted):,}")
         print(f"submission {submission_seconds:.1f} s + posting {posting_seconds:.1f} s = {total:.1f} s "
               f"({sent / total:,.0f} claims/s end to end)")
-        print(f"pyx12 floor {floor_seconds:.1f} s → pipeline / floor = {total / floor_seconds:.2f}x (target ≤ 2.0x)")
-        print(f"peak memory {_peak_mb():,.0f} MB (target < 2048 MB)")
+        ratio = total / floor_seconds
+        workers = args.workers or os.cpu_count() or 1
+        memory = tree.stop()
+        print(f"pyx12 floor {floor_seconds:.1f} s (single process) → pipeline / floor = {ratio:.2f}x (target ≤ 1.0x)")
+        print(f"peak memory {_peak_mb():,.0f} MB in this process; {memory:,.0f} MB with its {workers} pyx12 "
+              f"workers (sampled sum; target < 2048 MB)")
+        by = {name: seconds for name, seconds, _, _ in stages.rows}
+        print(f"summary: {args.visits:,} visits, pipeline {total:.1f} s = {ratio:.2f}x the same-run single-process "
+              f"pyx12 floor ({floor_seconds:.1f} s; target ≤ 1.0x); 837P build+pyx12+deliver "
+              f"{by['build + pyx12 + deliver 837P']:.1f} s ({workers} pyx12 workers), eligibility "
+              f"{by['eligibility (270/271 HTTP)']:.1f} s, scrub {by['scrub']:.1f} s, post {posting_seconds:.1f} s; "
+              f"peak memory {memory:,.0f} MB")
     return 0
 
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import time
 from decimal import Decimal
 
@@ -201,26 +202,33 @@ def _fail_batch(conn, batch: dict, data: bytes, findings, actor: str) -> None:
         for cid in _claim_ids(conn, batch["id"])])
 
 
-def send_batch(conn, batch_id: int, *, remote: RemoteFiles, actor: str,
-               settings: SubmissionSettings | None = None) -> dict:
-    """Build, validate, store and deliver one batch (see the module docstring). Returns counts only."""
+def _validation_errors(data: bytes, file_name: str) -> tuple[list, float]:
+    """pyx12's error findings for one outbound file and the seconds it took (runs in a worker process)."""
     from include.edi.validate import errors_only, validate_x12
 
-    settings = settings or load_settings()
-    batch = _batch(conn, batch_id)
-    result = {"batch_id": batch_id, "file_name": batch["file_name"], "claims": batch["claim_count"],
-              "validate_seconds": 0.0, "build_seconds": 0.0, "upload": None}
-    if batch["state"] not in ("planned", "uploading"):
-        result["state"] = batch["state"]
-        conn.commit()
-        return result
-    if batch["state"] == "planned":
-        t0 = time.perf_counter()
-        data = build_batch_file(conn, batch, settings)
-        t1 = time.perf_counter()
-        errors = errors_only(validate_x12(data, batch["file_name"]))
-        result["build_seconds"] = round(t1 - t0, 3)
-        result["validate_seconds"] = round(time.perf_counter() - t1, 3)
+    started = time.perf_counter()
+    errors = errors_only(validate_x12(data, file_name))
+    return errors, time.perf_counter() - started
+
+
+def _new_result(batch: dict) -> dict:
+    return {"batch_id": batch["id"], "file_name": batch["file_name"], "claims": batch["claim_count"],
+            "validate_seconds": 0.0, "build_seconds": 0.0, "upload": None}
+
+
+def _build(conn, batch: dict, settings: SubmissionSettings, result: dict) -> bytes:
+    t0 = time.perf_counter()
+    data = build_batch_file(conn, batch, settings)
+    result["build_seconds"] = round(time.perf_counter() - t0, 3)
+    return data
+
+
+def _store_and_deliver(conn, batch: dict, data: bytes | None, errors: list | None, *, remote: RemoteFiles,
+                       actor: str, settings: SubmissionSettings, result: dict) -> dict:
+    """Steps 2 (store or fail, given the validation's errors) to 4 for a batch still `planned` (data built and
+    validated) or `uploading` (data None: the stored bytes go out)."""
+    batch_id = batch["id"]
+    if data is not None:
         if errors:
             _fail_batch(conn, batch, data, errors, actor)
             conn.commit()
@@ -253,6 +261,83 @@ def send_batch(conn, batch_id: int, *, remote: RemoteFiles, actor: str,
     return result
 
 
+def send_batch(conn, batch_id: int, *, remote: RemoteFiles, actor: str,
+               settings: SubmissionSettings | None = None) -> dict:
+    """Build, validate, store and deliver one batch (see the module docstring). Returns counts only."""
+    settings = settings or load_settings()
+    batch = _batch(conn, batch_id)
+    result = _new_result(batch)
+    if batch["state"] not in ("planned", "uploading"):
+        result["state"] = batch["state"]
+        conn.commit()
+        return result
+    data = errors = None
+    if batch["state"] == "planned":
+        data = _build(conn, batch, settings, result)
+        errors, seconds = _validation_errors(data, batch["file_name"])
+        result["validate_seconds"] = round(seconds, 3)
+    return _store_and_deliver(conn, batch, data, errors, remote=remote, actor=actor, settings=settings,
+                              result=result)
+
+
+def send_batches(conn, batch_ids: list[int], *, remote: RemoteFiles, actor: str,
+                 settings: SubmissionSettings | None = None, workers: int | None = None) -> list[dict]:
+    """`send_batch` for many batches in one process, with pyx12 in `workers` processes (default: one per
+    core), each validating whole files while this process builds the next batch.
+
+    Each batch goes through exactly the steps of `send_batch`, in batch order: a file is stored (and
+    committed) only after its validation came back clean, and only then uploaded. At most `workers + 1`
+    built files wait in memory. A crash anywhere leaves batches `planned` or `uploading`, which resume.
+    """
+    import collections
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    settings = settings or load_settings()
+    workers = max(1, workers or os.cpu_count() or 1)
+    if workers == 1 or len(batch_ids) < 2:
+        return [send_batch(conn, b, remote=remote, actor=actor, settings=settings) for b in batch_ids]
+    results: list[dict] = []
+    pending: collections.deque = collections.deque()     # (batch, result, data, future) in batch order
+
+    def finish_oldest() -> None:
+        batch, result, data, future = pending.popleft()
+        if "state" in result:                       # neither planned nor uploading: nothing to do
+            results.append(result)
+            return
+        errors = None
+        if future is not None:
+            errors, seconds = future.result()
+            result["validate_seconds"] = round(seconds, 3)
+        results.append(_store_and_deliver(conn, batch, data, errors, remote=remote, actor=actor,
+                                          settings=settings, result=result))
+
+    # spawn, not fork: this process holds database connections and maybe threads
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        try:
+            for batch_id in batch_ids:
+                batch = _batch(conn, batch_id)
+                result = _new_result(batch)
+                if batch["state"] not in ("planned", "uploading"):
+                    conn.commit()
+                    result["state"] = batch["state"]
+                    pending.append((batch, result, None, None))
+                elif batch["state"] == "uploading":
+                    pending.append((batch, result, None, None))
+                else:
+                    data = _build(conn, batch, settings, result)
+                    conn.commit()                   # read-only; no transaction held open while waiting
+                    pending.append((batch, result, data, pool.submit(_validation_errors, data, batch["file_name"])))
+                while len(pending) > workers or (pending and pending[0][3] is None):
+                    finish_oldest()
+            while pending:
+                finish_oldest()
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+    return results
+
+
 # --------------------------------------------------------------------------- the whole pipeline
 
 def run_pipeline(conn, *, remote: RemoteFiles, eligibility_transport, actor: str = "cli:claims_submission",
@@ -283,5 +368,5 @@ def run_pipeline(conn, *, remote: RemoteFiles, eligibility_transport, actor: str
     out["scrub"] = scrub.scrub_pending_claims(conn, actor=actor, today=today)
     conn.commit()
     batches = plan_batches(conn, max_claims_per_file=max_claims_per_file or settings.max_claims_per_file)
-    out["send_batch"] = [send_batch(conn, b, remote=remote, actor=actor, settings=settings) for b in batches]
+    out["send_batch"] = send_batches(conn, batches, remote=remote, actor=actor, settings=settings)
     return out

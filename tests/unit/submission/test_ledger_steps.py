@@ -344,3 +344,40 @@ def test_ledger_store_file_is_content_addressed_and_says_whether_it_is_new(db):
     assert again.id == first.id == renamed.id and out.id != first.id
     row = db.execute("SELECT sha256, size_bytes, origin FROM billing.edi_files WHERE id = %s", (first.id,)).fetchone()
     assert row == (hashlib.sha256(b"ISA*A~").hexdigest(), 6, "sftp:outbound/a")
+
+
+def test_send_batches_in_parallel_sends_each_valid_file_once_and_holds_the_invalid_one(seeded, tmp_path):
+    db = seeded
+    _to_ready(db)
+    for d in ("inbound", "archive"):
+        (tmp_path / d).mkdir()
+    batch_ids = submission.plan_batches(db, max_claims_per_file=5)
+    assert len(batch_ids) >= 4
+    bad = batch_ids[1]
+    policy = db.execute("""SELECT c.policy_id FROM billing.batch_claims bc JOIN billing.claims c ON c.id = bc.claim_id
+                           WHERE bc.batch_id = %s LIMIT 1""", (bad,)).fetchone()[0]
+    db.execute("UPDATE pm.insurance_policies SET subscriber_last_name = %s WHERE id = %s", ("X" * 70, policy))
+    db.commit()
+    # the same bytes send_batch would build, before anything is sent
+    expected = {b: submission.build_batch_file(db, submission._batch(db, b), submission.load_settings())
+                for b in batch_ids}
+    db.commit()
+    results = submission.send_batches(db, batch_ids, remote=LocalFolder(tmp_path), actor="t", workers=2)
+    assert [r["batch_id"] for r in results] == batch_ids
+    by_id = {r["batch_id"]: r for r in results}
+    # every batch holding a claim on that policy fails; the rest go out
+    failing = {r[0] for r in db.execute("""SELECT bc.batch_id FROM billing.batch_claims bc
+                                            JOIN billing.claims c ON c.id = bc.claim_id WHERE c.policy_id = %s""",
+                                         (policy,))}
+    assert bad in failing and len(failing) < len(batch_ids)
+    assert all(by_id[b]["state"] == "failed" and by_id[b]["validation_errors"] >= 1 for b in failing)
+    sent = [b for b in batch_ids if b not in failing]
+    assert all(by_id[b]["state"] == "uploaded" and by_id[b]["claims_submitted"] == by_id[b]["claims"] for b in sent)
+    inbound = {p.name: p.read_bytes() for p in (tmp_path / "inbound").iterdir()}
+    assert inbound == {by_id[b]["file_name"]: expected[b] for b in sent}
+    assert _count(db, "SELECT count(*) FROM billing.claims WHERE status = 'submitted'") == \
+        sum(by_id[b]["claims"] for b in sent)
+    # a second run sends nothing again
+    again = submission.send_batches(db, batch_ids, remote=LocalFolder(tmp_path), actor="t", workers=2)
+    assert [r["state"] for r in again] == [by_id[b]["state"] for b in batch_ids]
+    assert all(r["upload"] is None for r in again)
