@@ -436,6 +436,47 @@ def _assert_a_quarter_lived(summary: dict, url: str, clearinghouse: Path) -> Non
           f"{len(points)}-point trend, A/R in {buckets}")
 
 
+# CPT/HCPCS a billing office knows carry no cost sharing (issue 16): preventive E/M visits in
+# network (ACA), and under Medicare Part B clinical lab tests and the flu, pneumococcal and
+# hepatitis B vaccines with their administration (CMS Claims Processing Manual ch. 16 and 18)
+PREVENTIVE_VISITS = {f"99{n}" for n in (*range(381, 388), *range(391, 398))}
+MEDICARE_NO_COST_SHARING = ("80", "81", "82", "83", "84", "85", "86", "87", "88", "89", "906", "907",
+                            "G0008", "G0009", "G0010")
+
+
+def _assert_payers_adjudicate_like_payers(url: str, clearinghouse: Path) -> None:
+    """Issue 16, item 1, read from the files the payers sent: no PR where the rules allow none, at
+    least one crossover (CLP02=19), L6 interest, WO recoupment and payer-level 277CA rejection,
+    and secondary claims paid or crossed over, never denied."""
+    from include.edi.reader import iter_segments
+
+    remits = _remittances_in_835_files(clearinghouse)
+    crossovers = sum(c.status_code == "19" for r in remits for c in r.claims)
+    plb = [p.reason_code for r in remits for p in r.provider_adjustments]
+    wrong_pr = [(c.claim_id, line.procedure_code) for r in remits for c in r.claims for line in c.lines
+                if any(a.group == "PR" and a.amount for a in line.adjustments)
+                and (line.procedure_code in PREVENTIVE_VISITS
+                     or ((r.payer_id or "").startswith("MCR")
+                         and line.procedure_code.startswith(MEDICARE_NO_COST_SHARING)))]
+    assert wrong_pr == [], wrong_pr
+    assert crossovers >= 1 and "L6" in plb and "WO" in plb, (crossovers, sorted(set(plb)))
+    payer_rejections = 0
+    for path in clearinghouse.rglob("277CA_*.x12"):
+        segments = list(iter_segments(path.read_bytes()))
+        source = next(s.el(3) for s in segments if s.tag == "NM1" and s.el(1) == "PR")
+        if source != "SANDBOX CLEARINGHOUSE" and any(
+                s.tag == "STC" and s.el(1).split(":")[0] in ("A3", "A6", "A7", "A8") for s in segments):
+            payer_rejections += 1
+    assert payer_rejections >= 1
+    with psycopg.connect(url) as conn:
+        secondary = dict(conn.execute("SELECT status, count(*) FROM billing.claims WHERE responsibility = 'S' "
+                                      "GROUP BY status").fetchall())
+    assert not {"denied", "rejected"} & set(secondary), secondary
+    assert secondary.get("paid", 0) + secondary.get("crossed_over", 0) >= 1, secondary
+    print(f"\nPAYERS: {crossovers} crossovers, PLB {sorted(set(plb))}, {payer_rejections} payer-level 277CA "
+          f"rejections, secondary claims {secondary}")
+
+
 def test_demo_runs_the_cycle_agrees_with_the_ledger_and_is_safe_to_rerun(tmp_path, db_url):
     run_dir = tmp_path / "run"
     summary = _demo(run_dir, db_url, visits=150)
@@ -452,6 +493,7 @@ def test_demo_runs_the_cycle_agrees_with_the_ledger_and_is_safe_to_rerun(tmp_pat
     assert Decimal(report["kpis"]["days_in_ar"]) == Decimal(summary["days_in_ar"])
     _assert_issue_15_demo_conditions(db_url, run_dir / "clearinghouse")
     _assert_a_quarter_lived(summary, db_url, run_dir / "clearinghouse")
+    _assert_payers_adjudicate_like_payers(db_url, run_dir / "clearinghouse")
     with psycopg.connect(db_url) as conn:
         # the visits' first claims to their primary payers (a rerun's later primary payments may
         # still open secondary claims, which is billing them once, not twice)
