@@ -436,16 +436,19 @@ def _assert_a_quarter_lived(summary: dict, url: str, clearinghouse: Path) -> Non
           f"{len(points)}-point trend, A/R in {buckets}")
 
 
-# CPT/HCPCS a billing office knows carry no cost sharing (issue 16): preventive E/M visits in
-# network (ACA), and under Medicare Part B clinical lab tests and the flu, pneumococcal and
-# hepatitis B vaccines with their administration (CMS Claims Processing Manual ch. 16 and 18)
+# CPT/HCPCS a billing office knows carry no cost sharing (issue 16): preventive E/M visits in a
+# commercial or Medicaid network (ACA; Medicare does not cover 99381-99397 at all), and under
+# Medicare Part B clinical lab tests and the flu, pneumococcal and hepatitis B vaccines with their
+# administration (CMS Claims Processing Manual ch. 16 and 18). Cost sharing is PR-1/2/3
+# (deductible, coinsurance, copay); a PR-27 (coverage ended) is a denial the member owes.
 PREVENTIVE_VISITS = {f"99{n}" for n in (*range(381, 388), *range(391, 398))}
 MEDICARE_NO_COST_SHARING = ("80", "81", "82", "83", "84", "85", "86", "87", "88", "89", "906", "907",
                             "G0008", "G0009", "G0010")
+COST_SHARING = {"1", "2", "3"}
 
 
 def _assert_payers_adjudicate_like_payers(url: str, clearinghouse: Path) -> None:
-    """Issue 16, item 1, read from the files the payers sent: no PR where the rules allow none, at
+    """Issue 16, item 1, read from the files the payers sent: no cost sharing where the rules allow none, at
     least one crossover (CLP02=19), L6 interest, WO recoupment and payer-level 277CA rejection,
     and secondary claims paid or crossed over, never denied."""
     from include.edi.reader import iter_segments
@@ -453,11 +456,10 @@ def _assert_payers_adjudicate_like_payers(url: str, clearinghouse: Path) -> None
     remits = _remittances_in_835_files(clearinghouse)
     crossovers = sum(c.status_code == "19" for r in remits for c in r.claims)
     plb = [p.reason_code for r in remits for p in r.provider_adjustments]
-    wrong_pr = [(c.claim_id, line.procedure_code) for r in remits for c in r.claims for line in c.lines
-                if any(a.group == "PR" and a.amount for a in line.adjustments)
-                and (line.procedure_code in PREVENTIVE_VISITS
-                     or ((r.payer_id or "").startswith("MCR")
-                         and line.procedure_code.startswith(MEDICARE_NO_COST_SHARING)))]
+    wrong_pr = [(c.claim_id, line.procedure_code, r.payer_id) for r in remits for c in r.claims for line in c.lines
+                if any(a.group == "PR" and a.reason in COST_SHARING and a.amount for a in line.adjustments)
+                and (line.procedure_code.startswith(MEDICARE_NO_COST_SHARING) if (r.payer_id or "").startswith("MCR")
+                     else line.procedure_code in PREVENTIVE_VISITS)]
     assert wrong_pr == [], wrong_pr
     assert crossovers >= 1 and "L6" in plb and "WO" in plb, (crossovers, sorted(set(plb)))
     payer_rejections = 0
