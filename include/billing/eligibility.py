@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from include.billing.claims import WorkItem, allocate_control_numbers, hold_claims
+from include.billing.inbox import classify
 from include.billing.ledger import store_file, store_files
 from include.billing.settings import submission_query
 from include.billing.transport import RemoteFiles, TransportError, upload_atomically
@@ -45,19 +46,6 @@ AMOUNT_PERIODS = ("23", "22", "25", "21", "32")
 # AAA04 follow-up actions (005010X279A1): wait this many days before asking again
 WAIT_DAYS = {"W": 30, "X": 10}
 NO_RESUBMIT = frozenset({"N", "S", "Y"})     # resubmission not allowed / third party asked / payer will answer
-
-
-def _is_271(data: bytes) -> bool:
-    """Whether a file in the outbound folder is a 271 (the registry reads ST01/GS08; other answers
-    and files that are not X12 at all share the folder)."""
-    from include.edi.errors import X12Error
-    from include.edi.registry import identify
-
-    try:
-        entry = identify(data)
-    except X12Error:
-        return False
-    return entry is not None and entry.name == "271"
 
 
 class MemberError(Exception):
@@ -419,7 +407,7 @@ class BatchSftpTransport:
                     data = self.remote.read(path)
                 except Exception as exc:
                     raise TransportError(f"cannot read {name}: {exc.__class__.__name__}") from exc
-                if not _is_271(data):
+                if classify(data) != "271":   # 999s, 277CAs and partners' drops share the folder
                     continue
                 try:
                     answered = {t for r in parse_271(data, name) for t in r.trace_numbers}

@@ -161,10 +161,10 @@ def test_realtime_transport_goes_through_a_configured_proxy(monkeypatch):
     assert RealtimeTransport("http://payer.example/x12/270")._direct is True
 
 
-def test_the_batch_transport_knows_a_271_by_its_st_and_guide_not_by_bytes_in_its_header():
+def test_a_271_is_known_by_its_st_and_guide_not_by_bytes_in_its_header():
     """The outbound folder also holds 999s, 277CAs and whatever a partner drops there: only a 271
     (ST01 271 under 005010X279A1) is read as an answer to our 270s."""
-    from include.billing.eligibility import _is_271
+    from include.billing.inbox import classify
     from include.sandbox.eligibility import respond_270
 
     q = EligibilityInquiry(trace_number="E7-20261102", member_id="M123", last_name="ROE", first_name="ANN",
@@ -176,6 +176,6 @@ def test_the_batch_transport_knows_a_271_by_its_st_and_guide_not_by_bytes_in_its
     answer = respond_270(request, _roster(), sender_id="SANDBOX", interchange_control_number=5,
                          now=dt.datetime(2026, 11, 27, 10, 0))
     assert b"271" in request[:400]
-    assert not _is_271(request)
-    assert _is_271(answer)
-    assert not _is_271(b"%PDF-1.7 not an interchange")
+    assert classify(request) == "unknown"
+    assert classify(answer) == "271"
+    assert classify(b"%PDF-1.7 not an interchange") == "unknown"
