@@ -27,6 +27,7 @@ from psycopg.rows import dict_row
 from include.billing.private_files import private_dir
 
 from .carc import classify
+from .ledger import update_work_item
 from .rcm_sql import query
 
 log = logging.getLogger(__name__)
@@ -223,7 +224,7 @@ def _print_jobs(conn, rows, tmp: Path) -> dict:
             if ok:
                 packet["artefacts"] = {html.name: _store(conn, item_id, html.name, html.read_bytes()),
                                        pdf.name: _store(conn, item_id, pdf.name, pdf.read_bytes())}
-            conn.execute(query("denials", "set_packet"), {"item_id": item_id, "packet": json.dumps(packet)})
+            update_work_item(conn, item_id, packet, merge_into="appeal_packet")
 
     # one browser prints them all (include/billing/pdf.py); one browser per letter only as a fallback
     from websockets.exceptions import WebSocketException

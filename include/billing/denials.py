@@ -35,7 +35,7 @@ from pathlib import Path
 
 from . import workqueue
 from .carc import Classification, classify
-from .ledger import open_work_item, record_event
+from .ledger import close_work_item, open_work_item, record_event, update_work_item
 from .rcm_sql import query
 from .routing import Route, needs_filing_proof, route
 
@@ -276,8 +276,7 @@ def _act(conn, res: RouteResult, r: Route, proof: dict | None, main: DeniedAdjus
         from .appeals import build_appeal_packet
 
         packet = build_appeal_packet(conn, item_id, out_dir=appeal_dir, pdf=pdf, today=today)
-        conn.execute(query("denials", "set_item_details"),
-                     {"item_id": item_id, "details": json.dumps({"appeal_packet": packet})})
+        update_work_item(conn, item_id, {"appeal_packet": packet})
         record_event(conn, claim_id, "appeal_packet", actor=actor,
                   detail={"work_item_id": item_id, "deadline": due.isoformat(), "evidence": list(r.evidence),
                           "files": [Path(p).name for p in packet["files"]],
@@ -286,7 +285,7 @@ def _act(conn, res: RouteResult, r: Route, proof: dict | None, main: DeniedAdjus
         res.appeal_packets += 1
     elif r.action == "write_off" and status == "partially_paid":
         # a denied line of a paid claim: write off that balance, the claim stays paid
-        conn.execute(query("denials", "close_item"), {"item_id": item_id, "state": "written_off", "actor": actor})
+        close_work_item(conn, item_id, resolution="written_off", actor=actor)
         record_event(conn, claim_id, "line_written_off", actor=actor,
                   detail={"work_item_id": item_id, "reason": r.write_off_reason, "amount": f"{denied_amount:.2f}",
                           "codes": [c["code"] for c in details["codes"]], "route": r.key},
@@ -302,7 +301,7 @@ def _act(conn, res: RouteResult, r: Route, proof: dict | None, main: DeniedAdjus
         record_event(conn, claim_id, "patient_balance", actor=actor,
                   detail={"work_item_id": item_id, "amount": f"{denied_amount:.2f}", "route": r.key},
                   dedupe_key=f"patient_balance:{cp_id}")
-        conn.execute(query("denials", "close_item"), {"item_id": item_id, "state": "resolved", "actor": actor})
+        close_work_item(conn, item_id, resolution="resolved", actor=actor)
     return 1
 
 

@@ -34,8 +34,14 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from .accounts import load_accounts
-from .ledger import DUE_SOON, open_work_item
-from .rcm_sql import query
+from .ledger import DUE_SOON, open_work_item, work_item_id
+from .ledger.patient_payments import (
+                                      apply_patient_payment,
+                                      record_credit_balance,
+                                      record_patient_payment,
+)
+from .ledger.patient_payments import record_refund as ledger_record_refund
+from .rcm_sql import run
 
 log = logging.getLogger(__name__)
 ZERO = Decimal("0.00")
@@ -46,8 +52,9 @@ LOCKBOX_COLUMNS = ("reference", "account_number", "visit_number", "payment_date"
 SOURCE = "patient_accounts"
 
 
-def q(name: str) -> str:
-    return query("patient", name)
+def rows(name: str, conn, params=None):
+    """A query of include/sql/queries/patient/, its rows named."""
+    return run(conn, "patient", name, params)
 
 
 # --------------------------------------------------------------------------- visit balances
@@ -81,18 +88,18 @@ def visit_balances(conn, keys: list[str] | None = None, *, as_of: dt.date | None
     """Every completed visit of the given guarantors (all when None) with its patient balance,
     counting patient payments dated on or before `as_of` (all when None). Visits with neither a
     claim nor a self-pay bill (not billed yet, or skipped for want of a policy) are left out."""
-    rows = conn.execute(q("guarantor_visits"), {"keys": keys}).fetchall()
     out: dict[int, VisitBalance] = {}
     claim_visits = []
-    for (visit_id, number, patient_id, key, dos, provider, services, charges, has_claim, self_pay_owed) in rows:
-        if not has_claim and self_pay_owed is None:
+    for r in rows("guarantor_visits", conn, {"keys": keys}).fetchall():
+        if not r.has_claim and r.self_pay_owed is None:
             continue
-        vb = VisitBalance(visit_id, number, patient_id, key, dos, provider, services, charges)
-        if has_claim:
-            claim_visits.append(visit_id)
+        vb = VisitBalance(r.visit_id, r.visit_number, r.patient_id, r.guarantor_key, r.date_of_service, r.provider,
+                          r.services, r.charges)
+        if r.has_claim:
+            claim_visits.append(r.visit_id)
         else:
-            vb.patient_responsibility, vb.finished = self_pay_owed, True
-        out[visit_id] = vb
+            vb.patient_responsibility, vb.finished = r.self_pay_owed, True
+        out[r.visit_id] = vb
     if claim_visits:
         for a in load_accounts(conn, claim_visits):
             vb = out[a.visit_id]
@@ -101,15 +108,10 @@ def visit_balances(conn, keys: list[str] | None = None, *, as_of: dt.date | None
             vb.pending_insurance, vb.finished = a.pending_insurance, a.finished
             vb.claim_id = a.responsible_claim_id or (a.claims[0].claim_id if a.claims else None)
     if out:
-        for visit_id, applied in conn.execute(q("applied_by_visit"), {
-                "visit_ids": list(out), "as_of": as_of or dt.date(9999, 12, 31)}).fetchall():
-            out[visit_id].patient_paid = applied
+        for r in rows("applied_by_visit", conn, {"visit_ids": list(out),
+                                                  "as_of": as_of or dt.date(9999, 12, 31)}).fetchall():
+            out[r.visit_id].patient_paid = r.applied
     return list(out.values())
-
-
-def bill_self_pay_visits(conn) -> int:
-    """Put every self-pay visit's charges on the patient ledger once; returns rows added."""
-    return max(conn.execute(q("bill_self_pay")).rowcount, 0)
 
 
 # --------------------------------------------------------------------------- work items and events
@@ -119,12 +121,12 @@ def open_item(conn, *, reason_code: str, explanation: str, dedupe_key: str, deta
     """A work item with no claim (a guarantor, a file); returns its id (the existing one when known)."""
     open_work_item(conn, visit_id=visit_id, source=SOURCE, reason_code=reason_code, explanation=explanation,
                    details=details, dedupe_key=dedupe_key, due_date=due or DUE_SOON)
-    return conn.execute(q("work_item_id"), {"dedupe_key": dedupe_key}).fetchone()[0]
+    return work_item_id(conn, dedupe_key)
 
 
 def record_event(conn, key: str, event_type: str, actor: str, detail: dict | None = None,
                  dedupe_key: str | None = None) -> None:
-    conn.execute(q("guarantor_event"), {"key": key, "event_type": event_type, "actor": actor,
+    rows("guarantor_event", conn, {"key": key, "event_type": event_type, "actor": actor,
                                         "detail": json.dumps(detail or {}, default=str), "dedupe_key": dedupe_key})
 
 
@@ -149,14 +151,14 @@ def post_payment(conn, p: Payment, *, actor: str) -> dict | None:
     Runs in the caller's transaction; one guarantor's payments are applied one at a time."""
     if p.amount <= 0:
         raise ValueError("a patient payment must be positive")
+    # inline on purpose: an advisory lock, no table; one guarantor's payments apply one at a time
     conn.execute("SELECT pg_advisory_xact_lock(hashtext('patient_account:' || %s))", (p.guarantor_key,))
-    row = conn.execute(q("insert_payment"), {
-        "source": p.source, "reference": p.reference, "guarantor_key": p.guarantor_key, "visit_id": p.visit_id,
-        "payment_date": p.payment_date, "amount": p.amount, "method": p.method,
-        "lockbox_file_id": p.lockbox_file_id, "lockbox_line": p.lockbox_line, "actor": actor}).fetchone()
-    if row is None:
+    payment_id = record_patient_payment(
+        conn, source=p.source, reference=p.reference, guarantor_key=p.guarantor_key, visit_id=p.visit_id,
+        payment_date=p.payment_date, amount=p.amount, method=p.method, lockbox_file_id=p.lockbox_file_id,
+        lockbox_line=p.lockbox_line, actor=actor)
+    if payment_id is None:
         return None
-    payment_id = row[0]
     visits = visit_balances(conn, [p.guarantor_key])
     named = next((v for v in visits if v.visit_id == p.visit_id), None)
     plan: list[tuple[VisitBalance, Decimal]] = []
@@ -178,8 +180,8 @@ def post_payment(conn, p: Payment, *, actor: str) -> dict | None:
         plan.append((v, take))
         left -= take
     for v, amount in plan:
-        conn.execute(q("apply_payment"), {"patient_id": v.patient_id, "claim_id": v.claim_id,
-                                          "visit_id": v.visit_id, "payment_id": payment_id, "amount": amount})
+        apply_patient_payment(conn, payment_id=payment_id, patient_id=v.patient_id, visit_id=v.visit_id,
+                              claim_id=v.claim_id, amount=amount)
     credit = None
     if left > 0:
         item = open_item(
@@ -189,8 +191,8 @@ def post_payment(conn, p: Payment, *, actor: str) -> dict | None:
                          f"guarantor asks."),
             dedupe_key=f"PATIENT_REFUND:payment:{payment_id}",
             details={"guarantor_key": p.guarantor_key, "payment_id": payment_id, "credit": str(left)})
-        credit = conn.execute(q("insert_credit"), {"payment_id": payment_id, "guarantor_key": p.guarantor_key,
-                                                   "amount": left, "work_item_id": item}).fetchone()[0]
+        credit = record_credit_balance(conn, payment_id=payment_id, guarantor_key=p.guarantor_key, amount=left,
+                                       work_item_id=item)
         record_event(conn, p.guarantor_key, "credit_balance", actor,
                      {"payment_id": payment_id, "credit_balance_id": credit, "amount": str(left)},
                      f"credit:{payment_id}")
@@ -201,24 +203,23 @@ def post_payment(conn, p: Payment, *, actor: str) -> dict | None:
 def record_refund(conn, credit_balance_id: int, *, method: str, reference: str | None, refunded_on: dt.date,
                   actor: str) -> int | None:
     """The credit balance was refunded: record it, close the credit and its work item (once)."""
-    row = conn.execute(q("record_refund"), {"credit_id": credit_balance_id, "method": method,
-                                            "reference": reference, "refunded_on": refunded_on,
-                                            "actor": actor}).fetchone()
-    if row is None:
+    refund = ledger_record_refund(conn, credit_balance_id, method=method, reference=reference,
+                                  refunded_on=refunded_on, actor=actor)
+    if refund is None:
         return None
-    conn.execute(q("credit_refunded"), {"credit_id": credit_balance_id, "actor": actor})
-    key = conn.execute(q("credit_guarantor"), {"credit_id": credit_balance_id}).fetchone()[0]
-    record_event(conn, key, "refund", actor, {"credit_balance_id": credit_balance_id, "refund_id": row[0],
-                                               "amount": str(row[1])}, f"refund:{credit_balance_id}")
-    return row[0]
+    record_event(conn, refund.guarantor_key, "refund", actor, {"credit_balance_id": credit_balance_id,
+                                                               "refund_id": refund.id, "amount": str(refund.amount)},
+                 f"refund:{credit_balance_id}")
+    return refund.id
 
 
 def post_pm_payments(conn, *, actor: str) -> dict:
     """Post every PM-recorded payment (pm.patient_payments) not posted yet. Commits."""
     posted = credits = 0
-    for reference, key, visit_id, pay_date, amount, method in conn.execute(q("pm_payments_to_post")).fetchall():
+    for r in rows("pm_payments_to_post", conn).fetchall():
         with conn.transaction():
-            out = post_payment(conn, Payment("pm", reference, key, pay_date, amount, method, visit_id), actor=actor)
+            out = post_payment(conn, Payment("pm", r.reference, r.guarantor_key, r.payment_date, r.amount, r.method,
+                                             r.visit_id), actor=actor)
         if out:
             posted += 1
             credits += Decimal(out["credit"]) > 0
@@ -230,10 +231,10 @@ def post_pm_payments(conn, *, actor: str) -> dict:
 
 def store_lockbox_file(conn, name: str, content: bytes, *, origin: str) -> int | None:
     """Store a lockbox file (its bytes and sha256); None when the same bytes were stored before."""
-    row = conn.execute(q("store_lockbox_file"), {
+    row = rows("store_lockbox_file", conn, {
         "file_name": name, "sha256": hashlib.sha256(content).hexdigest(), "content": content,
         "origin": origin}).fetchone()
-    return row[0] if row else None
+    return row.id if row else None
 
 
 @dataclass
@@ -318,16 +319,16 @@ def parse_lockbox(conn, content: bytes, *, today: dt.date) -> tuple[list[tuple[i
         visit_id = None
         if not account:
             problems.append("account_number is missing")
-        elif not conn.execute(q("guarantor_exists"), {"key": account}).fetchone()[0]:
+        elif not rows("guarantor_exists", conn, {"key": account}).fetchone().known:
             problems.append("account_number is not a known guarantor")
         elif visit_number:
-            found = conn.execute(q("visit_guarantor"), {"visit_number": visit_number}).fetchone()
+            found = rows("visit_guarantor", conn, {"visit_number": visit_number}).fetchone()
             if found is None:
                 problems.append("visit_number is not a known visit")
-            elif found[1] != account:
+            elif found.guarantor_key != account:
                 problems.append("visit_number belongs to another account")
             else:
-                visit_id = found[0]
+                visit_id = found.visit_id
         if reference and reference not in seen:
             seen[reference] = line
         if problems:
@@ -341,9 +342,10 @@ def apply_lockbox_files(conn, *, actor: str, today: dt.date) -> dict:
     """Apply every stored lockbox file: good rows post, bad rows are recorded on the file and
     listed in one work item (LOCKBOX_BAD_ROWS) naming the file and the lines. Commits per file."""
     conn.commit()
-    files = conn.execute(q("lockbox_files_to_apply")).fetchall()
+    files = rows("lockbox_files_to_apply", conn).fetchall()
     out = {"files": 0, "rows_posted": 0, "rows_rejected": 0, "credit_balances": 0}
-    for file_id, name, content in files:
+    for f in files:
+        file_id, name, content = f.id, f.file_name, f.content
         with conn.transaction():
             good, errors = parse_lockbox(conn, bytes(content), today=today)
             posted = 0
@@ -364,7 +366,7 @@ def apply_lockbox_files(conn, *, actor: str, today: dt.date) -> dict:
                           dedupe_key=f"LOCKBOX_BAD_ROWS:file:{file_id}",
                           details={"lockbox_file_id": int(file_id), "file_name": name,
                                    "errors": [e.to_dict() for e in errors]})
-            conn.execute(q("finish_lockbox_file"), {"id": file_id, "state": state, "rows_posted": posted,
+            rows("finish_lockbox_file", conn, {"id": file_id, "state": state, "rows_posted": posted,
                                                     "errors": json.dumps([e.to_dict() for e in errors])})
         out["files"] += 1
         out["rows_posted"] += posted
@@ -428,33 +430,33 @@ def import_payments(conn, *, actor: str, today: dt.date, lockbox_folder: Path | 
 
 def place_statement_hold(conn, guarantor_key: str, reason: str, *, actor: str) -> int | None:
     """Stop statements to a guarantor (a dispute, a payment plan ...). None when already held."""
-    row = conn.execute(q("place_hold"), {"key": guarantor_key, "reason": reason, "actor": actor}).fetchone()
+    row = rows("place_hold", conn, {"key": guarantor_key, "reason": reason, "actor": actor}).fetchone()
     if row is None:
         return None
-    record_event(conn, guarantor_key, "statement_hold_placed", actor, {"hold_id": row[0], "reason": reason})
-    return row[0]
+    record_event(conn, guarantor_key, "statement_hold_placed", actor, {"hold_id": row.id, "reason": reason})
+    return row.id
 
 
 def release_statement_hold(conn, guarantor_key: str, *, actor: str) -> int | None:
-    row = conn.execute(q("release_hold"), {"key": guarantor_key, "actor": actor}).fetchone()
+    row = rows("release_hold", conn, {"key": guarantor_key, "actor": actor}).fetchone()
     if row is None:
         return None
-    record_event(conn, guarantor_key, "statement_hold_released", actor, {"hold_id": row[0], "reason": row[1]})
-    return row[0]
+    record_event(conn, guarantor_key, "statement_hold_released", actor, {"hold_id": row.id, "reason": row.reason})
+    return row.id
 
 
 # --------------------------------------------------------------------------- a guarantor's account
 
 def guarantor_of_visit(conn, visit_id: int) -> str | None:
-    row = conn.execute(q("guarantor_of_visit"), {"visit_id": visit_id}).fetchone()
-    return row[0] if row else None
+    row = rows("guarantor_of_visit", conn, {"visit_id": visit_id}).fetchone()
+    return row.guarantor_key if row else None
 
 
 def guarantor_account(conn, guarantor_key: str) -> dict:
     """A guarantor's account for the Billing UI: balance, visits, statements, payments, credits,
     the open hold and the audit trail. Holds PHI-adjacent data: for an authorised page, never logs."""
     visits = sorted(visit_balances(conn, [guarantor_key]), key=lambda v: (v.date_of_service, v.visit_number))
-    hold = conn.execute(q("open_hold"), {"key": guarantor_key}).fetchone()
+    hold = rows("open_hold", conn, {"key": guarantor_key}).fetchone()
     return {
         "guarantor_key": guarantor_key,
         "balance_due": sum((v.balance for v in visits if v.finished), ZERO),
@@ -462,16 +464,11 @@ def guarantor_account(conn, guarantor_key: str) -> dict:
                     "patient_responsibility": v.patient_responsibility, "patient_paid": v.patient_paid,
                     "balance": v.balance if v.finished else ZERO, "insurance_pending": not v.finished}
                    for v in visits],
-        "statements": [dict(zip(("id", "statement_date", "dunning_level", "previous_balance", "new_charges",
-                                 "payments", "amount_due", "due_date", "sent_to_vendor"), r))
-                       for r in conn.execute(q("account_statements"), {"key": guarantor_key}).fetchall()],
-        "payments": [dict(zip(("id", "source", "reference", "payment_date", "amount", "method", "applied"), r))
-                     for r in conn.execute(q("account_payments"), {"key": guarantor_key}).fetchall()],
-        "credits": [dict(zip(("id", "payment_id", "amount", "state", "work_item_id"), r))
-                    for r in conn.execute(q("account_credits"), {"key": guarantor_key}).fetchall()],
-        "hold": {"id": hold[0], "reason": hold[1]} if hold else None,
-        "events": [dict(zip(("event_type", "actor", "detail", "occurred_at"), r))
-                   for r in conn.execute(q("account_events"), {"key": guarantor_key}).fetchall()],
+        "statements": [r._asdict() for r in rows("account_statements", conn, {"key": guarantor_key}).fetchall()],
+        "payments": [r._asdict() for r in rows("account_payments", conn, {"key": guarantor_key}).fetchall()],
+        "credits": [r._asdict() for r in rows("account_credits", conn, {"key": guarantor_key}).fetchall()],
+        "hold": hold._asdict() if hold else None,
+        "events": [r._asdict() for r in rows("account_events", conn, {"key": guarantor_key}).fetchall()],
     }
 
 
@@ -490,8 +487,8 @@ def check_guarantors(conn, *, today: dt.date) -> dict:
     """Data-quality checks on guarantors (queries/patient/guarantor_problems.sql): one work item
     per finding, named by patient id or guarantor number only. Returns counts by reason."""
     counts: dict[str, int] = {}
-    for reason, kind, ref in conn.execute(q("guarantor_problems"), {"today": today}).fetchall():
-        open_item(conn, reason_code=reason, explanation=f"{GUARANTOR_CHECKS[reason]} ({kind} {ref})",
-                  dedupe_key=f"{reason}:{kind}:{ref}", details={kind: ref})
-        counts[reason] = counts.get(reason, 0) + 1
+    for r in rows("guarantor_problems", conn, {"today": today}).fetchall():
+        open_item(conn, reason_code=r.reason, explanation=f"{GUARANTOR_CHECKS[r.reason]} ({r.kind} {r.ref})",
+                  dedupe_key=f"{r.reason}:{r.kind}:{r.ref}", details={r.kind: r.ref})
+        counts[r.reason] = counts.get(r.reason, 0) + 1
     return counts

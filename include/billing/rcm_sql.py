@@ -10,6 +10,8 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from psycopg.rows import namedtuple_row
+
 QUERIES_DIR = Path(__file__).resolve().parents[1] / "sql" / "queries"
 
 
@@ -25,3 +27,9 @@ def query(area: str, name: str) -> str:
         return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise LookupError(f"no query {name!r} in {area}/ at {path} (have: {', '.join(names(area))})") from exc
+
+
+def run(conn, area: str, name: str, params=None):
+    """Execute a named query; its rows come back as named tuples (fields named by the query's
+    columns), so a row is read by name, never by position."""
+    return conn.cursor(row_factory=namedtuple_row).execute(query(area, name), params)

@@ -33,7 +33,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .appeals import TEMPLATES, _pdf_enabled, _write_private, letter_parties, render_pdf
-from .ledger import open_work_item, record_event
+from .ledger import close_work_item, open_work_item, record_event, update_work_item
 from .rcm_sql import query
 
 LOINC_RE = re.compile(r"^\d{1,7}-\d$")
@@ -181,8 +181,8 @@ def answer_request(conn, item_id: int, documents: list[Path], *, actor: str, out
         if render_pdf(cover, cover_pdf):
             files.append(cover_pdf)
     packet = {"attachment_control_number": acn, "files": [str(f) for f in files + copies], "sent_on": today.isoformat()}
-    conn.execute(query("denials", "set_item_details"), {"item_id": item_id, "details": json.dumps({"answer": packet})})
-    conn.execute(query("denials", "close_item"), {"item_id": item_id, "state": "resolved", "actor": actor})
+    update_work_item(conn, item_id, {"answer": packet})
+    close_work_item(conn, item_id, resolution="resolved", actor=actor)
     record_event(conn, claim_id, "information_sent", actor=actor,
               detail={"work_item_id": item_id, "attachment_control_number": acn,
                       "late": bool(due and today > due), "files": [f.name for f in files + copies]},
@@ -266,9 +266,7 @@ def flag_expired_requests(conn, *, actor: str, today: dt.date | None = None) -> 
     conn.commit()
     for item_id, claim_id, due in conn.execute(query("denials", "rfai_expired"), {"today": today}).fetchall():
         with conn.transaction():
-            conn.execute(query("denials", "set_item_details"),
-                         {"item_id": item_id, "details": json.dumps({"expired": True,
-                                                                     "expired_on": today.isoformat()})})
+            update_work_item(conn, item_id, {"expired": True, "expired_on": today.isoformat()})
             record_event(conn, claim_id, "information_request_expired", actor=actor,
                       detail={"work_item_id": item_id, "due_date": due.isoformat()},
                       dedupe_key=f"information_request_expired:{item_id}")

@@ -39,7 +39,13 @@ from decimal import Decimal
 from email.message import EmailMessage
 from pathlib import Path
 
-from .patient_accounts import ZERO, bill_self_pay_visits, open_item, q, record_event, visit_balances
+from .ledger.patient_payments import bill_self_pay_visits
+from .patient_accounts import ZERO, open_item, record_event, visit_balances
+from .rcm_sql import query
+
+
+def q(name: str) -> str:
+    return query("patient", name)
 
 log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"

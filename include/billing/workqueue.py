@@ -19,7 +19,7 @@ from typing import Any
 from psycopg.rows import dict_row
 
 from include.billing.carc import describe
-from include.billing.ledger import record_event
+from include.billing.ledger import assign_work_item, close_work_item, close_work_items, record_event
 from include.billing.rcm_sql import query
 from include.billing.status import set_status
 
@@ -324,7 +324,7 @@ def assign(conn, item_id: int, assignee: str | None, *, actor: str) -> None:
     assignee = (assignee or "").strip() or None
     if assignee is not None and not re.fullmatch(r"[\w.@\-]{1,80}", assignee):
         raise ActionError("an assignee is a user name (letters, digits, . _ - @)")
-    conn.execute(load_query("assign"), {"item_id": item_id, "assignee": assignee})
+    assign_work_item(conn, item_id, assignee)
     _event(conn, item["claim_id"], "work_item_assigned", actor,
            {"work_item_id": item_id, "assignee": assignee, "previous": item["assignee"]})
 
@@ -332,7 +332,7 @@ def assign(conn, item_id: int, assignee: str | None, *, actor: str) -> None:
 def resolve(conn, item_id: int, *, actor: str, note: str = "") -> None:
     item = _lock(conn, item_id)
     _need_open(item)
-    conn.execute(load_query("resolve_item"), {"item_id": item_id, "state": "resolved", "actor": actor})
+    close_work_item(conn, item_id, resolution="resolved", actor=actor)
     _event(conn, item["claim_id"], "work_item_resolved", actor,
            {"work_item_id": item_id, "reason_code": item["reason_code"], "note": note[:500]})
 
@@ -417,7 +417,7 @@ def correct(conn, item_id: int, field: str, value: str, *, actor: str, line_numb
     else:
         raise ActionError(f"cannot correct {field!r}; one of: {', '.join(CORRECTABLE_FIELDS)}")
     if item["state"] == "open":
-        conn.execute(load_query("assign"), {"item_id": item_id, "assignee": actor.removeprefix("user:")})
+        assign_work_item(conn, item_id, actor.removeprefix("user:"))
     _event(conn, claim_id, "corrected", actor, detail)
     return detail
 
@@ -552,7 +552,7 @@ def release(conn, item_id: int, *, actor: str, today: date | None = None) -> dic
         result = {"claim_id": claim_id, "status": "replaced", "replacement_claim_id": new_id}
     else:
         raise ActionError(f"claim {claim_id} is {status}; only held, rejected or adjudicated claims can be released")
-    conn.execute(load_query("resolve_item"), {"item_id": item_id, "state": "resolved", "actor": actor})
+    close_work_item(conn, item_id, resolution="resolved", actor=actor)
     _event(conn, claim_id, "work_item_resolved", actor, {**detail, "action": "release", **result})
     return result
 
@@ -570,7 +570,7 @@ def write_off(conn, item_id: int, reason: str, *, actor: str, note: str = "") ->
               "note": note[:500]}
     if not set_status(conn, claim_id, "written_off", actor=actor, event_type="written_off", detail=detail):
         raise ActionError(f"claim {claim_id} is {item['claim_status']} and cannot be written off")
-    conn.execute(load_query("close_claim_items"), {"claim_id": claim_id, "state": "written_off", "actor": actor})
+    close_work_items(conn, resolution="written_off", actor=actor, claim_ids=[claim_id])
 
 
 def appeal_packet(conn, item_id: int, *, actor: str, today: date | None = None) -> dict:

@@ -1,1 +1,0 @@
-SELECT guarantor_key FROM billing.credit_balances WHERE id = %(credit_id)s
