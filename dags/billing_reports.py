@@ -34,7 +34,7 @@ from pathlib import Path
 
 from airflow.sdk import Param, dag, get_current_context, task
 
-from include.dag_support import BILLING_SMTP_CONN_ID, DEFAULT_ARGS, billing_connection, schedule
+from include.dag_support import BILLING_SMTP_CONN_ID, DEFAULT_ARGS, billing_connection, run_clock, schedule
 
 RECIPIENTS_VARIABLE = "billing_report_recipients"
 
@@ -49,15 +49,6 @@ def _kind(path: Path) -> str:
         return "report_manifest"
     return {".html": "report_html", ".png": "report_chart", ".json": "report_numbers"}.get(path.suffix,
                                                                                            "report_attachment")
-
-
-def _as_of(context) -> dt.date:
-    given = context["params"].get("as_of")
-    if given:
-        return dt.date.fromisoformat(given)
-    dag_run = context["dag_run"]
-    moment = context.get("data_interval_end") or dag_run.logical_date or dag_run.run_after
-    return moment.date() - dt.timedelta(days=1)
 
 
 @dag(
@@ -86,7 +77,8 @@ def billing_reports():
         from include.billing.reports import compute_report
 
         context = get_current_context()
-        as_of, period = _as_of(context), context["params"]["period"]
+        # the report's day: the last whole day before the run's clock (`as_of` given: that day)
+        as_of, period = run_clock(context).date() - dt.timedelta(days=1), context["params"]["period"]
         with tempfile.TemporaryDirectory(prefix="billing-report-") as tmp, billing_connection() as conn:
             state = compute_report(conn, as_of, period, Path(tmp))
             state_id = artefacts.store(conn, kind="report_state", name=state.name, content=state.read_bytes(),

@@ -40,17 +40,13 @@ from include.dag_support import (
     DEFAULT_ARGS,
     ELIGIBILITY_API_CONN_ID,
     actor,
+    as_of_param,
     billing_connection,
     clearinghouse_files,
     emit_task,
     run_clock,
     schedule,
 )
-
-
-def _run_start(context) -> dt.datetime:
-    """The run's clock: `as_of` (a simulated day), else the run's start."""
-    return run_clock(context["params"], context)
 
 
 def _date(value):
@@ -67,8 +63,7 @@ def _date(value):
     tags=["billing", "claims", "837P", "submission"],
     doc_md=__doc__,
     params={
-        "as_of": Param(None, type=["null", "string"],
-                       description="ISO timestamp used as the run's clock (simulated clock); default: its start"),
+        "as_of": as_of_param(),
         "date_from": Param(None, type=["null", "string"], format="date",
                            description="only visits with a date of service on or after this day"),
         "date_to": Param(None, type=["null", "string"], format="date",
@@ -89,7 +84,7 @@ def claims_submission():
 
         context = get_current_context()
         with billing_connection() as conn:
-            return pick_up(conn, high_water=_run_start(context), actor=actor(context),
+            return pick_up(conn, high_water=run_clock(context), actor=actor(context),
                            date_from=_date(params.get("date_from")), date_to=_date(params.get("date_to")),
                            visit_ids=params.get("visit_ids") or None)
 
@@ -115,7 +110,7 @@ def claims_submission():
 
         context = get_current_context()
         settings = load()
-        kwargs = dict(actor=actor(context), today=_run_start(context).date(),
+        kwargs = dict(actor=actor(context), today=run_clock(context).date(),
                       cache_days=settings.eligibility_cache_days, sender_id=settings.submitter_id,
                       usage_indicator=settings.usage_indicator)
         if params.get("eligibility_transport") == "batch":
@@ -140,7 +135,7 @@ def claims_submission():
 
         context = get_current_context()
         with billing_connection() as conn:
-            return scrub_pending_claims(conn, actor=actor(context), today=_run_start(context).date())
+            return scrub_pending_claims(conn, actor=actor(context), today=run_clock(context).date())
 
     @task(multiple_outputs=False)
     def plan_batches(params=None) -> list[int]:

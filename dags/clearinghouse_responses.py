@@ -31,12 +31,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 
-from airflow.sdk import Param, dag, get_current_context, task
+from airflow.sdk import dag, get_current_context, task
 
 from include.assets import CLAIMS_SUBMITTED, REMITTANCES_RECEIVED
 from include.dag_support import (
     DEFAULT_ARGS,
     actor,
+    as_of_param,
     billing_connection,
     clearinghouse_files,
     emit_task,
@@ -54,8 +55,7 @@ from include.dag_support import (
     default_args=DEFAULT_ARGS,
     tags=["billing", "clearinghouse", "999", "277CA", "277", "276"],
     doc_md=__doc__,
-    params={"as_of": Param(None, type=["null", "string"],
-                           description="ISO timestamp used as 'now' for status inquiries (simulated clock)")},
+    params={"as_of": as_of_param("'now' for status inquiries")},
 )
 def clearinghouse_responses():
     @task
@@ -81,12 +81,12 @@ def clearinghouse_responses():
             return {"work_items": open_information_requests(conn, actor=actor(get_current_context()))["opened"]}
 
     @task
-    def send_status_inquiries(params=None) -> dict:
+    def send_status_inquiries() -> dict:
         from include.billing.claim_status_inquiry import prepare_status_inquiries, upload_pending_inquiries
 
         context = get_current_context()
         with billing_connection() as conn:
-            prepared = prepare_status_inquiries(conn, now=run_clock(params, context), actor=actor(context))
+            prepared = prepare_status_inquiries(conn, now=run_clock(context), actor=actor(context))
         with clearinghouse_files() as remote, billing_connection() as conn:
             sent = upload_pending_inquiries(conn, remote, inbound_dir=os.environ.get("BILLING_SFTP_INBOUND", "inbound"))
         return {"claims": prepared["claims"], "files_sent": sent}

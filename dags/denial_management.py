@@ -37,7 +37,7 @@ import os
 from airflow.sdk import Param, dag, get_current_context, task
 
 from include.assets import DENIALS_ROUTED, REMITTANCES_POSTED
-from include.dag_support import DEFAULT_ARGS, actor, billing_connection, emit_task, run_clock, schedule
+from include.dag_support import DEFAULT_ARGS, actor, as_of_param, billing_connection, emit_task, run_clock, schedule
 
 
 @dag(
@@ -50,7 +50,7 @@ from include.dag_support import DEFAULT_ARGS, actor, billing_connection, emit_ta
     tags=["billing", "denials", "appeals", "CARC"],
     doc_md=__doc__,
     params={
-        "as_of": Param(None, type=["null", "string"], description="ISO timestamp used as today (simulated clock)"),
+        "as_of": as_of_param("today"),
         "demo_auto_correct": Param(os.environ.get("BILLING_DEMO_AUTO_CORRECT", "0") == "1", type="boolean",
                                    description="let the demo clerk correct and release correction items"),
         "demo_limit": Param(None, type=["null", "integer"], description="at most this many demo corrections"),
@@ -58,21 +58,21 @@ from include.dag_support import DEFAULT_ARGS, actor, billing_connection, emit_ta
 )
 def denial_management():
     @task
-    def route_denials(params=None) -> dict:
+    def route_denials() -> dict:
         from include.billing.denials import route_denials as route
 
         context = get_current_context()
         with billing_connection() as conn:
-            return route(conn, actor=actor(context), today=run_clock(params, context).date())
+            return route(conn, actor=actor(context), today=run_clock(context).date())
 
     @task
-    def information_requests(params=None) -> dict:
+    def information_requests() -> dict:
         from include.billing.rfai import flag_expired_requests, open_information_requests
 
         context = get_current_context()
         with billing_connection() as conn:
             opened = open_information_requests(conn, actor=actor(context))
-            flagged = flag_expired_requests(conn, actor=actor(context), today=run_clock(params, context).date())
+            flagged = flag_expired_requests(conn, actor=actor(context), today=run_clock(context).date())
         return {**opened, **flagged}
 
     @task
@@ -103,16 +103,16 @@ def denial_management():
         context = get_current_context()
         with billing_connection() as conn:
             n = auto_correct_for_demo(conn, actor(context), params.get("demo_limit"),
-                                      today=run_clock(params, context).date())
+                                      today=run_clock(context).date())
         return {"corrected": n, "enabled": True}
 
     @task
-    def create_replacements(params=None) -> dict:
+    def create_replacements() -> dict:
         from include.billing.denials import create_replacements as replace
 
         context = get_current_context()
         with billing_connection() as conn:
-            return replace(conn, actor=actor(context), today=run_clock(params, context).date())
+            return replace(conn, actor=actor(context), today=run_clock(context).date())
 
     routed = route_denials()
     corrected = auto_correct()

@@ -40,6 +40,7 @@ from include.dag_support import (
     DEFAULT_ARGS,
     STATEMENT_VENDOR_SFTP_CONN_ID,
     actor,
+    as_of_param,
     billing_connection,
     run_clock,
     schedule,
@@ -57,7 +58,7 @@ from include.dag_support import (
     tags=["billing", "patients", "statements", "lockbox"],
     doc_md=__doc__,
     params={
-        "as_of": Param(None, type=["null", "string"], description="ISO timestamp used as today (simulated clock)"),
+        "as_of": as_of_param("today"),
         "demo_guarantors": Param(os.environ.get("BILLING_DEMO_GUARANTORS", "0") == "1", type="boolean",
                                  description="let the demo's guarantors pay their statements first"),
         "demo_seed": Param(17, type="integer", description="seed of the demo guarantors' choices"),
@@ -73,7 +74,7 @@ def patient_statements():
         from include.billing.statements import simulate_guarantor_payments
 
         context = get_current_context()
-        today = run_clock(params, context).date()
+        today = run_clock(context).date()
         folder = os.environ.get("BILLING_LOCKBOX_DIR") or str(work_dir("lockbox"))
         out = {}
         with billing_connection() as conn:
@@ -91,12 +92,12 @@ def patient_statements():
         return out
 
     @task
-    def statement_run(params=None) -> dict:
+    def statement_run() -> dict:
         from include.billing.patient_accounts import check_guarantors
         from include.billing.statements import run_statements
 
         context = get_current_context()
-        today = run_clock(params, context).date()
+        today = run_clock(context).date()
         with billing_connection() as conn:
             findings = check_guarantors(conn, today=today)
             conn.commit()
@@ -110,12 +111,12 @@ def patient_statements():
             return render_statement_pdfs(conn)
 
     @task
-    def deliver_vendor_file(params=None) -> dict:
+    def deliver_vendor_file() -> dict:
         from include.billing.statements import build_vendor_file, deliver_vendor_files, vendor_files_waiting
 
         context = get_current_context()
         with billing_connection() as conn:
-            built = build_vendor_file(conn, run_clock(params, context).date())
+            built = build_vendor_file(conn, run_clock(context).date())
             if not vendor_files_waiting(conn):
                 return {"built": built is not None, "uploaded": 0, "already_delivered": 0}
             with sftp_files(STATEMENT_VENDOR_SFTP_CONN_ID) as remote:

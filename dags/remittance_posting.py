@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from airflow.sdk import Param, dag, get_current_context, task
+from airflow.sdk import dag, get_current_context, task
 
 from include.assets import REMITTANCES_POSTED, REMITTANCES_RECEIVED
-from include.dag_support import DEFAULT_ARGS, actor, billing_connection, emit_task, schedule
+from include.dag_support import DEFAULT_ARGS, actor, as_of_param, billing_connection, emit_task, schedule
 
 
 @dag(
@@ -37,8 +37,7 @@ from include.dag_support import DEFAULT_ARGS, actor, billing_connection, emit_ta
     default_args=DEFAULT_ARGS,
     tags=["billing", "835", "posting", "ledger"],
     doc_md=__doc__,
-    params={"as_of": Param(None, type=["null", "string"],
-                           description="ISO timestamp the postings are stamped with (simulated clock)")},
+    params={"as_of": as_of_param("the postings' time stamp")},
 )
 def remittance_posting():
     @task

@@ -77,7 +77,8 @@ def _name_the_actor(conn) -> None:
         conn.execute(query("workqueue", "set_actor"), {"actor": who, "run": run, "is_local": False})
         bind_run(conn, run_ref(context))       # the run columns of every row this task writes
         # the run's clock: rows this task writes carry its day (where the database allows an offset)
-        set_clock(conn, *ledger_clock(context))
+        # anchored at the run's start, so billing.clock() runs on from the run's clock as the run goes
+        set_clock(conn, run_clock(context), getattr(context.get("dag_run"), "start_date", None))
     finally:
         conn.autocommit = autocommit
 
@@ -179,32 +180,30 @@ def clearinghouse_files():
         ctx.__exit__(None, None, None)
 
 
-def ledger_clock(context):
-    """(clock, anchor): the run's `as_of` param (a date alone: the end of that day), else its data
-    interval end, and the run's start it stands for, so every task of a run reads one clock."""
+def run_clock(context):
+    """The run's one clock, the same for every task of the run and for the ledger (billing.clock()):
+    the run's `as_of` param (a timestamp; a date alone is the end of that day, the moment a day's
+    report runs; no time zone is UTC), else the run's data interval end (the moment its schedule
+    fired), else its start."""
     import datetime as dt
 
     raw = (context.get("params") or {}).get("as_of")
-    dag_run = context.get("dag_run")
-    anchor = getattr(dag_run, "start_date", None)
     if raw:
         value = dt.datetime.fromisoformat(raw)
-        if len(raw) == 10:                      # a report's day: it runs once the day is over
+        if len(raw) == 10:                      # a day: it is over when the run looks at it
             value += dt.timedelta(days=1)
-        return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)), anchor
-    return context.get("data_interval_end"), anchor
-
-
-def run_clock(params: dict | None, context):
-    """The run's 'now': the `as_of` param (the demo's simulated clock) or the run's start (UTC)."""
-    import datetime as dt
-
-    raw = (params or {}).get("as_of")
-    if raw:
-        value = dt.datetime.fromisoformat(raw)
         return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    return context["dag_run"].start_date or dt.datetime.now(dt.UTC)
+    dag_run = context.get("dag_run")
+    return (context.get("data_interval_end") or getattr(dag_run, "run_after", None)
+            or getattr(dag_run, "start_date", None) or dt.datetime.now(dt.UTC))
 
+
+def as_of_param(what: str = "the run's clock"):
+    """The `as_of` param every DAG takes: the run's clock (run_clock), for the demo's simulated days."""
+    from airflow.sdk import Param
+
+    return Param(None, type=["null", "string"],
+                 description=f"ISO timestamp used as {what} (simulated clock); default: the data interval end")
 
 
 def schedule(setting: str, default_cron: str, *, assets=None, default_from: str | None = None):
