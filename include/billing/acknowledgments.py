@@ -19,7 +19,7 @@ from include.edi.x999 import IK5_CODES, parse_999
 from .edi_slices import record_by_claim_number as record_slices
 from .edi_slices import record_for_claims as record_slice_for_claims
 from .edi_slices import scan as scan_slices
-from .ledger import open_work_item, record_event
+from .ledger import ignored, open_work_item, record_event
 from .rcm_sql import query
 from .status import set_status
 
@@ -126,7 +126,7 @@ def apply_999(conn, file_id: int, data: bytes, *, actor: str, file_name: str | N
                 key = f"999:{file_id}:{claim_id}"
                 if ta.accepted and current != "submitted":
                     # the payer answered already (277CA/835 came first): the 999 adds nothing
-                    record_event(conn, claim_id, "ack_999_ignored", actor=actor, source_file_id=file_id,
+                    record_event(conn, claim_id, ignored("ack_999"), actor=actor, source_file_id=file_id,
                               detail={"set": ta.control_number, "ik5": ta.status}, dedupe_key=key)
                 elif ta.accepted:
                     changed = set_status(conn, claim_id, "acknowledged", actor=actor, event_type="ack_999",

@@ -16,7 +16,7 @@ from include.billing.ledger.events import (
                                            record_secondaries_created,
 )
 from include.billing.ledger.files import Stored, store_file, store_files
-from include.billing.ledger.moves import may_move, move_claims, set_status, set_statuses
+from include.billing.ledger.moves import ignored, may_move, move_claims, set_status, set_statuses
 from include.billing.ledger.work import (
                                          DUE_SOON,
                                          WorkItem,
@@ -31,6 +31,6 @@ from include.billing.ledger.work import (
 )
 
 __all__ = ["CURRENT", "DUE_SOON", "Event", "Stored", "WorkItem", "assign_work_item", "close_superseded_denial_items", "close_work_item",
-           "close_work_items", "may_move", "move_claims", "open_work_item", "open_work_items",
+           "close_work_items", "ignored", "may_move", "move_claims", "open_work_item", "open_work_items",
            "record_claims_created", "record_event", "record_events", "record_secondaries_created", "set_status",
            "set_statuses", "store_file", "store_files", "update_work_item", "work_item_id"]

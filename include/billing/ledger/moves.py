@@ -19,7 +19,7 @@ from include.billing.rcm_sql import query
 # follow the revenue cycle and never go back because files arrive out of order (a 999 after the
 # 277CA, a 277 after the 835); a later stage may be reached directly (new -> paid when an 835
 # is the first answer). The few deliberate moves back are marked "restart". Anything not listed
-# is refused (set_status records it as `<event>_ignored`). tests/unit/foundation/
+# is refused (set_status records it as ignored(<event>), claim_events.ignored in the database). tests/unit/foundation/
 # test_ledger_transitions.py checks every row.
 _AFTER_ADJUDICATION = {"reversed", "replaced", "voided", "written_off", "closed"}
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -61,6 +61,13 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "closed": frozenset(),
 }
 STATUSES = tuple(TRANSITIONS)
+
+
+def ignored(event_type: str) -> str:
+    """The name of an event recorded without moving its claim (a refused move, or a file that came
+    too late to say anything): `<event_type>_ignored`. Queries read it as claim_events.ignored and
+    claim_events.base_event_type (migration 0019), never by the name."""
+    return f"{event_type}_ignored"
 
 
 def may_move(current: str, new: str) -> bool:
@@ -106,7 +113,7 @@ def set_statuses(conn, moves, *, actor: str, source_file_id: int | None = None) 
         moves_now = may_move(was, new_status)
         if moves_now:
             current[claim_id] = new_status
-        events.append(Event(claim_id, event_type if moves_now else f"{event_type}_ignored", was,
+        events.append(Event(claim_id, event_type if moves_now else ignored(event_type), was,
                             new_status if moves_now else was, detail, dedupe_key))
         changed.append(moves_now)
     written = {r.dedupe_key for r in record_events(conn, events, actor=actor, source_file_id=source_file_id)}

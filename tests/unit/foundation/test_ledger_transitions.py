@@ -62,11 +62,14 @@ def conn(db_url):
 
 def test_set_status_refuses_a_move_the_table_refuses_and_records_why(conn):
     assert not set_status(conn, conn.claim, "submitted", actor="t", event_type="ack_999")
-    row = conn.execute("""SELECT c.status, e.event_type, e.from_status, e.to_status FROM billing.claims c
-                          JOIN billing.claim_events e ON e.claim_id = c.id WHERE c.id = %s
+    row = conn.execute("""SELECT c.status, e.event_type, e.from_status, e.to_status, e.ignored, e.base_event_type
+                          FROM billing.claims c JOIN billing.claim_events e ON e.claim_id = c.id WHERE c.id = %s
                           ORDER BY e.id DESC LIMIT 1""", (conn.claim,)).fetchone()
-    assert row == ("paid", "ack_999_ignored", "paid", "paid")
+    # the refusal is a column queries read (migration 0019), with what the file said
+    assert row == ("paid", "ack_999_ignored", "paid", "paid", True, "ack_999")
     assert set_status(conn, conn.claim, "reversed", actor="t", event_type="reversal")
+    assert conn.execute("""SELECT ignored, base_event_type FROM billing.claim_events WHERE claim_id = %s
+                           ORDER BY id DESC LIMIT 1""", (conn.claim,)).fetchone() == (False, "reversal")
 
 
 def test_move_claims_refuses_a_move_the_table_refuses(conn):

@@ -8,5 +8,5 @@ SELECT e.event_type, c.claim_number, e.detail, f.id AS file_id, f.file_name, f.t
   JOIN billing.claim_events e ON e.claim_id = c.id
   JOIN billing.edi_files f ON f.id = e.source_file_id
  WHERE me.id = %(claim_id)s
-   AND e.event_type IN ('ack_999', 'ack_999_ignored', 'ack_277ca', 'ack_277ca_ignored', 'ack_277ca_info')
+   AND e.base_event_type IN ('ack_999', 'ack_277ca', 'ack_277ca_info')      -- ignored ones are proof too
  ORDER BY e.occurred_at, e.id

@@ -4,7 +4,7 @@ SELECT e.claim_id, e.source_file_id, f.content, c.claim_number, c.payer_claim_co
   FROM billing.claim_events e
   JOIN billing.edi_files f ON f.id = e.source_file_id
   JOIN billing.claims c ON c.id = e.claim_id
- WHERE e.event_type IN ('status_277', 'status_277_ignored')
+ WHERE e.base_event_type = 'status_277'            -- ignored or not: the request stands
    AND e.detail->>'category' LIKE 'R%%'
    AND NOT EXISTS (SELECT 1 FROM billing.work_queue w
                     WHERE w.dedupe_key = 'rfai:' || e.source_file_id || ':' || e.claim_id)

@@ -3,7 +3,7 @@
 --                      of the same claim is not counted again; a replacement claim is its own claim)
 --   submissions      : every 'submitted' event in the period (first submissions + resubmissions)
 --   claims_processed : claims adjudicated in the period (a paid / partially_paid / denied event)
--- Events ending in '_ignored' are out-of-order files that changed nothing and never count.
+-- Ignored events (claim_events.ignored) are out-of-order files that changed nothing and never count.
 WITH candidates AS (            -- claims submitted or adjudicated in the period
     SELECT DISTINCT e.claim_id
     FROM billing.claim_events e
@@ -14,7 +14,7 @@ ev AS (
     SELECT e.claim_id, e.to_status, e.occurred_at
     FROM candidates k
     JOIN billing.claim_events e ON e.claim_id = k.claim_id
-    WHERE right(e.event_type, 8) <> '_ignored'
+    WHERE NOT e.ignored
       AND e.occurred_at < %(period_end_ts)s
       AND e.to_status IN ('submitted', 'paid', 'partially_paid', 'denied')
 ),

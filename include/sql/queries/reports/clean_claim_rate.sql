@@ -13,7 +13,7 @@ WITH firsts AS (
     SELECT DISTINCT ON (e.claim_id) e.claim_id, e.to_status, e.occurred_at
     FROM billing.claim_events e
     WHERE e.from_status = 'new' AND e.to_status IN ('held', 'ready')
-      AND right(e.event_type, 8) <> '_ignored'
+      AND NOT e.ignored
       AND e.occurred_at < %(as_of_ts)s
     ORDER BY e.claim_id, e.occurred_at, e.id
 ),

@@ -11,14 +11,14 @@
 WITH candidates AS (            -- claims submitted in the period (first time or again)
     SELECT DISTINCT e.claim_id
     FROM billing.claim_events e
-    WHERE e.to_status = 'submitted' AND right(e.event_type, 8) <> '_ignored'
+    WHERE e.to_status = 'submitted' AND NOT e.ignored
       AND e.occurred_at >= %(period_start_ts)s AND e.occurred_at < %(period_end_ts)s
 ),
 ev AS (
     SELECT e.claim_id, e.to_status, e.occurred_at, e.from_status IS DISTINCT FROM e.to_status AS moved
     FROM candidates k
     JOIN billing.claim_events e ON e.claim_id = k.claim_id
-    WHERE right(e.event_type, 8) <> '_ignored'
+    WHERE NOT e.ignored
       AND e.occurred_at < %(as_of_ts)s
       AND e.to_status IN ('submitted', 'rejected', 'accepted')
 ),

@@ -31,7 +31,7 @@ firsts AS (
     FROM candidates k
     JOIN billing.claim_events e ON e.claim_id = k.claim_id
     LEFT JOIN paid p ON p.claim_id = k.claim_id
-    WHERE right(e.event_type, 8) <> '_ignored'
+    WHERE NOT e.ignored
       AND e.from_status IS DISTINCT FROM e.to_status
       AND e.to_status IN ('submitted', 'accepted')
       AND e.occurred_at < %(period_end_ts)s

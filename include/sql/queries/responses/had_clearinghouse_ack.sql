@@ -3,5 +3,5 @@
 SELECT 1
   FROM billing.claim_events
  WHERE claim_id = %(claim_id)s
-   AND event_type IN ('ack_277ca_clearinghouse', 'ack_277ca_clearinghouse_ignored')
+   AND base_event_type = 'ack_277ca_clearinghouse'
  LIMIT 1

@@ -17,7 +17,7 @@ SELECT CASE
 FROM billing.claim_events e
 WHERE e.occurred_at >= %(day_start)s AND e.occurred_at < %(day_end)s
   -- a status change: an event that changes none records the claim's status as both (ledger.record_event)
-  AND e.to_status IS DISTINCT FROM e.from_status AND e.event_type NOT LIKE '%%\_ignored'
+  AND e.to_status IS DISTINCT FROM e.from_status AND NOT e.ignored
 GROUP BY 1, 2, 3, 4, 5
 ORDER BY 1, max(e.occurred_at) DESC
 LIMIT 200;
