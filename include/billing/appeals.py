@@ -28,7 +28,7 @@ from include.billing.private_files import private_dir
 
 from .carc import classify
 from .ledger import update_work_item
-from .rcm_sql import query
+from .rcm_sql import query, run
 
 log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
@@ -115,12 +115,11 @@ def build_appeal_packet(conn, work_item_id: int, *, out_dir: Path | None = None,
                         today: dt.date | None = None) -> dict:
     """Write the appeal letter (and PDF) for a denial work item; returns {"files": [...], "deadline"}."""
     today = today or dt.date.today()
-    item = conn.execute("SELECT claim_id, due_date, details FROM billing.work_queue WHERE id = %s",
-                        (work_item_id,)).fetchone()
+    item = run(conn, "denials", "appeal_item", {"item_id": work_item_id}).fetchone()
     if item is None:
         raise LookupError(f"work item {work_item_id} does not exist")
-    claim_id, due, details = item
-    details = details if isinstance(details, dict) else json.loads(details or "{}")
+    claim_id, due = item.claim_id, item.due_date
+    details = item.details if isinstance(item.details, dict) else json.loads(item.details or "{}")
     cp_id = details.get("claim_payment_id")
     parties = letter_parties(conn, claim_id)
     lines = [{**r, "modifiers": list(r["modifiers"] or [])}
@@ -161,12 +160,12 @@ def build_appeal_packet(conn, work_item_id: int, *, out_dir: Path | None = None,
     attachments = []
     for n, ack in enumerate((proof or {}).get("acknowledgments") or [], start=1):
         # the acknowledgments themselves are attached, as the payer would read them (X12 text)
-        content = conn.execute("SELECT content FROM billing.edi_files WHERE id = %s", (ack["file_id"],)).fetchone()
-        if content is not None:
+        f = run(conn, "denials", "file_content", {"file_id": ack["file_id"]}).fetchone()
+        if f is not None:
             path = folder / f"{stem}-proof{n}-{ack['type']}.x12"
-            _write_private(path, bytes(content[0]).decode("latin-1"))
+            _write_private(path, bytes(f.content).decode("latin-1"))
             attachments.append(str(path))
-            stored[path.name] = _store(conn, work_item_id, path.name, bytes(content[0]))
+            stored[path.name] = _store(conn, work_item_id, path.name, bytes(f.content))
     if _pdf_enabled(pdf):
         pdf_path = folder / f"{stem}.pdf"
         if render_pdf(html_path, pdf_path):
@@ -202,7 +201,7 @@ def print_pending_pdfs(conn, *, limit: int | None = None) -> dict:
     if not _pdf_enabled(None) or chromium_binary() is None:
         return {"printed": 0, "enabled": False}
     conn.commit()
-    rows = conn.execute(query("denials", "packets_without_pdf"), {"limit": limit or 1_000_000}).fetchall()
+    rows = run(conn, "denials", "packets_without_pdf", {"limit": limit or 1_000_000}).fetchall()
     conn.commit()
     with tempfile.TemporaryDirectory(prefix="appeal-pdf-") as tmp:
         return _print_jobs(conn, rows, Path(tmp))
@@ -210,8 +209,8 @@ def print_pending_pdfs(conn, *, limit: int | None = None) -> dict:
 
 def _print_jobs(conn, rows, tmp: Path) -> dict:
     jobs = []
-    for item_id, files in rows:
-        html = Path(files[0])
+    for r in rows:
+        item_id, html = r.id, Path(r.files[0])
         if not html.exists():      # routed on another worker: the letter comes from the artefact store
             html = letter_from_store(conn, item_id, tmp / str(item_id))
             conn.commit()

@@ -36,7 +36,7 @@ from pathlib import Path
 from . import workqueue
 from .carc import Classification, classify
 from .ledger import close_work_item, open_work_item, record_event, update_work_item
-from .rcm_sql import query
+from .rcm_sql import run
 from .routing import Route, needs_filing_proof, route
 
 log = logging.getLogger(__name__)
@@ -109,12 +109,11 @@ def filing_window(conn, claim_id: int) -> tuple[dt.date, int, str]:
     """(window start, filing limit in days, what the start is) of a claim."""
     from .deadlines import payer_deadlines
 
-    dos, responsibility, tf_days, indicator, prior_paid_on = conn.execute(
-        query("denials", "filing_window"), {"claim_id": claim_id}).fetchone()
-    days = payer_deadlines(tf_days, indicator).timely_filing_days
-    if responsibility != "P" and prior_paid_on is not None:
-        return prior_paid_on, days, "prior payer's 835 payment date"
-    return dos, days, "date of service"
+    w = run(conn, "denials", "filing_window", {"claim_id": claim_id}).fetchone()
+    days = payer_deadlines(w.timely_filing_days, w.claim_filing_indicator).timely_filing_days
+    if w.responsibility != "P" and w.prior_payer_paid_on is not None:
+        return w.prior_payer_paid_on, days, "prior payer's 835 payment date"
+    return w.date_of_service, days, "date of service"
 
 
 def filing_proof(conn, claim_id: int) -> dict:
@@ -125,9 +124,9 @@ def filing_proof(conn, claim_id: int) -> dict:
     start, days, start_from = filing_window(conn, claim_id)
     deadline = start + dt.timedelta(days=days)
     acks = []
-    for event_type, number, detail, file_id, file_name, ttype, content, _at in conn.execute(
-            query("denials", "filing_proof"), {"claim_id": claim_id}).fetchall():
-        detail = detail if isinstance(detail, dict) else json.loads(detail or "{}")
+    for a in run(conn, "denials", "filing_proof", {"claim_id": claim_id}).fetchall():
+        number, file_id, file_name, ttype, content = a.claim_number, a.file_id, a.file_name, a.transaction_type, a.content
+        detail = a.detail if isinstance(a.detail, dict) else json.loads(a.detail or "{}")
         if ttype.startswith("277") and not str(detail.get("category", "A")).startswith("A"):
             continue
         if ttype.startswith("277") and detail.get("category") in ("A3", "A4", "A6", "A7", "A8"):
@@ -204,16 +203,18 @@ def route_denials(conn, *, actor: str, today: dt.date | None = None, appeal_dir:
     today = today or dt.date.today()
     res = RouteResult()
     conn.commit()
-    payments = conn.execute(query("denials", "unrouted_payments")).fetchall()
+    payments = run(conn, "denials", "unrouted_payments").fetchall()
     if not payments:
         return res.to_dict()
     adjs: dict[int, list] = {}
-    for cp_id, group, reason, amount, remarks, line_id in conn.execute(
-            query("denials", "adjustments_of_payments"), {"payment_ids": [p[0] for p in payments]}).fetchall():
-        adjs.setdefault(cp_id, []).append((group, reason, amount, list(remarks or []), line_id))
+    for a in run(conn, "denials", "adjustments_of_payments",
+                 {"payment_ids": [p.claim_payment_id for p in payments]}).fetchall():
+        adjs.setdefault(a.claim_payment_id, []).append((a.group_code, a.reason_code, a.amount,
+                                                        list(a.remark_codes or []), a.line_payment_id))
     conn.commit()
-    for cp_id, claim_id, status, claim_number, pay_date, paid, charge, pccn in payments:
-        denied = _denied_adjustments(adjs.get(cp_id, []), paid)
+    for p in payments:
+        cp_id, claim_id, status, pay_date = p.claim_payment_id, p.claim_id, p.status, p.payment_date
+        denied = _denied_adjustments(adjs.get(cp_id, []), p.paid)
         if not denied:
             continue
         main = choose(denied)
@@ -309,8 +310,9 @@ def create_replacements(conn, *, actor: str, today: dt.date | None = None) -> di
     """Replacement claims for denial items resolved after a correction but not released."""
     made = 0
     conn.commit()
-    for item_id, claim_id, action in conn.execute(query("denials", "corrected_unreleased")).fetchall():
-        make = workqueue.create_new_claim if action == "new_claim" else workqueue.create_replacement_claim
+    for w in run(conn, "denials", "corrected_unreleased").fetchall():
+        item_id, claim_id = w.id, w.claim_id
+        make = workqueue.create_new_claim if w.action == "new_claim" else workqueue.create_replacement_claim
         with conn.transaction():
             try:
                 make(conn, claim_id, actor=actor, detail={"work_item_id": item_id, "via": "resolved_correction"},

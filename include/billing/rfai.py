@@ -34,7 +34,7 @@ from pathlib import Path
 
 from .appeals import TEMPLATES, _pdf_enabled, _write_private, letter_parties, render_pdf
 from .ledger import close_work_item, open_work_item, record_event, update_work_item
-from .rcm_sql import query
+from .rcm_sql import run
 
 LOINC_RE = re.compile(r"^\d{1,7}-\d$")
 
@@ -85,9 +85,11 @@ def open_information_requests(conn, *, actor: str) -> dict:
 
     opened = 0
     conn.commit()
-    rows = conn.execute(query("denials", "rfai_unopened")).fetchall()
+    rows = run(conn, "denials", "rfai_unopened").fetchall()
     conn.commit()
-    for claim_id, file_id, content, claim_number, held_pccn in rows:
+    for r in rows:
+        claim_id, file_id, content, claim_number = r.claim_id, r.source_file_id, r.content, r.claim_number
+        held_pccn = r.payer_claim_control_number
         answers = [a for a in parse_277(bytes(content))
                    if claim_number in (a.claim_id, a.patient_account_number)
                    and any(s.category.startswith("R") for s in a.statuses)]
@@ -134,11 +136,10 @@ def answer_request(conn, item_id: int, documents: list[Path], *, actor: str, out
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
     today = today or dt.date.today()
-    item = conn.execute("SELECT claim_id, state, details, due_date FROM billing.work_queue "
-                        "WHERE id = %s AND source = 'rfai' FOR UPDATE", (item_id,)).fetchone()
+    item = run(conn, "denials", "rfai_item_for_update", {"item_id": item_id}).fetchone()
     if item is None:
         raise LookupError(f"work item {item_id} is not a request for additional information")
-    claim_id, state, details, due = item
+    claim_id, state, details, due = item.claim_id, item.state, item.details, item.due_date
     if state not in ("open", "in_progress"):
         raise ValueError(f"work item {item_id} is already {state}")
     if not documents:
@@ -218,7 +219,7 @@ def packet_archive(index: dict, files: list[Path]) -> bytes:
 
 def pending_packets(conn) -> int:
     conn.commit()
-    n = len(conn.execute(query("denials", "rfai_unsent_packets")).fetchall())
+    n = len(run(conn, "denials", "rfai_unsent_packets").fetchall())
     conn.commit()
     return n
 
@@ -234,16 +235,17 @@ def upload_information_packets(conn, remote, *, inbound_dir: str = "inbound", ac
 
     sent = 0
     conn.commit()
-    rows = conn.execute(query("denials", "rfai_unsent_packets")).fetchall()
+    rows = run(conn, "denials", "rfai_unsent_packets").fetchall()
     conn.commit()
-    for item_id, claim_id, details, claim_number, held_pccn, payer_id in rows:
-        details = details if isinstance(details, dict) else json.loads(details or "{}")
+    for r in rows:
+        item_id, claim_id, claim_number, held_pccn = r.id, r.claim_id, r.claim_number, r.payer_claim_control_number
+        details = r.details if isinstance(r.details, dict) else json.loads(r.details or "{}")
         answer = details["answer"]
         acn = answer["attachment_control_number"]
         files = [Path(f) for f in answer["files"]]
         index = {"attachment_control_number": acn, "payer_tracking_number": details.get("payer_tracking_number"),
                  "payer_claim_control_number": details.get("payer_claim_number") or held_pccn,
-                 "patient_control_number": claim_number, "payer_id": payer_id,
+                 "patient_control_number": claim_number, "payer_id": r.payer_identifier,
                  "loinc": [d["loinc"] for d in details.get("documents", [])],
                  "files": [f.name for f in files], "sent_on": answer.get("sent_on")}
         name = packet_file_name(acn)
@@ -264,7 +266,8 @@ def flag_expired_requests(conn, *, actor: str, today: dt.date | None = None) -> 
     today = today or dt.date.today()
     flagged = 0
     conn.commit()
-    for item_id, claim_id, due in conn.execute(query("denials", "rfai_expired"), {"today": today}).fetchall():
+    for r in run(conn, "denials", "rfai_expired", {"today": today}).fetchall():
+        item_id, claim_id, due = r.id, r.claim_id, r.due_date
         with conn.transaction():
             update_work_item(conn, item_id, {"expired": True, "expired_on": today.isoformat()})
             record_event(conn, claim_id, "information_request_expired", actor=actor,

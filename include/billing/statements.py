@@ -40,12 +40,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from .ledger.patient_payments import bill_self_pay_visits
-from .patient_accounts import ZERO, open_item, record_event, visit_balances
-from .rcm_sql import query
-
-
-def q(name: str) -> str:
-    return query("patient", name)
+from .patient_accounts import ZERO, open_item, record_event, rows, visit_balances
 
 log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
@@ -96,17 +91,17 @@ def run_statements(conn, statement_date: dt.date, *, actor: str,
     for v in visit_balances(conn, as_of=statement_date):
         if v.date_of_service <= statement_date:
             by_key.setdefault(v.guarantor_key, []).append(v)
-    held = {r[0] for r in conn.execute(q("held_guarantors")).fetchall()}
-    last = {r[0]: r[1:] for r in conn.execute(q("last_statements"), {"statement_date": statement_date}).fetchall()}
+    held = {r.guarantor_key for r in rows("held_guarantors", conn).fetchall()}
+    last = {r.guarantor_key: r for r in rows("last_statements", conn, {"statement_date": statement_date}).fetchall()}
     paid_on: dict[str, list[tuple[dt.date, Decimal]]] = {}
-    for key, day, applied in conn.execute(q("payments_by_guarantor"), {"as_of": statement_date}).fetchall():
-        paid_on.setdefault(key, []).append((day, applied))
+    for r in rows("payments_by_guarantor", conn, {"as_of": statement_date}).fetchall():
+        paid_on.setdefault(r.guarantor_key, []).append((r.payment_date, r.applied))
     out = {"statements": 0, "held": 0, "collections": 0, "not_due_yet": 0, "insurance_pending_lines": 0,
            "credits": 0}
     for key in sorted(by_key):
         visits = by_key[key]
         due = sum((v.balance for v in visits if v.finished), ZERO)
-        prev = last.get(key)                    # (id, statement_date, sequence, amount_due)
+        prev = last.get(key)                    # the last statement: id, statement_date, sequence, amount_due
         if due < 0:
             # paid more than adjudication left (e.g. a desk copay above the final patient share)
             open_item(conn, reason_code="PATIENT_REFUND",
@@ -123,30 +118,30 @@ def run_statements(conn, statement_date: dt.date, *, actor: str,
         if key in held:
             out["held"] += 1
             continue
-        if prev is not None and (statement_date - prev[1]).days < settings.cycle_days:
+        if prev is not None and (statement_date - prev.statement_date).days < settings.cycle_days:
             out["not_due_yet"] += 1
             continue
-        since = prev[1] if prev else dt.date.min
+        since = prev.statement_date if prev else dt.date.min
         payments = sum((a for day, a in paid_on.get(key, []) if since < day <= statement_date), ZERO)
-        if prev is not None and payments < prev[3]:
-            sequence = prev[2] + 1              # the last statement is not paid in full: dunning goes on
+        if prev is not None and payments < prev.amount_due:
+            sequence = prev.sequence + 1              # the last statement is not paid in full: dunning goes on
         else:
             sequence = 1
         if sequence > 3:
             open_item(conn, reason_code="PATIENT_COLLECTIONS",
-                      explanation=(f"Account {key}: a final notice went out on {prev[1].isoformat()} and "
+                      explanation=(f"Account {key}: a final notice went out on {prev.statement_date.isoformat()} and "
                                    f"{due} is still due. Send the account to collections (or place a "
                                    f"statement hold)."),
-                      dedupe_key=f"PATIENT_COLLECTIONS:statement:{prev[0]}",
-                      details={"guarantor_key": key, "final_statement_id": prev[0], "amount_due": str(due)},
+                      dedupe_key=f"PATIENT_COLLECTIONS:statement:{prev.id}",
+                      details={"guarantor_key": key, "final_statement_id": prev.id, "amount_due": str(due)},
                       due=statement_date + dt.timedelta(days=3))
-            record_event(conn, key, "collections", actor, {"final_statement_id": prev[0]},
-                         f"collections:{prev[0]}")
+            record_event(conn, key, "collections", actor, {"final_statement_id": prev.id},
+                         f"collections:{prev.id}")
             conn.commit()
             out["collections"] += 1
             continue
-        previous = prev[3] if prev else ZERO
-        row = conn.execute(q("insert_statement"), {
+        previous = prev.amount_due if prev else ZERO
+        row = rows("insert_statement", conn, {
             "key": key, "statement_date": statement_date, "sequence": sequence,
             "dunning_level": LEVELS[sequence], "previous_balance": previous,
             "new_charges": due - previous + payments, "payments": payments, "amount_due": due,
@@ -154,7 +149,7 @@ def run_statements(conn, statement_date: dt.date, *, actor: str,
         if row is None:
             conn.rollback()
             continue
-        statement_id = row[0]
+        statement_id = row.id
         paid_since = _paid_since(conn, [v.visit_id for v in visits], since, statement_date)
         number = 0
         for v in sorted(visits, key=lambda v: (v.date_of_service, v.visit_number)):
@@ -162,14 +157,14 @@ def run_statements(conn, statement_date: dt.date, *, actor: str,
                 continue                        # settled before this statement: nothing to show
             number += 1
             out["insurance_pending_lines"] += not v.finished
-            conn.execute(q("insert_statement_line"), {
+            rows("insert_statement_line", conn, {
                 "statement_id": statement_id, "line_number": number, "visit_id": v.visit_id,
                 "date_of_service": v.date_of_service, "provider": v.provider, "services": v.services,
                 "charges": v.charges, "insurance_paid": v.insurance_paid, "adjustments": v.adjustments,
                 "patient_responsibility": v.patient_responsibility if v.finished else ZERO,
                 "patient_paid": v.patient_paid, "balance": v.balance if v.finished else ZERO,
                 "insurance_pending": not v.finished})
-        conn.execute(q("insert_notice"), {"statement_id": statement_id})
+        rows("insert_notice", conn, {"statement_id": statement_id})
         record_event(conn, key, "statement", actor, {"statement_id": statement_id, "level": LEVELS[sequence]},
                      f"statement:{statement_id}")
         conn.commit()
@@ -180,7 +175,8 @@ def run_statements(conn, statement_date: dt.date, *, actor: str,
 
 
 def _paid_since(conn, visit_ids: list[int], since: dt.date, until: dt.date) -> dict[int, Decimal]:
-    return dict(conn.execute(q("paid_since"), {"visit_ids": visit_ids, "since": since, "until": until}).fetchall())
+    return {r.visit_id: r.paid
+            for r in rows("paid_since", conn, {"visit_ids": visit_ids, "since": since, "until": until}).fetchall()}
 
 
 # --------------------------------------------------------------------------- reading statements back
@@ -188,27 +184,30 @@ def _paid_since(conn, visit_ids: list[int], since: dt.date, until: dt.date) -> d
 def load_statements(conn, ids: list[int]) -> list[dict]:
     """Statements with their guarantor's address and their lines (PHI: for the PDF and the vendor file)."""
     heads = {}
-    for r in conn.execute(q("statement_header"), {"ids": ids}).fetchall():
-        (sid, key, sdate, seq, level, prev, new, paid, due, due_date, first, last, a1, city, state, zip_) = r
-        heads[sid] = {"id": sid, "account_number": key, "statement_date": sdate, "sequence": seq,
-                      "dunning_level": level, "previous_balance": prev, "new_charges": new, "payments": paid,
-                      "amount_due": due, "due_date": due_date,
-                      "guarantor": {"first_name": first, "last_name": last, "name": f"{first} {last}",
-                                    "address1": a1, "city": city, "state": state, "zip": zip_},
-                      "lines": []}
-    for r in conn.execute(q("statement_lines"), {"ids": ids}).fetchall():
-        (sid, n, visit, dos, provider, services, charges, ins, adj, resp, ppaid, bal, pending, first) = r
-        heads[sid]["lines"].append({
-            "line_number": n, "visit_number": visit, "date_of_service": dos, "provider": provider or "",
-            "services": services, "charges": charges, "insurance_paid": ins, "adjustments": adj,
-            "patient_responsibility": resp, "patient_paid": ppaid, "balance": bal, "insurance_pending": pending,
-            "patient_first_name": first})
+    for h in rows("statement_header", conn, {"ids": ids}).fetchall():
+        heads[h.id] = {"id": h.id, "account_number": h.guarantor_key, "statement_date": h.statement_date,
+                       "sequence": h.sequence, "dunning_level": h.dunning_level,
+                       "previous_balance": h.previous_balance, "new_charges": h.new_charges, "payments": h.payments,
+                       "amount_due": h.amount_due, "due_date": h.due_date,
+                       "guarantor": {"first_name": h.first_name, "last_name": h.last_name,
+                                     "name": f"{h.first_name} {h.last_name}", "address1": h.address1,
+                                     "city": h.city, "state": h.state, "zip": h.zip},
+                       "lines": []}
+    for ln in rows("statement_lines", conn, {"ids": ids}).fetchall():
+        heads[ln.statement_id]["lines"].append({
+            "line_number": ln.line_number, "visit_number": ln.visit_number, "date_of_service": ln.date_of_service,
+            "provider": ln.provider or "", "services": ln.services, "charges": ln.charges,
+            "insurance_paid": ln.insurance_paid, "adjustments": ln.adjustments,
+            "patient_responsibility": ln.patient_responsibility, "patient_paid": ln.patient_paid,
+            "balance": ln.balance, "insurance_pending": ln.insurance_pending, "patient_first_name": ln.first_name})
     return [heads[i] for i in ids if i in heads]
 
 
 def _practice(conn) -> dict:
-    row = conn.execute(q("practice")).fetchone() or ("Billing office", "", "", "", "", None)
-    return {"name": row[0], "address1": row[1], "city": row[2], "state": row[3], "zip": row[4], "phone": row[5]}
+    row = rows("practice", conn).fetchone()
+    if row is None:
+        return {"name": "Billing office", "address1": "", "city": "", "state": "", "zip": "", "phone": None}
+    return row._asdict()
 
 
 # --------------------------------------------------------------------------- PDFs
@@ -228,7 +227,7 @@ def render_statement_pdfs(conn, *, pdf: bool | None = None, limit: int = 100_000
     from .appeals import _pdf_enabled, chromium_binary
 
     conn.commit()
-    ids = [r[0] for r in conn.execute(q("statements_without_document"), {"limit": limit}).fetchall()]
+    ids = [r.id for r in rows("statements_without_document", conn, {"limit": limit}).fetchall()]
     if not ids:
         return {"rendered": 0, "pdfs": 0}
     practice = _practice(conn)
@@ -258,7 +257,7 @@ def render_statement_pdfs(conn, *, pdf: bool | None = None, limit: int = 100_000
                     digest = hashlib.sha256(content).hexdigest()
                     html_path.unlink()
                     pdf_path.unlink()
-                conn.execute(q("insert_document"), {"statement_id": s["id"], "html": html, "pdf": content,
+                rows("insert_document", conn, {"statement_id": s["id"], "html": html, "pdf": content,
                                                     "sha256": digest})
                 conn.commit()
                 rendered += 1
@@ -271,14 +270,13 @@ def render_statement_pdfs(conn, *, pdf: bool | None = None, limit: int = 100_000
 
 def export_pdf(conn, statement_id: int, folder: Path) -> Path:
     """Write a stored statement PDF to a file (0600), e.g. for a person to print."""
-    row = conn.execute("SELECT pdf FROM billing.statement_documents WHERE statement_id = %s",
-                       (statement_id,)).fetchone()
-    if row is None or row[0] is None:
+    row = rows("statement_pdf", conn, {"statement_id": statement_id}).fetchone()
+    if row is None or row.pdf is None:
         raise LookupError(f"statement {statement_id} has no PDF")
     path = Path(folder) / f"statement-{statement_id}.pdf"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as fh:
-        fh.write(bytes(row[0]))
+        fh.write(bytes(row.pdf))
     os.chmod(path, 0o600)
     return path
 
@@ -309,18 +307,18 @@ def vendor_csv(statements: list[dict]) -> bytes:
 def build_vendor_file(conn, statement_date: dt.date) -> int | None:
     """Store the vendor file of the statements of this date that no earlier file holds (committed
     before anything is sent). None when there is nothing new."""
+    # inline on purpose: an advisory lock, no table; one vendor file is built at a time
     conn.execute("SELECT pg_advisory_xact_lock(hashtext('billing.statement_vendor_file'))")
-    ids = [r[0] for r in conn.execute(q("statements_without_vendor_file"),
-                                      {"statement_date": statement_date}).fetchall()]
+    ids = [r.id for r in rows("statements_without_vendor_file", conn, {"statement_date": statement_date}).fetchall()]
     if not ids:
         conn.commit()
         return None
-    n = conn.execute(q("vendor_files_for_date"), {"statement_date": statement_date}).fetchone()[0] + 1
+    n = rows("vendor_files_for_date", conn, {"statement_date": statement_date}).fetchone().n + 1
     content = vendor_csv(load_statements(conn, ids))
-    file_id = conn.execute(q("insert_vendor_file"), {
+    file_id = rows("insert_vendor_file", conn, {
         "statement_date": statement_date, "file_name": f"statements_{statement_date:%Y%m%d}_{n:02d}.csv",
-        "content": content, "sha256": hashlib.sha256(content).hexdigest(), "statements": len(ids)}).fetchone()[0]
-    conn.execute(q("link_vendor_file"), {"file_id": file_id, "ids": ids})
+        "content": content, "sha256": hashlib.sha256(content).hexdigest(), "statements": len(ids)}).fetchone().id
+    rows("link_vendor_file", conn, {"file_id": file_id, "ids": ids})
     conn.commit()
     return file_id
 
@@ -349,12 +347,12 @@ def deliver_vendor_files(conn, remote, *, settings: StatementSettings | None = N
     settings = settings or load_settings()
     conn.commit()
     out = {"uploaded": 0, "already_delivered": 0}
-    for file_id, name, content, state in conn.execute(q("vendor_files_to_deliver")).fetchall():
-        if state == "stored":
-            conn.execute(q("vendor_file_state"), {"id": file_id, "state": "uploading"})
+    for f in rows("vendor_files_to_deliver", conn).fetchall():
+        if f.state == "stored":
+            rows("vendor_file_state", conn, {"id": f.id, "state": "uploading"})
             conn.commit()                        # intent recorded before anything leaves
-        result = upload_atomically(PrivateRemote(remote), bytes(content), settings.vendor_folder, name)
-        conn.execute(q("vendor_file_state"), {"id": file_id, "state": "delivered"})
+        result = upload_atomically(PrivateRemote(remote), bytes(f.content), settings.vendor_folder, f.file_name)
+        rows("vendor_file_state", conn, {"id": f.id, "state": "delivered"})
         conn.commit()
         out[result] += 1
     return out
@@ -362,13 +360,13 @@ def deliver_vendor_files(conn, remote, *, settings: StatementSettings | None = N
 
 def vendor_files_waiting(conn) -> int:
     """How many vendor files are stored and not delivered yet (so a run with none needs no SFTP)."""
-    return conn.execute(q("vendor_files_waiting")).fetchone()[0]
+    return rows("vendor_files_waiting", conn).fetchone().n
 
 
 # --------------------------------------------------------------------------- e-mail notices
 
 def notices_waiting(conn) -> int:
-    return conn.execute(q("notices_waiting")).fetchone()[0]
+    return rows("notices_waiting", conn).fetchone().n
 
 
 def notice_message(email: str, first_name: str, last_name: str, sender: str, practice: dict,
@@ -395,12 +393,12 @@ def send_statement_notices(conn, client, *, sender: str, settings: StatementSett
     settings = settings or load_settings()
     practice = _practice(conn)
     sent = 0
-    for statement_id, email, first, last in conn.execute(q("notices_to_send")).fetchall():
-        msg = notice_message(email, first, last, sender, practice, settings)
-        refused = client.send_message(msg, from_addr=sender, to_addrs=[email])
+    for n in rows("notices_to_send", conn).fetchall():
+        msg = notice_message(n.email, n.first_name, n.last_name, sender, practice, settings)
+        refused = client.send_message(msg, from_addr=sender, to_addrs=[n.email])
         if refused:
             raise RuntimeError("the SMTP server refused a statement notice recipient")
-        conn.execute(q("notice_sent"), {"statement_id": statement_id})
+        rows("notice_sent", conn, {"statement_id": n.statement_id})
         conn.commit()
         sent += 1
     conn.commit()
@@ -418,10 +416,12 @@ def simulate_guarantor_payments(conn, today: dt.date, *, seed: int = 17, pay_ful
     `overpay_one` and no overpayment exists yet is overpaid by 25.00 (its refund item follows).
     Plus a front-desk copay (25.00, card) for each visit of `today` whose patient has
     coverage, at most 20 a day. Deterministic for a seed; the import step posts them."""
-    rows = conn.execute(q("demo_statements_to_answer"), {"today": today}).fetchall()
-    overpaid = conn.execute(q("demo_overpaid_exists")).fetchone()[0]
+    statements = rows("demo_statements_to_answer", conn, {"today": today}).fetchall()
+    overpaid = rows("demo_overpaid_exists", conn).fetchone().found
     out = {"full": 0, "partial": 0, "none": 0, "overpaid": 0, "desk": 0}
-    for sid, key, due, sdate, guarantor_id, patient_id in rows:
+    for st in statements:
+        sid, due, sdate = st.id, st.amount_due, st.statement_date
+        guarantor_id, patient_id = st.guarantor_id, st.patient_id
         rnd = random.Random(f"{seed}:{sid}")
         draw = rnd.random()
         pay_day = min(today, sdate + dt.timedelta(days=rnd.randint(3, 20)))
@@ -435,12 +435,12 @@ def simulate_guarantor_payments(conn, today: dt.date, *, seed: int = 17, pay_ful
             out["overpaid"] += 1
         if amount <= 0:
             continue
-        conn.execute(q("demo_insert_payment"), {
+        rows("demo_insert_payment", conn, {
             "reference": f"ST{sid}-{kind.upper()}{suffix}", "guarantor_id": guarantor_id,
             "patient_id": None if guarantor_id else patient_id, "payment_date": pay_day, "amount": amount,
             "method": rnd.choice(["check", "card", "ach"])})
         out[kind] += 1
-    desk = conn.execute(q("demo_desk_copays"), {"today": today})
+    desk = rows("demo_desk_copays", conn, {"today": today})
     out["desk"] = max(desk.rowcount, 0)
     conn.commit()
     return out

@@ -1,1 +1,1 @@
-SELECT count(*) FROM billing.statement_notices WHERE state = 'pending'
+SELECT count(*) AS n FROM billing.statement_notices WHERE state = 'pending'

@@ -1,1 +1,1 @@
-SELECT count(*) FROM billing.statement_vendor_files WHERE state IN ('stored', 'uploading')
+SELECT count(*) AS n FROM billing.statement_vendor_files WHERE state IN ('stored', 'uploading')
