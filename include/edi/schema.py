@@ -49,6 +49,8 @@ class Schema:
     # hierarchical level), not beyond: a PRV inside a claim is unknown there, not the billing
     # provider's PRV closing the claim
     level_trigger: str | None = "HL"
+    # heading segments that come after the loops (835 PLB): they end the loop they follow
+    summary: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -297,7 +299,8 @@ X222A1 = Schema(
 
 X221A1 = Schema(
     transaction="835", version="005010X221A1",
-    heading=("BPR", "TRN", "CUR", "REF", "DTM", "PLB"),      # PLB: the summary, after the claims
+    heading=("BPR", "TRN", "CUR", "REF", "DTM", "PLB"),
+    summary=("PLB",),                                         # after the claims
     qualifier_element={"N1": 1},
     level_trigger=None,
     loops=(
