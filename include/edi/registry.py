@@ -14,7 +14,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Callable
 
-from .reader import TransactionSet, iter_segments
+from .reader import TransactionSet, iter_segments, iter_transactions
 from .schema import X212, X212_276, X214, X221A1, X222A1, X231A1, X279A1_270, X279A1_271, Schema, read_loops
 
 # versions read as another (an erratum that only changed the guide's text)
@@ -34,6 +34,10 @@ class Transaction:
     # the loops that hold one claim, and the element that carries our claim id in their first segment
     claim_loops: tuple[str, ...] = ()
     claim_id_element: int = 0
+    # an acknowledgment's loop that answers one transaction set, and the element of its first
+    # segment that carries that set's ST02 (999: 2000 AK2, AK202)
+    response_loop: str | None = None
+    response_key_element: int = 0
 
     @property
     def parse(self) -> Callable:
@@ -56,7 +60,8 @@ TRANSACTIONS: tuple[Transaction, ...] = (
                 X221A1, ("2100",), 1),
     Transaction("277CA", "277", "005010X214", "HN", "x277ca:parse_277ca", "x277ca:build_277ca", "277.5010.X214.xml",
                 X214, ("2200D",), 2),
-    Transaction("999", "999", "005010X231A1", "FA", "x999:parse_999", "x999:build_999", "999.5010X231.A1.xml", X231A1),
+    Transaction("999", "999", "005010X231A1", "FA", "x999:parse_999", "x999:build_999", "999.5010X231.A1.xml", X231A1,
+                response_loop="2000", response_key_element=2),
     Transaction("270", "270", "005010X279A1", "HS", "x270:parse_270", "x270:build_270", None, X279A1_270),
     Transaction("271", "271", "005010X279A1", "HB", "x271:parse_271", "x271:build_271", None, X279A1_271),
     Transaction("276", "276", "005010X212", "HR", "x276:parse_276", "x276:build_276", None, X212_276),
@@ -66,11 +71,20 @@ TRANSACTIONS: tuple[Transaction, ...] = (
 
 BY_NAME = {t.name: t for t in TRANSACTIONS}
 _BY_KEY = {(t.type, t.version): t for t in TRANSACTIONS}
+_BY_TYPE: dict[str, Transaction] = {}
+for _t in TRANSACTIONS:
+    _BY_TYPE.setdefault(_t.type, _t)
 
 
 def lookup(st01: str, version: str) -> Transaction | None:
     """The entry for a transaction set id and guide version (errata read as their base version)."""
     return _BY_KEY.get((st01, VERSION_ALIASES.get(version, version)))
+
+
+def entry_for(st01: str, version: str) -> Transaction | None:
+    """``lookup``, else the first entry with that ST01: a guide version we have no entry for
+    (837I, an older 835) read by the parser of its transaction type, as the CLI always has."""
+    return lookup(st01, version) or _BY_TYPE.get(st01)
 
 
 def claim_segments(t: TransactionSet, claim_id: str) -> list:
@@ -80,10 +94,41 @@ def claim_segments(t: TransactionSet, claim_id: str) -> list:
     entry = identify(t)
     if entry is None or entry.schema is None or not entry.claim_loops:
         return []
+    return _loop_segments(t, entry, entry.claim_loops, entry.claim_id_element, lambda v: v == claim_id)
+
+
+def _loop_segments(t: TransactionSet, entry: Transaction, loops, element: int, match) -> list:
     root, _ = read_loops(t.segments, entry.schema)
     for node in root.walk():
-        if node.loop in entry.claim_loops and node.segments[0].el(entry.claim_id_element) == claim_id:
+        if node.loop in loops and match(node.segments[0].el(element)):
             return node.all_segments()
+    return []
+
+
+def claim_slice(data, claim_id: str, *, control_number: int | str | None = None) -> list:
+    """The bytes of claim X in a whole file (bytes, a path or a binary file), as segments: the
+    claim's loop (``claim_segments``) in the first transaction set that has it; for an
+    acknowledgment (999), the loop answering transaction set ``control_number`` (ST02, leading
+    zeros ignored). [] when the file has neither. A guide version without an entry is read with
+    its transaction type's schema (``entry_for``). Reads the whole file first, so a file that is
+    not X12 raises X12Error even when the claim comes before the damage."""
+    sets = list(iter_transactions(data))
+    key = None if control_number is None else str(control_number).lstrip("0")
+    for t in sets:
+        entry = entry_for(t.type, t.version)
+        if entry is None or entry.schema is None:
+            continue
+        if entry.response_loop is not None:
+            if key is None:
+                continue
+            segs = _loop_segments(t, entry, (entry.response_loop,), entry.response_key_element,
+                                  lambda v: v.lstrip("0") == key)
+        elif entry.claim_loops:
+            segs = _loop_segments(t, entry, entry.claim_loops, entry.claim_id_element, lambda v: v == claim_id)
+        else:
+            continue
+        if segs:
+            return segs
     return []
 
 
@@ -119,4 +164,5 @@ def first_transaction_id(data) -> str:
     return ""
 
 
-__all__ = ["Transaction", "TRANSACTIONS", "BY_NAME", "VERSION_ALIASES", "identify", "first_transaction_id", "lookup", "claim_segments"]
+__all__ = ["Transaction", "TRANSACTIONS", "BY_NAME", "VERSION_ALIASES", "identify", "first_transaction_id", "lookup", "entry_for", "claim_segments",
+           "claim_slice"]

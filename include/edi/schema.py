@@ -9,8 +9,10 @@ segment: the 837P parser uses the table directly, ``read_loops`` builds a tree f
 
 Reading is lenient and reporting strict: a segment the schema does not know where it
 stands, or whose id is not 2-3 alphanumerics, is kept (in the loop it appears in) with a
-warning finding; a loop repeated more often than the guide allows is a warning; an HL
-that fits no level breaks the hierarchy and is an error finding.  Nothing here raises.
+warning finding; a loop repeated more often than the guide allows is a warning; a loop start
+out of place (an HL under the wrong level, a CLP without its LX) is read where the guide puts
+the loop, with a finding (an error for an HL: it breaks the hierarchy; an HL whose level the
+schema does not know stays unplaced).  Nothing here raises.
 
 Placing a segment: the innermost open loop that holds it, or that starts a child loop with it,
 wins; a child loop is never earlier (in schema order) than the one already read under the same
@@ -71,6 +73,7 @@ class Compiled:
     recover: dict[tuple[str, str | None], tuple[int, bool]]
     # ``rows`` with the new state alone (no "opened" flag): for parsers that act on the segment id
     steps: list[dict] = field(default_factory=list)
+    triggers: frozenset = frozenset()        # the segment ids that start a loop
 
 
 def compile_schema(schema: Schema) -> Compiled:
@@ -138,7 +141,8 @@ def compile_schema(schema: Schema) -> Compiled:
     steps = [{t: ({q: a and a[0] for q, a in v.items()} if v.__class__ is dict else v[0]) for t, v in row.items()}
              for row in rows]
     return Compiled(schema, rows, [p[-1] for p in paths], paths, dict(qpos),
-                    {lp.id: lp.max_repeat for lp in schema.loops} | {ROOT: 1}, recover, steps)
+                    {lp.id: lp.max_repeat for lp in schema.loops} | {ROOT: 1}, recover, steps,
+                    frozenset(lp.trigger for lp in schema.loops))
 
 
 @dataclass(slots=True)
@@ -183,6 +187,18 @@ def read_loops(segments, schema: Schema | Compiled, *, file: str | None = None) 
         act = row.get(tag)
         if act is not None and act.__class__ is dict:
             act = act.get(s.el(qpos[tag]), act[None])
+        if act is None and tag in comp.triggers:
+            # a loop start out of place: reported, then read where the guide puts it (its first
+            # path), so what follows it keeps its structure (the parsers recover the same way)
+            act = comp.recover.get((tag, s.el(qpos[tag]) if tag in qpos else None)) or comp.recover.get((tag, None))
+            if act is not None:
+                where = f"loop {comp.loop[act[0]]} has no place in loop {loop_of[state]}; read where the guide puts it"
+                if tag == "HL":
+                    findings.append(Finding("error", "hl_unplaced", f"HL level {s.el(3)!r}: {where}",
+                                            "HL", getattr(s, "index", None), "HL03", file=file))
+                else:
+                    findings.append(Finding("warning", "loop_unplaced", f"segment {tag}: {where}",
+                                            tag, getattr(s, "index", None), file=file))
         if act is None:
             if not _good_id(tag):
                 findings.append(Finding("warning", "invalid_segment_id",
