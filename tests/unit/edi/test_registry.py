@@ -134,3 +134,13 @@ def test_claim_slice_finds_the_claims_loop_in_a_whole_file():
                                  "NM1*QC*1*DOE*JANE****MI*M1", "TRN*2*C9", "STC*A7:562:85*20261127*U*165",
                                  "HL*4*2*PT", "TRN*2*C10"])
     assert [s.to_text() for s in registry.claim_slice(no_2000b, "C9")] == ["TRN*2*C9~", "STC*A7:562:85*20261127*U*165~"]
+
+
+def test_claim_places_agree_with_the_835_parsers_claim_bytes():
+    """Two readings of "where claim X is": the registry's loop tree and the 835 parser's offsets."""
+    from include.edi.x835 import parse_835
+    for path in sorted((SAMPLES / "835_005010X221A1").glob("*.835")):
+        parsed = [(c.claim_id, ((c.offset, c.length),)) for r in parse_835(path) for c in r.claims]
+        places = registry.claim_places(path)
+        assert [(p.key, p.ranges) for p in places] == parsed, path.name
+        assert all(path.read_bytes()[p.header_offset:].startswith(b"ISA") for p in places)
