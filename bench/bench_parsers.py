@@ -1,9 +1,10 @@
-"""837P and 835 parsers: the schema-driven parser against the one it replaced, in the same run.
+"""837P, 835 and 999 parsers: the schema-driven parser against the one it replaced, in the same run.
 
-    .venv/bin/python bench/bench_parsers.py [--transaction 837P|835] [--claims 5000] [--repeat 7]
+    .venv/bin/python bench/bench_parsers.py [--transaction 837P|835|999] [--claims 5000] [--repeat 7]
 
-The old parsers are git's versions before the port (837P: 88ce97f, 835: 6ec6ad9), saved as
-bench fixtures (bench/fixtures/x837p_old.py, x835_old.py) and imported only here. Each run parses freshly read
+The old parsers are git's versions before the port (837P: 88ce97f, 835: 6ec6ad9, 999: dcaed15),
+saved as bench fixtures (bench/fixtures/x837p_old.py, x835_old.py, x999_old.py) and imported
+only here. For a 999, --claims is the number of acknowledged transaction sets. Each run parses freshly read
 segments (the reader splits elements lazily, on first use, so a parser must not reuse
 segments another one already split); the reading is not timed. Prints claims/s of each,
 the new/old time ratio (target <= 1.10) and whether both give equal claims on the bench
@@ -26,6 +27,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from fixtures.x835_old import parse_835_transaction as parse_835_old  # noqa: E402
 from fixtures.x837p_old import parse_837p as parse_837_old  # noqa: E402
+from fixtures.x999_old import parse_999_transaction as parse_999_old  # noqa: E402
 
 from include.edi import X12Error  # noqa: E402
 from include.edi.model import (  # noqa: E402
@@ -46,6 +48,8 @@ from include.edi.x835 import Adjustment, ClaimPayment, Remittance835, ServicePay
 from include.edi.x835 import parse_835_transaction as parse_835_new  # noqa: E402
 from include.edi.x837p import build_837p  # noqa: E402
 from include.edi.x837p import parse_837p as parse_837_new  # noqa: E402
+from include.edi.x999 import Ack999, ElementError, SegmentError, TransactionAck, build_999  # noqa: E402
+from include.edi.x999 import parse_999_transaction as parse_999_new  # noqa: E402
 
 SAMPLES = ROOT / "tests" / "fixtures" / "x12-samples"
 
@@ -112,7 +116,24 @@ def make_835(n: int) -> bytes:
                      group_control_number=1, created=dt.datetime(2026, 3, 1, 12, 0))
 
 
-TTYPE = {"837P": "837", "835": "835"}
+def make_999(n: int) -> bytes:
+    """n transaction set answers: accepted, and rejected with segment and element errors."""
+    tas = []
+    for i in range(n):
+        if i % 3:
+            tas.append(TransactionAck("837", f"{i + 1:04d}", "A"))
+        else:
+            tas.append(TransactionAck("837", f"{i + 1:04d}", "R", "005010X222A1", ["5"], [
+                SegmentError("NM1", 12 + i % 7, "8", "2010BA", ["SITUATIONAL TRIGGER"],
+                             [ElementError("9", "7", "67", "BADID")]),
+                SegmentError("REF", 40, "3", "2300")]))
+    ack = Ack999("HC", "101", "P", "005010X222A1", n, n, n - len([t for t in tas if t.status == "R"]),
+                 transactions=tas)
+    return build_999([ack], sender_id="CH01", receiver_id="ACME01", interchange_control_number=1,
+                     group_control_number=1, created=dt.datetime(2026, 3, 1, 12, 0))
+
+
+TTYPE = {"837P": "837", "835": "835", "999": "999"}
 _ttype = "837"
 
 
@@ -172,6 +193,10 @@ def main() -> int:
         parse_old, parse_new = parse_835_old, parse_835_new
         data = make_835(args.claims)
         pattern = "*.835"
+    elif args.transaction == "999":
+        parse_old, parse_new = parse_999_old, parse_999_new
+        data = make_999(args.claims)
+        pattern = "*.999"
     else:
         parse_old, parse_new = parse_837_old, parse_837_new
         data = build_837p(make_claims(args.claims), submitter=Submitter("ACME", "ACME01"),

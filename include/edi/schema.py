@@ -335,7 +335,8 @@ X221A1 = Schema(
 
 X231A1 = Schema(
     transaction="999", version="005010X231A1",
-    heading=("AK1", "AK9"),                                   # AK9: the summary
+    heading=("AK1", "AK9"),
+    summary=("AK9",),
     level_trigger=None,
     loops=(
         Loop("2000", "AK2", (), (ROOT,), None, ("IK5",), "transaction set response"),

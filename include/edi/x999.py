@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from ._common import transactions
 from .reader import Delimiters, TransactionSet
+from .schema import X231A1, compiled
 from .writer import DEFAULT, build_interchange
 
 VERSION = "005010X231A1"
@@ -222,31 +223,54 @@ def _int(v):
     return int(v) if v and v.isdigit() else None
 
 
+_X231A1 = compiled(X231A1)     # the 999 loop schema as lookup tables, built once at import
+
+
 def parse_999_transaction(t: TransactionSet) -> Ack999:
+    """Read one 999. Which loop a segment belongs to comes from the 999 loop schema
+    (``schema.X231A1``: 2000 AK2 transaction set response, 2100 IK3 segment error, 2110 IK4
+    element error); the code maps each loop's segments onto the dataclasses. A heading segment
+    (AK1) misplaced inside a loop is read without ending it, the summary (AK9) ends the loops; a segment with no place where it
+    stands is skipped."""
     ack = Ack999("", "", control_number=t.control_number)
+    comp = _X231A1
     cur: TransactionAck | None = None
     seg_err: SegmentError | None = None
     d = t.header.delimiters
+    steps, loop_of, summary = comp.steps, comp.loop, comp.schema.summary
+    state = 0
+    step = steps[0]
     for s in t.segments:
         tag = s.tag
-        if tag == "AK1":
-            ack.functional_id, ack.group_control_number, ack.group_version = s.el(1), s.el(2), s.el(3) or None
-        elif tag == "AK2":
+        try:
+            new = step[tag]      # the state after this segment (no qualified triggers in a 999)
+        except KeyError:
+            continue             # no place here: skipped
+        if new != state:
+            if new == 0 and tag not in summary:
+                new = state      # AK1 inside a loop: read, the loop goes on
+            else:
+                state = new
+                step = steps[new]
+                if loop_of[new] != "2100" and loop_of[new] != "2110":
+                    seg_err = None
+        if tag == "AK2":
             cur = TransactionAck(s.el(1), s.el(2), "", s.el(3) or None)
             ack.transactions.append(cur)
-            seg_err = None
-        elif tag == "IK3" and cur is not None:
+        elif tag == "IK3":
             seg_err = SegmentError(s.el(1), _int(s.el(2)) or 0, s.el(4), s.el(3) or None)
             cur.segment_errors.append(seg_err)
-        elif tag == "CTX" and seg_err is not None:
-            seg_err.context.append(d.element.join(s.elements))
-        elif tag == "IK4" and seg_err is not None:
+        elif tag == "CTX":
+            if seg_err is not None:
+                seg_err.context.append(d.element.join(s.elements))
+        elif tag == "IK4":
             seg_err.elements.append(ElementError(":".join(s.composite(1)), s.el(3), s.el(2) or None,
                                                  s.el(4) or None))
-        elif tag == "IK5" and cur is not None:
+        elif tag == "IK5":
             cur.status = s.el(1)
             cur.error_codes = [s.el(k) for k in range(2, 7) if s.el(k)]
-            seg_err = None
+        elif tag == "AK1":
+            ack.functional_id, ack.group_control_number, ack.group_version = s.el(1), s.el(2), s.el(3) or None
         elif tag == "AK9":
             ack.group_status = s.el(1)
             ack.included, ack.received, ack.accepted_count = _int(s.el(2)), _int(s.el(3)), _int(s.el(4))
