@@ -1,9 +1,10 @@
-"""837P parser: the schema-driven parser against the one it replaced, in the same run.
+"""837P, 835 and 999 parsers: the schema-driven parser against the one it replaced, in the same run.
 
-    .venv/bin/python bench/bench_parsers.py [--claims 5000] [--repeat 7]
+    .venv/bin/python bench/bench_parsers.py [--transaction 837P|835|999] [--claims 5000] [--repeat 7]
 
-The old parser is git's version before the port (88ce97f), saved as a bench fixture
-(bench/fixtures/x837p_old.py) and imported only here. Each run parses freshly read
+The old parsers are git's versions before the port (837P: 88ce97f, 835: 6ec6ad9, 999: dcaed15),
+saved as bench fixtures (bench/fixtures/x837p_old.py, x835_old.py, x999_old.py) and imported
+only here. For a 999, --claims is the number of acknowledged transaction sets. Each run parses freshly read
 segments (the reader splits elements lazily, on first use, so a parser must not reuse
 segments another one already split); the reading is not timed. Prints claims/s of each,
 the new/old time ratio (target <= 1.10) and whether both give equal claims on the bench
@@ -24,7 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from fixtures.x837p_old import parse_837p as parse_old  # noqa: E402
+from fixtures.x835_old import parse_835_transaction as parse_835_old  # noqa: E402
+from fixtures.x837p_old import parse_837p as parse_837_old  # noqa: E402
+from fixtures.x999_old import parse_999_transaction as parse_999_old  # noqa: E402
 
 from include.edi import X12Error  # noqa: E402
 from include.edi.model import (  # noqa: E402
@@ -41,8 +44,12 @@ from include.edi.model import (  # noqa: E402
     Subscriber,
 )
 from include.edi.reader import iter_transactions  # noqa: E402
+from include.edi.x835 import Adjustment, ClaimPayment, Remittance835, ServicePayment, build_835  # noqa: E402
+from include.edi.x835 import parse_835_transaction as parse_835_new  # noqa: E402
 from include.edi.x837p import build_837p  # noqa: E402
-from include.edi.x837p import parse_837p as parse_new  # noqa: E402
+from include.edi.x837p import parse_837p as parse_837_new  # noqa: E402
+from include.edi.x999 import Ack999, ElementError, SegmentError, TransactionAck, build_999  # noqa: E402
+from include.edi.x999 import parse_999_transaction as parse_999_new  # noqa: E402
 
 SAMPLES = ROOT / "tests" / "fixtures" / "x12-samples"
 
@@ -83,8 +90,63 @@ def make_claims(n: int) -> list[Claim837]:
     return out
 
 
+def make_835(n: int) -> bytes:
+    """Mixed shapes: paid, denied, reversal, line adjustments and remarks, a PLB."""
+    claims = []
+    for i in range(n):
+        lines = [ServicePayment("99213", Decimal("125.00"), Decimal("80.00"), units=Decimal(1),
+                                service_date=dt.date(2026, 2, 1), line_control_number=f"L{i}-0",
+                                adjustments=[Adjustment("CO", "45", Decimal("25.00")),
+                                             Adjustment("PR", "2", Decimal("20.00"))], allowed_amount=Decimal("100"),
+                                remark_codes=["N130"] if i % 3 == 0 else []),
+                 ServicePayment("36415", Decimal("20.00"), Decimal("10.00"), units=Decimal(1),
+                                service_date=dt.date(2026, 2, 1), line_control_number=f"L{i}-1",
+                                adjustments=[Adjustment("CO", "45", Decimal("10.00"))])]
+        status = "4" if i % 11 == 5 else ("22" if i % 13 == 7 else "1")
+        claims.append(ClaimPayment(f"C{i:08d}", status, Decimal("145.00"), Decimal("90.00"), Decimal("20.00"), "12",
+                                   f"PCN{i}", "11", "1", patient_last_name="DOE", patient_first_name="PAT",
+                                   patient_id=f"M{i:08d}", insured_id=f"S{i:08d}" if i % 4 == 1 else None,
+                                   rendering_npi="1987654320" if i % 2 else None,
+                                   statement_from=dt.date(2026, 2, 1), statement_to=dt.date(2026, 2, 1),
+                                   remark_codes=["MA01"] if i % 5 == 0 else [], lines=lines))
+    r = Remittance835(payment_amount=Decimal("90.00") * n, trace_number="T1", payment_date=dt.date(2026, 3, 2),
+                      payer_trace_id="1234567890", payer_name="BIG HEALTH PLAN", payer_id="BHP01",
+                      payee_name="ACME", payee_id="1234567893", claims=claims)
+    return build_835([r], sender_id="BHP01", receiver_id="ACME01", interchange_control_number=1,
+                     group_control_number=1, created=dt.datetime(2026, 3, 1, 12, 0))
+
+
+def make_999(n: int) -> bytes:
+    """n transaction set answers: accepted, and rejected with segment and element errors."""
+    tas = []
+    for i in range(n):
+        if i % 3:
+            tas.append(TransactionAck("837", f"{i + 1:04d}", "A"))
+        else:
+            tas.append(TransactionAck("837", f"{i + 1:04d}", "R", "005010X222A1", ["5"], [
+                SegmentError("NM1", 12 + i % 7, "8", "2010BA", ["SITUATIONAL TRIGGER"],
+                             [ElementError("9", "7", "67", "BADID")]),
+                SegmentError("REF", 40, "3", "2300")]))
+    ack = Ack999("HC", "101", "P", "005010X222A1", n, n, n - len([t for t in tas if t.status == "R"]),
+                 transactions=tas)
+    return build_999([ack], sender_id="CH01", receiver_id="ACME01", interchange_control_number=1,
+                     group_control_number=1, created=dt.datetime(2026, 3, 1, 12, 0))
+
+
+TTYPE = {"837P": "837", "835": "835", "999": "999"}
+_ttype = "837"
+
+
 def _transactions(data: bytes):
-    return [t for t in iter_transactions(data, keep=True) if t.type == "837"]
+    return [t for t in iter_transactions(data, keep=True) if t.type == _ttype]
+
+
+def _comparable(result):
+    """What a parse gives, for equality: 835 claim offsets/lengths (the claim's bytes) are not
+    part of dataclass equality, so they are compared as well; findings too."""
+    if isinstance(result, Remittance835):
+        return (result, [(c.offset, c.length) for c in result.claims], result.findings, result.header_offset)
+    return result
 
 
 def timed(parse, data: bytes, ts=None) -> float:
@@ -103,17 +165,17 @@ def timed(parse, data: bytes, ts=None) -> float:
 
 def outcome(parse, data: bytes):
     try:
-        return [parse(t) for t in _transactions(data)]
+        return [_comparable(parse(t)) for t in _transactions(data)]
     except X12Error as exc:
         return ("X12Error", str(exc))
 
 
-def parity_inputs(seed: int, n: int) -> list[bytes]:
+def parity_inputs(seed: int, n: int, pattern: str = "*.837*") -> list[bytes]:
     import importlib.util
     spec = importlib.util.spec_from_file_location("fuzz_x12", ROOT / "bench" / "fuzz_x12.py")
     fuzz = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(fuzz)
-    samples = [p.read_bytes() for p in sorted(SAMPLES.rglob("*.837*"))]
+    samples = [p.read_bytes() for p in sorted(SAMPLES.rglob(pattern))]
     rng = random.Random(seed)
     return samples + [fuzz.mutate(rng.choice(samples), rng) for _ in range(n)]
 
@@ -123,10 +185,24 @@ def main() -> int:
     ap.add_argument("--claims", type=int, default=5000)
     ap.add_argument("--repeat", type=int, default=15)
     ap.add_argument("--mutations", type=int, default=2000)
+    ap.add_argument("--transaction", choices=sorted(TTYPE), default="837P")
     args = ap.parse_args()
-    data = build_837p(make_claims(args.claims), submitter=Submitter("ACME", "ACME01"), receiver=Receiver("CH", "CH01"),
-                      interchange_control_number=1, group_control_number=1, first_transaction_control_number=1,
-                      created=dt.datetime(2026, 3, 1, 12, 0))
+    global _ttype
+    _ttype = TTYPE[args.transaction]
+    if args.transaction == "835":
+        parse_old, parse_new = parse_835_old, parse_835_new
+        data = make_835(args.claims)
+        pattern = "*.835"
+    elif args.transaction == "999":
+        parse_old, parse_new = parse_999_old, parse_999_new
+        data = make_999(args.claims)
+        pattern = "*.999"
+    else:
+        parse_old, parse_new = parse_837_old, parse_837_new
+        data = build_837p(make_claims(args.claims), submitter=Submitter("ACME", "ACME01"),
+                          receiver=Receiver("CH", "CH01"), interchange_control_number=1, group_control_number=1,
+                          first_transaction_control_number=1, created=dt.datetime(2026, 3, 1, 12, 0))
+        pattern = "*.837*"
     old, new = [], []
     for _ in range(args.repeat):            # interleaved, so both see the same machine load
         old.append(timed(parse_old, data))
@@ -138,7 +214,7 @@ def main() -> int:
     for _ in range(args.repeat):
         old2.append(timed(parse_old, data, split))
         new2.append(timed(parse_new, data, split))
-    print(f"837P parse, {args.claims} claims ({len(data) / 1e6:.1f} MB), best of {args.repeat} (CPU time):")
+    print(f"{args.transaction} parse, {args.claims} claims ({len(data) / 1e6:.1f} MB), best of {args.repeat} (CPU time):")
     ratio = 1.0
     for what, o_runs, n_runs in (("fresh segments (incl. lazy split)", old, new),
                                  ("split segments (parser alone)", old2, new2)):
@@ -150,7 +226,7 @@ def main() -> int:
         print(f"    new (loop schema)     {n * 1000:8.1f} ms  {args.claims / n:10.0f} claims/s")
         print(f"    ratio new/old         {n / o:8.3f}   (median {med:.3f})")
     same = outcome(parse_old, data) == outcome(parse_new, data)
-    inputs = parity_inputs(1, args.mutations)
+    inputs = parity_inputs(1, args.mutations, pattern)
     diff = [i for i, d in enumerate(inputs) if outcome(parse_old, d) != outcome(parse_new, d)]
     print(f"  same claims: bench file {same}; samples + mutations {len(inputs) - len(diff)}/{len(inputs)}")
     if diff:

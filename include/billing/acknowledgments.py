@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from include.edi.errors import X12Error
 from include.edi.x277 import parse_277
 from include.edi.x277ca import parse_277ca
-from include.edi.x999 import IK5_CODES, parse_999
+from include.edi.x999 import explain_in_words, parse_999
 
 from .edi_slices import record_by_claim_number as record_slices
 from .edi_slices import record_for_claims as record_slice_for_claims
@@ -24,51 +24,6 @@ from .rcm_sql import query
 from .status import set_status
 
 log = logging.getLogger(__name__)
-
-# 837P data elements a 999 names most often, so that a clerk reads words, not positions.
-ELEMENT_NAMES = {
-    "NM101": "entity identifier code", "NM102": "entity type qualifier", "NM103": "last or organization name",
-    "NM104": "first name", "NM108": "identification code qualifier", "NM109": "identification code",
-    "N301": "address line", "N401": "city", "N402": "state code", "N403": "postal code",
-    "REF01": "reference identification qualifier", "REF02": "reference identification",
-    "DMG02": "birth date", "DMG03": "gender code", "SBR01": "payer responsibility sequence",
-    "SBR02": "individual relationship code", "SBR09": "claim filing indicator code",
-    "CLM01": "patient control number", "CLM02": "total claim charge amount",
-    "CLM05": "health care service location information", "CLM06": "provider signature indicator",
-    "CLM07": "assignment or plan participation code", "CLM08": "benefits assignment certification",
-    "CLM09": "release of information code", "HI01": "principal diagnosis", "HI02": "other diagnosis",
-    "SV101": "procedure code", "SV102": "line item charge amount", "SV103": "unit of measure",
-    "SV104": "service unit count", "SV107": "diagnosis code pointer", "DTP03": "date",
-    "PRV03": "provider taxonomy code", "HL03": "hierarchical level code", "BHT03": "reference identification",
-    "ST02": "transaction set control number", "SE01": "number of included segments",
-}
-SEGMENT_NAMES = {
-    "NM1": "name", "N3": "address", "N4": "city/state/ZIP", "REF": "reference", "DMG": "demographics",
-    "SBR": "subscriber information", "CLM": "claim information", "HI": "health care diagnosis code",
-    "SV1": "professional service", "DTP": "date or time period", "LX": "service line number",
-    "PRV": "provider information", "HL": "hierarchical level", "PAT": "patient information",
-    "BHT": "beginning of hierarchical transaction", "SE": "transaction set trailer", "ST": "transaction set header",
-}
-
-
-def explain_transaction_ack(ta) -> str:
-    """Plain words for a 999 transaction-set answer, from segment and element names and the
-    IK3/IK4/IK5 code descriptions. Bad values (IK404) are left out: they may be PHI."""
-    parts = [f"837 transaction set {ta.control_number}: {ta.status_description}"]
-    parts += [IK5_CODES.get(c, f"error {c}") for c in ta.error_codes]
-    for se in ta.segment_errors:
-        seg_name = SEGMENT_NAMES.get(se.segment_id, "")
-        where = f"segment {se.segment_id}" + (f" ({seg_name})" if seg_name else "")
-        where += f" at position {se.position}" + (f" in loop {se.loop_id}" if se.loop_id else "")
-        parts.append(f"{where}: {se.description}")
-        for e in se.elements:
-            pos = e.position.split(":")
-            ref = f"{se.segment_id}{pos[0].zfill(2)}"
-            label = ref + (f"-{pos[1]}" if len(pos) > 1 and pos[1] else "")
-            name = ELEMENT_NAMES.get(ref)
-            parts.append(f"element {label}" + (f" ({name})" if name else "") + f": {e.description}")
-    return "; ".join(parts)
-
 
 @dataclass
 class AckResult:
@@ -121,7 +76,7 @@ def apply_999(conn, file_id: int, data: bytes, *, actor: str, file_name: str | N
             batch_ids = sorted({r[0] for r in rows})
             conn.execute(query("responses", "mark_batch"),
                          {"state": "accepted" if ta.accepted else "rejected", "batch_ids": batch_ids})
-            explanation = None if ta.accepted else explain_transaction_ack(ta)
+            explanation = None if ta.accepted else explain_in_words(ta)
             for _, claim_id, current in rows:
                 key = f"999:{file_id}:{claim_id}"
                 if ta.accepted and current != "submitted":

@@ -79,24 +79,9 @@ class DeniedAdjustment:
 
 def _ack_facts(content: bytes, transaction_type: str, claim_number: str) -> dict:
     """Date and control numbers of an acknowledgment file (ISA13, GS06, ST02; 277CA DTP*050 receipt)."""
-    from include.edi.reader import iter_segments
+    from include.edi.registry import acknowledgment_facts
 
-    facts: dict = {}
-    in_claim = False
-    for s in iter_segments(bytes(content)):
-        if s.tag == "ISA":
-            facts["interchange_control_number"] = s.el(13)
-        elif s.tag == "GS":
-            facts["group_control_number"] = s.el(6)
-            facts.setdefault("date", s.el(4))
-        elif s.tag == "ST":
-            facts.setdefault("transaction_control_number", s.el(2))
-        elif s.tag == "DTP" and s.el(1) == "050" and transaction_type.startswith("277"):
-            facts["received"] = s.el(3)
-        elif s.tag == "TRN" and transaction_type.startswith("277"):
-            in_claim = s.el(2) == claim_number
-        elif s.tag == "STC" and in_claim and "status" not in facts:
-            facts["status"] = s.el(1)
+    facts = acknowledgment_facts(bytes(content), claim_number, status_response=transaction_type.startswith("277"))
     raw = facts.get("received") or facts.get("date") or ""
     try:
         facts["date"] = dt.datetime.strptime(raw[:8], "%Y%m%d").date() if len(raw) >= 8 else None

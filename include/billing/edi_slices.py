@@ -4,9 +4,12 @@ those bytes (issue 19: a 100 MB 835 is not parsed whole on every view of one wor
 Rows of billing.edi_claim_slices (migration 0017) are written when a file is acted on:
 
 - 835: by posting (include.billing.posting), from the offsets the 835 parser records on each
-  CLP (`ClaimPayment.offset/length`, `Remittance835.header_offset`): no second pass;
-- 837P: when a batch file is stored (include.billing.submission), from one scan of the bytes;
+  claim payment (`ClaimPayment.offset/length`, `Remittance835.header_offset`): no second pass;
+- 837P: when a batch file is stored (include.billing.submission), from `scan`;
 - 277CA, 277 and 999: when the response is applied (include.billing.acknowledgments).
+
+Where a claim's loop starts and ends is the edi registry's answer (its loop schemas); nothing
+here knows a segment id.
 
 `read_claim_segments` gives the item page the segments of those ranges, parsed with the
 delimiters of their interchange's ISA (read from the ISA's own bytes, nothing else).
@@ -14,142 +17,23 @@ delimiters of their interchange's ISA (read from the ISA's own bytes, nothing el
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from include.edi.reader import detect_delimiters, iter_segments
+from include.edi.registry import ClaimPlace, claim_places
 
 from .rcm_sql import query
 
 ISA_MAX = 400          # bytes an ISA may take (include.edi.reader's limit for an unpadded one)
 
-# the segment ids that end a claim's loop, per transaction type (as the item page always cut them)
-_835_STOPS = frozenset({"CLP", "LX", "SE", "PLB"})
-_837_STOPS = frozenset({"CLM", "HL", "SE"})
-_277_STOPS = frozenset({"HL", "SE"})
-_999_STOPS = frozenset({"AK2", "AK9", "SE"})
+# a claim's place: key (claim number, or (group, set) control numbers for a 999), the ISA's
+# offset, and the (offset, length) ranges of its loops; the loops come from the edi registry
+Slice = ClaimPlace
 
 
-@dataclass(frozen=True)
-class Slice:
-    key: object                       # claim number (837, 835, 277CA, 277) or (group, set) control numbers (999)
-    header_offset: int                # the interchange's ISA
-    ranges: tuple[tuple[int, int], ...]   # (offset, length) in file order
-
-
-def scan(content: bytes, transaction_type: str) -> list[Slice]:
-    """The claim loops of a whole file (837P, 835, 277CA, 277, 999), in one pass of the reader."""
-    if transaction_type.startswith("837"):
-        return _scan_837(content)
-    if transaction_type.startswith("277"):
-        return _scan_277(content)
-    if transaction_type == "999":
-        return _scan_999(content)
-    if transaction_type == "835":
-        return _scan_835(content)
-    return []
-
-
-def _scan_837(content: bytes) -> list[Slice]:
-    out: list[Slice] = []
-    isa = 0
-    sub: list[int] | None = None      # [offset, end] of the subscriber HL (2000B) and its loops
-    pat: list[int] | None = None      # the same for the patient HL (2000C)
-    ctx_open: list[int] | None = None  # the HL range still waiting for its end
-    claim: tuple[str, int] | None = None
-
-    def close_claim(at: int) -> None:
-        nonlocal claim
-        if claim is not None:
-            ranges = [(r[0], r[1] - r[0]) for r in (sub, pat) if r is not None and r[1] > r[0]]
-            out.append(Slice(claim[0], isa, (*ranges, (claim[1], at - claim[1]))))
-            claim = None
-
-    for s in iter_segments(content):
-        tag = s.tag
-        if tag in _837_STOPS or tag in ("ISA", "GS", "ST", "GE", "IEA"):
-            close_claim(s.offset)
-        if ctx_open is not None and tag in ("CLM", "HL", "SE"):
-            ctx_open[1] = s.offset
-            ctx_open = None
-        if tag == "ISA":
-            isa, sub, pat = s.offset, None, None
-        elif tag == "HL":
-            level = s.el(3)
-            if level == "22":
-                sub, pat = [s.offset, s.offset], None
-                ctx_open = sub
-            elif level == "23":
-                pat = [s.offset, s.offset]
-                ctx_open = pat
-            else:
-                sub = pat = None
-        elif tag == "CLM":
-            claim = (s.el(1), s.offset)
-    return out
-
-
-def _scan_835(content: bytes) -> list[Slice]:
-    out: list[Slice] = []
-    isa = 0
-    claim: tuple[str, int] | None = None
-    for s in iter_segments(content):
-        tag = s.tag
-        if claim is not None and (tag in _835_STOPS or tag in ("ISA", "GE", "IEA")):
-            out.append(Slice(claim[0], isa, ((claim[1], s.offset - claim[1]),)))
-            claim = None
-        if tag == "ISA":
-            isa = s.offset
-        elif tag == "CLP":
-            claim = (s.el(1), s.offset)
-    return out
-
-
-def _scan_277(content: bytes) -> list[Slice]:
-    """The claim's loop of a 277CA/277: from after the last HL/SE/TRN before its TRN*2 (its NM1)
-    to the next HL/SE."""
-    out: list[Slice] = []
-    isa = 0
-    loop_start: int | None = None     # the first segment after the last HL/SE/TRN
-    claim: tuple[str, int] | None = None
-    for s in iter_segments(content):
-        tag = s.tag
-        if claim is not None and (tag in _277_STOPS or tag in ("ISA", "GE", "IEA")):
-            out.append(Slice(claim[0], isa, ((claim[1], s.offset - claim[1]),)))
-            claim = None
-        if tag == "ISA":
-            isa = s.offset
-        if tag == "TRN" and s.el(1) == "2" and claim is None:
-            claim = (s.el(2), loop_start if loop_start is not None else s.offset)
-        if tag in ("HL", "SE", "TRN", "ISA", "GS", "ST"):
-            loop_start = None
-        elif loop_start is None:
-            loop_start = s.offset
-    return out
-
-
-def _scan_999(content: bytes) -> list[Slice]:
-    """The AK2 loop of each acknowledged transaction set; key (AK1 group control, AK2 set control)."""
-    out: list[Slice] = []
-    isa = 0
-    group: int | None = None
-    ak2: tuple[object, int] | None = None
-    for s in iter_segments(content):
-        tag = s.tag
-        if ak2 is not None and (tag in _999_STOPS or tag in ("ISA", "GE", "IEA")):
-            out.append(Slice(ak2[0], isa, ((ak2[1], s.offset - ak2[1]),)))
-            ak2 = None
-        if tag == "ISA":
-            isa = s.offset
-        elif tag == "AK1":
-            group = _int(s.el(2))
-        elif tag == "AK2":
-            ak2 = ((group, _int(s.el(2))), s.offset)
-    return out
-
-
-def _int(v: str) -> int | None:
-    v = (v or "").strip()
-    return int(v) if v.isdigit() else None
+def scan(content: bytes, transaction_type: str | None = None) -> list[Slice]:
+    """The claim loops of a whole file (837P, 835, 277CA, 277, 999), from the edi registry's loop
+    schemas (include.edi.registry.claim_places); the file's own ST/GS08 say what it holds, so
+    ``transaction_type`` (the ledger's name for it) is not needed."""
+    return claim_places(content)
 
 
 # --- writing -----------------------------------------------------------------------------------

@@ -71,12 +71,10 @@ def describe_request(statuses) -> tuple[list[dict], list[dict]]:
 def _request_date(content: bytes, claim) -> dt.date:
     if claim.effective_date:
         return claim.effective_date
-    from include.edi.reader import iter_segments
+    from include.edi.registry import first_group_date
 
-    for s in iter_segments(bytes(content)):
-        if s.tag == "GS":
-            return dt.datetime.strptime(s.el(4)[:8], "%Y%m%d").date()
-    return dt.date.today()
+    gs04 = first_group_date(bytes(content))
+    return dt.datetime.strptime(gs04[:8], "%Y%m%d").date() if gs04 else dt.date.today()
 
 
 def open_information_requests(conn, *, actor: str) -> dict:

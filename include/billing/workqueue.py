@@ -22,6 +22,7 @@ from include.billing.carc import describe
 from include.billing.ledger import assign_work_item, close_work_item, close_work_items, record_event
 from include.billing.rcm_sql import query
 from include.billing.status import set_status
+from include.edi.registry import claim_slice
 
 OPEN_STATES = ("open", "in_progress")
 ALL_STATES = ("open", "in_progress", "resolved", "written_off")
@@ -215,50 +216,6 @@ def get_item(conn, item_id: int) -> dict | None:
 
 # --- the claim's segments of an EDI file ------------------------------------------------
 
-def _segments(content: bytes):
-    from include.edi.reader import iter_segments
-
-    return list(iter_segments(bytes(content)))
-
-
-def _claim_slice(segs, claim_number: str, ttype: str, st_control: int | None) -> list:
-    """The claim's loop in a file: 837 CLM.., 835 CLP.., 277CA HL..TRN*2*<claim>.., 999 AK2..IK5."""
-    def find(pred):
-        return next((i for i, s in enumerate(segs) if pred(s)), None)
-
-    if ttype.startswith("837"):
-        start = find(lambda s: s.tag == "CLM" and s.el(1) == claim_number)
-        stops = {"CLM", "HL", "SE"}
-    elif ttype == "835":
-        start = find(lambda s: s.tag == "CLP" and s.el(1) == claim_number)
-        stops = {"CLP", "LX", "SE", "PLB"}
-    elif ttype.startswith("277"):
-        trn = find(lambda s: s.tag == "TRN" and s.el(2) == claim_number)
-        if trn is None:
-            return []
-        start = trn
-        while start > 0 and segs[start - 1].tag not in ("HL", "SE", "TRN"):
-            start -= 1    # back to the claim's NM1 (the HL line above carries only ids)
-        stops = {"HL", "SE"}
-        end = next((i for i in range(trn + 1, len(segs)) if segs[i].tag in stops), len(segs))
-        return segs[start:end]
-    elif ttype == "999":
-        if st_control is None:
-            return []
-        start = find(lambda s: s.tag == "AK2" and s.el(2).lstrip("0") == str(st_control))
-        stops = {"AK2", "AK9", "SE"}
-        if start is None:
-            return []
-        end = next((i for i in range(start + 1, len(segs)) if segs[i].tag in stops), len(segs))
-        return segs[start:end]
-    else:
-        return []
-    if start is None:
-        return []
-    end = next((i for i in range(start + 1, len(segs)) if segs[i].tag in stops), len(segs))
-    return segs[start:end]
-
-
 def edi_excerpt(conn, item: dict) -> dict | None:
     """The claim's segments of the file behind the item (else its latest 835 or 837).
 
@@ -286,7 +243,7 @@ def edi_excerpt(conn, item: dict) -> dict | None:
             st_control = next((x["transaction_control_number"] for x in files if x["transaction_control_number"]),
                               None)
             content = _one(conn, "edi_file", {"file_id": file_id})["content"]
-            segs = _claim_slice(_segments(content), item["claim_number"], f["transaction_type"], st_control)
+            segs = claim_slice(bytes(content), item["claim_number"], control_number=st_control)
         result["segments"] = [s.to_text() for s in segs]
     except Exception as exc:   # a broken file still lets the page render; say why
         result["error"] = f"{f['file_name']}: cannot be read ({type(exc).__name__})"

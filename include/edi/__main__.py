@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sys
 
+from . import registry
 from .errors import Finding, X12Error
 
 
@@ -43,44 +44,57 @@ def dumps(obj, *, pretty: bool = False) -> bytes:
     return orjson.dumps(obj, default=_default, option=option)
 
 
+def _json_835(t, d: dict, findings: list[Finding], name: str) -> None:
+    from .balance import balance_835
+    from .x835 import parse_835_transaction
+    r = parse_835_transaction(t)
+    d.update(r.to_dict())
+    for f in r.findings:
+        f.file = f.file or name
+    findings += [f for f in r.findings if f not in t.findings]
+    findings += balance_835(r, file=name)
+
+
+def _json_837(t, d: dict, findings: list[Finding], name: str) -> None:
+    from .balance import balance_837
+    from .x837p import claim_to_dict, parse_837p
+    claims = parse_837p(t)
+    d["claims"] = [claim_to_dict(c) for c in claims]
+    findings += balance_837(claims, file=name)
+
+
+def _json_999(t, d: dict, findings: list[Finding], name: str) -> None:
+    from .x999 import parse_999_transaction
+    d.update(parse_999_transaction(t).to_dict())
+
+
+def _json_277(t, d: dict, findings: list[Finding], name: str) -> None:
+    from ._status import parse_status_transaction
+    d["claims"] = [c.to_dict() for c in parse_status_transaction(t)]
+
+
+def _json_271(t, d: dict, findings: list[Finding], name: str) -> None:
+    from .x271 import parse_271
+    d["subscribers"] = [r.to_dict() for r in parse_271(t)]
+
+
+def _json_inquiries(t, d: dict, findings: list[Finding], name: str) -> None:
+    import dataclasses
+    d["inquiries"] = [dataclasses.asdict(q) for q in registry.entry_for(t.type, t.version).parse(t)]
+
+
+# the JSON of each registry entry (by its name); the entry comes from the registry
+_JSON = {"835": _json_835, "837P": _json_837, "999": _json_999, "277CA": _json_277, "277": _json_277,
+         "271": _json_271, "270": _json_inquiries, "276": _json_inquiries}
+
+
 def _transaction_dict(t, findings: list[Finding], name: str) -> dict:
     d: dict = {"type": t.type, "control_number": t.control_number, "version": t.version}
-    if t.type == "835":
-        from .balance import balance_835
-        from .x835 import parse_835_transaction
-        r = parse_835_transaction(t)
-        d.update(r.to_dict())
-        for f in r.findings:
-            f.file = f.file or name
-        findings += [f for f in r.findings if f not in t.findings]
-        findings += balance_835(r, file=name)
-    elif t.type == "837":
-        from .balance import balance_837
-        from .x837p import claim_to_dict, parse_837p
-        claims = parse_837p(t)
-        d["claims"] = [claim_to_dict(c) for c in claims]
-        findings += balance_837(claims, file=name)
-    elif t.type == "999":
-        from .x999 import parse_999_transaction
-        d.update(parse_999_transaction(t).to_dict())
-    elif t.type == "277":
-        from ._status import parse_status_transaction
-        d["claims"] = [c.to_dict() for c in parse_status_transaction(t)]
-    elif t.type == "271":
-        from .x271 import parse_271
-        d["subscribers"] = [r.to_dict() for r in parse_271(t)]
-    elif t.type == "270":
-        import dataclasses
-
-        from .x270 import parse_270
-        d["inquiries"] = [dataclasses.asdict(q) for q in parse_270(t)]
-    elif t.type == "276":
-        import dataclasses
-
-        from .x276 import parse_276
-        d["inquiries"] = [dataclasses.asdict(q) for q in parse_276(t)]
-    else:
+    entry = registry.entry_for(t.type, t.version)
+    if entry is None:
         d["segment_count"] = len(t.segments) + 2
+    else:
+        _JSON[entry.name](t, d, findings, name)
     return d
 
 

@@ -470,20 +470,27 @@ def _check_tag(tag: str, name, index: int, off: int) -> None:
 
 # --------------------------------------------------------------------------- envelopes
 
+@dataclass(kw_only=True)
+class _Envelope:
+    """What every envelope level (ST/SE, GS/GE, ISA/IEA) holds besides its own ids: its header
+    segment, its trailer once read, and the warning findings about it."""
+
+    header: Segment
+    trailer: Segment | None = None
+    findings: list[Finding] = field(default_factory=list)
+
+
 @dataclass
-class TransactionSet:
+class TransactionSet(_Envelope):
     type: str
     control_number: str
     version: str
-    header: Segment
     segments: list[Segment] = field(default_factory=list)   # body: between ST and SE
-    trailer: Segment | None = None
-    findings: list[Finding] = field(default_factory=list)
     group: "FunctionalGroup | None" = field(default=None, repr=False)
 
 
 @dataclass
-class FunctionalGroup:
+class FunctionalGroup(_Envelope):
     functional_id: str
     sender: str
     receiver: str
@@ -491,15 +498,12 @@ class FunctionalGroup:
     version: str
     date: str
     time: str
-    header: Segment
     transactions: list[TransactionSet] = field(default_factory=list)
-    trailer: Segment | None = None
-    findings: list[Finding] = field(default_factory=list)
     interchange: "Interchange | None" = field(default=None, repr=False)
 
 
 @dataclass
-class Interchange:
+class Interchange(_Envelope):
     sender_qualifier: str
     sender_id: str
     receiver_qualifier: str
@@ -510,10 +514,7 @@ class Interchange:
     version: str
     usage_indicator: str
     delimiters: Delimiters
-    header: Segment
     groups: list[FunctionalGroup] = field(default_factory=list)
-    trailer: Segment | None = None
-    findings: list[Finding] = field(default_factory=list)
 
     def all_findings(self) -> list[Finding]:
         out = list(self.findings)
@@ -568,7 +569,7 @@ def _transactions(segs, name, keep, isas=None) -> Iterator[TransactionSet]:
                 raise X12Error("ISA segment too short", file=name, segment_index=seg.index, offset=seg.offset)
             e = seg.elements
             isa = Interchange(e[4].strip(), e[5].strip(), e[6].strip(), e[7].strip(), e[8], e[9],
-                              e[12].strip(), e[11], e[14].strip(), seg.delimiters, seg)
+                              e[12].strip(), e[11], e[14].strip(), seg.delimiters, header=seg)
             isa_count = 0
             if isas is not None:
                 isas.append(isa)
@@ -599,7 +600,7 @@ def _transactions(segs, name, keep, isas=None) -> Iterator[TransactionSet]:
                 yield st
                 st = None
             gs = FunctionalGroup(seg.el(1), seg.el(2), seg.el(3), seg.el(6), seg.el(8), seg.el(4),
-                                 seg.el(5), seg, interchange=isa)
+                                 seg.el(5), header=seg, interchange=isa)
             isa_count += 1
             if keep:
                 isa.groups.append(gs)
@@ -628,12 +629,12 @@ def _transactions(segs, name, keep, isas=None) -> Iterator[TransactionSet]:
             if gs is None:
                 if isa is None:
                     raise X12Error("ST outside an interchange", file=name, segment_index=seg.index, offset=seg.offset)
-                gs = FunctionalGroup("", "", "", "", "", "", "", seg, interchange=isa)
+                gs = FunctionalGroup("", "", "", "", "", "", "", header=seg, interchange=isa)
                 gs.findings.append(_w("missing_gs", "ST without a GS functional group", seg, name))
                 if keep:
                     isa.groups.append(gs)
                 isa_count += 1
-            st = TransactionSet(seg.el(1), seg.el(2), seg.el(3) or gs.version, seg, group=gs)
+            st = TransactionSet(seg.el(1), seg.el(2), seg.el(3) or gs.version, header=seg, group=gs)
             if seg.el(3) and gs.version and seg.el(3) != gs.version:
                 st.findings.append(_w("st03_version", f"ST03 {seg.el(3)} differs from GS08 {gs.version}",
                                       seg, name, "ST03"))

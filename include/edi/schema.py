@@ -9,8 +9,10 @@ segment: the 837P parser uses the table directly, ``read_loops`` builds a tree f
 
 Reading is lenient and reporting strict: a segment the schema does not know where it
 stands, or whose id is not 2-3 alphanumerics, is kept (in the loop it appears in) with a
-warning finding; a loop repeated more often than the guide allows is a warning; an HL
-that fits no level breaks the hierarchy and is an error finding.  Nothing here raises.
+warning finding; a loop repeated more often than the guide allows is a warning; a loop start
+out of place (an HL under the wrong level, a CLP without its LX) is read where the guide puts
+the loop, with a finding (an error for an HL: it breaks the hierarchy; an HL whose level the
+schema does not know stays unplaced).  Nothing here raises.
 
 Placing a segment: the innermost open loop that holds it, or that starts a child loop with it,
 wins; a child loop is never earlier (in schema order) than the one already read under the same
@@ -49,6 +51,8 @@ class Schema:
     # hierarchical level), not beyond: a PRV inside a claim is unknown there, not the billing
     # provider's PRV closing the claim
     level_trigger: str | None = "HL"
+    # heading segments that come after the loops (835 PLB): they end the loop they follow
+    summary: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -69,6 +73,7 @@ class Compiled:
     recover: dict[tuple[str, str | None], tuple[int, bool]]
     # ``rows`` with the new state alone (no "opened" flag): for parsers that act on the segment id
     steps: list[dict] = field(default_factory=list)
+    triggers: frozenset = frozenset()        # the segment ids that start a loop
 
 
 def compile_schema(schema: Schema) -> Compiled:
@@ -136,7 +141,8 @@ def compile_schema(schema: Schema) -> Compiled:
     steps = [{t: ({q: a and a[0] for q, a in v.items()} if v.__class__ is dict else v[0]) for t, v in row.items()}
              for row in rows]
     return Compiled(schema, rows, [p[-1] for p in paths], paths, dict(qpos),
-                    {lp.id: lp.max_repeat for lp in schema.loops} | {ROOT: 1}, recover, steps)
+                    {lp.id: lp.max_repeat for lp in schema.loops} | {ROOT: 1}, recover, steps,
+                    frozenset(lp.trigger for lp in schema.loops))
 
 
 @dataclass(slots=True)
@@ -181,6 +187,18 @@ def read_loops(segments, schema: Schema | Compiled, *, file: str | None = None) 
         act = row.get(tag)
         if act is not None and act.__class__ is dict:
             act = act.get(s.el(qpos[tag]), act[None])
+        if act is None and tag in comp.triggers:
+            # a loop start out of place: reported, then read where the guide puts it (its first
+            # path), so what follows it keeps its structure (the parsers recover the same way)
+            act = comp.recover.get((tag, s.el(qpos[tag]) if tag in qpos else None)) or comp.recover.get((tag, None))
+            if act is not None:
+                where = f"loop {comp.loop[act[0]]} has no place in loop {loop_of[state]}; read where the guide puts it"
+                if tag == "HL":
+                    findings.append(Finding("error", "hl_unplaced", f"HL level {s.el(3)!r}: {where}",
+                                            "HL", getattr(s, "index", None), "HL03", file=file))
+                else:
+                    findings.append(Finding("warning", "loop_unplaced", f"segment {tag}: {where}",
+                                            tag, getattr(s, "index", None), file=file))
         if act is None:
             if not _good_id(tag):
                 findings.append(Finding("warning", "invalid_segment_id",
@@ -297,7 +315,8 @@ X222A1 = Schema(
 
 X221A1 = Schema(
     transaction="835", version="005010X221A1",
-    heading=("BPR", "TRN", "CUR", "REF", "DTM", "PLB"),      # PLB: the summary, after the claims
+    heading=("BPR", "TRN", "CUR", "REF", "DTM", "PLB"),
+    summary=("PLB",),                                         # after the claims
     qualifier_element={"N1": 1},
     level_trigger=None,
     loops=(
@@ -316,7 +335,8 @@ X221A1 = Schema(
 
 X231A1 = Schema(
     transaction="999", version="005010X231A1",
-    heading=("AK1", "AK9"),                                   # AK9: the summary
+    heading=("AK1", "AK9"),
+    summary=("AK9",),
     level_trigger=None,
     loops=(
         Loop("2000", "AK2", (), (ROOT,), None, ("IK5",), "transaction set response"),

@@ -9,6 +9,7 @@ from typing import Iterator
 from ._common import ZERO, Adjustment, amount, cas_segments, date8, dec, m2, money, name_of, parse_cas, transactions
 from .errors import Finding
 from .reader import Delimiters, Segment, TransactionSet
+from .schema import X221A1, compiled
 from .writer import DEFAULT, build_interchange, fmt_amount, fmt_date
 
 VERSION = "005010X221A1"
@@ -79,7 +80,7 @@ class ClaimPayment:
     statement_to: dt.date | None = None           # DTM*233
     amounts: dict[str, Decimal] = field(default_factory=dict)   # AMT qualifier → amount
     lines: list[ServicePayment] = field(default_factory=list)
-    # where the CLP loop (CLP .. before the next CLP/LX/PLB/SE) sits in the file, in bytes: the
+    # where the claim payment loop (2100 with its 2110s, per the loop schema) sits in the file, in bytes: the
     # Billing UI reads only these (billing.edi_claim_slices); None when built, not read
     offset: int | None = field(default=None, compare=False, repr=False)
     length: int | None = field(default=None, compare=False, repr=False)
@@ -167,50 +168,84 @@ def _svc(s: Segment) -> ServicePayment:
         original_units=dec(s.el(7), s))
 
 
+_X221A1 = compiled(X221A1)     # the 835 loop schema as lookup tables, built once at import
+# the states inside a claim payment (2100 and its service lines, 2110): leaving them ends the
+# claim's bytes (ClaimPayment.offset/length, "the bytes of claim X")
+_CLAIM_STATES = frozenset(i for i, p in enumerate(_X221A1.path) if "2100" in p)
+# a CLP without its LX header (partner files) is read where the guide puts it
+_CLP_STATE = _X221A1.recover[("CLP", None)][0]
+
+
+def _misplaced(tag: str, s: Segment, claim) -> int | None:
+    """Where a loop start that has no place where it stands is read anyway, as the parser always
+    has: a CLP without its LX header, and the payer/payee N1 out of order or after LX (outside a
+    claim). None: the segment is skipped."""
+    if tag == "CLP":
+        return _CLP_STATE
+    if tag == "N1" and claim is None:
+        a = _X221A1.recover.get(("N1", s.el(1)))
+        return a[0] if a is not None else None
+    return None
+
+
+def _ends_claim(state: int, tag: str, s: Segment) -> bool:
+    """Whether a segment that the schema places outside the claim ends it: one that opens a loop
+    (LX) or the summary (PLB); a heading segment (TRN, TS3 …) misplaced inside a claim does not."""
+    act = _X221A1.rows[state][tag]
+    if act.__class__ is dict:
+        act = act.get(s.el(_X221A1.qualifier_element[tag]), act[None])
+    return act[1] or tag in _X221A1.schema.summary
+
+
 def parse_835_transaction(t: TransactionSet) -> Remittance835:
+    """Read one 835 transaction set. Which loop a segment belongs to comes from the 835 loop
+    schema (``schema.X221A1``): one table lookup per segment gives the loop it stays in or opens;
+    the code below only maps each loop's segments onto the dataclasses. Segments the schema has
+    no place for where they stand are skipped (``validate`` reports them)."""
     r = Remittance835(payment_amount=ZERO, trace_number="", control_number=t.control_number)
     r.findings = list(t.findings)
+    comp = _X221A1
+    steps, loop_of, qpos, claim_states = comp.steps, comp.loop, comp.qualifier_element, _CLAIM_STATES
     claim: ClaimPayment | None = None
     line: ServicePayment | None = None
     party = None
     saw_bpr = False
     isa = t.group.interchange.header if t.group is not None and t.group.interchange is not None else None
     r.header_offset = isa.offset if isa is not None else None
+    state = 0
+    step = steps[0]
+    loop = loop_of[0]
     for s in t.segments:
         tag = s.tag
-        if tag in _LOOP_ENDS and claim is not None and claim.length is None:
-            claim.length = s.offset - claim.offset
-        if tag == "CLP":
-            claim = ClaimPayment(claim_id=s.el(1), status_code=s.el(2), charge=amount(s, 3, ZERO),
-                                 paid=amount(s, 4, ZERO), patient_responsibility=amount(s, 5),
-                                 filing_indicator=s.el(6), payer_claim_control_number=s.el(7),
-                                 facility_code=s.el(8) or None, frequency_code=s.el(9) or None)
-            claim.offset = s.offset
-            r.claims.append(claim)
-            line = None
-        elif tag == "SVC" and claim is not None:
-            line = _svc(s)
-            claim.lines.append(line)
-        elif tag == "CAS":
+        try:
+            new = step[tag]     # the state after this segment: one lookup, no allocation
+        except KeyError:
+            new = None
+        if new.__class__ is dict:
+            new = new.get(s.el(qpos[tag]), new[None])
+        if new is None:
+            new = _misplaced(tag, s, claim)
+            if new is None:
+                if tag == "N1":          # a party we don't read: its REFs are not the payer's
+                    party = None
+                continue
+        if new != state:
+            if claim is not None and new not in claim_states:
+                if _ends_claim(state, tag, s):
+                    if claim.length is None:
+                        claim.length = s.offset - claim.offset
+                    claim = None
+                else:
+                    new = state          # a heading segment inside a claim: read, and the claim goes on
+            state = new
+            step = steps[new]
+            loop = loop_of[new]
+            line = None if loop != "2110" else line
+        if tag == "CAS":
             if line is not None:
                 line.adjustments += parse_cas(s)
             elif claim is not None:
                 claim.adjustments += parse_cas(s)
-        elif tag == "NM1" and claim is not None:
-            q = s.el(1)
-            if q == "QC":
-                claim.patient_name, claim.patient_id = name_of(s), s.el(9) or None
-                claim.patient_last_name, claim.patient_first_name = s.el(3) or None, s.el(4) or None
-            elif q == "IL":
-                claim.insured_name, claim.insured_id = name_of(s), s.el(9) or None
-            elif q == "74":
-                claim.corrected_name, claim.corrected_id = name_of(s), s.el(9) or None
-            elif q == "82":
-                claim.rendering_npi = s.el(9) or None
-        elif tag == "MIA" and claim is not None:
-            claim.remark_codes += [s.el(k) for k in (5, 20, 21, 22, 23) if s.el(k)]
-        elif tag == "MOA" and claim is not None:
-            claim.remark_codes += [s.el(k) for k in (3, 4, 5, 6, 7) if s.el(k)]
         elif tag == "DTM":
             q = s.el(1)
             d = date8(s.el(2))
@@ -226,20 +261,52 @@ def parse_835_transaction(t: TransactionSet) -> Remittance835:
                 claim.statement_to = d
             elif claim is None and q == "405":
                 r.production_date = d
+        elif tag == "SVC":
+            if claim is not None:
+                line = _svc(s)
+                claim.lines.append(line)
+        elif tag == "REF":
+            if line is not None and s.el(1) == "6R":
+                line.line_control_number = s.el(2)
+            elif claim is None and party == "PR" and s.el(1) == "2U" and not r.payer_id:
+                r.payer_id = s.el(2)
         elif tag == "AMT":
             if line is not None:
                 if s.el(1) == "B6":
                     line.allowed_amount = amount(s, 2)
             elif claim is not None:
                 claim.amounts[s.el(1)] = amount(s, 2, ZERO)
-        elif tag == "REF":
-            if line is not None and s.el(1) == "6R":
-                line.line_control_number = s.el(2)
-            elif claim is None and party == "PR" and s.el(1) == "2U" and not r.payer_id:
-                r.payer_id = s.el(2)
-        elif tag == "LQ" and line is not None:
-            if s.el(1) == "HE":
+        elif tag == "CLP":
+            if claim is not None and claim.length is None:
+                claim.length = s.offset - claim.offset
+            claim = ClaimPayment(claim_id=s.el(1), status_code=s.el(2), charge=amount(s, 3, ZERO),
+                                 paid=amount(s, 4, ZERO), patient_responsibility=amount(s, 5),
+                                 filing_indicator=s.el(6), payer_claim_control_number=s.el(7),
+                                 facility_code=s.el(8) or None, frequency_code=s.el(9) or None)
+            claim.offset = s.offset
+            r.claims.append(claim)
+            line = None
+        elif tag == "NM1":
+            if claim is not None:
+                q = s.el(1)
+                if q == "QC":
+                    claim.patient_name, claim.patient_id = name_of(s), s.el(9) or None
+                    claim.patient_last_name, claim.patient_first_name = s.el(3) or None, s.el(4) or None
+                elif q == "IL":
+                    claim.insured_name, claim.insured_id = name_of(s), s.el(9) or None
+                elif q == "74":
+                    claim.corrected_name, claim.corrected_id = name_of(s), s.el(9) or None
+                elif q == "82":
+                    claim.rendering_npi = s.el(9) or None
+        elif tag == "LQ":
+            if line is not None and s.el(1) == "HE":
                 line.remark_codes.append(s.el(2))
+        elif tag == "MOA":
+            if claim is not None:
+                claim.remark_codes += [s.el(k) for k in (3, 4, 5, 6, 7) if s.el(k)]
+        elif tag == "MIA":
+            if claim is not None:
+                claim.remark_codes += [s.el(k) for k in (5, 20, 21, 22, 23) if s.el(k)]
         elif tag == "BPR":
             saw_bpr = True
             r.handling_code = s.el(1)
@@ -250,10 +317,12 @@ def parse_835_transaction(t: TransactionSet) -> Remittance835:
             if not s.el(16):
                 r.findings.append(Finding("warning", "bpr16_missing", "BPR16 payment date missing",
                                           "BPR", s.index, "BPR16"))
-        elif tag == "TRN" and claim is None:
+        elif tag == "TRN":
+            if claim is not None:
+                continue
             r.trace_number = s.el(2)
             r.payer_trace_id = s.el(3)
-        elif tag == "N1" and claim is None:
+        elif tag == "N1":
             party = s.el(1)
             if party == "PR":
                 r.payer_name = s.el(2)
@@ -266,21 +335,15 @@ def parse_835_transaction(t: TransactionSet) -> Remittance835:
             prov, fp = s.el(1), date8(s.el(2))
             for k in range(3, 15, 2):
                 if s.el(k):
-                    comp = s.composite(k)
+                    comp5 = s.composite(k)
                     r.provider_adjustments.append(ProviderAdjustment(
-                        prov, fp, comp[0] if comp else "", comp[1] if len(comp) > 1 and comp[1] else None,
+                        prov, fp, comp5[0] if comp5 else "", comp5[1] if len(comp5) > 1 and comp5[1] else None,
                         amount(s, k + 1, ZERO)))
-        elif tag == "LX":
-            line = None
-            claim = None
     if claim is not None and claim.length is None and t.trailer is not None:
         claim.length = t.trailer.offset - claim.offset
     if not saw_bpr:
         r.findings.append(Finding("error", "bpr_missing", "835 without BPR", "ST", t.header.index))
     return r
-
-
-_LOOP_ENDS = frozenset({"CLP", "LX", "PLB"})    # and SE: what ends a CLP loop
 
 
 def iter_835(source, name: str | None = None) -> Iterator[Remittance835]:

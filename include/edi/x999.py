@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from ._common import transactions
 from .reader import Delimiters, TransactionSet
+from .schema import X231A1, compiled
 from .writer import DEFAULT, build_interchange
 
 VERSION = "005010X231A1"
@@ -173,35 +174,103 @@ class Ack999:
                 "transaction_acks": [t.to_dict() for t in self.transactions]}
 
 
+# 837P data elements a 999 names most often, so that a clerk reads words, not positions.
+ELEMENT_NAMES = {
+    "NM101": "entity identifier code", "NM102": "entity type qualifier", "NM103": "last or organization name",
+    "NM104": "first name", "NM108": "identification code qualifier", "NM109": "identification code",
+    "N301": "address line", "N401": "city", "N402": "state code", "N403": "postal code",
+    "REF01": "reference identification qualifier", "REF02": "reference identification",
+    "DMG02": "birth date", "DMG03": "gender code", "SBR01": "payer responsibility sequence",
+    "SBR02": "individual relationship code", "SBR09": "claim filing indicator code",
+    "CLM01": "patient control number", "CLM02": "total claim charge amount",
+    "CLM05": "health care service location information", "CLM06": "provider signature indicator",
+    "CLM07": "assignment or plan participation code", "CLM08": "benefits assignment certification",
+    "CLM09": "release of information code", "HI01": "principal diagnosis", "HI02": "other diagnosis",
+    "SV101": "procedure code", "SV102": "line item charge amount", "SV103": "unit of measure",
+    "SV104": "service unit count", "SV107": "diagnosis code pointer", "DTP03": "date",
+    "PRV03": "provider taxonomy code", "HL03": "hierarchical level code", "BHT03": "reference identification",
+    "ST02": "transaction set control number", "SE01": "number of included segments",
+}
+SEGMENT_NAMES = {
+    "NM1": "name", "N3": "address", "N4": "city/state/ZIP", "REF": "reference", "DMG": "demographics",
+    "SBR": "subscriber information", "CLM": "claim information", "HI": "health care diagnosis code",
+    "SV1": "professional service", "DTP": "date or time period", "LX": "service line number",
+    "PRV": "provider information", "HL": "hierarchical level", "PAT": "patient information",
+    "BHT": "beginning of hierarchical transaction", "SE": "transaction set trailer", "ST": "transaction set header",
+}
+
+
+def explain_in_words(ta: "TransactionAck") -> str:
+    """Plain words for a 999 transaction-set answer, from segment and element names and the
+    IK3/IK4/IK5 code descriptions. Bad values (IK404) are left out: they may be PHI."""
+    parts = [f"837 transaction set {ta.control_number}: {ta.status_description}"]
+    parts += [IK5_CODES.get(c, f"error {c}") for c in ta.error_codes]
+    for se in ta.segment_errors:
+        seg_name = SEGMENT_NAMES.get(se.segment_id, "")
+        where = f"segment {se.segment_id}" + (f" ({seg_name})" if seg_name else "")
+        where += f" at position {se.position}" + (f" in loop {se.loop_id}" if se.loop_id else "")
+        parts.append(f"{where}: {se.description}")
+        for e in se.elements:
+            pos = e.position.split(":")
+            ref = f"{se.segment_id}{pos[0].zfill(2)}"
+            label = ref + (f"-{pos[1]}" if len(pos) > 1 and pos[1] else "")
+            name = ELEMENT_NAMES.get(ref)
+            parts.append(f"element {label}" + (f" ({name})" if name else "") + f": {e.description}")
+    return "; ".join(parts)
+
+
 def _int(v):
     return int(v) if v and v.isdigit() else None
 
 
+_X231A1 = compiled(X231A1)     # the 999 loop schema as lookup tables, built once at import
+
+
 def parse_999_transaction(t: TransactionSet) -> Ack999:
+    """Read one 999. Which loop a segment belongs to comes from the 999 loop schema
+    (``schema.X231A1``: 2000 AK2 transaction set response, 2100 IK3 segment error, 2110 IK4
+    element error); the code maps each loop's segments onto the dataclasses. A heading segment
+    (AK1) misplaced inside a loop is read without ending it, the summary (AK9) ends the loops; a segment with no place where it
+    stands is skipped."""
     ack = Ack999("", "", control_number=t.control_number)
+    comp = _X231A1
     cur: TransactionAck | None = None
     seg_err: SegmentError | None = None
     d = t.header.delimiters
+    steps, loop_of, summary = comp.steps, comp.loop, comp.schema.summary
+    state = 0
+    step = steps[0]
     for s in t.segments:
         tag = s.tag
-        if tag == "AK1":
-            ack.functional_id, ack.group_control_number, ack.group_version = s.el(1), s.el(2), s.el(3) or None
-        elif tag == "AK2":
+        try:
+            new = step[tag]      # the state after this segment (no qualified triggers in a 999)
+        except KeyError:
+            continue             # no place here: skipped
+        if new != state:
+            if new == 0 and tag not in summary:
+                new = state      # AK1 inside a loop: read, the loop goes on
+            else:
+                state = new
+                step = steps[new]
+                if loop_of[new] != "2100" and loop_of[new] != "2110":
+                    seg_err = None
+        if tag == "AK2":
             cur = TransactionAck(s.el(1), s.el(2), "", s.el(3) or None)
             ack.transactions.append(cur)
-            seg_err = None
-        elif tag == "IK3" and cur is not None:
+        elif tag == "IK3":
             seg_err = SegmentError(s.el(1), _int(s.el(2)) or 0, s.el(4), s.el(3) or None)
             cur.segment_errors.append(seg_err)
-        elif tag == "CTX" and seg_err is not None:
-            seg_err.context.append(d.element.join(s.elements))
-        elif tag == "IK4" and seg_err is not None:
+        elif tag == "CTX":
+            if seg_err is not None:
+                seg_err.context.append(d.element.join(s.elements))
+        elif tag == "IK4":
             seg_err.elements.append(ElementError(":".join(s.composite(1)), s.el(3), s.el(2) or None,
                                                  s.el(4) or None))
-        elif tag == "IK5" and cur is not None:
+        elif tag == "IK5":
             cur.status = s.el(1)
             cur.error_codes = [s.el(k) for k in range(2, 7) if s.el(k)]
-            seg_err = None
+        elif tag == "AK1":
+            ack.functional_id, ack.group_control_number, ack.group_version = s.el(1), s.el(2), s.el(3) or None
         elif tag == "AK9":
             ack.group_status = s.el(1)
             ack.included, ack.received, ack.accepted_count = _int(s.el(2)), _int(s.el(3)), _int(s.el(4))

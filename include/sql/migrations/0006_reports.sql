@@ -34,49 +34,10 @@ LANGUAGE sql STABLE AS $$
                ELSE w.state IN ('open', 'in_progress') END
 $$;
 
--- Claims carrying a balance at T (payer balances only for the claims still with a payer,
--- so the work grows with open A/R, not with the whole ledger).
---   payer_balance   = total_charge − Σ paid (835 claim payments posted before T, reversals included
---                     as posted) for claims still with the payer: status submitted, acknowledged,
---                     rejected (being corrected), accepted, pending, reversed (awaiting
---                     re-adjudication), or denied with an open 'denial' work item (under review /
---                     appeal). Replaced, voided, written-off, closed and finally adjudicated claims: 0.
---   patient_balance = Σ patient_ledger.amount of the claim before T.
-CREATE FUNCTION billing.report_ar_claims(as_of_ts timestamptz)
-RETURNS TABLE (claim_id bigint, status text, payer_balance numeric(12,2), patient_balance numeric(12,2))
-LANGUAGE sql STABLE AS $$
-    WITH st AS (SELECT * FROM billing.report_status_at(as_of_ts)),
-    under_review AS (
-        SELECT DISTINCT w.claim_id FROM billing.report_open_work_items(as_of_ts) w
-        WHERE w.source = 'denial' AND w.claim_id IS NOT NULL
-    ),
-    payer AS (
-        SELECT st.claim_id, st.status,
-               (c.total_charge - coalesce((SELECT sum(cp.paid)
-                                           FROM billing.claim_payments cp
-                                           JOIN billing.remittances r ON r.id = cp.remittance_id
-                                           WHERE cp.claim_id = st.claim_id AND r.posted_at < as_of_ts), 0)
-               )::numeric(12,2) AS payer_balance
-        FROM st
-        JOIN billing.claims c ON c.id = st.claim_id
-        LEFT JOIN under_review ur ON ur.claim_id = st.claim_id
-        WHERE st.status IN ('submitted', 'acknowledged', 'rejected', 'accepted', 'pending', 'reversed')
-           OR (st.status = 'denied' AND ur.claim_id IS NOT NULL)
-    ),
-    patient AS (
-        SELECT pl.claim_id, sum(pl.amount)::numeric(12,2) AS patient_balance
-        FROM billing.patient_ledger pl
-        WHERE pl.claim_id IS NOT NULL AND pl.created_at < as_of_ts
-        GROUP BY pl.claim_id
-        HAVING sum(pl.amount) <> 0
-    )
-    SELECT coalesce(p.claim_id, pt.claim_id), coalesce(p.status, st.status),
-           coalesce(p.payer_balance, 0)::numeric(12,2), coalesce(pt.patient_balance, 0)::numeric(12,2)
-    FROM payer p
-    FULL JOIN patient pt ON pt.claim_id = p.claim_id
-    LEFT JOIN st ON p.claim_id IS NULL AND st.claim_id = pt.claim_id
-    WHERE coalesce(p.payer_balance, 0) <> 0 OR coalesce(pt.patient_balance, 0) <> 0
-$$;
+-- Claims carrying a balance at T, billing.report_ar_claims, is defined once, in 0010_kpi_definitions
+-- (it values secondary claims with 0010's building blocks). This migration used to define a first
+-- version that 0010 replaced with CREATE OR REPLACE; nothing between 0006 and 0010 uses it, so a
+-- fresh database and one that applied the old text end with the same function.
 
 CREATE INDEX IF NOT EXISTS claim_events_to_status_idx ON billing.claim_events (to_status, occurred_at);
 CREATE INDEX IF NOT EXISTS remittances_posted_idx ON billing.remittances (posted_at);

@@ -75,12 +75,18 @@ LANGUAGE sql STABLE AS $$
     WHERE NOT EXISTS (SELECT 1 FROM billing.line_payments lp WHERE lp.claim_payment_id = ia.claim_payment_id)
 $$;
 
--- Payer A/R per claim at T (replaces the 0006 definition; same columns). What changed: a
--- secondary (or tertiary) claim is valued at what is outstanding after the payer before it - the
--- prior payer's patient responsibility (Σ CLP05 of the prior claim's 835s posted before T) - not
--- at its full charge; without a prior 835 on record, charge − prior_payer_paid (2320 AMT*D).
---   payer_balance   = value − Σ paid (835 claim payments posted before T, reversals included)
---                     for claims still with the payer (see 0006 / docs/metrics.md for statuses)
+-- Claims carrying a balance at T (payer balances only for the claims still with a payer, so the
+-- work grows with open A/R, not with the whole ledger). Databases migrated before 0006 was trimmed
+-- got a first version from 0006 that this replaces (same columns); see 0006.
+--   value           = a primary's total charge; a secondary (or tertiary) claim's is what is
+--                     outstanding after the payer before it - the prior payer's patient
+--                     responsibility (Σ CLP05 of the prior claim's 835s posted before T) - not its
+--                     full charge; without a prior 835 on record, charge − prior_payer_paid (2320 AMT*D).
+--   payer_balance   = value − Σ paid (835 claim payments posted before T, reversals included
+--                     as posted) for claims still with the payer: status submitted, acknowledged,
+--                     rejected (being corrected), accepted, pending, reversed (awaiting
+--                     re-adjudication), or denied with an open 'denial' work item (under review /
+--                     appeal). Replaced, voided, written-off, closed and finally adjudicated claims: 0.
 --   patient_balance = Σ patient_ledger.amount of the claim before T.
 CREATE OR REPLACE FUNCTION billing.report_ar_claims(as_of_ts timestamptz)
 RETURNS TABLE (claim_id bigint, status text, payer_balance numeric(12,2), patient_balance numeric(12,2))

@@ -105,3 +105,42 @@ def test_claim_segments_are_the_claims_loop_in_file_order():
     status = read_interchanges(SAMPLES / "277_005010X212" / "claim-level-status.277")[0].groups[0].transactions[0]
     assert [s.tag for s in registry.claim_segments(status, "ABCXYC3")] == ["TRN", "STC", "REF", "REF", "SVC", "STC",
                                                                            "DTP"]
+
+
+def test_claim_slice_finds_the_claims_loop_in_a_whole_file():
+    """"The bytes of claim X" for the UI's fallback: the claim's loop in the first transaction set
+    that has it, the 999 loop answering a transaction set, and loops read where the guide puts
+    them when the file breaks the structure or names no guide version (GS08 005010)."""
+    remit = (SAMPLES / "835_005010X221A1" / "managed-care.835").read_bytes()
+    assert [s.tag for s in registry.claim_slice(remit, "8765432112")] == [
+        "CLP", "CAS", "NM1", "SVC", "DTM", "DTM", "CAS", "CAS"]
+    assert registry.claim_slice(remit, "NOPE") == []
+    ack = SAMPLES / "999_005010X231A1" / "response-to-3-837s.999"
+    assert [s.to_text() for s in registry.claim_slice(ack, "ANY", control_number=2)] == [
+        "AK2*837*0002~", "IK3*CLM*22**8~", "CTX*CLM01:123456789~", "IK4*2*782*1~", "IK5*R*5~"]
+    assert registry.claim_slice(ack, "ANY") == []               # a 999 answers sets, not claims
+
+    def isa(gs, st, body):
+        return "~".join(["ISA*00*          *00*          *ZZ*A              *ZZ*B              *261127*0900*^*00501"
+                         "*000000101*0*T*:", f"GS*{gs}*A*B*20261127*0900*1*X*005010", f"ST*{st}*0001", *body,
+                         f"SE*{len(body) + 2}*0001", "GE*1*1", "IEA*1*000000101", ""]).encode()
+
+    no_lx = isa("HP", "835", ["BPR*I*0*C*NON************20261127", "TRN*1*T1*1999999999", "N1*PR*PAYER",
+                              "CLP*C1*4*165*0*0*12*P1", "SVC*HC:99213*120*0**1", "CAS*CO*16*120",
+                              "CLP*C2*1*10*10*0*12*P2"])
+    assert [s.tag for s in registry.claim_slice(no_lx, "C1")] == ["CLP", "SVC", "CAS"]
+    no_2000b = isa("HN", "277", ["BHT*0085*08*X*20261127*0900*TH", "HL*1**20*1", "NM1*PR*2*PAYER*****PI*P1",
+                                 "HL*2*1*19*1", "NM1*85*2*CLINIC*****XX*1234567893", "HL*3*2*PT",
+                                 "NM1*QC*1*DOE*JANE****MI*M1", "TRN*2*C9", "STC*A7:562:85*20261127*U*165",
+                                 "HL*4*2*PT", "TRN*2*C10"])
+    assert [s.to_text() for s in registry.claim_slice(no_2000b, "C9")] == ["TRN*2*C9~", "STC*A7:562:85*20261127*U*165~"]
+
+
+def test_claim_places_agree_with_the_835_parsers_claim_bytes():
+    """Two readings of "where claim X is": the registry's loop tree and the 835 parser's offsets."""
+    from include.edi.x835 import parse_835
+    for path in sorted((SAMPLES / "835_005010X221A1").glob("*.835")):
+        parsed = [(c.claim_id, ((c.offset, c.length),)) for r in parse_835(path) for c in r.claims]
+        places = registry.claim_places(path)
+        assert [(p.key, p.ranges) for p in places] == parsed, path.name
+        assert all(path.read_bytes()[p.header_offset:].startswith(b"ISA") for p in places)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from edi_factories import CREATED, RECEIVER, SUBMITTER, claim, dependent_claim, rich_claim, secondary_claim
 
 from include.edi.reader import Segment, read_interchanges
-from include.edi.schema import ROOT, X222A1, Loop, Schema, compile_schema, read_loops
+from include.edi.schema import ROOT, X221A1, X222A1, Loop, Schema, compile_schema, read_loops
 from include.edi.x837p import build_837p
 
 
@@ -133,3 +133,12 @@ def test_835_and_999_trees():
     assert [s.tag for s in root.segments] == ["AK1", "AK9"]
     assert [[s.tag for s in n.segments] for n in root.children] == [["AK2", "IK5"]] * 3
     assert [[s.tag for s in x.segments] for x in root.children[2].find("2100")] == [["IK3", "CTX", "CTX"]]
+
+
+def test_a_loop_start_out_of_place_is_read_where_the_guide_puts_it():
+    segs = [_seg(t) for t in ("BPR*I*0*C*NON", "TRN*1*T1*1", "N1*PR*PAYER", "CLP*C1*4*165*0", "SVC*HC:99213*120*0",
+                              "CAS*CO*16*120")]
+    root, findings = read_loops(segs, X221A1)
+    assert [(f.severity, f.code, f.segment) for f in findings] == [("warning", "loop_unplaced", "CLP")]
+    (clp,) = root.find("2100")
+    assert [s.tag for s in clp.all_segments()] == ["CLP", "SVC", "CAS"]

@@ -1,5 +1,5 @@
 -- Outstanding balances at as_of, payer vs patient, overall and by payer.
---   payer_ar   = Σ payer_balance of billing.report_ar_claims (see 0006_reports.sql / docs/metrics.md)
+--   payer_ar   = Σ payer_balance of billing.report_ar_claims (see 0010_kpi_definitions.sql / docs/metrics.md)
 --   patient_ar = Σ patient_ledger.amount before as_of (entries without a claim count overall only,
 --                under 'No claim' by payer)
 WITH ar AS (
