@@ -346,13 +346,10 @@ def post_remittance(conn, file_id: int, index: int, r: Remittance835, *, actor: 
     _copy(conn, "copy_claim_slices", posted_835_rows(file_id, r, matched))   # where each CLP is, for the UI
     _copy(conn, "copy_line_payments", lp_rows)
     _copy(conn, "copy_adjustments", adj_rows)
-    if pccn:
-        conn.execute(query("posting", "set_payer_ccn_many"),
-                     {"claim_ids": list(pccn), "pccns": list(pccn.values())})
     set_statuses(conn, [(claim_id, new_status, "remittance_" + new_status, detail,
                          f"835:{remittance_id}:{clp_index}")
                         for claim_id, new_status, clp_index, detail in status_moves],
-                 actor=actor, source_file_id=file_id)
+                 actor=actor, source_file_id=file_id, payer_ccns=pccn)
     # items this run settles: a denial whose adjudication was reversed (a corrected adjudication that
     # denies again is routed anew), and the crossover follow-up of a claim a later payer answered
     settled = [f"denial:{p}" for p in sorted(set(reversing.values()))]
