@@ -1,6 +1,7 @@
 """The ledger's one writer: every row of billing.edi_files, billing.claim_events and
 billing.work_queue is inserted here, and every claim status moves here
-(tests/unit/architecture/test_ledger_writers.py checks the inserts).
+(tests/unit/architecture/test_ledger_writers.py checks the inserts); remittance.py writes every
+payment, adjustment and patient-ledger entry of an 835 (posting stages them, it writes them).
 
 Its SQL lives in include/sql/queries/ledger/; the rest of include.billing calls these functions.
 """
