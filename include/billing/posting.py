@@ -269,48 +269,55 @@ def post_remittance(conn, file_id: int, index: int, r: Remittance835, *, actor: 
     cp_ids = reserve_ids(conn, "claim_payments", len(r.claims))
     lp_ids = reserve_ids(conn, "line_payments", sum(len(c.lines) for c in r.claims))
     staged = RemittanceRows()
-    cp_rows, lp_rows, adj_rows = staged.claim_payments, staged.line_payments, staged.adjustments
+    lp_rows, adj_rows = staged.line_payments, staged.adjustments
     status_moves: list[tuple[int, str, int, dict]] = []
     pccn: dict[int, str] = {}
     next_payer: list[tuple] = []        # (claim row, clp, claim payment id) of P and S adjudications
     reversing: dict[int, int] = {}      # claim id → payment id reversed within this remittance
-    lp_iter = iter(lp_ids)
-    for clp_index, (clp, cp_id, claim) in enumerate(zip(r.claims, cp_ids, matched), start=1):
-        claim_id = claim.id
-        reverses = None
-        if clp.is_reversal:
-            reverses = reversing.get(claim_id) or to_reverse[claim_id]
-            reversing[claim_id] = reverses
-        cp_rows.append(ClaimPaymentRow(cp_id, remittance_id, clp_index, claim_id, clp.status_code, clp.charge,
-                                       clp.paid, _pr_total(clp), clp.payer_claim_control_number or None,
-                                       clp.is_reversal, reverses))
-        if clp.payer_claim_control_number and not clp.is_reversal:
-            pccn[claim_id] = clp.payer_claim_control_number
-        position = 0
-        claim_remarks = list(clp.remark_codes)
-        for a in clp.adjustments:
-            position += 1
-            adj_rows.append(AdjustmentRow(cp_id, None, position, a.group, a.reason, a.amount, a.quantity,
-                                          claim_remarks))
-        line_ids = _match_lines(clp, lines_by_claim.get(claim_id, []), by_lcn)
-        for svc_index, (svc, claim_line_id) in enumerate(zip(clp.lines, line_ids), start=1):
-            lp_id = next(lp_iter)
-            lp_rows.append(LinePaymentRow(lp_id, cp_id, svc_index, claim_line_id, svc.procedure_code[:5],
-                                          svc.charge, svc.paid, svc.allowed_amount, svc.units))
-            for a in svc.adjustments:
-                position += 1
-                adj_rows.append(AdjustmentRow(cp_id, lp_id, position, a.group, a.reason, a.amount, a.quantity,
-                                              list(svc.remark_codes)))
-        if clp.is_reversal:
-            new_status = "reversed"
-        else:
-            new_status = claim_status_for(clp)
-            if claim.responsibility in NEXT_LEVEL:
-                next_payer.append((claim, clp, cp_id))
-        status_moves.append((claim_id, new_status, clp_index,
-                             {"remittance_id": remittance_id, "clp_index": clp_index, "clp02": clp.status_code,
-                              "paid": f"{clp.paid:.2f}"}))
+    standing: list[int] = []            # payments that are not reversals
 
+    def claim_payments():
+        """Each CLP's claim payment, staging its line payments, adjustments, status move and next
+        payer as it goes: consumed by the COPY, so this work overlaps the server's inserts."""
+        lp_iter = iter(lp_ids)
+        for clp_index, (clp, cp_id, claim) in enumerate(zip(r.claims, cp_ids, matched), start=1):
+            claim_id = claim.id
+            reverses = None
+            if clp.is_reversal:
+                reverses = reversing.get(claim_id) or to_reverse[claim_id]
+                reversing[claim_id] = reverses
+            row = ClaimPaymentRow(cp_id, remittance_id, clp_index, claim_id, clp.status_code, clp.charge, clp.paid,
+                                  _pr_total(clp), clp.payer_claim_control_number or None, clp.is_reversal, reverses)
+            if clp.payer_claim_control_number and not clp.is_reversal:
+                pccn[claim_id] = clp.payer_claim_control_number
+            position = 0
+            claim_remarks = list(clp.remark_codes)
+            for a in clp.adjustments:
+                position += 1
+                adj_rows.append(AdjustmentRow(cp_id, None, position, a.group, a.reason, a.amount, a.quantity,
+                                              claim_remarks))
+            line_ids = _match_lines(clp, lines_by_claim.get(claim_id, []), by_lcn)
+            for svc_index, (svc, claim_line_id) in enumerate(zip(clp.lines, line_ids), start=1):
+                lp_id = next(lp_iter)
+                lp_rows.append(LinePaymentRow(lp_id, cp_id, svc_index, claim_line_id, svc.procedure_code[:5],
+                                              svc.charge, svc.paid, svc.allowed_amount, svc.units))
+                for a in svc.adjustments:
+                    position += 1
+                    adj_rows.append(AdjustmentRow(cp_id, lp_id, position, a.group, a.reason, a.amount, a.quantity,
+                                                  list(svc.remark_codes)))
+            if clp.is_reversal:
+                new_status = "reversed"
+            else:
+                standing.append(cp_id)
+                new_status = claim_status_for(clp)
+                if claim.responsibility in NEXT_LEVEL:
+                    next_payer.append((claim, clp, cp_id))
+            status_moves.append((claim_id, new_status, clp_index,
+                                 {"remittance_id": remittance_id, "clp_index": clp_index, "clp02": clp.status_code,
+                                  "paid": f"{clp.paid:.2f}"}))
+            yield row
+
+    staged.claim_payments = claim_payments()
     record_payments(conn, staged)
     _copy(conn, "copy_claim_slices", posted_835_rows(file_id, r, matched))   # where each CLP is, for the UI
     set_statuses(conn, [(claim_id, new_status, "remittance_" + new_status, detail,
@@ -324,7 +331,7 @@ def post_remittance(conn, file_id: int, index: int, r: Remittance835, *, actor: 
     if settled:
         conn.execute(query("posting", "resolve_items"), {"dedupe_keys": settled, "actor": actor})
     conn.execute(query("posting", "resolve_superseded_denials"),
-                 {"payment_ids": [p.id for p in cp_rows if not p.is_reversal], "actor": actor})
+                 {"payment_ids": standing, "actor": actor})
     if next_payer:
         made = _next_payer_claims(conn, next_payer, r, lines_by_claim, file_id=file_id, actor=actor)
         if result is not None:

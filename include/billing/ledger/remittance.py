@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import islice
 from typing import Iterable, NamedTuple, Sequence
 
 from include.billing.rcm_sql import query
@@ -89,8 +90,13 @@ class PatientEntryRow(NamedTuple):
 
 @dataclass
 class RemittanceRows:
-    """The staged payment rows of one remittance, in 835 order."""
-    claim_payments: list[ClaimPaymentRow] = field(default_factory=list)
+    """The staged payment rows of one remittance, in 835 order.
+
+    `claim_payments` may be an iterator: it is consumed first, chunk by chunk while the server
+    inserts the chunk before, and `line_payments` and `adjustments` are read only after it is
+    exhausted, so a producer may fill them as it yields each claim payment (posting does: its
+    per-claim work then overlaps the server's)."""
+    claim_payments: Iterable[ClaimPaymentRow] = field(default_factory=list)
     line_payments: list[LinePaymentRow] = field(default_factory=list)
     adjustments: list[AdjustmentRow] = field(default_factory=list)
 
@@ -155,19 +161,21 @@ _CHUNK = 2_000   # rows formatted per write: the server inserts one chunk while 
 
 
 def copy_rows(conn, sql: str, rows: Iterable[Sequence]) -> None:
-    """COPY `rows` (tuples in the statement's column order) with the COPY statement `sql`."""
-    rows = rows if isinstance(rows, list) else list(rows)
-    if not rows:
+    """COPY `rows` (tuples in the statement's column order) with the COPY statement `sql`; an
+    iterator is consumed a chunk at a time (nothing is written when it yields nothing)."""
+    it = iter(rows)
+    chunk = list(islice(it, _CHUNK))
+    if not chunk:
         return
     encoding = conn.info.encoding
     fmt = _FORMAT
     with conn.cursor() as cur, cur.copy(sql) as cp:
-        for start in range(0, len(rows), _CHUNK):
-            chunk = rows[start:start + _CHUNK]
+        while chunk:
             try:
                 data = "".join(["\t".join([fmt[type(v)](v) for v in row]) + "\n" for row in chunk])
             except (KeyError, TypeError):     # a type of its own (e.g. a subclass): psycopg's dumpers
                 for row in chunk:
                     cp.write_row(row)
-                continue
-            cp.write(data.encode(encoding))
+            else:
+                cp.write(data.encode(encoding))
+            chunk = list(islice(it, _CHUNK))
