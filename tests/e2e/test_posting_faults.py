@@ -114,7 +114,7 @@ def test_killed_posting_process_then_rerun(db_url, app_db_url, uninterrupted):
         from tests.support.faults import Fault, FaultyConnection
         # SIGKILL in the second payment run once its claim payments are written: no cleanup,
         # no rollback message
-        die = Fault(statement=query("posting", "copy_line_payments"), nth=2, action="kill")
+        die = Fault(statement=query("ledger", "copy_line_payments"), nth=2, action="kill")
         with psycopg.connect({app_db_url!r}) as conn:
             posting.post_stored_remittances(FaultyConnection(conn, die), actor="test")
     """)
