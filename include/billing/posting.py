@@ -19,8 +19,9 @@ For every 835 transaction set (one payer's payment run):
    the corrected CLP that follows posts again, and the ledger moves by the difference.
 
 A file that cannot be parsed, or holds an amount that cannot be money, is quarantined with
-the reason (file, segment, element); the rest of the batch goes on. Child rows are written
-with COPY (ids reserved up front). A big file (a payer's 100 MB run) is checked whole, then
+the reason (file, segment, element); the rest of the batch goes on. The payment rows are staged
+here and written set-based by the ledger (include.billing.ledger.remittance: COPY, ids reserved
+up front). A big file (a payer's 100 MB run) is checked whole, then
 parsed and posted one transaction set at a time: memory holds one set, not the file.
 Rules and sources: docs/accounts.md.
 """
@@ -28,11 +29,15 @@ Rules and sources: docs/accounts.md.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import logging
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
+
+from psycopg.rows import namedtuple_row
 
 from include.edi.balance import balance_835
 from include.edi.errors import X12Error
@@ -41,7 +46,25 @@ from include.edi.x835 import Remittance835, iter_835
 from .accounts import ledger_deltas, load_accounts
 from .carc import is_denial
 from .edi_slices import posted_835_rows
-from .ledger import open_work_item, record_event, record_secondaries_created
+from .ledger import (
+    close_superseded_denial_items,
+    close_work_items,
+    open_work_item,
+    record_event,
+    record_secondaries_created,
+)
+from .ledger.remittance import (
+    AdjustmentRow,
+    ClaimPaymentRow,
+    LinePaymentRow,
+    ProviderAdjustmentRow,
+    RemittanceRows,
+    copy_rows,
+    record_patient_entries,
+    record_payments,
+    record_provider_adjustments,
+    reserve_ids,
+)
 from .rcm_sql import query
 from .status import set_status, set_statuses
 
@@ -113,97 +136,53 @@ def is_crossover(clp) -> bool:
     return clp.status_code in FORWARDED or bool(CROSSOVER_REMARKS & set(clp.remark_codes))
 
 
-def _ids(conn, sequence: str, n: int) -> list[int]:
-    if n == 0:
-        return []
-    return [r[0] for r in conn.execute(query("posting", "next_ids"), {"sequence": sequence, "n": n}).fetchall()]
+def _rows(conn, name: str, params=None) -> list:
+    """The rows of posting's query `name`, as named tuples (never unpacked by position)."""
+    with conn.cursor(row_factory=namedtuple_row) as cur:
+        return cur.execute(query("posting", name), params).fetchall()
 
 
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _pg_array(items) -> str:
-    """A one-dimensional Postgres array literal (text elements quoted, so any code is safe)."""
-    out = []
-    for x in items:
-        if x is None:
-            out.append("NULL")
-        elif type(x) is int:
-            out.append(str(x))
-        elif type(x) is str:
-            out.append('"' + x.replace("\\", "\\\\").replace('"', '\\"') + '"')
-        else:
-            raise TypeError(type(x))
-    return "{" + ",".join(out) + "}"
-
-
-def _copy_field(v) -> str:
-    """One value in COPY text format, as psycopg's text dumpers would write it."""
-    t = type(v)
-    if v is None:
-        return "\\N"
-    if t is str:
-        return v.translate(_COPY_ESCAPES)
-    if t is Decimal or t is int:
-        return str(v)
-    if t is bool:
-        return "t" if v else "f"
-    if t is list or t is tuple:
-        return _pg_array(v).translate(_COPY_ESCAPES)
-    if t is dt.date:
-        return v.isoformat()
-    raise TypeError(t)
+def _row(conn, name: str, params=None):
+    """The first row of posting's query `name` as a named tuple, None when there is none."""
+    with conn.cursor(row_factory=namedtuple_row) as cur:
+        return cur.execute(query("posting", name), params).fetchone()
 
 
 def _copy(conn, name: str, rows) -> None:
-    if not rows:
-        return
-    rows = rows if isinstance(rows, list) else list(rows)
-    try:
-        # the COPY text written here in one piece: psycopg's per-row, per-value dumpers cost more
-        # than the server's work on 30,000 adjustment rows
-        data = "".join("\t".join([_copy_field(v) for v in row]) + "\n" for row in rows)
-    except TypeError:
-        data = None
-    with conn.cursor() as cur, cur.copy(query("posting", name)) as cp:
-        if data is not None:
-            cp.write(data.encode(conn.info.encoding))
-        else:
-            for row in rows:
-                cp.write_row(row)
+    copy_rows(conn, query("posting", name), rows)
 
 
 def _payer_identifier(r: Remittance835) -> str:
     return (r.payer_trace_id or r.payer_id or r.payer_name or "UNKNOWN")[:80]
 
 
-def _match_lines(clp, claim_lines: list[tuple], by_lcn: dict) -> list[int | None]:
+def _match_lines(clp, claim_lines: list, by_lcn: dict) -> list[int | None]:
     """claim_line id per SVC: REF*6R first (all of them, so that a fallback never takes a line
     another SVC names); then, for SVCs without a usable REF*6R (payers that drop it), the first
     unused line of this claim with the code we billed (SVC06 when the payer re-coded the line,
     else SVC01), the same modifiers and the same service date; then the same without modifiers
-    (payers that drop or change them)."""
+    (payers that drop or change them). `claim_lines` are lines_for_claims rows of the claim."""
     used: set[int] = set()
     out: list[int | None] = [None] * len(clp.lines)
-    claim_ids = {ln[1] for ln in claim_lines}
+    claim_ids = {ln.claim_id for ln in claim_lines}
     for i, svc in enumerate(clp.lines):
         hit = by_lcn.get(svc.line_control_number) if svc.line_control_number else None
-        if hit is not None and hit[1] in claim_ids and hit[0] not in used:
-            used.add(hit[0])
-            out[i] = hit[0]
+        if hit is not None and hit.claim_id in claim_ids and hit.id not in used:
+            used.add(hit.id)
+            out[i] = hit.id
     for with_modifiers in (True, False):
         for i, svc in enumerate(clp.lines):
             if out[i] is not None:
                 continue
             billed = svc.original_procedure or svc.procedure_code
-            for ln in claim_lines:  # (id, claim_id, line_number, lcn, procedure_code, service_date, units, modifiers)
-                if ln[0] in used or ln[4] != billed:
+            for ln in claim_lines:
+                if ln.id in used or ln.procedure_code != billed:
                     continue
-                if with_modifiers and sorted(ln[7] or []) != sorted(svc.modifiers or []):
+                if with_modifiers and sorted(ln.modifiers or []) != sorted(svc.modifiers or []):
                     continue
-                if svc.service_date is None or ln[5] == svc.service_date:
-                    used.add(ln[0])
-                    out[i] = ln[0]
+                if svc.service_date is None or ln.service_date == svc.service_date:
+                    used.add(ln.id)
+                    out[i] = ln.id
                     break
     return out
 
@@ -213,22 +192,21 @@ def _match_claims(conn, r: Remittance835) -> tuple[list[tuple | None], list[str]
     adjudication (CLP02 2/3, 20/21) that names the primary's claim number, as a crossover payer
     does, belongs to the visit's secondary (tertiary) claim."""
     numbers = sorted({c.claim_id for c in r.claims})
-    by_number = {row[1]: row for row in conn.execute(query("posting", "claims_for_remittance"),
-                                                     {"claim_numbers": numbers}).fetchall()}
-    redirect = {by_number[c.claim_id][3] for c in r.claims
-                if c.claim_id in by_number and PROCESSED_AS.get(c.status_code, "P") != by_number[c.claim_id][6]
-                and c.status_code in PROCESSED_AS}
+    by_number = {row.claim_number: row for row in _rows(conn, "claims_for_remittance", {"claim_numbers": numbers})}
+    redirect = {by_number[c.claim_id].visit_id for c in r.claims
+                if c.claim_id in by_number and c.status_code in PROCESSED_AS
+                and PROCESSED_AS[c.status_code] != by_number[c.claim_id].responsibility}
     levels = {}
     if redirect:
-        levels = {(row[3], row[6]): row[:10] for row in conn.execute(
-            query("posting", "level_claims"), {"visit_ids": sorted(redirect)}).fetchall()}
+        levels = {(row.visit_id, row.responsibility): row
+                  for row in _rows(conn, "level_claims", {"visit_ids": sorted(redirect)})}
     matched, problems, unmatched, no_level = [], [], [], []
     for c in r.claims:
         row = by_number.get(c.claim_id)
         if row is None:
             unmatched.append(c.claim_id)
-        elif c.status_code in PROCESSED_AS and row[6] != PROCESSED_AS[c.status_code]:
-            row = levels.get((row[3], PROCESSED_AS[c.status_code]))
+        elif c.status_code in PROCESSED_AS and row.responsibility != PROCESSED_AS[c.status_code]:
+            row = levels.get((row.visit_id, PROCESSED_AS[c.status_code]))
             if row is None:
                 no_level.append(c.claim_id)
         matched.append(row)
@@ -247,8 +225,7 @@ def post_remittance(conn, file_id: int, index: int, r: Remittance835, *, actor: 
     """
     payer = _payer_identifier(r)
     trace = r.trace_number or f"file{file_id}-{index}"
-    if conn.execute(query("posting", "remittance_by_trace"),
-                    {"payer_identifier": payer, "trace_number": trace}).fetchone():
+    if _row(conn, "remittance_by_trace", {"payer_identifier": payer, "trace_number": trace}):
         return "duplicate"
 
     problems = [f.message for f in balance_835(r, file_name) if f.severity == "error"]
@@ -258,11 +235,11 @@ def post_remittance(conn, file_id: int, index: int, r: Remittance835, *, actor: 
                  if f.code in ENVELOPE_INTEGRITY]
     matched, match_problems = _match_claims(conn, r)
     problems += match_problems
-    reversal_ids = sorted({row[0] for c, row in zip(r.claims, matched) if c.is_reversal and row})
-    to_reverse = dict(conn.execute(query("posting", "payments_to_reverse"),
-                                   {"claim_ids": reversal_ids}).fetchall()) if reversal_ids else {}
+    reversal_ids = sorted({row.id for c, row in zip(r.claims, matched) if c.is_reversal and row})
+    to_reverse = {p.claim_id: p.id for p in _rows(conn, "payments_to_reverse", {"claim_ids": reversal_ids})
+                  } if reversal_ids else {}
     missing_rev = [c.claim_id for c, row in zip(r.claims, matched)
-                   if c.is_reversal and row and row[0] not in to_reverse]
+                   if c.is_reversal and row and row.id not in to_reverse]
     if missing_rev:
         problems.append(f"reversal of a payment never posted: {', '.join(missing_rev[:10])}")
 
@@ -271,104 +248,104 @@ def post_remittance(conn, file_id: int, index: int, r: Remittance835, *, actor: 
             "payment_date": r.payment_date}
     if problems:
         reason = "; ".join(problems)[:2000]
-        row = conn.execute(query("posting", "insert_remittance"),
-                           {**base, "state": "held", "held_reason": reason}).fetchone()
+        row = _row(conn, "insert_remittance", {**base, "state": "held", "held_reason": reason})
         if row is None:
             return "duplicate"
         open_work_item(conn, claim_id=None, edi_file_id=file_id, source="remittance",
                       reason_code="REMIT_UNMATCHED" if match_problems or missing_rev else "REMIT_UNBALANCED",
                       explanation=f"835 trace {trace} held for review, nothing posted: {reason}"[:2000],
-                      details={"remittance_id": row[0], "trace_number": trace, "problems": problems[:50]},
+                      details={"remittance_id": row.id, "trace_number": trace, "problems": problems[:50]},
                       dedupe_key=f"remit:{payer}:{trace}")
         log.warning("835 file %s set %s held: %s", file_id, index, reason[:300])
         return "held"
 
-    row = conn.execute(query("posting", "insert_remittance"),
-                       {**base, "state": "posted", "held_reason": None}).fetchone()
+    row = _row(conn, "insert_remittance", {**base, "state": "posted", "held_reason": None})
     if row is None:
         return "duplicate"
-    remittance_id = row[0]
+    remittance_id = row.id
     # these statements run once per remittance on thousands of rows: JIT compiling them costs
     # seconds and saves nothing (until the transaction ends)
     conn.execute("SET LOCAL jit = off")
 
-    claim_ids = sorted({m[0] for m in matched})
-    lines_rows = conn.execute(query("posting", "lines_for_claims"), {"claim_ids": claim_ids}).fetchall()
-    lines_by_claim: dict[int, list[tuple]] = {}
+    claim_ids = sorted({m.id for m in matched})
+    lines_by_claim: dict[int, list] = {}
     by_lcn: dict[str, tuple] = {}
-    for ln in lines_rows:
-        lines_by_claim.setdefault(ln[1], []).append(ln)
-        by_lcn[ln[3]] = ln
+    for ln in _rows(conn, "lines_for_claims", {"claim_ids": claim_ids}):
+        lines_by_claim.setdefault(ln.claim_id, []).append(ln)
+        by_lcn[ln.line_control_number] = ln
 
-    cp_ids = _ids(conn, "billing.claim_payments_id_seq", len(r.claims))
-    lp_ids = _ids(conn, "billing.line_payments_id_seq", sum(len(c.lines) for c in r.claims))
-    cp_rows, lp_rows, adj_rows = [], [], []
+    cp_ids = reserve_ids(conn, "claim_payments", len(r.claims))
+    lp_ids = reserve_ids(conn, "line_payments", sum(len(c.lines) for c in r.claims))
+    staged = RemittanceRows()
+    lp_rows, adj_rows = staged.line_payments, staged.adjustments
     status_moves: list[tuple[int, str, int, dict]] = []
     pccn: dict[int, str] = {}
     next_payer: list[tuple] = []        # (claim row, clp, claim payment id) of P and S adjudications
     reversing: dict[int, int] = {}      # claim id → payment id reversed within this remittance
-    lp_iter = iter(lp_ids)
-    for clp_index, (clp, cp_id, claim) in enumerate(zip(r.claims, cp_ids, matched), start=1):
-        claim_id = claim[0]
-        reverses = None
-        if clp.is_reversal:
-            reverses = reversing.get(claim_id) or to_reverse[claim_id]
-            reversing[claim_id] = reverses
-        cp_rows.append((cp_id, remittance_id, clp_index, claim_id, clp.status_code, clp.charge, clp.paid,
-                        _pr_total(clp), clp.payer_claim_control_number or None, clp.is_reversal, reverses))
-        if clp.payer_claim_control_number and not clp.is_reversal:
-            pccn[claim_id] = clp.payer_claim_control_number
-        position = 0
-        claim_remarks = list(clp.remark_codes)
-        for a in clp.adjustments:
-            position += 1
-            adj_rows.append((cp_id, None, position, a.group, a.reason, a.amount, a.quantity, claim_remarks))
-        line_ids = _match_lines(clp, lines_by_claim.get(claim_id, []), by_lcn)
-        for svc_index, (svc, claim_line_id) in enumerate(zip(clp.lines, line_ids), start=1):
-            lp_id = next(lp_iter)
-            lp_rows.append((lp_id, cp_id, svc_index, claim_line_id, svc.procedure_code[:5], svc.charge, svc.paid,
-                            svc.allowed_amount, svc.units))
-            for a in svc.adjustments:
-                position += 1
-                adj_rows.append((cp_id, lp_id, position, a.group, a.reason, a.amount, a.quantity,
-                                 list(svc.remark_codes)))
-        if clp.is_reversal:
-            new_status = "reversed"
-        else:
-            new_status = claim_status_for(clp)
-            if claim[6] in NEXT_LEVEL:
-                next_payer.append((claim, clp, cp_id))
-        status_moves.append((claim_id, new_status, clp_index,
-                             {"remittance_id": remittance_id, "clp_index": clp_index, "clp02": clp.status_code,
-                              "paid": f"{clp.paid:.2f}"}))
+    standing: list[int] = []            # payments that are not reversals
 
-    _copy(conn, "copy_claim_payments", cp_rows)
+    def claim_payments():
+        """Each CLP's claim payment, staging its line payments, adjustments, status move and next
+        payer as it goes: consumed by the COPY, so this work overlaps the server's inserts."""
+        lp_iter = iter(lp_ids)
+        for clp_index, (clp, cp_id, claim) in enumerate(zip(r.claims, cp_ids, matched), start=1):
+            claim_id = claim.id
+            reverses = None
+            if clp.is_reversal:
+                reverses = reversing.get(claim_id) or to_reverse[claim_id]
+                reversing[claim_id] = reverses
+            row = ClaimPaymentRow(cp_id, remittance_id, clp_index, claim_id, clp.status_code, clp.charge, clp.paid,
+                                  _pr_total(clp), clp.payer_claim_control_number or None, clp.is_reversal, reverses)
+            if clp.payer_claim_control_number and not clp.is_reversal:
+                pccn[claim_id] = clp.payer_claim_control_number
+            position = 0
+            claim_remarks = list(clp.remark_codes)
+            for a in clp.adjustments:
+                position += 1
+                adj_rows.append(AdjustmentRow(cp_id, None, position, a.group, a.reason, a.amount, a.quantity,
+                                              claim_remarks))
+            line_ids = _match_lines(clp, lines_by_claim.get(claim_id, []), by_lcn)
+            for svc_index, (svc, claim_line_id) in enumerate(zip(clp.lines, line_ids), start=1):
+                lp_id = next(lp_iter)
+                lp_rows.append(LinePaymentRow(lp_id, cp_id, svc_index, claim_line_id, svc.procedure_code[:5],
+                                              svc.charge, svc.paid, svc.allowed_amount, svc.units))
+                for a in svc.adjustments:
+                    position += 1
+                    adj_rows.append(AdjustmentRow(cp_id, lp_id, position, a.group, a.reason, a.amount, a.quantity,
+                                                  list(svc.remark_codes)))
+            if clp.is_reversal:
+                new_status = "reversed"
+            else:
+                standing.append(cp_id)
+                new_status = claim_status_for(clp)
+                if claim.responsibility in NEXT_LEVEL:
+                    next_payer.append((claim, clp, cp_id))
+            status_moves.append((claim_id, new_status, clp_index,
+                                 {"remittance_id": remittance_id, "clp_index": clp_index, "clp02": clp.status_code,
+                                  "paid": f"{clp.paid:.2f}"}))
+            yield row
+
+    staged.claim_payments = claim_payments()
+    record_payments(conn, staged)
     _copy(conn, "copy_claim_slices", posted_835_rows(file_id, r, matched))   # where each CLP is, for the UI
-    _copy(conn, "copy_line_payments", lp_rows)
-    _copy(conn, "copy_adjustments", adj_rows)
-    if pccn:
-        conn.execute(query("posting", "set_payer_ccn_many"),
-                     {"claim_ids": list(pccn), "pccns": list(pccn.values())})
     set_statuses(conn, [(claim_id, new_status, "remittance_" + new_status, detail,
                          f"835:{remittance_id}:{clp_index}")
                         for claim_id, new_status, clp_index, detail in status_moves],
-                 actor=actor, source_file_id=file_id)
+                 actor=actor, source_file_id=file_id, payer_ccns=pccn)
     # items this run settles: a denial whose adjudication was reversed (a corrected adjudication that
     # denies again is routed anew), and the crossover follow-up of a claim a later payer answered
     settled = [f"denial:{p}" for p in sorted(set(reversing.values()))]
-    settled += [f"crossover:{cid}" for cid in sorted({m[0] for m in matched if m[6] != "P"})]
+    settled += [f"crossover:{cid}" for cid in sorted({m.id for m in matched if m.responsibility != "P"})]
     if settled:
-        conn.execute(query("posting", "resolve_items"), {"dedupe_keys": settled, "actor": actor})
-    conn.execute(query("posting", "resolve_superseded_denials"),
-                 {"payment_ids": [row[0] for row in cp_rows if not row[9]], "actor": actor})
+        close_work_items(conn, resolution="resolved", actor=actor, dedupe_keys=settled)
+    close_superseded_denial_items(conn, standing, actor=actor)
     if next_payer:
         made = _next_payer_claims(conn, next_payer, r, lines_by_claim, file_id=file_id, actor=actor)
         if result is not None:
             result.secondary_claims += made
     _apply_plb(conn, r, remittance_id, payer, file_id=file_id, actor=actor)
-    visits = sorted({m[3] for m in matched})
-    _copy(conn, "copy_patient_ledger",
-          ledger_deltas(conn, load_accounts(conn, visits), source=f"remit{remittance_id}"))
+    visits = sorted({m.visit_id for m in matched})
+    record_patient_entries(conn, ledger_deltas(conn, load_accounts(conn, visits), source=f"remit{remittance_id}"))
     return "posted"
 
 
@@ -379,8 +356,8 @@ def _adj_list(adjs) -> list[list[str]]:
 def _prior_payer_data(own: list[tuple], claim, clp, cp_id: int, r: Remittance835) -> dict:
     """The primary's adjudication as the secondary's 837 carries it (2320/2330, 2430); `own` are
     the primary claim's lines (lines_for_claims rows)."""
-    line_numbers = {ln[0]: ln[2] for ln in own}
-    matched = _match_lines(clp, own, {ln[3]: ln for ln in own})
+    line_numbers = {ln.id: ln.line_number for ln in own}
+    matched = _match_lines(clp, own, {ln.line_control_number: ln for ln in own})
     lines = {}
     for svc, line_id in zip(clp.lines, matched):
         if line_id is None:
@@ -389,7 +366,7 @@ def _prior_payer_data(own: list[tuple], claim, clp, cp_id: int, r: Remittance835
             "paid": f"{svc.paid:.2f}", "procedure_code": svc.procedure_code,
             "modifiers": list(svc.modifiers), "units": str(svc.units or 1),
             "adjustments": _adj_list(svc.adjustments)}
-    return {"primary_claim_id": claim[0], "claim_payment_id": cp_id, "payer_id": claim[8],
+    return {"primary_claim_id": claim.id, "claim_payment_id": cp_id, "payer_id": claim.payer_id,
             "payer_identifier": r.payer_id or r.payer_trace_id, "payer_name": r.payer_name,
             "paid": f"{clp.paid:.2f}",
             "adjudication_date": (r.payment_date.isoformat() if r.payment_date else None),
@@ -424,11 +401,10 @@ def _next_payer_claims(conn, adjudications, r: Remittance835, lines_by_claim: di
       reversal, a corrected claim): not sent yet, its figures are updated in place; sent, it is
       replaced (frequency 7), or voided (frequency 8) when the primary now leaves nothing to it.
     """
-    visit_ids = sorted({c[0][3] for c in adjudications})
-    existing = {(row[3], row[6]): row for row in conn.execute(query("posting", "level_claims"),
-                                                              {"visit_ids": visit_ids}).fetchall()}
-    policies = {row[0]: row for row in conn.execute(query("posting", "secondary_policies"),
-                                                    {"claim_ids": [c[0][0] for c in adjudications]}).fetchall()}
+    visit_ids = sorted({claim.visit_id for claim, _, _ in adjudications})
+    existing = {(row.visit_id, row.responsibility): row for row in _rows(conn, "level_claims", {"visit_ids": visit_ids})}
+    policies = {row.claim_id: row for row in _rows(conn, "secondary_policies",
+                                                   {"claim_ids": [claim.id for claim, _, _ in adjudications]})}
     with conn.pipeline():
         made, new_claims = _next_payer_loop(conn, adjudications, existing, policies, r, lines_by_claim,
                                             file_id=file_id, actor=actor)
@@ -442,31 +418,31 @@ def _next_payer_loop(conn, adjudications, existing: dict, policies: dict, r: Rem
     made, new_claims, staged = 0, [], set()
     for claim, clp, cp_id in adjudications:
         pr = _pr_total(clp)
-        level = NEXT_LEVEL[claim[6]]
-        current = existing.get((claim[3], level))
-        if current is None and (pr <= 0 or claim[0] not in policies):
+        level = NEXT_LEVEL[claim.responsibility]
+        current = existing.get((claim.visit_id, level))
+        if current is None and (pr <= 0 or claim.id not in policies):
             continue                               # nothing left for another payer, or no other payer
-        prior = _prior_payer_data(lines_by_claim.get(claim[0], []), claim, clp, cp_id, r)
+        prior = _prior_payer_data(lines_by_claim.get(claim.id, []), claim, clp, cp_id, r)
         if level == "T":                           # the tertiary's 837 carries both earlier payers (2320 x2)
-            s_row = existing.get((claim[3], "S"))  # the secondary claim that just adjudicated
-            before = s_row[11] if s_row else None
+            s_row = existing.get((claim.visit_id, "S"))  # the secondary claim that just adjudicated
+            before = s_row.prior_payer_adjustments if s_row else None
             before = json.loads(before) if isinstance(before, str) else before
             prior = {"payers": [*(before or {}).get("payers", [before] if before else []), prior]}
         if current is None:
-            pol = policies[claim[0]]
+            pol = policies[claim.id]
             if is_crossover(clp):
                 made += _new_secondary(conn, claim, clp, prior, pol, r, level, file_id=file_id, actor=actor)
-            elif f"{claim[5]}{level}1" not in staged:  # the common case, set-based; the first of a visit wins
-                staged.add(f"{claim[5]}{level}1")
-                new_claims.append((len(new_claims), f"{claim[5]}{level}1", level, pol[1], pol[2], clp.paid,
-                                   json.dumps(prior), claim[0]))
+            elif f"{claim.visit_number}{level}1" not in staged:  # the common case, set-based; first of a visit wins
+                staged.add(f"{claim.visit_number}{level}1")
+                new_claims.append((len(new_claims), f"{claim.visit_number}{level}1", level, pol.policy_id,
+                                   pol.payer_id, clp.paid, json.dumps(prior), claim.id))
             continue
-        s_id, s_number, s_status = current[0], current[1], current[2]
-        old = current[11]
+        s_id, s_number, s_status = current.id, current.claim_number, current.status
+        old = current.prior_payer_adjustments
         old = json.loads(old) if isinstance(old, str) else old
         if s_status == "crossed_over" or _same_adjudication(old, prior):
             continue
-        detail = {"primary_claim_id": claim[0], "claim_payment_id": cp_id, "primary_paid": f"{clp.paid:.2f}",
+        detail = {"primary_claim_id": claim.id, "claim_payment_id": cp_id, "primary_paid": f"{clp.paid:.2f}",
                   "primary_patient_responsibility": f"{pr:.2f}"}
         if s_status in NOT_SENT:
             conn.execute(query("posting", "update_prior_payer"), {
@@ -478,13 +454,13 @@ def _next_payer_loop(conn, adjudications, existing: dict, policies: dict, r: Rem
             continue
         frequency = "7" if pr > 0 else "8"
         version = int(s_number[s_number.rindex(level) + 1:]) + 1
-        number = f"{claim[5]}{level}{version}"
-        row = conn.execute(query("posting", "insert_secondary_version"), {
+        number = f"{claim.visit_number}{level}{version}"
+        row = _row(conn, "insert_secondary_version", {
             "claim_id": s_id, "claim_number": number, "frequency_code": frequency,
-            "prior_payer_paid": clp.paid, "prior_payer_adjustments": json.dumps(prior)}).fetchone()
+            "prior_payer_paid": clp.paid, "prior_payer_adjustments": json.dumps(prior)})
         if row is None:
             continue
-        new_id = row[0]
+        new_id = row.id
         conn.execute(query("posting", "copy_claim_lines"),
                      {"new_claim_id": new_id, "claim_number": number, "source_claim_id": s_id})
         info = {**detail, "replaces_claim_id": s_id, "frequency_code": frequency}
@@ -507,9 +483,8 @@ def _create_secondaries(conn, rows: list[tuple], *, file_id: int, actor: str) ->
     if not rows:
         return 0
     conn.execute(query("posting", "new_secondary_staging"))
-    conn.execute("TRUNCATE posting_new_secondary")
     _copy(conn, "copy_new_secondary", rows)
-    new_ids = [row[0] for row in conn.execute(query("posting", "insert_secondary_claims")).fetchall()]
+    new_ids = [row.id for row in _rows(conn, "insert_secondary_claims")]
     if new_ids:
         conn.execute(query("posting", "copy_secondary_lines"), {"new_ids": new_ids})
         record_secondaries_created(conn, new_ids, actor=actor, source_file_id=file_id)
@@ -518,35 +493,35 @@ def _create_secondaries(conn, rows: list[tuple], *, file_id: int, actor: str) ->
 
 def _new_secondary(conn, claim, clp, prior: dict, pol, r: Remittance835, level: str, *, file_id: int,
                    actor: str) -> int:
-    number = f"{claim[5]}{level}1"
-    row = conn.execute(query("posting", "insert_secondary_claim"), {
-        "claim_number": number, "responsibility": level, "policy_id": pol[1], "payer_id": pol[2],
+    number = f"{claim.visit_number}{level}1"
+    row = _row(conn, "insert_secondary_claim", {
+        "claim_number": number, "responsibility": level, "policy_id": pol.policy_id, "payer_id": pol.payer_id,
         "prior_payer_paid": clp.paid,
-        "prior_payer_adjustments": json.dumps(prior), "primary_claim_id": claim[0]}).fetchone()
+        "prior_payer_adjustments": json.dumps(prior), "primary_claim_id": claim.id})
     if row is None:
         return 0
-    new_id = row[0]
+    new_id = row.id
     crossover = is_crossover(clp)
     conn.execute(query("posting", "copy_claim_lines"),
-                 {"new_claim_id": new_id, "claim_number": number, "source_claim_id": claim[0]})
+                 {"new_claim_id": new_id, "claim_number": number, "source_claim_id": claim.id})
     record_event(conn, new_id, "created", actor=actor, from_status=None, to_status="new", source_file_id=file_id,
                  detail={"kind": "crossover" if crossover else {"S": "secondary", "T": "tertiary"}[level],
-                         "prior_claim_id": claim[0]}, dedupe_key=f"created:{new_id}")
+                         "prior_claim_id": claim.id}, dedupe_key=f"created:{new_id}")
     if not crossover:
         set_status(conn, new_id, "ready", actor=actor, event_type="secondary_ready", source_file_id=file_id,
-                   detail={"primary_claim_id": claim[0]}, dedupe_key=f"secondary_ready:{new_id}")
+                   detail={"primary_claim_id": claim.id}, dedupe_key=f"secondary_ready:{new_id}")
         return 1
     days = crossover_follow_up_days()
     due = (r.payment_date or dt.date.today()) + dt.timedelta(days=days)
     set_status(conn, new_id, "crossed_over", actor=actor, event_type="crossed_over", source_file_id=file_id,
-               detail={"primary_claim_id": claim[0], "clp02": clp.status_code,
+               detail={"primary_claim_id": claim.id, "clp02": clp.status_code,
                        "remarks": sorted(CROSSOVER_REMARKS & set(clp.remark_codes))},
                dedupe_key=f"crossed_over:{new_id}")
     open_work_item(conn, claim_id=new_id, edi_file_id=file_id, source="remittance", reason_code="FOLLOW_UP_CROSSOVER",
                   explanation=(f"The primary payer forwarded this claim to the secondary payer (crossover). "
                                f"Confirm the crossover payer paid if no 835 has come in {days} days; "
                                f"do not send a secondary claim of our own."),
-                  details={"primary_claim_id": claim[0], "clp02": clp.status_code}, due_date=due,
+                  details={"primary_claim_id": claim.id, "clp02": clp.status_code}, due_date=due,
                   dedupe_key=f"crossover:{new_id}")
     return 1
 
@@ -577,10 +552,10 @@ def _apply_plb(conn, r: Remittance835, remittance_id: int, payer: str, *, file_i
     refs = sorted({p.reference for p in r.provider_adjustments if p.reference})
     named: dict[str, int] = {}
     if refs:
-        for cid, number, pccn_ in conn.execute(query("posting", "plb_claims"), {"refs": refs}).fetchall():
-            named.setdefault(number, cid)
-            if pccn_:
-                named.setdefault(pccn_, cid)
+        for c in _rows(conn, "plb_claims", {"refs": refs}):
+            named.setdefault(c.claim_number, c.id)
+            if c.payer_claim_control_number:
+                named.setdefault(c.payer_claim_control_number, c.id)
     rows = []
     for position, p in enumerate(r.provider_adjustments, start=1):
         code, claim_id, nets = p.reason_code, named.get(p.reference or ""), None
@@ -594,12 +569,12 @@ def _apply_plb(conn, r: Remittance835, remittance_id: int, payer: str, *, file_i
             applied = "interest_income"
         elif code == "FB":
             applied = "forwarding_balance"
-            hit = conn.execute(query("posting", "open_forwarding_balance"), {
-                "payer_identifier": payer, "reference": p.reference, "amount": p.amount}).fetchone()
+            hit = _row(conn, "open_forwarding_balance", {
+                "payer_identifier": payer, "reference": p.reference, "amount": p.amount})
             if hit:
-                nets = hit[0]
-                conn.execute(query("posting", "resolve_remit_item"),
-                             {"dedupe_key": f"fb:{payer}:{p.reference}:{abs(p.amount)}", "actor": actor})
+                nets = hit.id
+                close_work_items(conn, resolution="resolved", actor=actor,
+                                 dedupe_keys=[f"fb:{payer}:{p.reference}:{abs(p.amount)}"])
             else:
                 open_work_item(conn, claim_id=None, edi_file_id=file_id, source="remittance",
                               reason_code="PLB_FORWARDING_BALANCE",
@@ -613,9 +588,10 @@ def _apply_plb(conn, r: Remittance835, remittance_id: int, payer: str, *, file_i
                           explanation=(f"Provider-level adjustment {code} of {p.amount:.2f} (reference "
                                        f"{p.reference or 'none'}) names no claim we know: apply it by hand."),
                           details=detail, dedupe_key=f"plb:{remittance_id}:{position}")
-        rows.append((remittance_id, position, p.provider_id, p.fiscal_period_date, code, p.reference, p.amount,
-                     applied, claim_id if applied == "claim_recoupment" else None, nets))
-    _copy(conn, "copy_provider_adjustments", rows)
+        rows.append(ProviderAdjustmentRow(remittance_id, position, p.provider_id, p.fiscal_period_date, code,
+                                          p.reference, p.amount, applied,
+                                          claim_id if applied == "claim_recoupment" else None, nets))
+    record_provider_adjustments(conn, rows)
 
 
 KEEP_PARSED_CLAIMS = 20_000   # a file with more claims is parsed twice instead of held in memory
@@ -643,9 +619,32 @@ def _checked_remittances(content: bytes, file_name: str):
     return kept if kept is not None else iter_835(content, file_name)
 
 
+@contextmanager
+def _cycle_collector_paused():
+    """Python's cyclic garbage collector off while a file is parsed and posted, as it was after.
+
+    A 10,000-claim 835 parses into about a million small objects with no reference cycles
+    (reference counting frees them); the collector's full passes over them found nothing and
+    took over a second of the posting time (measured: the parse alone 1.14 s with it, 0.43 s
+    without). Cycles made meanwhile, if any, are collected once it runs again."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def post_835_file(conn, file_id: int, file_name: str, content: bytes, *, actor: str,
                   result: PostingResult | None = None) -> PostingResult:
     """Post every transaction set of one stored 835 file; each in its own transaction."""
+    with _cycle_collector_paused():
+        return _post_835_file(conn, file_id, file_name, content, actor=actor, result=result)
+
+
+def _post_835_file(conn, file_id: int, file_name: str, content: bytes, *, actor: str,
+                   result: PostingResult | None) -> PostingResult:
     res = result or PostingResult()
     res.files += 1
     conn.commit()
@@ -685,26 +684,26 @@ def release_held_remittance(conn, remittance_id: int, *, actor: str) -> int | No
     drop the held row and put its file back to 'stored'; the next posting run posts it (or
     holds it again). Returns the file id, None if the remittance is not held. Other payment
     runs of the same file are duplicates on the retry and change nothing."""
-    row = conn.execute(query("posting", "release_held"), {"remittance_id": remittance_id}).fetchone()
+    row = _row(conn, "release_held", {"remittance_id": remittance_id})
     if row is None:
         return None
-    file_id, payer, trace = row
-    conn.execute(query("posting", "resolve_remit_item"), {"dedupe_key": f"remit:{payer}:{trace}",
-                                                          "actor": actor})
-    return file_id
+    close_work_items(conn, resolution="resolved", actor=actor,
+                     dedupe_keys=[f"remit:{row.payer_identifier}:{row.trace_number}"])
+    return row.id
 
 
 def post_stored_remittances(conn, *, actor: str) -> dict:
     """Post every stored, not yet processed 835 file (oldest first). Returns counts."""
     res = PostingResult()
     conn.commit()
-    files = conn.execute(query("posting", "pending_835")).fetchall()
+    files = _rows(conn, "pending_835")
     conn.commit()
-    for file_id, name in files:
+    for f in files:
         # one file in memory at a time; binary: bytea arrives as bytes, not hex text twice the size
-        (content,) = conn.cursor(binary=True).execute(query("posting", "file_content"), (file_id,)).fetchone()
+        with conn.cursor(binary=True, row_factory=namedtuple_row) as cur:
+            content = cur.execute(query("posting", "file_content"), {"file_id": f.id}).fetchone().content
         conn.commit()
-        post_835_file(conn, file_id, name, bytes(content), actor=actor, result=res)
+        post_835_file(conn, f.id, f.file_name, bytes(content), actor=actor, result=res)
     return res.to_dict()
 
 
@@ -743,18 +742,19 @@ def other_payers_837(conn, claim_ids) -> dict:
     from include.edi.model import LineAdjudication, OtherPayerAdjudication
 
     out: dict = {}
-    for (cid, prior, name, ident, cfi, s_last, s_first, member_id, rel, group, responsibility) in conn.execute(
-            query("posting", "other_payer_837"), {"claim_ids": list(claim_ids)}).fetchall():
-        d = other_payer_data(prior)
+    for row in _rows(conn, "other_payer_837", {"claim_ids": list(claim_ids)}):
+        d = other_payer_data(row.prior)
         day = dt.date.fromisoformat(d["adjudication_date"]) if d["adjudication_date"] else None
-        payer_id = ident or d["payer_identifier"] or "PRIMARY"
+        payer_id = row.payer_identifier or d["payer_identifier"] or "PRIMARY"
         op = OtherPayerAdjudication(
-            payer_name=name or d["payer_name"] or "PRIMARY PAYER", payer_id=payer_id,
-            subscriber_last_name=s_last or "UNKNOWN", subscriber_first_name=s_first,
-            subscriber_member_id=member_id or "UNKNOWN", payer_responsibility=responsibility,
-            relationship_code=rel or "18", claim_filing_indicator=cfi or "CI", group_number=group,
+            payer_name=row.payer_name or d["payer_name"] or "PRIMARY PAYER", payer_id=payer_id,
+            subscriber_last_name=row.subscriber_last_name or "UNKNOWN",
+            subscriber_first_name=row.subscriber_first_name,
+            subscriber_member_id=row.member_id or "UNKNOWN", payer_responsibility=row.responsibility,
+            relationship_code=row.relationship_code or "18",
+            claim_filing_indicator=row.claim_filing_indicator or "CI", group_number=row.group_number,
             paid_amount=d["paid"], adjustments=d["claim_adjustments"], adjudication_date=day)
-        ops, lines = out.setdefault(cid, ([], {}))
+        ops, lines = out.setdefault(row.claim_id, ([], {}))
         ops.append(op)
         for n, ln in d["lines"].items():
             lines.setdefault(n, []).append(LineAdjudication(

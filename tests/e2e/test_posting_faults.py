@@ -87,7 +87,7 @@ def test_dropped_database_connection_mid_posting_then_rerun(db_url, app_db_url, 
 
     # the server ends the posting session in the middle of the second payment run, after its
     # claims' statuses moved
-    drop = Fault(statement=query("posting", "resolve_superseded_denials"), nth=2, action="drop", kill_url=db_url)
+    drop = Fault(statement=query("ledger", "close_superseded_denial_items"), nth=2, action="drop", kill_url=db_url)
     victim = psycopg.connect(app_db_url)          # posting runs as the DAGs do: the app role
     with pytest.raises(psycopg.OperationalError):
         posting.post_stored_remittances(FaultyConnection(victim, drop), actor="test")
@@ -114,7 +114,7 @@ def test_killed_posting_process_then_rerun(db_url, app_db_url, uninterrupted):
         from tests.support.faults import Fault, FaultyConnection
         # SIGKILL in the second payment run once its claim payments are written: no cleanup,
         # no rollback message
-        die = Fault(statement=query("posting", "copy_line_payments"), nth=2, action="kill")
+        die = Fault(statement=query("ledger", "copy_line_payments"), nth=2, action="kill")
         with psycopg.connect({app_db_url!r}) as conn:
             posting.post_stored_remittances(FaultyConnection(conn, die), actor="test")
     """)

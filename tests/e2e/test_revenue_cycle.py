@@ -220,7 +220,7 @@ def test_revenue_cycle_end_to_end(cycle, pg_admin_url, tmp_path, airflow_home):
     ref_name = urlsplit(db_url).path.lstrip("/") + "_ref"
     ref_url = _clone(db_url, pg_admin_url, ref_name)
     try:
-        crash = Fault(statement=query("posting", "resolve_superseded_denials"), nth=2)
+        crash = Fault(statement=query("ledger", "close_superseded_denial_items"), nth=2)
         with psycopg.connect(cycle["app_url"]) as conn, pytest.raises(InjectedFault):
             post_stored_remittances(FaultyConnection(conn, crash), actor="dag:remittance_posting.post_remittances")
         _run("remittance_posting")

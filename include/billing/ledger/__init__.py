@@ -1,8 +1,9 @@
 """The ledger's one writer: every row of billing.edi_files, billing.claim_events and
 billing.work_queue is inserted here, a work item is updated and closed here, every claim status
-moves here, and the patient-side money (payments, their applications, credit balances, refunds,
-self-pay charges) is recorded here (tests/unit/architecture/test_ledger_writers.py checks the
-writes).
+moves here, the patient-side money (payments, their applications, credit balances, refunds,
+self-pay charges) is recorded here, and remittance.py writes every payment, adjustment and
+patient-ledger entry of an 835 (posting stages them, it writes them);
+tests/unit/architecture/test_ledger_writers.py checks the writes.
 
 Its SQL lives in include/sql/queries/ledger/; the rest of include.billing calls these functions.
 """

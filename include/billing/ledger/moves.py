@@ -93,11 +93,14 @@ def set_status(conn, claim_id: int, new_status: str, *, actor: str, event_type: 
         raise LookupError(f"claim {claim_id} does not exist") from None
 
 
-def set_statuses(conn, moves, *, actor: str, source_file_id: int | None = None) -> int:
+def set_statuses(conn, moves, *, actor: str, source_file_id: int | None = None,
+                 payer_ccns: dict[int, str] | None = None) -> int:
     """`set_status` for many claims in three statements: the same rules, applied in the order given
     (a claim may move twice, e.g. reversed then re-adjudicated), each event keyed by its dedupe key.
 
-    `moves` are (claim_id, new_status, event_type, detail, dedupe_key). Returns how many changed.
+    `moves` are (claim_id, new_status, event_type, detail, dedupe_key). `payer_ccns` (claim id →
+    the payer's claim control number, 835 CLP07) are kept on the claims in the same UPDATE, moved
+    or not (one pass over the claims' rows and indexes instead of two). Returns how many changed.
     """
     moves = list(moves)
     if not moves:
@@ -125,8 +128,11 @@ def set_statuses(conn, moves, *, actor: str, source_file_id: int | None = None) 
         if moved and (e.dedupe_key is None or e.dedupe_key in written):
             final[e.claim_id] = e.to_status
             n += 1
-    if final:
-        conn.execute(query("ledger", "set_statuses"), {"ids": list(final), "statuses": list(final.values())})
+    ccns = {k: v for k, v in (payer_ccns or {}).items() if v}
+    if final or ccns:
+        ids = sorted(set(final) | set(ccns))
+        conn.execute(query("ledger", "set_statuses"), {"ids": ids, "statuses": [final.get(i) for i in ids],
+                                                       "pccns": [ccns.get(i) for i in ids]})
     return n
 
 

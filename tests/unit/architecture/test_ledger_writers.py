@@ -16,16 +16,9 @@ WRITTEN_ONLY = ("work_queue", "patient_payments", "payment_applications", "credi
                 "patient_ledger")
 LEDGER_TABLES = INSERTED_ONLY + WRITTEN_ONLY
 ALLOWED = ("include/billing/ledger/", "include/sql/queries/ledger/", "include/sql/migrations/")
-# Writers still outside the ledger, each named with its table: insurance posting's (another branch
-# owns include/billing/posting.py and its SQL; the ledger has the functions they move onto:
-# close_work_items by dedupe key, close_superseded_denial_items). A listed writer that is gone
-# fails test_each_pending_writer_still_exists, so this list only shrinks.
-PENDING = {
-    ("include/sql/queries/posting/resolve_items.sql", "work_queue"),
-    ("include/sql/queries/posting/resolve_remit_item.sql", "work_queue"),
-    ("include/sql/queries/posting/resolve_superseded_denials.sql", "work_queue"),
-    ("include/sql/queries/posting/copy_patient_ledger.sql", "patient_ledger"),
-}
+# Writers still outside the ledger, each named with its table (none now). A listed writer that is
+# gone fails test_each_pending_writer_still_exists, so this list only shrinks.
+PENDING: set[tuple[str, str]] = set()
 _T = lambda tables: "|".join(tables)  # noqa: E731
 # across line breaks and in any case: SQL in a .sql file or in a Python string
 WRITE = re.compile(r"\b(?:(?:INSERT\s+INTO|COPY)\s+billing\.(" + _T(LEDGER_TABLES) + r")"
@@ -95,3 +88,46 @@ def test_a_planted_work_item_update_or_money_write_is_caught(tmp_path):
                                        ("include/billing/closer.py", 4, "work_queue"),
                                        ("include/sql/queries/patient/take_payment.sql", 1, "patient_payments"),
                                        ("include/sql/queries/patient/take_payment.sql", 2, "credit_balances")]
+
+
+# --- payments (issue 20: "it records a payment or ledger entry") -------------------------------
+# Insurance payments and the patient-ledger entries posting moves are written by
+# include/billing/ledger/remittance.py only (the patient side's by ledger/patient_payments.py).
+PAYMENT_TABLES = ("claim_payments", "line_payments", "adjustments", "provider_adjustments", "patient_ledger")
+PAYMENT_WRITE = re.compile(r"\b(?:INSERT\s+INTO|COPY)\s+billing\.(" + "|".join(PAYMENT_TABLES) + r")\b",
+                           re.IGNORECASE)
+
+
+def payment_writes(root: Path, *, allowed: tuple[str, ...] = ALLOWED) -> list[tuple[str, int, str]]:
+    """(path relative to root, line, table) of every payment-table write in root/include outside `allowed`."""
+    found = []
+    for path in sorted((root / "include").rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if path.suffix in (".py", ".sql") and path.is_file() and not rel.startswith(allowed):
+            text = path.read_text(encoding="utf-8", errors="replace")
+            found += [(rel, text.count("\n", 0, m.start()) + 1, m.group(1).lower())
+                      for m in PAYMENT_WRITE.finditer(text)]
+    return found
+
+
+def test_only_the_ledger_package_writes_payments_and_ledger_entries():
+    assert payment_writes(ROOT) == []
+
+
+def test_the_ledger_package_does_write_each_payment_table():
+    assert {t for _, _, t in payment_writes(ROOT, allowed=("include/sql/migrations/",))} == set(PAYMENT_TABLES)
+
+
+def test_a_planted_payment_insert_outside_the_ledger_is_caught(tmp_path):
+    sql = tmp_path / "include" / "sql" / "queries" / "posting" / "copy_line_payments.sql"
+    sql.parent.mkdir(parents=True)
+    sql.write_text("-- posting writing payments itself\nCOPY billing.line_payments (id) FROM STDIN\n")
+    py = tmp_path / "include" / "billing" / "posting.py"
+    py.parent.mkdir(parents=True)
+    py.write_text('Q = """insert\n  into billing.adjustments (amount) VALUES (1)"""\n')
+    fine = tmp_path / "include" / "sql" / "queries" / "ledger" / "copy_claim_payments.sql"
+    fine.parent.mkdir(parents=True)
+    fine.write_text("COPY billing.claim_payments (id) FROM STDIN\n")
+    assert payment_writes(tmp_path) == [("include/billing/posting.py", 1, "adjustments"),
+                                        ("include/sql/queries/posting/copy_line_payments.sql", 2, "line_payments")]
+

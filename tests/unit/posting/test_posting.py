@@ -211,7 +211,7 @@ def test_crash_mid_posting_rolls_back_and_rerun_matches(db):
     store(db, "a.835", file_835([remittance([paid_clp(c1, copay=Decimal("10.00"))], trace="A")]))
     store(db, "b.835", file_835([remittance([paid_clp(c2, copay=Decimal("10.00"))], trace="B")]))
     # the first payment run crashes after its claims' statuses moved, before it commits
-    crash = Fault(statement=query("posting", "resolve_superseded_denials"))
+    crash = Fault(statement=query("ledger", "close_superseded_denial_items"))
     with pytest.raises(InjectedFault):
         post_stored_remittances(FaultyConnection(db, crash), actor=ACTOR)
     assert crash.fired

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import namedtuple
 from decimal import Decimal
 
 from hypothesis import given, settings
@@ -12,6 +13,8 @@ from include.billing.posting import _match_lines, claim_status_for
 from include.edi.x835 import Adjustment, ClaimPayment, ServicePayment
 
 DOS = dt.date(2026, 3, 2)
+# a lines_for_claims row, as posting reads it (named columns)
+Line = namedtuple("Line", "id claim_id line_number line_control_number procedure_code service_date units modifiers")
 CODES = ["99213", "85025", "36415", "97110"]
 
 
@@ -19,7 +22,8 @@ CODES = ["99213", "85025", "36415", "97110"]
 @given(st.lists(st.sampled_from(CODES), min_size=1, max_size=12), st.randoms(use_true_random=False),
        st.lists(st.booleans(), min_size=12, max_size=12))
 def test_every_line_matched_once_with_or_without_ref_6r(codes, rnd, keep_ref):
-    lines = [(100 + n, 7, n, f"V0000001P1L{n}", code, DOS, Decimal(1), []) for n, code in enumerate(codes, start=1)]
+    lines = [Line(100 + n, 7, n, f"V0000001P1L{n}", code, DOS, Decimal(1), [])
+             for n, code in enumerate(codes, start=1)]
     by_lcn = {ln[3]: ln for ln in lines}
     order = list(lines)
     rnd.shuffle(order)                 # payers may return lines in any order

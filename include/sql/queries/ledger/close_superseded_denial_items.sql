@@ -1,6 +1,5 @@
 -- A payer that answers a line again without reversing its earlier answer (e.g. pays after an
 -- appeal): the earlier adjudication no longer counts, so its denial item is done.
--- (posting/resolve_superseded_denials.sql is this query until posting calls the ledger.)
 UPDATE billing.work_queue w
    SET state = 'resolved', resolved_at = billing.clock(), resolved_by = %(actor)s
   FROM (SELECT DISTINCT a.claim_payment_id AS id

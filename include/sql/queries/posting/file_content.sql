@@ -1,2 +1,2 @@
 -- The bytes of one stored file.
-SELECT content FROM billing.edi_files WHERE id = %s
+SELECT content FROM billing.edi_files WHERE id = %(file_id)s

@@ -9,4 +9,5 @@ CREATE TEMP TABLE IF NOT EXISTS posting_new_secondary (
     prior_payer_paid        numeric(12,2),
     prior_payer_adjustments jsonb,
     primary_claim_id        bigint  NOT NULL
-) ON COMMIT DELETE ROWS
+) ON COMMIT DELETE ROWS;
+TRUNCATE posting_new_secondary

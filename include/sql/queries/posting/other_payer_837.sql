@@ -1,7 +1,7 @@
 -- For secondary and tertiary claims: every earlier payer's adjudication with its payer and
 -- subscriber (2320/2330A/2330B), in payer order. A tertiary claim's prior_payer_adjustments
 -- holds {"payers": [primary's, secondary's]}; a secondary's is the primary's alone.
-SELECT s.id, e.prior, py.name, py.payer_identifier, py.claim_filing_indicator,
+SELECT s.id AS claim_id, e.prior, py.name AS payer_name, py.payer_identifier, py.claim_filing_indicator,
        ip.subscriber_last_name, ip.subscriber_first_name, ip.member_id, ip.relationship_code, ip.group_number,
        p.responsibility
   FROM billing.claims s
