@@ -556,15 +556,14 @@ def _store_results(conn, results, service_dates, transport_name):
     results = list(results)
     if not results:
         return
+    # one COPY, in the column order of include/sql/queries/submission/copy_eligibility_checks.sql
     cols = ["policy_id", "status", "plan_begin", "plan_end", "copay", "coinsurance_percent", "deductible",
             "deductible_remaining", "out_of_pocket_remaining", "reject_reason", "request_file_id",
             "response_file_id", "follow_up_action", "retry_after", "route"]
-    with conn.cursor() as cur:
-        cur.executemany(
-            submission_query("insert_eligibility_check"),
-            [{"service_date": service_dates[r.policy_id], "transport": transport_name,
-              **{c: getattr(r, c) for c in cols},
-              "other_payer": json.dumps(r.other_payer) if r.other_payer else None} for r in results])
+    with conn.cursor() as cur, cur.copy(submission_query("copy_eligibility_checks")) as copy:
+        for r in results:
+            copy.write_row((service_dates[r.policy_id], transport_name, *[getattr(r, c) for c in cols],
+                            json.dumps(r.other_payer) if r.other_payer else None))
 
 
 def _interleave_payers(pending: list) -> list:
