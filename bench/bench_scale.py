@@ -32,6 +32,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
+def _cpu_seconds() -> float:
+    """CPU seconds of this process and its reaped children (the pyx12 workers once their pool closed): what a
+    stage cost in work, whatever other programs on the machine took from its wall time."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -91,6 +98,7 @@ class TreeMemory:
 class Stages:
     def __init__(self, profile_dir: Path | None = None) -> None:
         self.rows: list[tuple[str, float, int, str]] = []
+        self.cpu: dict[str, float] = {}
         self.profile_dir = profile_dir
 
     def run(self, name: str, unit: str, fn):
@@ -100,16 +108,19 @@ class Stages:
 
             profiler = cProfile.Profile()
             profiler.enable()
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), _cpu_seconds()
         result = fn()
         seconds = time.perf_counter() - started
+        cpu = _cpu_seconds() - cpu_started
+        self.cpu[name] = cpu
         if profiler is not None:
             profiler.disable()
             profiler.dump_stats(self.profile_dir / (re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") + ".prof"))
         count = len(result) if isinstance(result, list) else result
         self.rows.append((name, seconds, count, unit))
         rate = f"{count / seconds:10,.0f} {unit}/s" if count and seconds else ""
-        print(f"  {name:<28} {seconds:8.1f} s  {count:>8,} {unit:<7} {rate}   peak {_peak_mb():,.0f} MB", flush=True)
+        print(f"  {name:<28} {seconds:8.1f} s  {count:>8,} {unit:<7} {rate}   cpu {cpu:6.1f} s   "
+              f"peak {_peak_mb():,.0f} MB", flush=True)
         return result
 
 
@@ -261,6 +272,10 @@ def main(argv=None) -> int:
         workers = args.workers or os.cpu_count() or 1
         memory = tree.stop()
         print(f"pyx12 floor {floor_seconds:.1f} s (single process) → pipeline / floor = {ratio:.2f}x (target ≤ 1.0x)")
+        pressure = Path("/proc/pressure/cpu")
+        print(f"cpu seconds (this process and its pyx12 workers; not PostgreSQL or the payer's server): 837P stage "
+              f"{stages.cpu['build + pyx12 + deliver 837P']:.1f} s, floor {stages.cpu['pyx12 floor (same 837Ps)']:.1f} s"
+              + (f"; CPU pressure now: {pressure.read_text().splitlines()[0]}" if pressure.exists() else ""))
         print(f"peak memory {_peak_mb():,.0f} MB in this process; {memory:,.0f} MB with its {workers} pyx12 "
               f"workers (sampled sum; target < 2048 MB)")
         by = {name: seconds for name, seconds, _, _ in stages.rows}
