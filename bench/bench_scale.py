@@ -20,6 +20,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -29,6 +30,13 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def _cpu_seconds() -> float:
+    """CPU seconds of this process and its reaped children (the pyx12 workers once their pool closed): what a
+    stage cost in work, whatever other programs on the machine took from its wall time."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _peak_mb() -> float:
@@ -88,17 +96,31 @@ class TreeMemory:
 
 
 class Stages:
-    def __init__(self) -> None:
+    def __init__(self, profile_dir: Path | None = None) -> None:
         self.rows: list[tuple[str, float, int, str]] = []
+        self.cpu: dict[str, float] = {}
+        self.profile_dir = profile_dir
 
     def run(self, name: str, unit: str, fn):
-        started = time.perf_counter()
+        profiler = None
+        if self.profile_dir is not None:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
+        started, cpu_started = time.perf_counter(), _cpu_seconds()
         result = fn()
         seconds = time.perf_counter() - started
+        cpu = _cpu_seconds() - cpu_started
+        self.cpu[name] = cpu
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(self.profile_dir / (re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") + ".prof"))
         count = len(result) if isinstance(result, list) else result
         self.rows.append((name, seconds, count, unit))
         rate = f"{count / seconds:10,.0f} {unit}/s" if count and seconds else ""
-        print(f"  {name:<28} {seconds:8.1f} s  {count:>8,} {unit:<7} {rate}   peak {_peak_mb():,.0f} MB", flush=True)
+        print(f"  {name:<28} {seconds:8.1f} s  {count:>8,} {unit:<7} {rate}   cpu {cpu:6.1f} s   "
+              f"peak {_peak_mb():,.0f} MB", flush=True)
         return result
 
 
@@ -108,6 +130,7 @@ def main(argv=None) -> int:
     from include.billing import claims, data_quality, eligibility, scrub, submission
     from include.billing.posting import post_stored_remittances
     from include.billing.transport import LocalFolder
+    from include.devenv.paths import run_dir
     from include.devenv.postgres import scratch_database
     from include.edi.validate import validate_x12
     from include.practice.roster import export_roster
@@ -117,14 +140,27 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--visits", type=int, default=100_000)
     parser.add_argument("--per-835", type=int, default=10_000)
+    parser.add_argument("--per-837", type=int, default=1000,
+                        help="claims per 837P file at most (files of one payer are split evenly): with files of "
+                             "about 1,000 claims the last pyx12 worker waits seconds, not a whole 5,000-claim file, "
+                             "for the other to finish; the floor validates the same files")
     parser.add_argument("--workers", type=int, default=None,
                         help="pyx12 validation processes (default: one per core)")
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="write a cProfile of each stage (this process only) into this folder")
     args = parser.parse_args(argv)
+    if args.profile is not None:
+        args.profile.mkdir(parents=True, exist_ok=True)
 
+    # the worker's scratch folder, as every dev entry point sets it (BILLING_RUN_DIR, else .run/): the
+    # ICD-10-CM table is cached there once per code-set release (include.billing.scrub)
+    icd_cache = run_dir() / "cache" / "icd10cm-items.json"
+    print(f"ICD-10-CM table cache {'present' if icd_cache.exists() else 'absent (built in the scrub stage)'}: "
+          f"{icd_cache}", flush=True)
     work = Path(tempfile.mkdtemp(prefix="bench-scale-"))
     for folder in ("inbound", "outbound", "archive"):
         (work / "mailbox" / folder).mkdir(parents=True)
-    stages = Stages()
+    stages = Stages(args.profile)
     tree = TreeMemory()
     print(f"bench_scale: {args.visits:,} visits", flush=True)
     with scratch_database("bench_scale") as url:
@@ -169,7 +205,7 @@ def main(argv=None) -> int:
                 stages.run("scrub", "claims", lambda: step(
                     lambda: scrub.scrub_pending_claims(conn, actor=actor, today=now.date()))["claims_scrubbed"])
                 batches = stages.run("plan batches", "batches", lambda: step(
-                    lambda: submission.plan_batches(conn, max_claims_per_file=5000)))
+                    lambda: submission.plan_batches(conn, max_claims_per_file=args.per_837)))
                 remote = LocalFolder(work / "mailbox")
 
                 def send_all():
@@ -177,6 +213,10 @@ def main(argv=None) -> int:
                     results = submission.send_batches(conn, batches, remote=remote, actor=actor,
                                                       workers=args.workers)
                     conn.commit()
+                    sizes = sorted(r["claims"] for r in results)
+                    print(f"    {len(results)} files of {sizes[0]:,}-{sizes[-1]:,} claims; parent build "
+                          f"{sum(r['build_seconds'] for r in results):.1f} s, pyx12 in the workers "
+                          f"{sum(r['validate_seconds'] for r in results):.1f} s (sum over files)", flush=True)
                     return sum(r.get("claims_submitted", 0) for r in results)
 
                 sent = stages.run("build + pyx12 + deliver 837P", "claims", send_all)
@@ -232,6 +272,10 @@ def main(argv=None) -> int:
         workers = args.workers or os.cpu_count() or 1
         memory = tree.stop()
         print(f"pyx12 floor {floor_seconds:.1f} s (single process) → pipeline / floor = {ratio:.2f}x (target ≤ 1.0x)")
+        pressure = Path("/proc/pressure/cpu")
+        print(f"cpu seconds (this process and its pyx12 workers; not PostgreSQL or the payer's server): 837P stage "
+              f"{stages.cpu['build + pyx12 + deliver 837P']:.1f} s, floor {stages.cpu['pyx12 floor (same 837Ps)']:.1f} s"
+              + (f"; CPU pressure now: {pressure.read_text().splitlines()[0]}" if pressure.exists() else ""))
         print(f"peak memory {_peak_mb():,.0f} MB in this process; {memory:,.0f} MB with its {workers} pyx12 "
               f"workers (sampled sum; target < 2048 MB)")
         by = {name: seconds for name, seconds, _, _ in stages.rows}

@@ -125,7 +125,7 @@ def claims_submission():
         api = BaseHook.get_connection(ELIGIBILITY_API_CONN_ID)
         url = eligibility_url(api.schema, api.host, api.port, (api.extra_dejson or {}).get("path", "/x12/270"),
                               conn_id=ELIGIBILITY_API_CONN_ID)
-        transport = elig.RealtimeTransport(url, api.login, api.password)
+        transport = elig.RealtimeTransport(url, api.login, api.password, **elig.realtime_limits(api.extra_dejson))
         with billing_connection() as conn:
             return elig.check_new_claims(conn, transport=transport, **kwargs)
 

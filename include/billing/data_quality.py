@@ -3,7 +3,9 @@
 The suite checks what an 837P needs before anything is sent anywhere: required fields, formats
 (ZIP, NPI, state), code shapes (CPT/HCPCS, ICD-10-CM, modifiers), dates and amounts. A claim
 whose rows fail an expectation is held with one work-queue item per failed field
-(`DQ_<FIELD>`); the others go on to eligibility.
+(`DQ_<FIELD>`); the others go on to eligibility. One validation over every new claim: the checks of
+the claim's own fields over one row per claim, the line checks over every line (LINE_COLUMNS), so a
+claim's name, address or NPI is not checked again on each of its lines.
 
 The validation summary (claim ids, expectation names and counts; never values) is written to
 the artefact store (`billing.artefacts`, kind dq_results) as `<run_id>.json`, and a copy in
@@ -158,40 +160,59 @@ def _quiet_gx():
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 
-_DEFINITION = None     # the suite and its ephemeral context: built once per process (about a second)
+# the columns that differ from line to line of a claim; every other column is the claim's (the same on
+# each of its rows), so its checks run over one row per claim, not one per line
+LINE_COLUMNS = frozenset({"procedure_code", "modifier1", "modifier2", "modifier3", "modifier4", "units", "charge",
+                          "service_date"})
+
+_DEFINITIONS = None     # the two validations and their ephemeral context: built once per process (about a second)
 
 
-def _definition():
-    global _DEFINITION
-    if _DEFINITION is None:
+def _definitions() -> dict:
+    """{"claims": the claim-level checks over one row per claim, "lines": the line checks over every line}."""
+    global _DEFINITIONS
+    if _DEFINITIONS is None:
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
         ctx = gx.get_context(mode="ephemeral")
         ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-        asset = ctx.data_sources.add_pandas("claims_submission").add_dataframe_asset("claim_rows")
-        batch = asset.add_batch_definition_whole_dataframe("all_rows")
-        suite = ctx.suites.add(gx.ExpectationSuite(name="claim_837p_readiness"))
-        for i, check in enumerate(CHECKS):
-            suite.add_expectation(_expectation(check, i))
-        _DEFINITION = ctx.validation_definitions.add(
-            gx.ValidationDefinition(name="claims_submission_dq", data=batch, suite=suite))
-    return _DEFINITION
+        source = ctx.data_sources.add_pandas("claims_submission")
+        definitions = {}
+        for level in ("claims", "lines"):
+            batch = source.add_dataframe_asset(f"{level}_rows").add_batch_definition_whole_dataframe("all_rows")
+            suite = ctx.suites.add(gx.ExpectationSuite(name=f"claim_837p_readiness_{level}"))
+            for i, check in enumerate(CHECKS):
+                if (check.column in LINE_COLUMNS) == (level == "lines"):
+                    suite.add_expectation(_expectation(check, i))
+            definitions[level] = ctx.validation_definitions.add(
+                gx.ValidationDefinition(name=f"claims_submission_dq_{level}", data=batch, suite=suite))
+        _DEFINITIONS = definitions
+    return _DEFINITIONS
 
 
 def validate_frame(df) -> tuple[dict[int, list[tuple[Check, str]]], list[dict]]:
-    """Run the suite over `df` (one row per claim line, column claim_id).
+    """Run the suite over `df` (one row per claim line, column claim_id, the claim's fields repeated on each
+    of its lines): the claim-level checks over the first row of each claim, the line checks over all rows.
 
-    Returns ({claim_id: [(check, expectation_type), ...]}, summary per expectation without values).
+    Returns ({claim_id: [(check, expectation_type), ...]}, summary per expectation without values), both in
+    the order of CHECKS.
     """
     _quiet_gx()
-    definition = _definition()
-    result = definition.run(batch_parameters={"dataframe": df}, result_format={
-        "result_format": "COMPLETE", "unexpected_index_column_names": ["claim_id"],
-        "return_unexpected_index_query": False})
+    definitions = _definitions()
+    line_cols = ["claim_id", *sorted(LINE_COLUMNS & set(df.columns))]
+    claim_cols = [c for c in df.columns if c not in LINE_COLUMNS]
+    frames = {"claims": df.drop_duplicates("claim_id")[claim_cols].reset_index(drop=True),
+              "lines": df[line_cols].reset_index(drop=True)}
+    results = []
+    for level, definition in definitions.items():
+        results += definition.run(batch_parameters={"dataframe": frames[level]}, result_format={
+            "result_format": "COMPLETE", "unexpected_index_column_names": ["claim_id"],
+            "return_unexpected_index_query": False}).results
+    results.sort(key=lambda r: int(r.expectation_config.meta["index"]))
     failures: dict[int, list[tuple[Check, str]]] = {}
     summary = []
-    for r in result.results:
+    for r in results:
         cfg = r.expectation_config
         check = CHECKS[int(cfg.meta["index"])]
         ids = sorted({int(row["claim_id"]) for row in (r.result or {}).get("unexpected_index_list") or []})

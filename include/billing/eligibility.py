@@ -31,6 +31,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 
+from psycopg.rows import namedtuple_row
+
 from include.billing.claims import WorkItem, allocate_control_numbers, hold_claims
 from include.billing.inbox import classify
 from include.billing.ledger import store_file, store_files
@@ -286,15 +288,26 @@ class RealtimeTransport:
     browser or any HTTP client library talks to one host): the payer sees at most `workers`
     inquiries in flight, not one new TCP (and TLS) connection per member. Through a proxy from
     the environment (http_proxy / https_proxy), each request goes through urllib as before.
+
+    Concurrency (docs/eligibility.md, "How many inquiries at once"): at most `workers` requests in
+    flight in all, and at most `payer_limits[payer id]` (else `payer_default`) for one payer, the
+    limit its companion guide states; the requests of several payers are interleaved so that one
+    payer's limit does not idle the others.
     """
 
     name = "realtime"
 
     def __init__(self, url: str, user: str | None = None, password: str | None = None,
-                 timeout: float = 30.0, workers: int = 8):
+                 timeout: float = 30.0, workers: int = 8, payer_limits: dict[str, int] | None = None,
+                 payer_default: int | None = None):
+        if workers < 1 or any(n < 1 for n in (payer_limits or {}).values()) or (payer_default or 1) < 1:
+            raise ValueError("eligibility concurrency limits must be at least 1")
         self.url = url
         self.timeout = timeout
         self.workers = workers
+        self.payer_limits = {k.upper(): int(v) for k, v in (payer_limits or {}).items()}
+        self.payer_default = payer_default
+        self._gates: dict[str, threading.BoundedSemaphore] = {}
         self.headers = {"Content-Type": "application/EDI-X12"}
         if user:
             token = base64.b64encode(f"{user}:{password or ''}".encode()).decode()
@@ -331,6 +344,21 @@ class RealtimeTransport:
                     self._idle.append(conn)
             return self._answer(resp.status, body)
         raise TransportError("eligibility endpoint closed the connection twice without answering")
+
+    def limit(self, payer_id: str | None) -> int:
+        """The most inquiries in flight at once for this payer."""
+        n = self.payer_limits.get((payer_id or "").upper(), self.payer_default or self.workers)
+        return min(n, self.workers)
+
+    def exchange_for(self, payer_id: str | None, request: bytes) -> bytes:
+        """`exchange`, waiting first while the payer already has `limit(payer_id)` inquiries in flight."""
+        key = (payer_id or "").upper()
+        with self._lock:
+            gate = self._gates.get(key)
+            if gate is None:
+                gate = self._gates[key] = threading.BoundedSemaphore(self.limit(payer_id))
+        with gate:
+            return self.exchange(request)
 
     def close(self) -> None:
         """Close the kept-alive connections (the next exchange opens new ones)."""
@@ -435,18 +463,18 @@ class _Pending:
 
 
 def _inquiry(row, trace: str):
+    """The 270 inquiry of one row of submission/eligibility_claims.sql (a named row)."""
     from include.edi.x270 import EligibilityInquiry
 
-    (_cid, _policy, _dos, member_id, group, rel, s_last, s_first, s_birth, s_sex, p_last, p_first, p_birth,
-     p_sex, payer_name, payer_ident, _ch, npi, org) = row
-    q = EligibilityInquiry(trace_number=trace, member_id=member_id or "", last_name=s_last, first_name=s_first,
-                           birth_date=s_birth, sex=s_sex if s_sex in ("M", "F") else None,
-                           payer_name=payer_name, payer_id=payer_ident, provider_npi=npi, provider_name=org,
-                           group_number=group or None)
-    if rel and rel != "18":
-        q.dependent_last_name, q.dependent_first_name = p_last, p_first
-        q.dependent_birth_date = p_birth
-        q.dependent_sex = p_sex if p_sex in ("M", "F") else None
+    q = EligibilityInquiry(trace_number=trace, member_id=row.member_id or "", last_name=row.subscriber_last_name,
+                           first_name=row.subscriber_first_name, birth_date=row.subscriber_birth_date,
+                           sex=row.subscriber_sex if row.subscriber_sex in ("M", "F") else None,
+                           payer_name=row.payer_name, payer_id=row.payer_identifier, provider_npi=row.billing_npi,
+                           provider_name=row.organization_name, group_number=row.group_number or None)
+    if row.relationship_code and row.relationship_code != "18":
+        q.dependent_last_name, q.dependent_first_name = row.patient_last_name, row.patient_first_name
+        q.dependent_birth_date = row.patient_birth_date
+        q.dependent_sex = row.patient_sex if row.patient_sex in ("M", "F") else None
     return q
 
 
@@ -456,25 +484,27 @@ def check_new_claims(conn, *, transport, actor: str, today: dt.date, cache_days:
 
     `transport` is a RealtimeTransport or a BatchSftpTransport. Returns counts only.
     """
-    rows = conn.execute(submission_query("eligibility_claims")).fetchall()
-    by_policy: dict[int, list] = {}
+    named = conn.cursor(row_factory=namedtuple_row)
+    rows = named.execute(submission_query("eligibility_claims")).fetchall()
+    by_policy: dict[int, list] = {}          # one inquiry per policy, however many of its claims wait
     for r in rows:
-        by_policy.setdefault(r[1], []).append(r)
+        by_policy.setdefault(r.policy_id, []).append(r)
     cached = {}
     if by_policy:
-        for r in conn.execute(submission_query("eligibility_cached"),
-                              {"policy_ids": list(by_policy), "cache_days": cache_days, "today": today}).fetchall():
-            cached[r[0]] = CheckResult(r[0], r[2], plan_begin=r[3], plan_end=r[4], reject_reason=r[5],
-                                       follow_up_action=r[6], retry_after=r[7], route=r[8], other_payer=r[9])
+        for r in named.execute(submission_query("eligibility_cached"),
+                               {"policy_ids": list(by_policy), "cache_days": cache_days, "today": today}).fetchall():
+            cached[r.policy_id] = CheckResult(r.policy_id, r.status, plan_begin=r.plan_begin, plan_end=r.plan_end,
+                                              reject_reason=r.reject_reason, follow_up_action=r.follow_up_action,
+                                              retry_after=r.retry_after, route=r.route, other_payer=r.other_payer)
     pending: list[_Pending] = []
     partner_of: dict[int, str] = {}
     for policy_id, prow in by_policy.items():
-        partner_of[policy_id] = prow[0][16] or "sandbox"
+        partner_of[policy_id] = prow[0].clearinghouse or "sandbox"
         if policy_id in cached:
             continue
-        service_date = max(r[2] for r in prow)
+        service_date = max(r.date_of_service for r in prow)
         trace = f"E{policy_id}-{service_date:%Y%m%d}"
-        pending.append(_Pending(policy_id, service_date, _inquiry(prow[-1], trace), [r[0] for r in prow]))
+        pending.append(_Pending(policy_id, service_date, _inquiry(prow[-1], trace), [r.claim_id for r in prow]))
         pending[-1].inquiry.service_date = service_date
 
     fresh: dict[int, CheckResult] = {}
@@ -493,21 +523,21 @@ def check_new_claims(conn, *, transport, actor: str, today: dt.date, cache_days:
 
     results = {**cached, **fresh}
     items: list[WorkItem] = []
-    with_other_payer = [r[0] for prow in by_policy.values() for r in prow if results[r[1]].other_payer]
+    with_other_payer = [r.claim_id for prow in by_policy.values() for r in prow if results[r.policy_id].other_payer]
     on_file: dict[int, tuple] = {}
     if with_other_payer:
-        for claim_id, resp, this_payer, priority, ident, name in conn.execute(
-                submission_query("eligibility_other_policies"), {"claim_ids": with_other_payer}).fetchall():
-            entry = on_file.setdefault(claim_id, (resp, this_payer, []))
-            if priority is not None:
-                entry[2].append((priority, ident, name))
+        for o in named.execute(submission_query("eligibility_other_policies"),
+                               {"claim_ids": with_other_payer}).fetchall():
+            entry = on_file.setdefault(o.claim_id, (o.responsibility, o.this_payer, []))
+            if o.priority is not None:
+                entry[2].append((o.priority, o.other_payer, o.other_payer_name))
     for policy_id, prow in by_policy.items():
         res = results[policy_id]
         for r in prow:
-            claim_id, dos = r[0], r[2]
-            item = eligibility_item(claim_id, res, dos, r[14])
+            claim_id, dos = r.claim_id, r.date_of_service
+            item = eligibility_item(claim_id, res, dos, r.payer_name)
             if item is None and res.other_payer:
-                resp, this_payer, others = on_file.get(claim_id, ("P", r[15], []))
+                resp, this_payer, others = on_file.get(claim_id, ("P", r.payer_identifier, []))
                 question = cob_question(res, resp, this_payer, others)
                 if question:
                     item = WorkItem(claim_id, "eligibility", "ELIG_COB", question,
@@ -526,15 +556,42 @@ def _store_results(conn, results, service_dates, transport_name):
     results = list(results)
     if not results:
         return
-    # the column order of include/sql/queries/submission/insert_eligibility_check.sql
+    # one COPY, in the column order of include/sql/queries/submission/copy_eligibility_checks.sql
     cols = ["policy_id", "status", "plan_begin", "plan_end", "copay", "coinsurance_percent", "deductible",
             "deductible_remaining", "out_of_pocket_remaining", "reject_reason", "request_file_id",
             "response_file_id", "follow_up_action", "retry_after", "route"]
-    with conn.cursor() as cur:
-        cur.executemany(
-            submission_query("insert_eligibility_check"),
-            [(service_dates[r.policy_id], transport_name, *[getattr(r, c) for c in cols],
-              json.dumps(r.other_payer) if r.other_payer else None) for r in results])
+    with conn.cursor() as cur, cur.copy(submission_query("copy_eligibility_checks")) as copy:
+        for r in results:
+            copy.write_row((service_dates[r.policy_id], transport_name, *[getattr(r, c) for c in cols],
+                            json.dumps(r.other_payer) if r.other_payer else None))
+
+
+def _interleave_payers(pending: list) -> list:
+    """The inquiries in turns of one per payer (each payer's in their order): with a per-payer limit, the
+    pool's threads then wait on one payer only when no other payer has inquiries left."""
+    queues: dict[str, list] = {}
+    for p in pending:
+        queues.setdefault(p.inquiry.payer_id or "", []).append(p)
+    out: list = []
+    lists = list(queues.values())
+    for i in range(max((len(q) for q in lists), default=0)):
+        out += [q[i] for q in lists if i < len(q)]
+    return out
+
+
+def realtime_limits(extra: dict | None) -> dict:
+    """RealtimeTransport's concurrency keywords from the eligibility connection's extra JSON:
+    `max_concurrency` (in flight in all), `payer_max_concurrency` ({payer id: n}) and
+    `payer_default_concurrency` (a payer not named). Absent keys keep the defaults."""
+    extra = extra or {}
+    out: dict = {}
+    if extra.get("max_concurrency") is not None:
+        out["workers"] = int(extra["max_concurrency"])
+    if extra.get("payer_max_concurrency"):
+        out["payer_limits"] = {str(k): int(v) for k, v in dict(extra["payer_max_concurrency"]).items()}
+    if extra.get("payer_default_concurrency") is not None:
+        out["payer_default"] = int(extra["payer_default_concurrency"])
+    return out
 
 
 REALTIME_CHUNK = 500    # inquiries built and stored (and committed) before they are handed to the pool
@@ -545,6 +602,7 @@ def _realtime(conn, transport: RealtimeTransport, pending, partner_of, sender_id
     from include.edi.x271 import parse_271
 
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    pending = _interleave_payers(pending)
     # one block of interchange numbers per trading partner (one UPDATE, not one per inquiry)
     next_icn: dict[str, int] = {}
     for partner in {partner_of[p.policy_id] for p in pending}:
@@ -552,11 +610,13 @@ def _realtime(conn, transport: RealtimeTransport, pending, partner_of, sender_id
         next_icn[partner] = allocate_control_numbers(conn, partner, "interchange", count)
 
     failed = threading.Event()
+    exchange_for = getattr(transport, "exchange_for", None)
 
     def call(p: _Pending, data: bytes):
         """One 270 over HTTP and its 271 read (in a pool thread): (body, member error, result)."""
         try:
-            body = transport.exchange(data)
+            body = (exchange_for(p.inquiry.payer_id, data) if exchange_for is not None     # per-payer limits
+                    else transport.exchange(data))
         except MemberError as exc:
             return None, str(exc), None
         except TransportError:
@@ -614,8 +674,8 @@ def _realtime(conn, transport: RealtimeTransport, pending, partner_of, sender_id
 
 def _record_answers(conn, transport, done, out: dict, store_checks) -> None:
     """Mark the requests sent, store their 271s, turn the answers into checks (stored, and kept in `out`)."""
-    conn.execute("UPDATE billing.edi_files SET state = 'sent', processed_at = billing.clock() WHERE id = ANY(%s)",
-                 ([req_id for (_p, _partner, _icn, req_id), _answer in done],))
+    conn.execute(submission_query("requests_sent"),
+                 {"file_ids": [req_id for (_p, _partner, _icn, req_id), _answer in done]})
     resp_ids = iter(store_files(conn, [
         {"direction": "in", "transaction_type": "271", "file_name": f"271_RT_{icn:09d}.x12", "content": body,
          "origin": transport.url, "partner": partner, "state": "applied"}
@@ -651,7 +711,7 @@ def _batch(conn, transport: BatchSftpTransport, pending, partner_of, sender_id, 
                             origin="batch", partner=partner, state="stored").id
         conn.commit()      # stored before it leaves; a failed wait re-sends a new file (an inquiry is harmless)
         transport.send(name, data)
-        conn.execute("UPDATE billing.edi_files SET state = 'sent', processed_at = billing.clock() WHERE id = %s", (req_id,))
+        conn.execute(submission_query("requests_sent"), {"file_ids": [req_id]})
         files = transport.collect({p.inquiry.trace_number for p in items})
         answers: dict[str, tuple] = {}
         for fname, body in files:

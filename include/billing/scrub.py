@@ -15,10 +15,13 @@ payer-specific edits (NCCI pairs, LCD/NCD coverage, sex/age edits), are not chec
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
+from pathlib import Path
 from typing import Callable
 
 from include.billing.npi import is_valid_npi
@@ -87,14 +90,64 @@ def rule_npi(c: ScrubClaim, today: dt.date) -> list[Finding]:
     return out
 
 
+def _icd10_data_key() -> str:
+    """The code set's identity: the package's version and its data files (names and sizes), read
+    without importing it (the import parses a 10 MB XML file: 3-6 s)."""
+    import importlib.metadata
+    import importlib.util
+
+    spec = importlib.util.find_spec("simple_icd_10_cm")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("simple_icd_10_cm")
+    data = Path(list(spec.submodule_search_locations)[0]) / "data"
+    files = sorted(f"{p.name}:{p.stat().st_size}" for p in data.iterdir() if p.is_file() and p.suffix != ".py")
+    return f"{importlib.metadata.version('simple_icd_10_cm')}|{'|'.join(files)}"
+
+
+def _icd10_table_from_package() -> dict[str, bool]:
+    """Every item simple_icd_10_cm knows (chapters, blocks, categories, codes), and whether it is a
+    leaf: the whole answer of `cm.is_valid_item` and `cm.is_leaf` as data."""
+    from simple_icd_10_cm import simple_icd_10_cm as cm
+
+    return {name: cm.is_leaf(name) for name in cm._code_to_node}     # the package's own index of its items
+
+
+@lru_cache(maxsize=1)
+def _icd10_table() -> dict[str, bool]:
+    """The code-set table, from the worker's cache folder (BILLING_RUN_DIR/cache) when it holds one for
+    this package version and data, else built from the package (and cached when a folder is set)."""
+    from include.billing.settings import WORK_DIR_VAR, work_dir
+
+    key = _icd10_data_key()
+    path = work_dir("cache") / "icd10cm-items.json" if os.environ.get(WORK_DIR_VAR, "").strip() else None
+    if path is not None:
+        try:
+            cached = json.loads(path.read_text(encoding="utf-8"))
+            if cached.get("key") == key:
+                return {name: True for name in cached["leaves"]} | {name: False for name in cached["others"]}
+        except (OSError, ValueError, KeyError, AttributeError):
+            pass
+    table = _icd10_table_from_package()
+    if path is not None:
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"key": key, "leaves": sorted(k for k, v in table.items() if v),
+                                   "others": sorted(k for k, v in table.items() if not v)}), encoding="utf-8")
+        os.replace(tmp, path)
+    return table
+
+
 @lru_cache(maxsize=20000)
 def icd10_billable(code: str) -> bool:
-    import simple_icd_10_cm as cm
-
-    try:
-        return cm.is_valid_item(code) and cm.is_leaf(code)
-    except Exception:        # the package raises for some malformed input
+    """simple_icd_10_cm's `is_valid_item(code) and is_leaf(code)` (a code with or without its dot),
+    answered from the table of its items (tests/unit/scrub compares the two over the whole code set)."""
+    table = _icd10_table()
+    if not isinstance(code, str):
         return False
+    if len(code) >= 4 and code[3] != ".":
+        dotted = code[:3] + "." + code[3:]
+        if dotted in table:            # the package's _add_dot_to_code prefers the dotted item
+            return table[dotted]
+    return table.get(code, False)
 
 
 def rule_icd10_billable(c: ScrubClaim, today: dt.date) -> list[Finding]:

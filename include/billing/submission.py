@@ -50,28 +50,42 @@ def plan_batches(conn, *, max_claims_per_file: int = 5000) -> list[int]:
     # one planner at a time: two concurrent runs must not plan the same claims twice
     conn.execute("SELECT pg_advisory_xact_lock(hashtext('billing.plan_batches'))")
     groups: dict[tuple[str, int], list[tuple[int, Decimal]]] = {}
-    for partner, payer_id, claim_id, charge in conn.execute(submission_query("ready_unbatched")).fetchall():
-        groups.setdefault((partner, payer_id), []).append((claim_id, charge))
+    rows = conn.cursor(row_factory=namedtuple_row)
+    for r in rows.execute(submission_query("ready_unbatched")).fetchall():
+        groups.setdefault((r.clearinghouse, r.payer_id), []).append((r.id, r.total_charge))
     for (partner, payer_id), claims in groups.items():
-        for i in range(0, len(claims), max_claims_per_file):
-            chunk = claims[i:i + max_claims_per_file]
+        for chunk in _even_chunks(claims, max_claims_per_file):
             ids = [c[0] for c in chunk]
             digest = hashlib.sha256(",".join(map(str, sorted(ids))).encode()).hexdigest()[:24]
             icn = allocate_control_numbers(conn, partner, "interchange")
             gcn = allocate_control_numbers(conn, partner, "group")
             stcn = allocate_control_numbers(conn, partner, "transaction")
-            row = conn.execute(submission_query("insert_batch"), {
+            row = rows.execute(submission_query("insert_batch"), {
                 "batch_key": f"837P:{partner}:{payer_id}:{digest}", "trading_partner": partner, "payer_id": payer_id,
                 "icn": icn, "gcn": gcn, "stcn": stcn, "file_name": f"837P_{partner.upper()}_{icn:09d}.x12",
                 "claim_count": len(ids), "total_charge": sum((c[1] for c in chunk), Decimal(0))}).fetchone()
             if row is None:
                 continue
-            conn.execute(submission_query("insert_batch_claims"), {"batch_id": row[0], "claim_ids": ids})
-    batch_ids = [r[0] for r in conn.execute(
-        "SELECT id FROM billing.submission_batches WHERE state IN ('planned', 'uploading') "
-        "AND transaction_type = '837P' ORDER BY id").fetchall()]
+            conn.execute(submission_query("insert_batch_claims"), {"batch_id": row.id, "claim_ids": ids})
+    batch_ids = [r.id for r in rows.execute(submission_query("live_batches")).fetchall()]
     conn.commit()
     return batch_ids
+
+
+def _even_chunks(items: list, most: int) -> list[list]:
+    """`items` in as few chunks of at most `most` as possible, of sizes that differ by at most one: files
+    of even size keep the validation processes busy to the end (no 5,000-claim file left after a 300-claim
+    one)."""
+    if not items:
+        return []
+    count = -(-len(items) // most)
+    size, extra = divmod(len(items), count)
+    out, start = [], 0
+    for i in range(count):
+        end = start + size + (1 if i < extra else 0)
+        out.append(items[start:end])
+        start = end
+    return out
 
 
 # --------------------------------------------------------------------------- building
@@ -166,8 +180,8 @@ def _batch(conn, batch_id: int) -> dict:
 
 
 def _claim_ids(conn, batch_id: int) -> list[int]:
-    return [r[0] for r in conn.execute("SELECT claim_id FROM billing.batch_claims WHERE batch_id = %s ORDER BY 1",
-                                       (batch_id,)).fetchall()]
+    rows = conn.cursor(row_factory=namedtuple_row)
+    return [r.claim_id for r in rows.execute(submission_query("batch_claim_ids"), {"batch_id": batch_id}).fetchall()]
 
 
 def _record_claim_slices(conn, file_id: int, data: bytes) -> None:
@@ -190,9 +204,7 @@ def _fail_batch(conn, batch: dict, data: bytes, findings, actor: str) -> None:
     file_id = store_file(conn, direction="out", transaction_type="837P", file_name=batch["file_name"],
                          content=data, origin=actor, partner=batch["trading_partner"], state="held").id
     _record_claim_slices(conn, file_id, data)
-    conn.execute("UPDATE billing.edi_files SET error = %s WHERE id = %s", (summary, file_id))
-    conn.execute("UPDATE billing.submission_batches SET state = 'failed', edi_file_id = %s WHERE id = %s",
-                 (file_id, batch["id"]))
+    conn.execute(submission_query("batch_failed"), {"error": summary, "file_id": file_id, "batch_id": batch["id"]})
     open_work_items(conn, [WorkItem(
         claim_id=cid, source="submission", reason_code="SUBMIT_837_INVALID",
         explanation=(f"The 837P file {batch['file_name']} holding this claim failed pyx12 validation "
@@ -209,6 +221,14 @@ def _validation_errors(data: bytes, file_name: str) -> tuple[list, float]:
     started = time.perf_counter()
     errors = errors_only(validate_x12(data, file_name))
     return errors, time.perf_counter() - started
+
+
+def _warm_worker() -> None:
+    """A validation process's start: import pyx12 and our validator while the parent builds the first file."""
+    import pyx12.map_if  # noqa: F401
+    import pyx12.x12n_document  # noqa: F401
+
+    import include.edi.validate  # noqa: F401
 
 
 def _new_result(batch: dict) -> dict:
@@ -237,25 +257,23 @@ def _store_and_deliver(conn, batch: dict, data: bytes | None, errors: list | Non
         file_id = store_file(conn, direction="out", transaction_type="837P", file_name=batch["file_name"],
                              content=data, origin=actor, partner=batch["trading_partner"], state="uploading").id
         _record_claim_slices(conn, file_id, data)
-        conn.execute("UPDATE billing.submission_batches SET state = 'uploading', edi_file_id = %s "
-                     "WHERE id = %s AND state = 'planned'", (file_id, batch_id))
+        conn.execute(submission_query("batch_uploading"), {"file_id": file_id, "batch_id": batch_id})
     else:
         file_id = batch["edi_file_id"]
-        data = bytes(conn.execute("SELECT content FROM billing.edi_files WHERE id = %s", (file_id,)).fetchone()[0])
+        stored = conn.cursor(row_factory=namedtuple_row).execute(submission_query("stored_file_content"),
+                                                                 {"file_id": file_id}).fetchone()
+        data = bytes(stored.content)
     conn.commit()                                   # intent recorded before anything leaves
 
     result["upload"] = upload_atomically(remote, data, settings.sftp_inbound, batch["file_name"],
                                          also_look_in=(settings.sftp_archive,))
 
-    conn.execute("UPDATE billing.submission_batches SET state = 'uploaded', uploaded_at = billing.clock() "
-                 "WHERE id = %s AND state = 'uploading'", (batch_id,))
-    conn.execute("UPDATE billing.edi_files SET state = 'sent', processed_at = billing.clock() "
-                 "WHERE id = %s AND state IN ('stored', 'uploading')", (file_id,))
+    conn.execute(submission_query("batch_uploaded"), {"file_id": file_id, "batch_id": batch_id})
     moved = move_claims(conn, _claim_ids(conn, batch_id), from_status="ready", to_status="submitted",
                         actor=actor, event_type="submitted", dedupe_prefix=f"submitted:{batch_id}",
                         source_file_id=file_id,
                         detail_by_claim=None)
-    conn.execute("UPDATE billing.claims SET submitted_at = billing.clock() WHERE id = ANY(%s)", (moved,))
+    conn.execute(submission_query("claims_submitted_at"), {"claim_ids": moved})
     conn.commit()
     result.update(state="uploaded", claims_submitted=len(moved))
     return result
@@ -313,8 +331,13 @@ def send_batches(conn, batch_ids: list[int], *, remote: RemoteFiles, actor: str,
                                           settings=settings, result=result))
 
     # spawn, not fork: this process holds database connections and maybe threads
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_warm_worker) as pool:
         try:
+            # start every process now (one is spawned per waiting task): they import pyx12 while this one
+            # builds the first file, instead of after it
+            for _ in range(workers):
+                pool.submit(int)
             for batch_id in batch_ids:
                 batch = _batch(conn, batch_id)
                 result = _new_result(batch)

@@ -179,3 +179,61 @@ def test_a_271_is_known_by_its_st_and_guide_not_by_bytes_in_its_header():
     assert classify(request) == "unknown"
     assert classify(answer) == "271"
     assert classify(b"%PDF-1.7 not an interchange") == "unknown"
+
+
+class _CountingTransport(RealtimeTransport):
+    """The real client's limits around an exchange that records how many inquiries each payer has in flight."""
+
+    def __init__(self, **kw):
+        import threading
+
+        super().__init__("http://127.0.0.1:9/x12/270", **kw)
+        self.in_flight: dict[str, int] = {}
+        self.most: dict[str, int] = {}
+        self.count_lock = threading.Lock()
+        self.release = threading.Event()
+
+    def exchange(self, request: bytes) -> bytes:
+        payer = request.decode()
+        with self.count_lock:
+            self.in_flight[payer] = self.in_flight.get(payer, 0) + 1
+            self.most[payer] = max(self.most.get(payer, 0), self.in_flight[payer])
+        self.release.wait(0.1)            # hold the request open so that others pile up behind it
+        with self.count_lock:
+            self.in_flight[payer] -= 1
+        return b"271"
+
+
+def test_realtime_transport_keeps_each_payer_within_its_limit():
+    from concurrent.futures import ThreadPoolExecutor
+
+    transport = _CountingTransport(workers=6, payer_limits={"slow1": 2}, payer_default=4)
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(lambda payer: transport.exchange_for(payer, payer.encode()), ["SLOW1", "OTHER"] * 24))
+    assert transport.most["SLOW1"] == 2                 # the payer's own limit (ids compared in upper case)
+    assert 2 < transport.most["OTHER"] <= 4             # a payer not named: the default
+    assert transport.limit("anyone") == 4 and transport.limit("slow1") == 2
+
+
+def test_realtime_limits_come_from_the_connection_extra():
+    from include.billing.eligibility import realtime_limits
+
+    assert realtime_limits(None) == {}
+    assert realtime_limits({"max_concurrency": "12", "payer_max_concurrency": {"87726": 3},
+                            "payer_default_concurrency": 6}) == {
+        "workers": 12, "payer_limits": {"87726": 3}, "payer_default": 6}
+    transport = RealtimeTransport("http://127.0.0.1:9/x12/270", **realtime_limits(
+        {"max_concurrency": 4, "payer_max_concurrency": {"87726": 9}}))
+    assert transport.limit("87726") == 4                # never more than in flight in all
+    with pytest.raises(ValueError):
+        RealtimeTransport("http://127.0.0.1:9/x12/270", payer_limits={"87726": 0})
+
+
+def test_inquiries_are_interleaved_by_payer_in_their_order():
+    from types import SimpleNamespace
+
+    from include.billing.eligibility import _interleave_payers
+
+    pending = [SimpleNamespace(n=i, inquiry=SimpleNamespace(payer_id=payer))
+               for i, payer in enumerate(["A", "A", "A", "B", "C", "C"])]
+    assert [p.n for p in _interleave_payers(pending)] == [0, 3, 4, 1, 5, 2]

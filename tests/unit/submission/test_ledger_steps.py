@@ -381,3 +381,12 @@ def test_send_batches_in_parallel_sends_each_valid_file_once_and_holds_the_inval
     again = submission.send_batches(db, batch_ids, remote=LocalFolder(tmp_path), actor="t", workers=2)
     assert [r["state"] for r in again] == [by_id[b]["state"] for b in batch_ids]
     assert all(r["upload"] is None for r in again)
+
+
+@pytest.mark.parametrize("n, most", [(0, 5), (1, 5), (5, 5), (6, 5), (11, 5), (10_001, 1000), (999, 1000)])
+def test_a_payer_s_claims_go_in_as_few_files_as_the_limit_allows_of_even_size(n, most):
+    chunks = submission._even_chunks(list(range(n)), most)
+    assert [c for chunk in chunks for c in chunk] == list(range(n))        # every claim once, in order
+    assert len(chunks) == -(-n // most)                                    # no more files than needed
+    sizes = [len(c) for c in chunks]
+    assert all(s <= most for s in sizes) and (not sizes or max(sizes) - min(sizes) <= 1)

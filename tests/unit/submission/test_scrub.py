@@ -148,3 +148,48 @@ def test_npi_rule_agrees_with_the_check_digit(npi):
     from include.billing.npi import is_valid_npi
 
     assert (scrub.rule_npi(claim(billing_npi=npi), TODAY) == []) is is_valid_npi(npi)
+
+
+def _package_billable(code) -> bool:
+    """What scrub asked simple_icd_10_cm before it read the code set from a table."""
+    import simple_icd_10_cm as cm
+
+    try:
+        return cm.is_valid_item(code) and cm.is_leaf(code)
+    except Exception:
+        return False
+
+
+def test_icd10_table_answers_as_the_package_over_the_whole_code_set(monkeypatch, tmp_path):
+    from simple_icd_10_cm import simple_icd_10_cm as cm_module
+
+    monkeypatch.setenv("BILLING_RUN_DIR", str(tmp_path))
+    scrub._icd10_table.cache_clear()
+    scrub.icd10_billable.cache_clear()
+    names = list(cm_module._code_to_node)
+    probes = set(names) | {n.replace(".", "") for n in names} | {
+        "", "A", "A0", "A00.", "A00-A09", "a00.0", "J45.90X", "Z00.00 ", "99213", "E11.9.", "I10", "I1O", "R69"}
+    differ = [c for c in sorted(probes) if scrub.icd10_billable(c) != _package_billable(c)]
+    assert differ == []
+    assert (tmp_path / "cache" / "icd10cm-items.json").exists()
+    # read back from the cache folder: the same answers
+    scrub._icd10_table.cache_clear()
+    scrub.icd10_billable.cache_clear()
+    assert [c for c in sorted(probes) if scrub.icd10_billable(c) != _package_billable(c)] == []
+
+
+def test_icd10_cache_of_another_code_set_is_not_used(monkeypatch, tmp_path):
+    import json
+
+    monkeypatch.setenv("BILLING_RUN_DIR", str(tmp_path))
+    (tmp_path / "cache").mkdir(mode=0o700)
+    (tmp_path / "cache" / "icd10cm-items.json").write_text(json.dumps(
+        {"key": "another release", "leaves": ["A00"], "others": ["I10"]}))
+    scrub._icd10_table.cache_clear()
+    scrub.icd10_billable.cache_clear()
+    try:
+        assert scrub.icd10_billable("I10") and not scrub.icd10_billable("A00")
+        assert json.loads((tmp_path / "cache" / "icd10cm-items.json").read_text())["key"] == scrub._icd10_data_key()
+    finally:
+        scrub._icd10_table.cache_clear()
+        scrub.icd10_billable.cache_clear()

@@ -1,8 +1,9 @@
 -- Claims waiting for eligibility (status new: data quality passed) with what a 270 needs.
-SELECT c.id, c.policy_id, c.date_of_service,
+SELECT c.id AS claim_id, c.policy_id, c.date_of_service,
        ip.member_id, ip.group_number, ip.relationship_code,
        ip.subscriber_last_name, ip.subscriber_first_name, ip.subscriber_birth_date, ip.subscriber_sex,
-       pt.last_name, pt.first_name, pt.birth_date, pt.sex,
+       pt.last_name AS patient_last_name, pt.first_name AS patient_first_name,
+       pt.birth_date AS patient_birth_date, pt.sex AS patient_sex,
        py.name AS payer_name, coalesce(py.payer_identifier, '') AS payer_identifier, py.clearinghouse,
        bp.npi AS billing_npi, bp.organization_name
 FROM billing.claims c

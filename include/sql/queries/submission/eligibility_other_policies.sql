@@ -1,7 +1,8 @@
 -- For claims whose 271 names another payer (EB*R): the claim's responsibility and payer, and the
 -- patient's OTHER policies in force on the date of service (priority, payer identifier, name).
 -- One row per other policy; a claim with none on file gives one row with NULLs.
-SELECT c.id, c.responsibility, py.payer_identifier, op.priority, opy.payer_identifier, opy.name
+SELECT c.id AS claim_id, c.responsibility, py.payer_identifier AS this_payer,
+       op.priority, opy.payer_identifier AS other_payer, opy.name AS other_payer_name
 FROM billing.claims c
 JOIN pm.visits v ON v.id = c.visit_id
 LEFT JOIN pm.payers py ON py.id = c.payer_id
