@@ -155,7 +155,7 @@ def test_one_status_schema_reads_both_277_guides_by_their_hl_levels():
     from include.edi.reader import iter_transactions
     from include.edi.schema import STATUS_277, STATUS_CLAIM_LOOPS
     from include.edi.x277 import build_277
-    from include.edi.x277ca import ClaimStatus, LineStatus, Status, build_277ca
+    from include.edi.x277ca import ClaimStatus, LineStatus, Status, build_277ca, parse_277ca
 
     claims = [ClaimStatus(claim_id="A", statuses=[Status("A1", "19", "PR")], provider_npi="1234567893",
                           lines=[LineStatus("99213", charge=1, statuses=[Status("A2", "20")])]),
@@ -169,7 +169,10 @@ def test_one_status_schema_reads_both_277_guides_by_their_hl_levels():
         for t in iter_transactions(data, keep=True):
             root, findings = read_loops(t.segments, STATUS_277)
             assert findings == [], [str(f) for f in findings]
-            claim_loops |= {n.loop for n in root.walk() if n.loop in STATUS_CLAIM_LOOPS}
+            claims = [n for n in root.walk() if n.loop in STATUS_CLAIM_LOOPS]
+            claim_loops |= {n.loop for n in claims}
+            # the parser reads on the same schema: one claim per claim loop, in file order
+            assert [c.claim_id for c in parse_277ca(t)] == [n.segments[0].el(2) for n in claims]
     assert claim_loops == {"2200D.PT", "2200D", "2200E"}
     odd = [Segment("HL", ["1", "", "20", "1"], 0), Segment("HL", ["2", "1", "XX", "1"], 1),
            Segment("TRN", ["2", "C1"], 2)]
