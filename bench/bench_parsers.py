@@ -1,10 +1,12 @@
-"""837P, 835 and 999 parsers: the schema-driven parser against the one it replaced, in the same run.
+"""837P, 835, 999 and 277CA/277 parsers: the schema-driven parser against the one it replaced, in the same run.
 
-    .venv/bin/python bench/bench_parsers.py [--transaction 837P|835|999] [--claims 5000] [--repeat 7]
+    .venv/bin/python bench/bench_parsers.py [--transaction 837P|835|999|277CA] [--claims 5000] [--repeat 7]
 
-The old parsers are git's versions before the port (837P: 88ce97f, 835: 6ec6ad9, 999: dcaed15),
-saved as bench fixtures (bench/fixtures/x837p_old.py, x835_old.py, x999_old.py) and imported
-only here. For a 999, --claims is the number of acknowledged transaction sets. Each run parses freshly read
+The old parsers are git's versions before the port (837P: 88ce97f, 835: 6ec6ad9, 999: dcaed15,
+277CA/277: e697bb2), saved as bench fixtures (bench/fixtures/x837p_old.py, x835_old.py, x999_old.py,
+x277_old.py) and imported
+only here. For a 999, --claims is the number of acknowledged transaction sets. For 277CA the bench file
+is a 277CA (X214) with lines; parity also runs on every 277 sample, a built 277 (X212), and their mutations. Each run parses freshly read
 segments (the reader splits elements lazily, on first use, so a parser must not reuse
 segments another one already split); the reading is not timed. Prints claims/s of each,
 the new/old time ratio (target <= 1.10) and whether both give equal claims on the bench
@@ -25,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from fixtures.x277_old import parse_status_transaction as parse_277_old  # noqa: E402
 from fixtures.x835_old import parse_835_transaction as parse_835_old  # noqa: E402
 from fixtures.x837p_old import parse_837p as parse_837_old  # noqa: E402
 from fixtures.x999_old import parse_999_transaction as parse_999_old  # noqa: E402
@@ -44,6 +47,9 @@ from include.edi.model import (  # noqa: E402
     Subscriber,
 )
 from include.edi.reader import iter_transactions  # noqa: E402
+from include.edi.x277 import build_277  # noqa: E402
+from include.edi.x277ca import ClaimStatus, LineStatus, Status, build_277ca  # noqa: E402
+from include.edi.x277ca import parse_277ca as parse_277_new  # noqa: E402  (one TransactionSet → its claims)
 from include.edi.x835 import Adjustment, ClaimPayment, Remittance835, ServicePayment, build_835  # noqa: E402
 from include.edi.x835 import parse_835_transaction as parse_835_new  # noqa: E402
 from include.edi.x837p import build_837p  # noqa: E402
@@ -133,7 +139,38 @@ def make_999(n: int) -> bytes:
                      group_control_number=1, created=dt.datetime(2026, 3, 1, 12, 0))
 
 
-TTYPE = {"837P": "837", "835": "835", "999": "999"}
+def _status_claims(n: int) -> list[ClaimStatus]:
+    """Accepted, rejected (with a second status) and pended claims over three providers, some with lines."""
+    out = []
+    for i in range(n):
+        sts = ([Status("A7", "562", "85"), Status("A7", "21")] if i % 9 == 4
+               else [Status("P1", "")] if i % 7 == 3 else [Status("A2", "20")])
+        lines = [LineStatus("99213", Decimal("100.00"), units=Decimal(1), line_control_number=f"L{i}-{k}",
+                            service_date=dt.date(2026, 2, 1), statuses=[Status("A2", "20")])
+                 for k in range(i % 3)]
+        out.append(ClaimStatus(f"C{i:08d}", statuses=sts, effective_date=dt.date(2026, 3, 1),
+                               total_charge=Decimal("100.00") * max(1, len(lines)),
+                               payer_claim_control_number=f"PCN{i}", member_id=f"M{i:08d}",
+                               patient_last_name="DOE", patient_first_name="PAT",
+                               provider_npi=("1234567893", "1987654320", None)[i % 3],
+                               service_from=dt.date(2026, 2, 1), lines=lines))
+    return out
+
+
+def make_277ca(n: int) -> bytes:
+    return build_277ca(_status_claims(n), sender_id="CH01", receiver_id="ACME01", interchange_control_number=1,
+                       group_control_number=1, created=dt.datetime(2026, 3, 1, 12, 0))
+
+
+def make_277(n: int) -> bytes:
+    claims = _status_claims(n)
+    for c in claims:
+        c.patient_account_number, c.paid_amount, c.check_number = c.claim_id, Decimal("80.00"), "CHK1"
+    return build_277(claims, sender_id="BHP01", receiver_id="ACME01", interchange_control_number=2,
+                     group_control_number=2, created=dt.datetime(2026, 3, 1, 12, 0))
+
+
+TTYPE = {"837P": "837", "835": "835", "999": "999", "277CA": "277"}
 _ttype = "837"
 
 
@@ -170,12 +207,12 @@ def outcome(parse, data: bytes):
         return ("X12Error", str(exc))
 
 
-def parity_inputs(seed: int, n: int, pattern: str = "*.837*") -> list[bytes]:
+def parity_inputs(seed: int, n: int, pattern: str = "*.837*", extra: tuple[bytes, ...] = ()) -> list[bytes]:
     import importlib.util
     spec = importlib.util.spec_from_file_location("fuzz_x12", ROOT / "bench" / "fuzz_x12.py")
     fuzz = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(fuzz)
-    samples = [p.read_bytes() for p in sorted(SAMPLES.rglob(pattern))]
+    samples = [p.read_bytes() for p in sorted(SAMPLES.rglob(pattern))] + list(extra)
     rng = random.Random(seed)
     return samples + [fuzz.mutate(rng.choice(samples), rng) for _ in range(n)]
 
@@ -189,6 +226,7 @@ def main() -> int:
     args = ap.parse_args()
     global _ttype
     _ttype = TTYPE[args.transaction]
+    extra: tuple[bytes, ...] = ()     # built files whose mutations join the samples' in the parity check
     if args.transaction == "835":
         parse_old, parse_new = parse_835_old, parse_835_new
         data = make_835(args.claims)
@@ -197,6 +235,11 @@ def main() -> int:
         parse_old, parse_new = parse_999_old, parse_999_new
         data = make_999(args.claims)
         pattern = "*.999"
+    elif args.transaction == "277CA":
+        parse_old, parse_new = parse_277_old, parse_277_new
+        data = make_277ca(args.claims)
+        pattern = "*.277"
+        extra = (make_277ca(12), make_277(12))
     else:
         parse_old, parse_new = parse_837_old, parse_837_new
         data = build_837p(make_claims(args.claims), submitter=Submitter("ACME", "ACME01"),
@@ -226,7 +269,7 @@ def main() -> int:
         print(f"    new (loop schema)     {n * 1000:8.1f} ms  {args.claims / n:10.0f} claims/s")
         print(f"    ratio new/old         {n / o:8.3f}   (median {med:.3f})")
     same = outcome(parse_old, data) == outcome(parse_new, data)
-    inputs = parity_inputs(1, args.mutations, pattern)
+    inputs = parity_inputs(1, args.mutations, pattern, extra)
     diff = [i for i, d in enumerate(inputs) if outcome(parse_old, d) != outcome(parse_new, d)]
     print(f"  same claims: bench file {same}; samples + mutations {len(inputs) - len(diff)}/{len(inputs)}")
     if diff:

@@ -90,7 +90,9 @@ _JSON = {"835": _json_835, "837P": _json_837, "999": _json_999, "277CA": _json_2
 
 def _transaction_dict(t, findings: list[Finding], name: str) -> dict:
     d: dict = {"type": t.type, "control_number": t.control_number, "version": t.version}
-    entry = registry.entry_for(t.type, t.version)
+    entry, unknown_version = registry.read_as(t, name)
+    if unknown_version is not None:
+        findings.append(unknown_version)
     if entry is None:
         d["segment_count"] = len(t.segments) + 2
     else:

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from ._common import date_range, dec, m2, money
 from .reader import TransactionSet
+from .schema import STATUS_277, STATUS_CLAIM_LOOPS, STATUS_LEVELS, compiled
 from .writer import fmt_amount, fmt_date
 
 CATEGORY_CODES = {  # claim status category codes (507), the common ones
@@ -173,9 +174,27 @@ def _stc(s) -> tuple[list[Status], dict]:
     return sts, {}
 
 
+_STATUS = compiled(STATUS_277)     # the status loop schema as lookup tables, built once at import
+_LEVEL_CODE = {loop: code for code, loop in STATUS_LEVELS.items()}
+# per state: the HL03 code of the hierarchical level it is in ("" in the heading)
+_LEVEL = [next((_LEVEL_CODE[x] for x in reversed(p) if x in _LEVEL_CODE), "") for p in _STATUS.path]
+_CLAIM_STATES = frozenset(i for i, lp in enumerate(_STATUS.loop) if lp in STATUS_CLAIM_LOOPS)
+_HL_RECOVER = {q: st for (tag, q), (st, _) in _STATUS.recover.items() if tag == "HL"}
+
+
 def parse_status_transaction(t: TransactionSet) -> list[ClaimStatus]:
-    """Claims (TRN in the patient/subscriber/dependent level) of a 277 or 277CA."""
+    """Claims (2200D/E claim status tracking: a TRN in a patient, subscriber or dependent level) of
+    a 277 or 277CA, whatever its guide version.
+
+    The hierarchical levels and the claim loops come from ``schema.STATUS_277``, one schema for both
+    guides keyed on HL03 (20, 21, 19, PT, 22, 23), so a GS08 naming no known version reads the same.
+    An HL out of place is read where the schema puts its level; an HL whose level the schema does not
+    know ends the open loops, and nothing under it is a claim until the next known level. Inside a
+    level the segments are mapped by id and qualifier: names (NM1 PR, 85/1P, IL/QC) carry over to the
+    claims after them, and STC/REF/DTP/SVC belong to the open claim (and SVC starts a line)."""
     out: list[ClaimStatus] = []
+    steps, levels, claim_states, hl_recover = _STATUS.steps, _LEVEL, _CLAIM_STATES, _HL_RECOVER
+    step = steps[0]
     level = ""
     payer = (None, None)
     npi = None
@@ -185,7 +204,14 @@ def parse_status_transaction(t: TransactionSet) -> list[ClaimStatus]:
     for s in t.segments:
         tag = s.tag
         if tag == "HL":
-            level = s.el(3)
+            q = s.el(3)
+            new = step.get("HL")
+            if new is not None and new.__class__ is dict:
+                new = new.get(q)
+            if new is None:
+                new = hl_recover.get(q, 0)    # out of place: where the guide puts it; unknown: no level
+            step = steps[new]
+            level = levels[new]
             claim = line = None
         elif tag == "NM1":
             q = s.el(1)
@@ -199,12 +225,15 @@ def parse_status_transaction(t: TransactionSet) -> list[ClaimStatus]:
                 if q == "QC" and not s.el(9):
                     member = (member[0], s.el(3) or None, s.el(4) or None)
         elif tag == "TRN":
-            if level in ("PT", "22", "23"):
-                claim = ClaimStatus(claim_id=s.el(2), member_id=member[0], patient_last_name=member[1],
-                                    patient_first_name=member[2], provider_npi=npi,
-                                    payer_name=payer[0], payer_id=payer[1])
-                out.append(claim)
-                line = None
+            new = step.get("TRN")
+            if new is not None:
+                step = steps[new]
+                if new in claim_states:
+                    claim = ClaimStatus(claim_id=s.el(2), member_id=member[0], patient_last_name=member[1],
+                                        patient_first_name=member[2], provider_npi=npi,
+                                        payer_name=payer[0], payer_id=payer[1])
+                    out.append(claim)
+                    line = None
         elif tag == "STC" and claim is not None:
             sts, _ = _stc(s)
             if line is not None:

@@ -14,6 +14,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Callable
 
+from .errors import Finding
 from .reader import TransactionSet, iter_segments, iter_transactions
 from .schema import X212, X212_276, X214, X221A1, X222A1, X231A1, X279A1_270, X279A1_271, Schema, read_loops
 
@@ -93,6 +94,39 @@ def entry_for(st01: str, version: str) -> Transaction | None:
     return lookup(st01, version) or _BY_TYPE.get(st01)
 
 
+def _hl_levels(schema: Schema | None) -> frozenset:
+    return frozenset(q for lp in (schema.loops if schema else ()) if lp.trigger == "HL" for q in lp.qualifiers)
+
+
+_TYPE_ENTRIES: dict[str, list[Transaction]] = {}
+for _t in TRANSACTIONS:
+    _TYPE_ENTRIES.setdefault(_t.type, []).append(_t)
+_LEVELS = {_t.name: _hl_levels(_t.schema) for _t in TRANSACTIONS}
+
+
+def read_as(t: TransactionSet, name: str | None = None) -> tuple[Transaction | None, Finding | None]:
+    """The entry a transaction set is read with, and a finding when its version had to be guessed.
+
+    ``lookup(ST01, version)`` when the version is one of ours. Otherwise, when its ST01 has several
+    entries (277: 277CA X214 and 277 X212, whose hierarchical levels differ), the one whose loop
+    schema knows the most of the set's HL levels (HL03; the first entry on a tie), with a
+    ``version_unknown`` warning: read by the first entry alone, a 277's subscriber-level claims
+    would have no place. Otherwise ``entry_for`` (837I read as 837P, as always), no finding."""
+    entry = lookup(t.type, t.version)
+    if entry is not None:
+        return entry, None
+    entries = _TYPE_ENTRIES.get(t.type, ())
+    if len(entries) < 2:
+        return entry_for(t.type, t.version), None
+    codes = {s.el(3) for s in t.segments if s.tag == "HL"}
+    best = max(entries, key=lambda e: len(codes & _LEVELS[e.name]))
+    header = t.header
+    return best, Finding("warning", "version_unknown",
+                         f"{t.type} version {t.version!r} is not one we know; read as {best.name} ({best.version}),"
+                         f" whose levels fit its HL levels {sorted(codes)}",
+                         "ST", getattr(header, "index", None), "ST03", name)
+
+
 def claim_segments(t: TransactionSet, claim_id: str) -> list:
     """The segments of one claim's loop (with the loops inside it) in a transaction set: 837P 2300
     (CLM01), 835 2100 (CLP01), 277CA/277 2200D/E (TRN02); [] when the claim is not there or the
@@ -116,12 +150,12 @@ def claim_slice(data, claim_id: str, *, control_number: int | str | None = None)
     claim's loop (``claim_segments``) in the first transaction set that has it; for an
     acknowledgment (999), the loop answering transaction set ``control_number`` (ST02, leading
     zeros ignored). [] when the file has neither. A guide version without an entry is read with
-    its transaction type's schema (``entry_for``). Reads the whole file first, so a file that is
+    its transaction type's schema (``read_as``: a 277 by its HL levels). Reads the whole file first, so a file that is
     not X12 raises X12Error even when the claim comes before the damage."""
     sets = list(iter_transactions(data))
     key = None if control_number is None else str(control_number).lstrip("0")
     for t in sets:
-        entry = entry_for(t.type, t.version)
+        entry, _ = read_as(t)
         if entry is None or entry.schema is None:
             continue
         if entry.response_loop is not None:
@@ -161,7 +195,7 @@ def claim_places(data) -> list[ClaimPlace]:
     the next segment starts (its line break included). Raises X12Error when the file is not X12."""
     out: list[ClaimPlace] = []
     for t in iter_transactions(data):
-        entry = entry_for(t.type, t.version)
+        entry, _ = read_as(t)
         if entry is not None and entry.schema is not None and (entry.claim_loops or entry.response_loop) \
                 and t.segments:
             out += _places(t, entry)
@@ -294,6 +328,6 @@ def first_transaction_id(data) -> str:
     return ""
 
 
-__all__ = ["Transaction", "TRANSACTIONS", "BY_NAME", "VERSION_ALIASES", "identify", "first_transaction_id", "lookup", "entry_for", "claim_segments",
+__all__ = ["Transaction", "TRANSACTIONS", "BY_NAME", "VERSION_ALIASES", "identify", "first_transaction_id", "lookup", "entry_for", "read_as", "claim_segments",
            "claim_slice", "claim_places", "ClaimPlace",
            "acknowledgment_facts", "first_group_date"]

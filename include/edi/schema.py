@@ -396,6 +396,48 @@ X212 = Schema(
 )
 
 
+# One status schema for reading either guide: each hierarchical level is keyed on its HL03 code,
+# not on the guide's loop letters, so a 277 is read the same whatever its GS08 says (an unknown or
+# missing version loses no claim). 20 information source, 21 receiver, 19 provider (NM1*85 in the
+# 277CA, NM1*1P in the 277), then the claim levels: PT patient (277CA 2000D, under 19), 22
+# subscriber and 23 dependent (277 2000D/2000E). Loop ids are the guides' where they agree; the
+# 277CA patient level's loops, which the 277 names differently, carry ".PT". The claim-status
+# parser (``_status.parse_status_transaction``) reads on this schema; the registry's X214 and X212
+# stay the per-guide schemas for validation and claim slices.
+
+STATUS_LEVELS = {"20": "2000A", "21": "2000B", "19": "2000C", "PT": "2000D.PT", "22": "2000D", "23": "2000E"}
+STATUS_CLAIM_LOOPS = ("2200D.PT", "2200D", "2200E")
+
+STATUS_277 = Schema(
+    transaction="277", version="005010X212+005010X214",
+    heading=("BHT",),
+    qualifier_element=_STATUS_QUAL,
+    loops=(
+        Loop("2000A", "HL", ("20",), (ROOT,), None, (), "information source level"),
+        _nm1("2100A", "PR", ("2000A",), "PER", name="payer"),
+        Loop("2200A", "TRN", (), ("2000A",), 1, ("DTP",), "transmission receipt control (277CA)"),
+        Loop("2000B", "HL", ("21",), ("2000A",), None, (), "information receiver level"),
+        _nm1("2100B", "41", ("2000B",), name="information receiver"),
+        Loop("2200B", "TRN", (), ("2000B",), 1, ("STC", "QTY", "AMT"), "information receiver status"),
+        Loop("2000C", "HL", ("19",), ("2000B",), None, (), "provider level"),
+        _nm1("2100C", ("85", "1P"), ("2000C",), name="billing (277CA) or service (277) provider"),
+        Loop("2200C", "TRN", (), ("2000C",), 1, ("REF", "STC", "QTY", "AMT"), "provider status"),
+        Loop("2000D.PT", "HL", ("PT",), ("2000C",), None, (), "patient level (277CA)"),
+        _nm1("2100D.PT", "QC", ("2000D.PT",), name="patient"),
+        Loop("2200D.PT", "TRN", (), ("2000D.PT",), None, ("STC", "REF", "DTP"), "claim status tracking"),
+        Loop("2220D.PT", "SVC", (), ("2200D.PT",), None, ("STC", "REF", "DTP"), "service line"),
+        Loop("2000D", "HL", ("22",), ("2000C",), None, (), "subscriber level (277)"),
+        _nm1("2100D", "IL", ("2000D",), name="subscriber"),
+        Loop("2200D", "TRN", (), ("2000D",), None, ("STC", "REF", "DTP"), "claim status tracking"),
+        Loop("2220D", "SVC", (), ("2200D",), None, ("STC", "REF", "DTP"), "service line"),
+        Loop("2000E", "HL", ("23",), ("2000D",), None, (), "dependent level (277)"),
+        _nm1("2100E", "QC", ("2000E",), name="dependent"),
+        Loop("2200E", "TRN", (), ("2000E",), None, ("STC", "REF", "DTP"), "claim status tracking"),
+        Loop("2220E", "SVC", (), ("2200E",), None, ("STC", "REF", "DTP"), "service line"),
+    ),
+)
+
+
 # --------------------------------------------------------------------------- 276 (005010X212)
 
 X212_276 = Schema(

@@ -13,7 +13,7 @@ import threading
 
 from .errors import Finding, X12Error
 from .reader import Interchange, TransactionSet, read_interchanges
-from .registry import TRANSACTIONS, VERSION_ALIASES
+from .registry import TRANSACTIONS, VERSION_ALIASES, read_as
 
 # versions pyx12 4.0 has 5010 maps for: the registry's entries that name a map, and three
 # transactions this toolkit does not read (837I, 834, 820) that pyx12 still validates
@@ -224,6 +224,10 @@ def validate_x12(data: bytes, name: str | None = None) -> list[Finding]:
             else:
                 findings.append(Finding("warning", "no_map", f"no validation map for version {v!r}",
                                         "GS", g.header.index, "GS08", name))
+                for t in g.transactions:            # a 277 of no known version: which guide it is read as
+                    unknown = read_as(t, name)[1]
+                    if unknown is not None:
+                        findings.append(unknown)
     if needs_pyx12:
         text = data.decode("utf-8", "replace").lstrip("\ufeff \r\n\t")
         if alias:

@@ -144,3 +144,31 @@ def test_claim_places_agree_with_the_835_parsers_claim_bytes():
         places = registry.claim_places(path)
         assert [(p.key, p.ranges) for p in places] == parsed, path.name
         assert all(path.read_bytes()[p.header_offset:].startswith(b"ISA") for p in places)
+
+
+def test_a_277_of_no_known_version_is_read_by_its_hl_levels(tmp_path):
+    """A 277 whose GS08 is no guide version of ours is read with the entry whose levels fit its HLs
+    (22/23: the 277, PT: the 277CA), so its claims keep their places and slices, with a
+    version_unknown finding in validate and the CLI; a known version gives no such finding."""
+    from include.edi.__main__ import parse_file
+    from include.edi.validate import validate_x12
+
+    data = (SAMPLES / "demo" / "demo.277").read_bytes()
+    odd = data.replace(b"005010X212", b"005010X999")
+    assert odd != data
+    t = read_interchanges(odd)[0].groups[0].transactions[0]
+    entry, finding = registry.read_as(t, "odd.277")
+    assert entry.name == "277" and finding.code == "version_unknown" and finding.element == "ST03"
+    assert registry.read_as(read_interchanges(data)[0].groups[0].transactions[0]) == (registry.BY_NAME["277"], None)
+    assert [p.key for p in registry.claim_places(odd)] == [p.key for p in registry.claim_places(data)] != []
+    key = registry.claim_places(data)[0].key
+    assert [s.to_text() for s in registry.claim_slice(odd, key)] == [s.to_text() for s in registry.claim_slice(data, key)]
+    assert "version_unknown" in [f.code for f in validate_x12(odd)]
+    assert "version_unknown" not in [f.code for f in validate_x12(data)]
+    (tmp_path / "odd.277").write_bytes(odd)
+    assert [f["code"] for f in parse_file(str(tmp_path / "odd.277"))["findings"]] == ["version_unknown"]
+    ca = registry.BY_NAME["277CA"].build([ClaimStatus(claim_id="A", statuses=[Status("A1", "19", "PR")])],
+                                         sender_id="P", receiver_id="R", interchange_control_number=1,
+                                         group_control_number=1, created=dt.datetime(2026, 3, 1, 12, 0))
+    t = read_interchanges(ca.replace(b"005010X214", b"005010"))[0].groups[0].transactions[0]
+    assert registry.read_as(t)[0].name == "277CA"

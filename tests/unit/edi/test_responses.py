@@ -189,6 +189,40 @@ def test_276_277_build_structural_round_trip():
         assert getattr(p, f) == getattr(cs[0], f), f
 
 
+def test_status_parser_reads_levels_by_hl03_whatever_the_version():
+    """One status schema for both guides: a 277 or 277CA whose GS08 names no known version gives the
+    same claims; a dependent (23) claim takes the dependent's name; an HL level the schema does not
+    know ends the open loops (its TRN is no claim) until the next known level; a PT level out of
+    place (straight under the receiver) is read where the guide puts it."""
+    cs = [ClaimStatus("TR1", [Status("A2", "20")], dt.date(2026, 3, 1), total_charge=D("100"), member_id="M1",
+                      patient_last_name="DOE", provider_npi="1234567893"),
+          ClaimStatus("TR2", [Status("A7", "21", "85")], dt.date(2026, 3, 1), total_charge=D("50"), member_id="M2",
+                      patient_last_name="ROE", provider_npi="1234567893")]
+    for build, parse in ((build_277ca, parse_277ca), (build_277, parse_277)):
+        data = build(cs, **ENV)
+        version = data.split(b"GS*")[1].split(b"~")[0].split(b"*")[7]
+        known = parse(data)
+        assert [c.claim_id for c in known] == ["TR1", "TR2"]
+        assert parse(data.replace(version, b"005010X999")) == known
+        assert parse(data.replace(version, b"005010")) == known
+
+    def one(body):
+        segs = ["ISA*00*          *00*          *ZZ*P              *ZZ*R              *260302*0900*^*00501"
+                "*000000012*0*T*:", "GS*HN*P*R*20260302*0900*34*X*005010", "ST*277*0001",
+                "BHT*0010*08*1*20260302*0900*DG", "HL*1**20*1", "NM1*PR*2*PAYER*****PI*P1", *body]
+        return "~".join(segs + [f"SE*{len(segs) - 1}*0001", "GE*1*34", "IEA*1*000000012", ""]).encode()
+
+    dependent = one(["HL*2*1*21*1", "NM1*41*2*US*****46*R", "HL*3*2*19*1", "NM1*1P*2*DR*****XX*1234567893",
+                     "HL*4*3*22*1", "NM1*IL*1*DOE*JANE****MI*M1", "HL*5*4*23*0", "NM1*QC*1*DOE*KID",
+                     "TRN*2*D1", "STC*A2:20*20260301**10"])
+    [c] = parse_277(dependent)
+    assert (c.claim_id, c.member_id, c.patient_last_name, c.patient_first_name, c.provider_npi, c.payer_id) == (
+        "D1", "M1", "DOE", "KID", "1234567893", "P1")
+    odd = one(["HL*2*1*21*1", "HL*3*2*19*1", "NM1*85*2*DR*****XX*1234567893", "HL*4*3*XX*0", "TRN*2*LOST",
+               "STC*A2:20*20260301", "HL*5*2*PT", "NM1*QC*1*ROE*AL****MI*M9", "TRN*2*K1", "STC*A7:21*20260301"])
+    assert [(c.claim_id, c.member_id, c.category) for c in parse_277ca(odd)] == [("K1", "M9", "A7")]
+
+
 def test_structural_checks_find_problems():
     data = build_270([EligibilityInquiry("T1", "M1", "DOE", "JANE", payer_name="P", payer_id="P1",
                                          provider_npi="1234567893", provider_name="A")], **ENV)

@@ -142,3 +142,40 @@ def test_a_loop_start_out_of_place_is_read_where_the_guide_puts_it():
     assert [(f.severity, f.code, f.segment) for f in findings] == [("warning", "loop_unplaced", "CLP")]
     (clp,) = root.find("2100")
     assert [s.tag for s in clp.all_segments()] == ["CLP", "SVC", "CAS"]
+
+
+def test_one_status_schema_reads_both_277_guides_by_their_hl_levels():
+    """STATUS_277 keys each level on HL03, so the 277CA (PT under 19) and the 277 (22, 23 under
+    22) both read into it without findings, their claims in the claim loops; an unknown level is
+    reported, and a TRN after it opens no claim loop."""
+    import datetime as dt
+
+    from conftest import SAMPLES
+
+    from include.edi.reader import iter_transactions
+    from include.edi.schema import STATUS_277, STATUS_CLAIM_LOOPS
+    from include.edi.x277 import build_277
+    from include.edi.x277ca import ClaimStatus, LineStatus, Status, build_277ca, parse_277ca
+
+    claims = [ClaimStatus(claim_id="A", statuses=[Status("A1", "19", "PR")], provider_npi="1234567893",
+                          lines=[LineStatus("99213", charge=1, statuses=[Status("A2", "20")])]),
+              ClaimStatus(claim_id="B", statuses=[Status("A7", "21", "85")], member_id="M1")]
+    kw = dict(sender_id="P", receiver_id="R", interchange_control_number=1, group_control_number=1,
+              created=dt.datetime(2026, 3, 1, 12, 0))
+    inputs = [p.read_bytes() for p in sorted(SAMPLES.rglob("*.277"))] + [build_277ca(claims, **kw),
+                                                                       build_277(claims, **kw)]
+    claim_loops = set()
+    for data in inputs:
+        for t in iter_transactions(data, keep=True):
+            root, findings = read_loops(t.segments, STATUS_277)
+            assert findings == [], [str(f) for f in findings]
+            claims = [n for n in root.walk() if n.loop in STATUS_CLAIM_LOOPS]
+            claim_loops |= {n.loop for n in claims}
+            # the parser reads on the same schema: one claim per claim loop, in file order
+            assert [c.claim_id for c in parse_277ca(t)] == [n.segments[0].el(2) for n in claims]
+    assert claim_loops == {"2200D.PT", "2200D", "2200E"}
+    odd = [Segment("HL", ["1", "", "20", "1"], 0), Segment("HL", ["2", "1", "XX", "1"], 1),
+           Segment("TRN", ["2", "C1"], 2)]
+    root, findings = read_loops(odd, STATUS_277)
+    assert [f.code for f in findings] == ["hl_unplaced"]
+    assert not any(n.loop in STATUS_CLAIM_LOOPS for n in root.walk())
