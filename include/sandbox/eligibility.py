@@ -85,9 +85,10 @@ def respond_270(data: bytes, roster: Roster, *, sender_id: str, interchange_cont
 
     Raises X12Error when the input is not a readable 270."""
     isas = read_interchanges(data, name)
-    if not any(t.type == "270" for i in isas for g in i.groups for t in g.transactions):
+    sets_270 = [t for i in isas for g in i.groups for t in g.transactions if t.type == "270"]
+    if not sets_270:
         raise X12Error("no 270 transaction set found", file=name)
-    inquiries = parse_270(data, name)
+    inquiries = parse_270(sets_270, name)      # the transaction sets already read: the bytes are read once
     receiver = isas[0].sender_id.strip() or "SUBMITTER"
     first = inquiries[0] if inquiries else None
     responses = [eligibility_response(q, roster, now.date()) for q in inquiries]
@@ -108,6 +109,9 @@ class _Handler(BaseHTTPRequestHandler):
     # keep-alive clients send the next 270 on the same connection: with Nagle on, the body
     # written after the headers would wait for the client's delayed ACK (about 40 ms a request)
     disable_nagle_algorithm = True
+    # the status line, headers and body leave in one write (one segment, one wake-up of the client),
+    # flushed by handle_one_request after each request; a larger answer is written through
+    wbufsize = 1 << 16
 
     def log_message(self, fmt, *args):  # method/path/status only: bodies carry PHI
         log.debug("eligibility http: %s", fmt % args)
