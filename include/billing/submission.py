@@ -90,15 +90,12 @@ def _even_chunks(items: list, most: int) -> list[list]:
 
 # --------------------------------------------------------------------------- building
 
-def _addr(line1, city, state, zip_):
-    from include.edi.model import Address
-
-    return Address(line1=line1, city=city, state=state, zip=zip_) if line1 else None
-
-
 def load_claims_837(conn, batch_id: int) -> list:
     """Claim837 objects for the claims of one batch, from the ledger and the PM data."""
-    from include.edi.model import Claim837, PatientDependent, Payer, Provider, ServiceLine, Subscriber
+    from include.edi.model import Address, Claim837, PatientDependent, Payer, Provider, ServiceLine, Subscriber
+
+    def _addr(line1, city, state, zip_):      # imported once per batch above, not once per address
+        return Address(line1=line1, city=city, state=state, zip=zip_) if line1 else None
 
     lines: dict[int, list] = {}
     line_numbers: dict[int, list[int]] = {}
