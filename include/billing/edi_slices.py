@@ -5,7 +5,8 @@ Rows of billing.edi_claim_slices (migration 0017) are written when a file is act
 
 - 835: by posting (include.billing.posting), from the offsets the 835 parser records on each
   claim payment (`ClaimPayment.offset/length`, `Remittance835.header_offset`): no second pass;
-- 837P: when a batch file is stored (include.billing.submission), from `scan`;
+- 837P: when a batch file is stored (include.billing.submission), from the places the 837P
+  builder records while writing it (`build_837p(places=...)`, the same list `scan` gives);
 - 277CA, 277 and 999: when the response is applied (include.billing.acknowledgments).
 
 Where a claim's loop starts and ends is the edi registry's answer (its loop schemas); nothing

@@ -90,15 +90,12 @@ def _even_chunks(items: list, most: int) -> list[list]:
 
 # --------------------------------------------------------------------------- building
 
-def _addr(line1, city, state, zip_):
-    from include.edi.model import Address
-
-    return Address(line1=line1, city=city, state=state, zip=zip_) if line1 else None
-
-
 def load_claims_837(conn, batch_id: int) -> list:
     """Claim837 objects for the claims of one batch, from the ledger and the PM data."""
-    from include.edi.model import Claim837, PatientDependent, Payer, Provider, ServiceLine, Subscriber
+    from include.edi.model import Address, Claim837, PatientDependent, Payer, Provider, ServiceLine, Subscriber
+
+    def _addr(line1, city, state, zip_):      # imported once per batch above, not once per address
+        return Address(line1=line1, city=city, state=state, zip=zip_) if line1 else None
 
     lines: dict[int, list] = {}
     line_numbers: dict[int, list[int]] = {}
@@ -153,8 +150,9 @@ def _add_other_payers(conn, secondary: dict, lines: dict, line_numbers: dict) ->
             line.adjudications = line_adjudications.get(number, [])
 
 
-def build_batch_file(conn, batch: dict, settings: SubmissionSettings) -> bytes:
-    """The 837P bytes of a batch: deterministic from the database and the batch's creation time."""
+def build_batch_file(conn, batch: dict, settings: SubmissionSettings, places: list | None = None) -> bytes:
+    """The 837P bytes of a batch: deterministic from the database and the batch's creation time.
+    ``places``, when given, receives where each claim sits in them (include.edi.x837p.build_837p)."""
     from include.edi.model import Receiver, Submitter
     from include.edi.x837p import build_837p
 
@@ -167,7 +165,8 @@ def build_batch_file(conn, batch: dict, settings: SubmissionSettings) -> bytes:
         interchange_control_number=batch["interchange_control_number"],
         group_control_number=batch["group_control_number"],
         first_transaction_control_number=batch["transaction_control_number"],
-        max_claims_per_transaction=5000, usage_indicator=settings.usage_indicator, created=created)
+        max_claims_per_transaction=5000, usage_indicator=settings.usage_indicator, created=created,
+        places=places)
 
 
 # --------------------------------------------------------------------------- sending
@@ -184,26 +183,30 @@ def _claim_ids(conn, batch_id: int) -> list[int]:
     return [r.claim_id for r in rows.execute(submission_query("batch_claim_ids"), {"batch_id": batch_id}).fetchall()]
 
 
-def _record_claim_slices(conn, file_id: int, data: bytes) -> None:
+def _record_claim_slices(conn, file_id: int, data: bytes, places: list | None = None) -> None:
     """Where each claim (with its subscriber/patient HL loops) is in the stored 837P: the Billing
-    UI reads only those bytes (include.billing.edi_slices)."""
+    UI reads only those bytes (include.billing.edi_slices). ``places``: what the builder recorded
+    while writing ``data`` (the same list a scan gives; tests compare them), else the file is read."""
     from include.billing.edi_slices import record_by_claim_number, scan
     from include.edi.errors import X12Error
 
-    try:
-        slices = scan(data, "837P")
-    except X12Error:       # our own writer's bytes; should one not read, the page parses the file whole
-        return
+    if places:
+        slices = places
+    else:
+        try:
+            slices = scan(data, "837P")
+        except X12Error:   # our own writer's bytes; should one not read, the page parses the file whole
+            return
     record_by_claim_number(conn, file_id, slices)
 
 
-def _fail_batch(conn, batch: dict, data: bytes, findings, actor: str) -> None:
+def _fail_batch(conn, batch: dict, data: bytes, findings, actor: str, places: list | None = None) -> None:
     # codes and positions only: pyx12 messages may quote element values (PHI)
     summary = "; ".join(sorted({f"{f.code} at {f.segment or '?'}{'/' + f.element if f.element else ''}"
                                 for f in findings}))[:2000]
     file_id = store_file(conn, direction="out", transaction_type="837P", file_name=batch["file_name"],
                          content=data, origin=actor, partner=batch["trading_partner"], state="held").id
-    _record_claim_slices(conn, file_id, data)
+    _record_claim_slices(conn, file_id, data, places)
     conn.execute(submission_query("batch_failed"), {"error": summary, "file_id": file_id, "batch_id": batch["id"]})
     open_work_items(conn, [WorkItem(
         claim_id=cid, source="submission", reason_code="SUBMIT_837_INVALID",
@@ -236,27 +239,29 @@ def _new_result(batch: dict) -> dict:
             "validate_seconds": 0.0, "build_seconds": 0.0, "upload": None}
 
 
-def _build(conn, batch: dict, settings: SubmissionSettings, result: dict) -> bytes:
+def _build(conn, batch: dict, settings: SubmissionSettings, result: dict) -> tuple[bytes, list]:
+    """The batch's bytes and where each claim sits in them."""
     t0 = time.perf_counter()
-    data = build_batch_file(conn, batch, settings)
+    places: list = []
+    data = build_batch_file(conn, batch, settings, places)
     result["build_seconds"] = round(time.perf_counter() - t0, 3)
-    return data
+    return data, places
 
 
 def _store_and_deliver(conn, batch: dict, data: bytes | None, errors: list | None, *, remote: RemoteFiles,
-                       actor: str, settings: SubmissionSettings, result: dict) -> dict:
+                       actor: str, settings: SubmissionSettings, result: dict, places: list | None = None) -> dict:
     """Steps 2 (store or fail, given the validation's errors) to 4 for a batch still `planned` (data built and
-    validated) or `uploading` (data None: the stored bytes go out)."""
+    validated, ``places`` recorded by the builder) or `uploading` (data None: the stored bytes go out)."""
     batch_id = batch["id"]
     if data is not None:
         if errors:
-            _fail_batch(conn, batch, data, errors, actor)
+            _fail_batch(conn, batch, data, errors, actor, places)
             conn.commit()
             result.update(state="failed", validation_errors=len(errors))
             return result
         file_id = store_file(conn, direction="out", transaction_type="837P", file_name=batch["file_name"],
                              content=data, origin=actor, partner=batch["trading_partner"], state="uploading").id
-        _record_claim_slices(conn, file_id, data)
+        _record_claim_slices(conn, file_id, data, places)
         conn.execute(submission_query("batch_uploading"), {"file_id": file_id, "batch_id": batch_id})
     else:
         file_id = batch["edi_file_id"]
@@ -289,13 +294,13 @@ def send_batch(conn, batch_id: int, *, remote: RemoteFiles, actor: str,
         result["state"] = batch["state"]
         conn.commit()
         return result
-    data = errors = None
+    data = errors = places = None
     if batch["state"] == "planned":
-        data = _build(conn, batch, settings, result)
+        data, places = _build(conn, batch, settings, result)
         errors, seconds = _validation_errors(data, batch["file_name"])
         result["validate_seconds"] = round(seconds, 3)
     return _store_and_deliver(conn, batch, data, errors, remote=remote, actor=actor, settings=settings,
-                              result=result)
+                              result=result, places=places)
 
 
 def send_batches(conn, batch_ids: list[int], *, remote: RemoteFiles, actor: str,
@@ -316,10 +321,11 @@ def send_batches(conn, batch_ids: list[int], *, remote: RemoteFiles, actor: str,
     if workers == 1 or len(batch_ids) < 2:
         return [send_batch(conn, b, remote=remote, actor=actor, settings=settings) for b in batch_ids]
     results: list[dict] = []
-    pending: collections.deque = collections.deque()     # (batch, result, data, future) in batch order
+    # (batch, result, data, places, future) in batch order
+    pending: collections.deque = collections.deque()
 
     def finish_oldest() -> None:
-        batch, result, data, future = pending.popleft()
+        batch, result, data, places, future = pending.popleft()
         if "state" in result:                       # neither planned nor uploading: nothing to do
             results.append(result)
             return
@@ -328,7 +334,7 @@ def send_batches(conn, batch_ids: list[int], *, remote: RemoteFiles, actor: str,
             errors, seconds = future.result()
             result["validate_seconds"] = round(seconds, 3)
         results.append(_store_and_deliver(conn, batch, data, errors, remote=remote, actor=actor,
-                                          settings=settings, result=result))
+                                          settings=settings, result=result, places=places))
 
     # spawn, not fork: this process holds database connections and maybe threads
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
@@ -344,14 +350,15 @@ def send_batches(conn, batch_ids: list[int], *, remote: RemoteFiles, actor: str,
                 if batch["state"] not in ("planned", "uploading"):
                     conn.commit()
                     result["state"] = batch["state"]
-                    pending.append((batch, result, None, None))
+                    pending.append((batch, result, None, None, None))
                 elif batch["state"] == "uploading":
-                    pending.append((batch, result, None, None))
+                    pending.append((batch, result, None, None, None))
                 else:
-                    data = _build(conn, batch, settings, result)
+                    data, places = _build(conn, batch, settings, result)
                     conn.commit()                   # read-only; no transaction held open while waiting
-                    pending.append((batch, result, data, pool.submit(_validation_errors, data, batch["file_name"])))
-                while len(pending) > workers or (pending and pending[0][3] is None):
+                    pending.append((batch, result, data, places,
+                                    pool.submit(_validation_errors, data, batch["file_name"])))
+                while len(pending) > workers or (pending and pending[0][4] is None):
                     finish_oldest()
             while pending:
                 finish_oldest()

@@ -151,16 +151,22 @@ def isa_segment(sender_id, receiver_id, control_number, *, d: Delimiters = DEFAU
 def build_interchange(sender_id: str, receiver_id: str, interchange_control_number: int,
                       groups: Iterable, delimiters: Delimiters = DEFAULT, usage_indicator: str = "P",
                       date: _dt.datetime | None = None, line_breaks: bool = False,
-                      sender_qualifier: str = "ZZ", receiver_qualifier: str = "ZZ") -> bytes:
+                      sender_qualifier: str = "ZZ", receiver_qualifier: str = "ZZ",
+                      layout: dict | None = None) -> bytes:
     """Build one interchange.
 
     ``groups``: iterable of ``(functional_id_code, gs_sender, gs_receiver, group_control_number,
     version, transactions)``; ``transactions``: iterable of ``(st_type, st_control_number,
     segments)``; segments are lists ``[tag, el1, ...]`` (composites as nested lists), without
     ST/SE (added here with the right count).
+
+    ``layout`` (a dict), when given, receives ``segments``: every segment's text with its
+    terminator, in file order, and ``body_starts``: for each transaction set, the index there of
+    its first body segment (the one after ST); a builder maps its own segments to offsets with it.
     """
     when = date or _dt.datetime.now()
     w = X12Writer(delimiters, line_breaks)
+    body_starts: list[int] = []
     w.add_raw(isa_segment(sender_id, receiver_id, interchange_control_number, d=delimiters,
                           usage_indicator=usage_indicator, when=when,
                           sender_qualifier=sender_qualifier, receiver_qualifier=receiver_qualifier))
@@ -176,6 +182,7 @@ def build_interchange(sender_id: str, receiver_id: str, interchange_control_numb
             # ST03 is "not used" in the 835 guide; required in the other 5010 guides
             st03 = version if version.startswith("005010") and st_type != "835" else ""
             w.add(["ST", st_type, stcn, st03])
+            body_starts.append(len(w.out))
             n = 1
             for seg in segments:
                 w.add(seg)
@@ -183,4 +190,6 @@ def build_interchange(sender_id: str, receiver_id: str, interchange_control_numb
             w.add(["SE", str(n + 1), stcn])
         w.add(["GE", str(nst), str(int(gcn))])
     w.add(["IEA", str(ngroups), f"{int(interchange_control_number):09d}"])
+    if layout is not None:
+        layout.update(segments=w.out, body_starts=body_starts)
     return w.getvalue()

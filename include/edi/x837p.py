@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 from decimal import Decimal
 from functools import lru_cache
 from typing import Iterable
@@ -149,7 +150,11 @@ def _patient_key(p: PatientDependent):
 
 
 def _transaction_body(claims: list[Claim837], submitter: Submitter, receiver: Receiver,
-                      bht_ref: str, created: dt.datetime) -> list[list]:
+                      bht_ref: str, created: dt.datetime, marks: list | None = None) -> list[list]:
+    """The segments of one transaction set between ST and SE. ``marks``, when given, receives per
+    claim (CLM01, its subscriber level's (start, end), its patient level's (start, end) or None,
+    its 2300 loop's (start, end)): indexes into the returned list, end exclusive; a level is its
+    HL with the segments and name loops before its first claim or child level."""
     segs: list[list] = [
         ["BHT", "0019", "00", bht_ref, created.strftime("%Y%m%d"), created.strftime("%H%M"), "CH"],
         ["NM1", "41", "2", submitter.name, "", "", "", "", "46", submitter.id],
@@ -190,6 +195,7 @@ def _transaction_body(claims: list[Claim837], submitter: Submitter, receiver: Re
             c1: Claim837 = sub["claim"]
             s = c1.subscriber
             has_deps = bool(sub["deps"])
+            sub_start = len(segs)
             segs.append(["HL", str(sub_hl), str(bp_hl), "22", "1" if has_deps else "0"])
             segs.append(["SBR", s.payer_responsibility, "" if has_deps else "18", s.group_number or "",
                          "", "", "", "", "", s.claim_filing_indicator])
@@ -201,18 +207,27 @@ def _transaction_body(claims: list[Claim837], submitter: Submitter, receiver: Re
             p = c1.payer
             segs.append(["NM1", "PR", "2", p.name, "", "", "", "", "PI", p.payer_id])
             segs += _addr(p.address)
+            sub_level = (sub_start, len(segs))
             for c in sub["own"]:
+                start = len(segs)
                 segs += _claim_segments(c)
+                if marks is not None:
+                    marks.append((c.claim_id, sub_level, None, (start, len(segs))))
             for dep_claims in sub["deps"].values():
                 hl += 1
                 d = dep_claims[0].patient
+                dep_start = len(segs)
                 segs.append(["HL", str(hl), str(sub_hl), "23", "0"])
                 segs.append(["PAT", d.relationship_code])
                 segs.append(["NM1", "QC", "1", d.last_name, d.first_name or "", d.middle_name or ""])
                 segs += _addr(d.address)
                 segs.append(["DMG", "D8", fmt_date(d.birth_date), d.sex or "U"])
+                dep_level = (dep_start, len(segs))
                 for c in dep_claims:
+                    start = len(segs)
                     segs += _claim_segments(c)
+                    if marks is not None:
+                        marks.append((c.claim_id, sub_level, dep_level, (start, len(segs))))
     return segs
 
 
@@ -220,26 +235,55 @@ def build_837p(claims: list[Claim837], *, submitter: Submitter, receiver: Receiv
                interchange_control_number: int, group_control_number: int,
                first_transaction_control_number: int, max_claims_per_transaction: int = 5000,
                usage_indicator: str = "P", created: dt.datetime | None = None,
-               delimiters: Delimiters = DEFAULT, line_breaks: bool = False) -> bytes:
+               delimiters: Delimiters = DEFAULT, line_breaks: bool = False,
+               places: list | None = None) -> bytes:
     """Build one interchange with one functional group (HC) of 837P transaction sets.
 
     Claims are split into transaction sets of at most ``max_claims_per_transaction``;
     ST02 runs from ``first_transaction_control_number``.  Raises ValueError for claims
     that cannot be written validly (e.g. frequency 7 without REF*F8).
+
+    ``places`` (a list), when given, receives each claim's ``registry.ClaimPlace`` as the writer
+    laid the bytes out: the same list ``registry.claim_places`` reads back from the file (tests
+    compare them), without a second pass over it. It stays empty when the file is not all ASCII
+    (byte offsets would differ from character offsets); the caller then reads the file.
     """
     created = created or dt.datetime.now()
     if not claims:
         raise ValueError("no claims to build")
     txs = []
+    all_marks: list = []
     for i in range(0, len(claims), max_claims_per_transaction):
         stcn = first_transaction_control_number + len(txs)
         chunk = claims[i:i + max_claims_per_transaction]
-        body = _transaction_body(chunk, submitter, receiver, f"{group_control_number}-{stcn}", created)
+        marks: list | None = [] if places is not None else None
+        body = _transaction_body(chunk, submitter, receiver, f"{group_control_number}-{stcn}", created, marks)
         txs.append(("837", f"{stcn:04d}", body))
-    return build_interchange(submitter.id, receiver.id, interchange_control_number,
+        all_marks.append(marks)
+    layout: dict | None = {} if places is not None else None
+    data = build_interchange(submitter.id, receiver.id, interchange_control_number,
                              [("HC", submitter.id, receiver.id, group_control_number, VERSION, txs)],
                              delimiters=delimiters, usage_indicator=usage_indicator, date=created,
-                             line_breaks=line_breaks)
+                             line_breaks=line_breaks, layout=layout)
+    if places is not None:
+        places += _places(layout, all_marks, len(data))
+    return data
+
+
+def _places(layout: dict, all_marks: list, size: int) -> list:
+    """ClaimPlaces from the writer's layout and the claims' marks (see ``build_837p``)."""
+    from .registry import ClaimPlace, _merged
+
+    texts = layout["segments"]
+    starts = [0, *itertools.accumulate(map(len, texts))]
+    if starts[-1] != size:          # not ASCII: character offsets are not byte offsets
+        return []
+    out = []
+    for base, marks in zip(layout["body_starts"], all_marks):
+        for claim_id, *levels in marks:
+            ranges = [(starts[base + a], starts[base + b] - starts[base + a]) for a, b in filter(None, levels)]
+            out.append(ClaimPlace(claim_id, 0, _merged(ranges)))
+    return out
 
 
 # --------------------------------------------------------------------------- parsing

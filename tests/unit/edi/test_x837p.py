@@ -237,3 +237,48 @@ def test_a_segment_out_of_its_loop_does_not_move_the_claim():
     data = build([claim(1, lines=2)]).replace(b"LX*1~", b"NM1*71*1*JONES~PRV*AT*PXC*363LP0200N~LX*1~")
     back = parse_837p(read_interchanges(data)[0].groups[0].transactions[0])[0]
     assert len(back.lines) == 2 and back.billing_provider.taxonomy == BILLING.taxonomy
+
+
+# ------------------------------------------------------------------ claim places from the builder
+
+def _built_places(claims, **kw):
+    places: list = []
+    data = build(claims, places=places, **kw)
+    return data, places
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("per_tx", [1, 2, 5000])
+@pytest.mark.parametrize("delims,line_breaks", [(None, False), (Delimiters("*", ":", "^", "~"), True),
+                                                (Delimiters("*", ">", "!", "\n"), False)])
+def test_builder_places_are_what_the_registry_reads_back(case, per_tx, delims, line_breaks):
+    """The claim places the builder records while writing are exactly those the generic reader finds
+    in the bytes (submission stores them instead of re-reading each file)."""
+    from include.edi.registry import claim_places
+
+    kw = {"delimiters": delims} if delims else {}
+    data, places = _built_places(CASES[case](), max_claims_per_transaction=per_tx, line_breaks=line_breaks, **kw)
+    assert places and places == claim_places(data)
+    assert build(CASES[case](), max_claims_per_transaction=per_tx, line_breaks=line_breaks, **kw) == data
+
+
+def test_builder_gives_no_places_when_bytes_are_not_characters():
+    """Non-ASCII text makes byte offsets differ from character offsets: no places (the caller reads
+    the file), never wrong ones."""
+    from include.edi.registry import claim_places
+
+    c = claim(1)
+    c.subscriber.last_name = "MÜLLER"
+    data, places = _built_places([c, claim(2)])
+    assert places == [] and len(claim_places(data)) == 2
+
+
+@settings(database=None, max_examples=40, deadline=3000, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(claims(), min_size=1, max_size=6, unique_by=lambda c: c.claim_id), st.integers(1, 3),
+       st.booleans())
+def test_builder_places_property(cs, per_tx, line_breaks):
+    from include.edi.registry import claim_places
+
+    data, places = _built_places(cs, max_claims_per_transaction=per_tx, line_breaks=line_breaks)
+    assert places == claim_places(data)
+    assert sorted(p.key for p in places) == sorted(c.claim_id for c in cs)

@@ -377,10 +377,29 @@ def test_send_batches_in_parallel_sends_each_valid_file_once_and_holds_the_inval
     assert inbound == {by_id[b]["file_name"]: expected[b] for b in sent}
     assert _count(db, "SELECT count(*) FROM billing.claims WHERE status = 'submitted'") == \
         sum(by_id[b]["claims"] for b in sent)
+    _assert_slices_are_what_a_scan_reads(db, batch_ids)
     # a second run sends nothing again
     again = submission.send_batches(db, batch_ids, remote=LocalFolder(tmp_path), actor="t", workers=2)
     assert [r["state"] for r in again] == [by_id[b]["state"] for b in batch_ids]
     assert all(r["upload"] is None for r in again)
+
+
+def _assert_slices_are_what_a_scan_reads(db, batch_ids):
+    """Every stored 837P (sent or held) has one slice row per claim of its batch, exactly the ranges the
+    edi registry reads back from the stored bytes (the builder's places are stored, the file is not re-read)."""
+    from include.billing.edi_slices import scan
+
+    files = db.execute("""SELECT b.id, f.id, f.content FROM billing.submission_batches b
+                           JOIN billing.edi_files f ON f.id = b.edi_file_id WHERE b.id = ANY(%s)""",
+                       (batch_ids,)).fetchall()
+    assert len(files) == len(batch_ids)
+    for batch_id, file_id, content in files:
+        stored = {(number, header, tuple(zip(offsets, lengths))) for number, header, offsets, lengths in db.execute(
+            """SELECT c.claim_number, s.header_offset, s.offsets, s.lengths FROM billing.edi_claim_slices s
+                 JOIN billing.claims c ON c.id = s.claim_id WHERE s.edi_file_id = %s""", (file_id,))}
+        scanned = {(str(p.key), p.header_offset, p.ranges) for p in scan(bytes(content), "837P")}
+        assert stored == scanned
+        assert len(stored) == _count(db, "SELECT count(*) FROM billing.batch_claims WHERE batch_id = %s", batch_id)
 
 
 @pytest.mark.parametrize("n, most", [(0, 5), (1, 5), (5, 5), (6, 5), (11, 5), (10_001, 1000), (999, 1000)])
