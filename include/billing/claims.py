@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Sequence
 
 from include.billing.ledger import WorkItem, move_claims, open_work_items, record_claims_created
-from include.billing.settings import submission_query
+from include.billing.rcm_sql import query
 
 __all__ = ["WorkItem", "allocate_control_numbers", "build_claims", "hold_claims", "move_claims",
            "open_work_items", "pick_up_visits"]
@@ -21,7 +21,7 @@ def pick_up_visits(conn, *, high_water: dt.datetime, actor: str, date_from: dt.d
 
     Returns {'claims_created': n, 'visits_skipped': m}.
     """
-    row = conn.execute(submission_query("pick_up_visits"), {
+    row = conn.execute(query("submission", "pick_up_visits"), {
         "high_water": high_water, "actor": actor, "date_from": date_from, "date_to": date_to,
         "visit_ids": list(visit_ids) if visit_ids else None,
     }).fetchone()
@@ -30,7 +30,7 @@ def pick_up_visits(conn, *, high_water: dt.datetime, actor: str, date_from: dt.d
 
 def build_claims(conn, *, actor: str) -> dict:
     """Lines from pm.charges and the 'created' event for every claim that has none yet."""
-    lines = conn.execute(submission_query("build_claim_lines")).rowcount
+    lines = conn.execute(query("submission", "build_claim_lines")).rowcount
     events = record_claims_created(conn, actor=actor)
     return {"claims_built": events, "lines_created": max(lines, 0)}
 
@@ -51,7 +51,7 @@ def allocate_control_numbers(conn, partner: str, kind: str, count: int = 1) -> i
     """Reserve `count` consecutive control numbers; returns the first (in the caller's transaction)."""
     conn.execute("""INSERT INTO billing.control_numbers (trading_partner, kind, last_value)
                     VALUES (%s, %s, 0) ON CONFLICT DO NOTHING""", (partner, kind))
-    last = conn.execute(submission_query("next_control_numbers"),
+    last = conn.execute(query("submission", "next_control_numbers"),
                         {"partner": partner, "kind": kind, "count": count}).fetchone()[0]
     return int(last) - count + 1
 

@@ -24,8 +24,8 @@ from pathlib import Path
 from include.billing.artefacts import store as store_artefact
 from include.billing.claims import WorkItem, hold_claims
 from include.billing.private_files import private_dir, write_private
+from include.billing.rcm_sql import query
 from include.billing.settings import load as load_settings
-from include.billing.settings import submission_query
 from include.edi.writer import DEFAULT as X12_DELIMITERS
 
 CPT_REGEX = r"^(?:[0-9]{4}[0-9A-Z]|[A-Z][0-9]{4})$"
@@ -231,7 +231,7 @@ def validate_frame(df) -> tuple[dict[int, list[tuple[Check, str]]], list[dict]]:
 def load_frame(conn):
     import pandas as pd
 
-    cur = conn.execute(submission_query("dq_rows"))
+    cur = conn.execute(query("submission", "dq_rows"))
     cols = [d.name for d in cur.description]
     rows = cur.fetchall()
     # object dtype keeps None as None (pandas 3 would make str columns with NaN otherwise)

@@ -31,12 +31,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 
-from psycopg.rows import namedtuple_row
-
 from include.billing.claims import WorkItem, allocate_control_numbers, hold_claims
 from include.billing.inbox import classify
 from include.billing.ledger import store_file, store_files
-from include.billing.settings import submission_query
+from include.billing.rcm_sql import query, run
 from include.billing.transport import RemoteFiles, TransportError, upload_atomically
 
 TRANSIENT_AAA = {"42", "80"}     # payer unable to respond / no response: the payer side failed
@@ -484,15 +482,14 @@ def check_new_claims(conn, *, transport, actor: str, today: dt.date, cache_days:
 
     `transport` is a RealtimeTransport or a BatchSftpTransport. Returns counts only.
     """
-    named = conn.cursor(row_factory=namedtuple_row)
-    rows = named.execute(submission_query("eligibility_claims")).fetchall()
+    rows = run(conn, "submission", "eligibility_claims").fetchall()
     by_policy: dict[int, list] = {}          # one inquiry per policy, however many of its claims wait
     for r in rows:
         by_policy.setdefault(r.policy_id, []).append(r)
     cached = {}
     if by_policy:
-        for r in named.execute(submission_query("eligibility_cached"),
-                               {"policy_ids": list(by_policy), "cache_days": cache_days, "today": today}).fetchall():
+        for r in run(conn, "submission", "eligibility_cached",
+                     {"policy_ids": list(by_policy), "cache_days": cache_days, "today": today}).fetchall():
             cached[r.policy_id] = CheckResult(r.policy_id, r.status, plan_begin=r.plan_begin, plan_end=r.plan_end,
                                               reject_reason=r.reject_reason, follow_up_action=r.follow_up_action,
                                               retry_after=r.retry_after, route=r.route, other_payer=r.other_payer)
@@ -526,8 +523,8 @@ def check_new_claims(conn, *, transport, actor: str, today: dt.date, cache_days:
     with_other_payer = [r.claim_id for prow in by_policy.values() for r in prow if results[r.policy_id].other_payer]
     on_file: dict[int, tuple] = {}
     if with_other_payer:
-        for o in named.execute(submission_query("eligibility_other_policies"),
-                               {"claim_ids": with_other_payer}).fetchall():
+        for o in run(conn, "submission", "eligibility_other_policies",
+                     {"claim_ids": with_other_payer}).fetchall():
             entry = on_file.setdefault(o.claim_id, (o.responsibility, o.this_payer, []))
             if o.priority is not None:
                 entry[2].append((o.priority, o.other_payer, o.other_payer_name))
@@ -560,7 +557,7 @@ def _store_results(conn, results, service_dates, transport_name):
     cols = ["policy_id", "status", "plan_begin", "plan_end", "copay", "coinsurance_percent", "deductible",
             "deductible_remaining", "out_of_pocket_remaining", "reject_reason", "request_file_id",
             "response_file_id", "follow_up_action", "retry_after", "route"]
-    with conn.cursor() as cur, cur.copy(submission_query("copy_eligibility_checks")) as copy:
+    with conn.cursor() as cur, cur.copy(query("submission", "copy_eligibility_checks")) as copy:
         for r in results:
             copy.write_row((service_dates[r.policy_id], transport_name, *[getattr(r, c) for c in cols],
                             json.dumps(r.other_payer) if r.other_payer else None))
@@ -674,7 +671,7 @@ def _realtime(conn, transport: RealtimeTransport, pending, partner_of, sender_id
 
 def _record_answers(conn, transport, done, out: dict, store_checks) -> None:
     """Mark the requests sent, store their 271s, turn the answers into checks (stored, and kept in `out`)."""
-    conn.execute(submission_query("requests_sent"),
+    conn.execute(query("submission", "requests_sent"),
                  {"file_ids": [req_id for (_p, _partner, _icn, req_id), _answer in done]})
     resp_ids = iter(store_files(conn, [
         {"direction": "in", "transaction_type": "271", "file_name": f"271_RT_{icn:09d}.x12", "content": body,
@@ -711,7 +708,7 @@ def _batch(conn, transport: BatchSftpTransport, pending, partner_of, sender_id, 
                             origin="batch", partner=partner, state="stored").id
         conn.commit()      # stored before it leaves; a failed wait re-sends a new file (an inquiry is harmless)
         transport.send(name, data)
-        conn.execute(submission_query("requests_sent"), {"file_ids": [req_id]})
+        conn.execute(query("submission", "requests_sent"), {"file_ids": [req_id]})
         files = transport.collect({p.inquiry.trace_number for p in items})
         answers: dict[str, tuple] = {}
         for fname, body in files:

@@ -65,7 +65,7 @@ from .ledger.remittance import (
     record_provider_adjustments,
     reserve_ids,
 )
-from .rcm_sql import query
+from .rcm_sql import query, run
 from .status import set_status, set_statuses
 
 log = logging.getLogger(__name__)
@@ -138,14 +138,12 @@ def is_crossover(clp) -> bool:
 
 def _rows(conn, name: str, params=None) -> list:
     """The rows of posting's query `name`, as named tuples (never unpacked by position)."""
-    with conn.cursor(row_factory=namedtuple_row) as cur:
-        return cur.execute(query("posting", name), params).fetchall()
+    return run(conn, "posting", name, params).fetchall()
 
 
 def _row(conn, name: str, params=None):
     """The first row of posting's query `name` as a named tuple, None when there is none."""
-    with conn.cursor(row_factory=namedtuple_row) as cur:
-        return cur.execute(query("posting", name), params).fetchone()
+    return run(conn, "posting", name, params).fetchone()
 
 
 def _copy(conn, name: str, rows) -> None:

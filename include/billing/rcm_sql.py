@@ -1,7 +1,7 @@
 """The one loader of named SQL: include/sql/queries/<area>/<name>.sql.
 
 Queries are plain files with `%(name)s` parameters, read once and cached; nothing is built
-from strings at run time. Every module that runs SQL loads it here (settings.submission_query,
+from strings at run time. Every module that runs SQL loads it here (`run` gives named rows;
 workqueue.load_query and reports.load_query are this function with their area filled in).
 """
 

@@ -334,15 +334,15 @@ def scrub_claim(c: ScrubClaim, today: dt.date) -> list[Finding]:
 
 def load_claims(conn, claim_ids=None) -> list[ScrubClaim]:
     """Claims in status new (they passed data quality and eligibility), with lines, set-based."""
-    from include.billing.settings import submission_query
+    from include.billing.rcm_sql import query
 
     claims: dict[int, ScrubClaim] = {}
-    for r in conn.execute(submission_query("scrub_claims"), {"claim_ids": claim_ids}).fetchall():
+    for r in conn.execute(query("submission", "scrub_claims"), {"claim_ids": claim_ids}).fetchall():
         claims[r[0]] = ScrubClaim(
             claim_id=r[0], claim_number=r[1], date_of_service=r[2], total_charge=r[3],
             diagnosis_codes=list(r[4] or []), lines=[], billing_npi=r[5], rendering_npi=r[6],
             referring_npi=r[7], payer_identifier=r[8], timely_filing_days=r[9], filing_from=r[10])
-    for r in conn.execute(submission_query("scrub_lines"), {"claim_ids": claim_ids}).fetchall():
+    for r in conn.execute(query("submission", "scrub_lines"), {"claim_ids": claim_ids}).fetchall():
         c = claims.get(r[0])
         if c is not None:
             c.lines.append(ScrubLine(line_number=r[1], procedure_code=r[2], charge=r[3], units=r[4],

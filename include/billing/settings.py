@@ -83,10 +83,3 @@ def dq_results_dir() -> Path:
 
         return private_dir(configured)
     return work_dir("data-quality")
-
-
-def submission_query(name: str) -> str:
-    """include/sql/queries/submission/<name>.sql, through the one loader."""
-    from include.billing.rcm_sql import query
-
-    return query("submission", name)

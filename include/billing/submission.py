@@ -33,11 +33,12 @@ import os
 import time
 from decimal import Decimal
 
-from psycopg.rows import dict_row, namedtuple_row
+from psycopg.rows import dict_row
 
 from include.billing.claims import WorkItem, allocate_control_numbers, move_claims, open_work_items
 from include.billing.ledger import store_file
-from include.billing.settings import SubmissionSettings, submission_query
+from include.billing.rcm_sql import query, run
+from include.billing.settings import SubmissionSettings
 from include.billing.settings import load as load_settings
 from include.billing.transport import RemoteFiles, upload_atomically
 
@@ -50,8 +51,7 @@ def plan_batches(conn, *, max_claims_per_file: int = 5000) -> list[int]:
     # one planner at a time: two concurrent runs must not plan the same claims twice
     conn.execute("SELECT pg_advisory_xact_lock(hashtext('billing.plan_batches'))")
     groups: dict[tuple[str, int], list[tuple[int, Decimal]]] = {}
-    rows = conn.cursor(row_factory=namedtuple_row)
-    for r in rows.execute(submission_query("ready_unbatched")).fetchall():
+    for r in run(conn, "submission", "ready_unbatched").fetchall():
         groups.setdefault((r.clearinghouse, r.payer_id), []).append((r.id, r.total_charge))
     for (partner, payer_id), claims in groups.items():
         for chunk in _even_chunks(claims, max_claims_per_file):
@@ -60,14 +60,14 @@ def plan_batches(conn, *, max_claims_per_file: int = 5000) -> list[int]:
             icn = allocate_control_numbers(conn, partner, "interchange")
             gcn = allocate_control_numbers(conn, partner, "group")
             stcn = allocate_control_numbers(conn, partner, "transaction")
-            row = rows.execute(submission_query("insert_batch"), {
+            row = run(conn, "submission", "insert_batch", {
                 "batch_key": f"837P:{partner}:{payer_id}:{digest}", "trading_partner": partner, "payer_id": payer_id,
                 "icn": icn, "gcn": gcn, "stcn": stcn, "file_name": f"837P_{partner.upper()}_{icn:09d}.x12",
                 "claim_count": len(ids), "total_charge": sum((c[1] for c in chunk), Decimal(0))}).fetchone()
             if row is None:
                 continue
-            conn.execute(submission_query("insert_batch_claims"), {"batch_id": row.id, "claim_ids": ids})
-    batch_ids = [r.id for r in rows.execute(submission_query("live_batches")).fetchall()]
+            conn.execute(query("submission", "insert_batch_claims"), {"batch_id": row.id, "claim_ids": ids})
+    batch_ids = [r.id for r in run(conn, "submission", "live_batches").fetchall()]
     conn.commit()
     return batch_ids
 
@@ -99,8 +99,7 @@ def load_claims_837(conn, batch_id: int) -> list:
 
     lines: dict[int, list] = {}
     line_numbers: dict[int, list[int]] = {}
-    rows = conn.cursor(row_factory=namedtuple_row)
-    for r in rows.execute(submission_query("batch_lines_837"), {"batch_id": batch_id}).fetchall():
+    for r in run(conn, "submission", "batch_lines_837", {"batch_id": batch_id}).fetchall():
         lines.setdefault(r.claim_id, []).append(ServiceLine(
             line_control_number=r.line_control_number, procedure_code=r.procedure_code,
             modifiers=list(r.modifiers or []), units=r.units, charge=r.charge, dx_pointers=list(r.dx_pointers or []),
@@ -108,7 +107,7 @@ def load_claims_837(conn, batch_id: int) -> list:
         line_numbers.setdefault(r.claim_id, []).append(r.line_number)
     claims = []
     secondary: dict[int, object] = {}
-    for r in rows.execute(submission_query("batch_claims_837"), {"batch_id": batch_id}).fetchall():
+    for r in run(conn, "submission", "batch_claims_837", {"batch_id": batch_id}).fetchall():
         billing = Provider(org_name=r.bp_name, npi=r.bp_npi, taxonomy=r.bp_tax_code, tax_id=r.bp_tax,
                            address=_addr(r.bp_a1, r.bp_city, r.bp_state, r.bp_zip))
         pay_to = Provider(org_name=r.bp_name, address=_addr(r.pt_a1, r.pt_city, r.pt_state, r.pt_zip)) if r.pt_a1 else None
@@ -172,15 +171,14 @@ def build_batch_file(conn, batch: dict, settings: SubmissionSettings, places: li
 # --------------------------------------------------------------------------- sending
 
 def _batch(conn, batch_id: int) -> dict:
-    row = conn.cursor(row_factory=dict_row).execute(submission_query("batch_by_id"), (batch_id,)).fetchone()
+    row = conn.cursor(row_factory=dict_row).execute(query("submission", "batch_by_id"), (batch_id,)).fetchone()
     if row is None:
         raise LookupError(f"submission batch {batch_id} does not exist")
     return row
 
 
 def _claim_ids(conn, batch_id: int) -> list[int]:
-    rows = conn.cursor(row_factory=namedtuple_row)
-    return [r.claim_id for r in rows.execute(submission_query("batch_claim_ids"), {"batch_id": batch_id}).fetchall()]
+    return [r.claim_id for r in run(conn, "submission", "batch_claim_ids", {"batch_id": batch_id}).fetchall()]
 
 
 def _record_claim_slices(conn, file_id: int, data: bytes, places: list | None = None) -> None:
@@ -207,7 +205,7 @@ def _fail_batch(conn, batch: dict, data: bytes, findings, actor: str, places: li
     file_id = store_file(conn, direction="out", transaction_type="837P", file_name=batch["file_name"],
                          content=data, origin=actor, partner=batch["trading_partner"], state="held").id
     _record_claim_slices(conn, file_id, data, places)
-    conn.execute(submission_query("batch_failed"), {"error": summary, "file_id": file_id, "batch_id": batch["id"]})
+    conn.execute(query("submission", "batch_failed"), {"error": summary, "file_id": file_id, "batch_id": batch["id"]})
     open_work_items(conn, [WorkItem(
         claim_id=cid, source="submission", reason_code="SUBMIT_837_INVALID",
         explanation=(f"The 837P file {batch['file_name']} holding this claim failed pyx12 validation "
@@ -262,23 +260,22 @@ def _store_and_deliver(conn, batch: dict, data: bytes | None, errors: list | Non
         file_id = store_file(conn, direction="out", transaction_type="837P", file_name=batch["file_name"],
                              content=data, origin=actor, partner=batch["trading_partner"], state="uploading").id
         _record_claim_slices(conn, file_id, data, places)
-        conn.execute(submission_query("batch_uploading"), {"file_id": file_id, "batch_id": batch_id})
+        conn.execute(query("submission", "batch_uploading"), {"file_id": file_id, "batch_id": batch_id})
     else:
         file_id = batch["edi_file_id"]
-        stored = conn.cursor(row_factory=namedtuple_row).execute(submission_query("stored_file_content"),
-                                                                 {"file_id": file_id}).fetchone()
+        stored = run(conn, "submission", "stored_file_content", {"file_id": file_id}).fetchone()
         data = bytes(stored.content)
     conn.commit()                                   # intent recorded before anything leaves
 
     result["upload"] = upload_atomically(remote, data, settings.sftp_inbound, batch["file_name"],
                                          also_look_in=(settings.sftp_archive,))
 
-    conn.execute(submission_query("batch_uploaded"), {"file_id": file_id, "batch_id": batch_id})
+    conn.execute(query("submission", "batch_uploaded"), {"file_id": file_id, "batch_id": batch_id})
     moved = move_claims(conn, _claim_ids(conn, batch_id), from_status="ready", to_status="submitted",
                         actor=actor, event_type="submitted", dedupe_prefix=f"submitted:{batch_id}",
                         source_file_id=file_id,
                         detail_by_claim=None)
-    conn.execute(submission_query("claims_submitted_at"), {"claim_ids": moved})
+    conn.execute(query("submission", "claims_submitted_at"), {"claim_ids": moved})
     conn.commit()
     result.update(state="uploaded", claims_submitted=len(moved))
     return result

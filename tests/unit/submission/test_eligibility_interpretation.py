@@ -16,7 +16,7 @@ from decimal import Decimal
 import pytest
 
 from include.billing.eligibility import CheckResult, check_new_claims, cob_question, eligibility_item, result_from_271
-from include.billing.settings import submission_query
+from include.billing.rcm_sql import query
 from include.edi.x270 import parse_270
 from include.edi.x271 import parse_271
 
@@ -183,7 +183,7 @@ def test_claims_are_held_with_routed_items_and_the_follow_up_is_honoured(db):
     # AAA04 W: no new 270 for 30 days, even past the cache window; P: the next run may ask again
     policy = {c: db.execute("SELECT policy_id FROM billing.claims WHERE id = %s", (c,)).fetchone()[0]
               for c in (c4, c5)}
-    reusable = {r[0]: r for r in db.execute(submission_query("eligibility_cached"), {
+    reusable = {r[0]: r for r in db.execute(query("submission", "eligibility_cached"), {
         "policy_ids": list(policy.values()), "cache_days": 0, "today": today}).fetchall()}
     assert list(reusable) == [policy[c4]]
     assert reusable[policy[c4]][6:8] == ("W", today + dt.timedelta(days=30))
