@@ -238,10 +238,12 @@ def _mail(folder: Path) -> list[dict]:
 
 
 def _csv_rows(data: bytes) -> list[dict]:
-    """A CSV attachment's rows without the `*_at` columns: when a claim was submitted or a
-    payment posted is the real clock of each run, not the outcome."""
+    """A CSV attachment's rows without the `*_at` and `*_age_days` columns: when a claim was
+    submitted, a payment posted or a work item opened is the real clock of each run (the simulated
+    clock moves on with it, so the two runs' ages differ by the minutes between them and may round
+    to another tenth of a day), not the outcome."""
     rows = csv.DictReader(io.StringIO(data.decode("utf-8-sig")))
-    return [{k: v for k, v in row.items() if not k.endswith("_at")} for row in rows]
+    return [{k: v for k, v in row.items() if not k.endswith(("_at", "_age_days"))} for row in rows]
 
 
 def _comparable(state: dict) -> dict:
