@@ -39,6 +39,17 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
+def _machine_idle_seconds() -> float:
+    """Idle core-seconds of the whole machine so far (/proc/stat idle + iowait): a stage's idle share is the
+    room left for overlapping it with pyx12, whichever process (this one, PostgreSQL, the payer) did its work."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()[1:]
+    except OSError:
+        return 0.0
+    return (int(fields[3]) + int(fields[4])) / os.sysconf("SC_CLK_TCK")
+
+
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -108,10 +119,11 @@ class Stages:
 
             profiler = cProfile.Profile()
             profiler.enable()
-        started, cpu_started = time.perf_counter(), _cpu_seconds()
+        started, cpu_started, idle_started = time.perf_counter(), _cpu_seconds(), _machine_idle_seconds()
         result = fn()
         seconds = time.perf_counter() - started
         cpu = _cpu_seconds() - cpu_started
+        idle = _machine_idle_seconds() - idle_started
         self.cpu[name] = cpu
         if profiler is not None:
             profiler.disable()
@@ -120,7 +132,7 @@ class Stages:
         self.rows.append((name, seconds, count, unit))
         rate = f"{count / seconds:10,.0f} {unit}/s" if count and seconds else ""
         print(f"  {name:<28} {seconds:8.1f} s  {count:>8,} {unit:<7} {rate}   cpu {cpu:6.1f} s   "
-              f"peak {_peak_mb():,.0f} MB", flush=True)
+              f"idle {idle:5.1f} core-s   peak {_peak_mb():,.0f} MB", flush=True)
         return result
 
 
