@@ -301,12 +301,16 @@ def parse_271(source, name: str | None = None) -> list[EligibilityResponse]:
                 rng = date_range(s.el(2), s.el(3))
                 (ben.dates if ben is not None else cur.dates)[s.el(1)] = rng
             elif tag == "EB" and cur is not None:
-                ben = Benefit(code=s.el(1), coverage_level=s.el(2) or None,
-                              service_types=[x for x in s.repeats(3) if x], insurance_type=s.el(4) or None,
-                              plan_description=s.el(5) or None, time_period=s.el(6) or None,
-                              amount=dec(s.el(7), s), percent=dec(s.el(8), s), quantity_qualifier=s.el(9) or None,
-                              quantity=dec(s.el(10), s), authorization_required=s.el(11) or None,
-                              in_network=s.el(12) or None)
+                # EB01-EB12 read once (s.el(n) for each: "" when absent), seven EBs to a plan's answer
+                e = s.elements[:12]
+                if len(e) < 12:
+                    e += [""] * (12 - len(e))
+                ben = Benefit(code=e[0], coverage_level=e[1] or None,
+                              service_types=[x for x in s.repeats(3) if x], insurance_type=e[3] or None,
+                              plan_description=e[4] or None, time_period=e[5] or None,
+                              amount=dec(e[6], s), percent=dec(e[7], s), quantity_qualifier=e[8] or None,
+                              quantity=dec(e[9], s), authorization_required=e[10] or None,
+                              in_network=e[11] or None)
                 cur.benefits.append(ben)
             elif tag == "MSG" and ben is not None:
                 ben.messages.append(s.el(1))
