@@ -677,7 +677,7 @@ def _store_results(conn, results, service_dates, transport_name):
 
 def _interleave_payers(pending: list) -> list:
     """The inquiries in turns of one per payer (each payer's in their order): with a per-payer limit, the
-    pool's threads then wait on one payer only when no other payer has inquiries left."""
+    sender threads then wait on one payer only when no other payer has inquiries left."""
     queues: dict[str, list] = {}
     for p in pending:
         queues.setdefault(p.inquiry.payer_id or "", []).append(p)
@@ -703,7 +703,7 @@ def realtime_limits(extra: dict | None) -> dict:
     return out
 
 
-REALTIME_CHUNK = 500    # inquiries built and stored (and committed) before they are handed to the pool
+REALTIME_CHUNK = 500    # inquiries built and stored (and committed) before they are handed to the senders
 
 
 def _realtime(conn, transport: RealtimeTransport, pending, partner_of, sender_id, usage, store_checks) -> dict:
