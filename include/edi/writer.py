@@ -193,3 +193,42 @@ def build_interchange(sender_id: str, receiver_id: str, interchange_control_numb
     if layout is not None:
         layout.update(segments=w.out, body_starts=body_starts)
     return w.getvalue()
+
+
+def _flat(seg) -> str | None:
+    """``segment_text`` of a segment of strings only, with the default delimiters; None for anything else
+    (a composite, a number, a date, or a value holding a delimiter), which the general writer takes."""
+    try:
+        text = "*".join(seg)       # a value that is not a string (None, a number, a composite) fails here
+    except TypeError:
+        return None
+    if text.count("*") != len(seg) - 1 or "~" in text or ":" in text or "^" in text:
+        return None
+    return text.rstrip("*")      # no value holds '*': these are exactly the trailing empty elements
+
+
+def build_flat_interchange(sender_id: str, receiver_id: str, interchange_control_number: int, fic: str,
+                           group_control_number: int, version: str, st_type: str, st_control_number: str,
+                           segments: Sequence, *, usage_indicator: str = "P",
+                           date: _dt.datetime | None = None) -> bytes | None:
+    """``build_interchange``'s bytes for one group of one transaction set, default delimiters and no line
+    breaks, when every value is a string (a response built many times a second, e.g. the sandbox's 271s);
+    None when a segment needs the general writer, which then writes or refuses it as always."""
+    when = date or _dt.datetime.now()
+    out = [isa_segment(sender_id, receiver_id, interchange_control_number, usage_indicator=usage_indicator,
+                       when=when)]
+    stcn = str(st_control_number).zfill(4)
+    st03 = version if version.startswith("005010") and st_type != "835" else ""
+    gcn = str(int(group_control_number))
+    head = [["GS", fic, sender_id, receiver_id, when.strftime("%Y%m%d"), when.strftime("%H%M"), gcn, "X", version],
+            ["ST", st_type, stcn, st03]]
+    tail = [["SE", str(len(segments) + 2), stcn], ["GE", "1", gcn],
+            ["IEA", "1", f"{int(interchange_control_number):09d}"]]
+    for part in (head, segments, tail):
+        for seg in part:
+            text = _flat(seg)
+            if text is None:
+                return None
+            out.append(text)
+    out.append("")
+    return "~".join(out).encode("utf-8")

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from ._common import date_range, dec, m2, money, transactions
 from .reader import Delimiters
-from .writer import DEFAULT, build_interchange, fmt_amount, fmt_date
+from .writer import DEFAULT, build_flat_interchange, build_interchange, fmt_amount, fmt_date
 
 VERSION = "005010X279A1"
 
@@ -301,12 +301,16 @@ def parse_271(source, name: str | None = None) -> list[EligibilityResponse]:
                 rng = date_range(s.el(2), s.el(3))
                 (ben.dates if ben is not None else cur.dates)[s.el(1)] = rng
             elif tag == "EB" and cur is not None:
-                ben = Benefit(code=s.el(1), coverage_level=s.el(2) or None,
-                              service_types=[x for x in s.repeats(3) if x], insurance_type=s.el(4) or None,
-                              plan_description=s.el(5) or None, time_period=s.el(6) or None,
-                              amount=dec(s.el(7), s), percent=dec(s.el(8), s), quantity_qualifier=s.el(9) or None,
-                              quantity=dec(s.el(10), s), authorization_required=s.el(11) or None,
-                              in_network=s.el(12) or None)
+                # EB01-EB12 read once (s.el(n) for each: "" when absent), seven EBs to a plan's answer
+                e = s.elements[:12]
+                if len(e) < 12:
+                    e += [""] * (12 - len(e))
+                ben = Benefit(code=e[0], coverage_level=e[1] or None,
+                              service_types=[x for x in s.repeats(3) if x], insurance_type=e[3] or None,
+                              plan_description=e[4] or None, time_period=e[5] or None,
+                              amount=dec(e[6], s), percent=dec(e[7], s), quantity_qualifier=e[8] or None,
+                              quantity=dec(e[9], s), authorization_required=e[10] or None,
+                              in_network=e[11] or None)
                 cur.benefits.append(ben)
             elif tag == "MSG" and ben is not None:
                 ben.messages.append(s.el(1))
@@ -399,6 +403,12 @@ def build_271(responses: list[EligibilityResponse], *, sender_id: str, receiver_
             segs += person("03", with_id=False)
         else:
             segs += person("IL")
+    if delimiters == DEFAULT and not line_breaks:
+        flat = build_flat_interchange(sender_id, receiver_id, interchange_control_number, "HB", group_control_number,
+                                      VERSION, "271", f"{transaction_control_number:04d}", segs,
+                                      usage_indicator=usage_indicator, date=created)
+        if flat is not None:
+            return flat
     return build_interchange(sender_id, receiver_id, interchange_control_number,
                              [("HB", sender_id, receiver_id, group_control_number, VERSION,
                                [("271", f"{transaction_control_number:04d}", segs)])],

@@ -12,6 +12,7 @@ import hmac
 import itertools
 import logging
 import threading
+import time
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -114,7 +115,18 @@ class _Handler(BaseHTTPRequestHandler):
     wbufsize = 1 << 16
 
     def log_message(self, fmt, *args):  # method/path/status only: bodies carry PHI
-        log.debug("eligibility http: %s", fmt % args)
+        if log.isEnabledFor(logging.DEBUG):      # formatted only when kept (a line per request)
+            log.debug("eligibility http: %s", fmt % args)
+
+    def date_time_string(self, timestamp=None):
+        # the Date header changes once a second: formatted once a second, not once a request
+        if timestamp is not None:
+            return super().date_time_string(timestamp)
+        now = int(time.time())
+        cached = self.server.date_header
+        if cached[0] != now:
+            cached = self.server.date_header = (now, super().date_time_string(now))
+        return cached[1]
 
     def _send(self, code: int, body: bytes, ctype: str = "text/plain; charset=utf-8", extra=None):
         self.send_response(code)
@@ -130,6 +142,8 @@ class _Handler(BaseHTTPRequestHandler):
         if creds is None:
             return True
         h = self.headers.get("Authorization", "")
+        if hmac.compare_digest(h.encode("latin-1", "replace"), self.server.expected_authorization):
+            return True             # the usual header, compared as it comes (the decode below takes the others)
         if not h.startswith("Basic "):
             return False
         try:
@@ -185,6 +199,9 @@ class EligibilityHTTPServer(ThreadingHTTPServer):
         self.sender_id = sender_id
         self.counter = itertools.count(1)
         self.counter_lock = threading.Lock()
+        self.date_header = (0, "")
+        self.expected_authorization = (b"Basic " + base64.b64encode(f"{credentials[0]}:{credentials[1]}".encode())
+                                       if credentials else b"\0")
 
     def shutdown(self):
         super().shutdown()

@@ -119,3 +119,23 @@ def test_http_needs_the_password(http_server):
     assert _post(http_server, _270([_inq(active, "X")]), auth=None)[0] == 401
     assert _post(http_server, b"x", path="/elsewhere")[0] == 404
     assert _post(http_server, _270([_inq(active, "X")]), ctype="application/json")[0] == 415
+
+
+def test_http_answers_carry_an_http_date_and_take_the_credentials_in_either_form(http_server):
+    """The Date header is formatted once a second (the same text); Basic credentials are taken as sent
+    by any client (the usual header compared directly, any other form decoded as before)."""
+    from email.utils import parsedate_to_datetime
+
+    active, _ = _people(w.roster_dict(60))
+    host, port = http_server.server_address[:2]
+    dates = []
+    for token in (base64.b64encode(b"partner:pw"), b" " + base64.b64encode(b"partner:pw")):
+        conn = http.client.HTTPConnection(host, port, timeout=10)
+        conn.request("POST", "/x12/270", body=_270([_inq(active, "D1")]),
+                     headers={"Content-Type": "application/EDI-X12", "Authorization": "Basic " + token.decode()})
+        resp = conn.getresponse()
+        assert resp.status == 200 and resp.read()
+        dates.append(resp.getheader("Date"))
+        conn.close()
+    for d in dates:
+        assert d.endswith(" GMT") and parsedate_to_datetime(d).tzinfo is not None
