@@ -279,3 +279,28 @@ def test_the_scan_reads_what_posting_may_touch(db):
     other = data.replace(b"*", b"|").replace(b"~", b"\n")
     assert posting._scan_835(data + other) is None
     assert posting._scan_835(b"not an interchange") is None
+
+
+def test_a_worker_failing_mid_file_loses_nothing_and_the_rerun_posts_the_rest_once(db_url, pg_admin_url,
+                                                                                   pg_template):
+    from include.billing.rcm_sql import query
+    from tests.support.faults import Fault, FaultyConnection, InjectedFault
+
+    _, serial, files = _post_all(db_url, workers=1)
+    with _other_database(pg_admin_url, pg_template) as other, psycopg.connect(other) as conn:
+        conn.execute("SELECT set_config('billing.run_id', 'run-1', false)")
+        conn.commit()
+        _seed(conn)
+        for name, data in files:
+            store(conn, name, data)
+        # the second connection's first payment run fails after its claims moved, before it commits
+        crash = Fault(statement=query("ledger", "close_superseded_denial_items"))
+        with pytest.raises(InjectedFault):
+            post_stored_remittances(conn, actor=ACTOR, workers=2,
+                                    connect=lambda: FaultyConnection(psycopg.connect(other), crash))
+        assert crash.fired
+        conn.rollback()
+        assert conn.execute("SELECT count(*) FROM billing.edi_files WHERE state = 'stored'").fetchone()[0] > 0
+        post_stored_remittances(conn, actor=ACTOR, workers=2, connect=lambda: psycopg.connect(other))
+        conn.commit()
+        assert _snapshot(conn) == serial
