@@ -753,14 +753,13 @@ def _scan_835(content: bytes) -> _FileKeys | None:
     except X12Error:
         return None
     e, t, c = (x.encode("latin-1") for x in (d.element, d.segment, d.component))
-    at = content.find(b"ISA", 3)
-    while at >= 0:                       # a later interchange must use the same delimiters
+    # a later interchange (after this one's terminator, not "ISA" inside a name) must use the same delimiters
+    for m in re.finditer(re.escape(t) + rb"\s*ISA", content):
         try:
-            if detect_delimiters(content, at)[0] != d:
+            if detect_delimiters(content, m.end() - 3)[0] != d:
                 return None
         except X12Error:
             return None
-        at = content.find(b"ISA", at + 3)
     keys = _FileKeys()
     pattern = re.compile(rb"(?:^|" + re.escape(t) + rb")\s*(CLP|TRN|PLB)" + re.escape(e)
                          + rb"([^" + re.escape(t) + rb"]*)")

@@ -278,6 +278,8 @@ def test_the_scan_reads_what_posting_may_touch(db):
     # a second interchange with other delimiters cannot be scanned with the first one's: posts alone
     other = data.replace(b"*", b"|").replace(b"~", b"\n")
     assert posting._scan_835(data + other) is None
+    assert posting._scan_835(data + data) is not None                 # two interchanges, the same delimiters
+    assert posting._scan_835(data.replace(b"ACME MEDICAL", b"LISA MEDICAL")) is not None
     assert posting._scan_835(b"not an interchange") is None
 
 
