@@ -158,6 +158,10 @@ def main(argv=None) -> int:
                              "for the other to finish; the floor validates the same files")
     parser.add_argument("--workers", type=int, default=None,
                         help="pyx12 validation processes (default: one per core)")
+    parser.add_argument("--post-workers", type=int, default=None,
+                        help="835 files posted at the same time, each on its own connection (default: one per "
+                             "core): the client and its PostgreSQL backend take turns, so one file alone leaves a "
+                             "core idle")
     parser.add_argument("--profile", type=Path, default=None,
                         help="write a cProfile of each stage (this process only) into this folder")
     args = parser.parse_args(argv)
@@ -258,9 +262,12 @@ def main(argv=None) -> int:
                     return made
 
                 stages.run("835 files (test payer)", "claims", make_835s)
+                post_workers = args.post_workers or os.cpu_count() or 1
+                print(f"    posting {-(-len(submitted) // args.per_835)} files, {post_workers} at a time", flush=True)
                 posting_started = time.perf_counter()
                 stages.run("post 835s", "claims", lambda: step(
-                    lambda: post_stored_remittances(conn, actor=actor))["claims_posted"])
+                    lambda: post_stored_remittances(conn, actor=actor, workers=post_workers,
+                                                    connect=lambda: psycopg.connect(url)))["claims_posted"])
                 posting_seconds = time.perf_counter() - posting_started
 
                 files = conn.execute("SELECT file_name, content FROM billing.edi_files "
@@ -294,7 +301,8 @@ def main(argv=None) -> int:
         print(f"summary: {args.visits:,} visits, pipeline {total:.1f} s = {ratio:.2f}x the same-run single-process "
               f"pyx12 floor ({floor_seconds:.1f} s; target ≤ 1.0x); 837P build+pyx12+deliver "
               f"{by['build + pyx12 + deliver 837P']:.1f} s ({workers} pyx12 workers), eligibility "
-              f"{by['eligibility (270/271 HTTP)']:.1f} s, scrub {by['scrub']:.1f} s, post {posting_seconds:.1f} s; "
+              f"{by['eligibility (270/271 HTTP)']:.1f} s, scrub {by['scrub']:.1f} s, post {posting_seconds:.1f} s "
+              f"({post_workers} files at a time); "
               f"peak memory {memory:,.0f} MB")
     return 0
 

@@ -16,6 +16,10 @@ A payment run that does not balance or names unknown claims is **held** for revi
 it posted, a `remittance` work item); an unreadable file is quarantined with the reason. The
 same 835 twice posts nothing. **emit_remittances_posted** records `billing://remittances/posted`
 only when a payment run was posted or held (skipped otherwise). Counts only in XCom.
+
+Files post one at a time here: `post_stored_remittances` can post several at once on more
+connections (docs/accounts.md, "Posting files concurrently"), but an hourly run holds a few
+files, and extra ledger connections for worker threads inside a task are not tried yet.
 """
 
 from __future__ import annotations

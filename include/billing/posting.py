@@ -33,6 +33,8 @@ import gc
 import json
 import logging
 import os
+import re
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -45,6 +47,7 @@ from include.edi.x835 import Remittance835, iter_835
 
 from .accounts import ledger_deltas, load_accounts
 from .carc import is_denial
+from .clock import SETTING as CLOCK_SETTING
 from .edi_slices import posted_835_rows
 from .ledger import (
     close_superseded_denial_items,
@@ -66,6 +69,7 @@ from .ledger.remittance import (
     reserve_ids,
 )
 from .rcm_sql import query, run
+from .runs import SETTINGS as RUN_SETTINGS
 from .status import set_status, set_statuses
 
 log = logging.getLogger(__name__)
@@ -690,19 +694,215 @@ def release_held_remittance(conn, remittance_id: int, *, actor: str) -> int | No
     return row.id
 
 
-def post_stored_remittances(conn, *, actor: str) -> dict:
-    """Post every stored, not yet processed 835 file (oldest first). Returns counts."""
+def post_stored_remittances(conn, *, actor: str, workers: int = 1, connect=None) -> dict:
+    """Post every stored, not yet processed 835 file (oldest first). Returns counts.
+
+    `workers` > 1 posts up to that many files at the same time, each on its own connection: the
+    caller's and `workers` - 1 more that `connect()` opens (the caller's session settings, its
+    actor, run and clock, are copied onto them). Files that could touch the same claims, visits,
+    payer traces or PLB references still post one after the other, in file order, so the ledger
+    ends exactly as serial posting leaves it (docs/accounts.md, "Posting files concurrently").
+    """
+    if workers > 1 and connect is None:
+        raise ValueError("posting files concurrently needs `connect`, a callable that opens a connection")
     res = PostingResult()
     conn.commit()
     files = _rows(conn, "pending_835")
     conn.commit()
+    if workers > 1 and len(files) > 1:
+        return _post_concurrently(conn, files, actor=actor, workers=workers, connect=connect).to_dict()
     for f in files:
-        # one file in memory at a time; binary: bytea arrives as bytes, not hex text twice the size
-        with conn.cursor(binary=True, row_factory=namedtuple_row) as cur:
-            content = cur.execute(query("posting", "file_content"), {"file_id": f.id}).fetchone().content
-        conn.commit()
-        post_835_file(conn, f.id, f.file_name, bytes(content), actor=actor, result=res)
+        post_835_file(conn, f.id, f.file_name, _file_content(conn, f.id), actor=actor, result=res)
     return res.to_dict()
+
+
+def _file_content(conn, file_id: int) -> bytes:
+    # one file in memory at a time; binary: bytea arrives as bytes, not hex text twice the size
+    with conn.cursor(binary=True, row_factory=namedtuple_row) as cur:
+        content = cur.execute(query("posting", "file_content"), {"file_id": file_id}).fetchone().content
+    conn.commit()
+    return bytes(content)
+
+
+# --- posting files concurrently ---------------------------------------------------------------
+
+# the session settings a connection's rows depend on: the actor and run of billing.change_log
+# (workqueue/set_actor), the run columns (include.billing.runs) and billing.clock()'s offset
+SESSION_SETTINGS = ("billing.actor", "billing.run", *(f"billing.{s}" for s in RUN_SETTINGS), CLOCK_SETTING)
+
+
+@dataclass
+class _FileKeys:
+    """What one 835 file may touch, read from its bytes without parsing it: CLP01s (our claim
+    numbers), CLP07s and PLB03-2s (references a PLB may resolve), PLB03-2s of recoupments (they
+    must name a claim we know), and TRN02s (payer traces, unique per payment run)."""
+    claim_numbers: set[str] = field(default_factory=set)
+    references: set[str] = field(default_factory=set)
+    recoupment_refs: set[str] = field(default_factory=set)
+    traces: set[str] = field(default_factory=set)
+
+
+def _scan_835(content: bytes) -> _FileKeys | None:
+    """The file's keys (a superset of what posting reads), or None when they cannot be told
+    cheaply (no ISA at the start, another interchange with other delimiters): such a file posts
+    alone, after every earlier file and before every later one."""
+    from include.edi.reader import detect_delimiters
+
+    try:
+        d, _ = detect_delimiters(content)
+    except X12Error:
+        return None
+    e, t, c = (x.encode("latin-1") for x in (d.element, d.segment, d.component))
+    # a later interchange (after this one's terminator, not "ISA" inside a name) must use the same delimiters
+    for m in re.finditer(re.escape(t) + rb"\s*ISA", content):
+        try:
+            if detect_delimiters(content, m.end() - 3)[0] != d:
+                return None
+        except X12Error:
+            return None
+    keys = _FileKeys()
+    pattern = re.compile(rb"(?:^|" + re.escape(t) + rb")\s*(CLP|TRN|PLB)" + re.escape(e)
+                         + rb"([^" + re.escape(t) + rb"]*)")
+    for m in pattern.finditer(content):
+        tag, elements = m.group(1), m.group(2).decode("utf-8", "replace").split(d.element)
+        if tag == b"CLP":
+            keys.claim_numbers.add(elements[0])
+            if len(elements) > 6 and elements[6]:
+                keys.references.add(elements[6])
+        elif tag == b"TRN":
+            if len(elements) > 1:
+                keys.traces.add(elements[1])
+        else:                            # PLB03, 05, …: reason:reference (any separator the reader accepts)
+            for composite in elements[2::2]:
+                for sep in {c.decode("latin-1"), ":", ">"}:
+                    parts = composite.split(sep)
+                    # no reference is a key too: FBs without one net with each other
+                    refs = {x for x in parts[1:] if x} or {""}
+                    keys.references |= refs
+                    if parts[0].strip() in RECOUPMENT_PLB:
+                        keys.recoupment_refs |= refs - {""}
+    return keys
+
+
+def _posting_order(conn, files) -> dict[int, set[int]]:
+    """For each file, the earlier files it must wait for: those that may touch the same visit
+    (a claim number or a PLB reference resolving to one of its claims), the same reference
+    (CLP07 / PLB03-2) or the same payer trace. A file naming a claim number we do not know yet
+    (a secondary claim an earlier file may create), or a recoupment of an unknown reference,
+    or whose keys cannot be read, waits for every earlier file and every later file waits for it."""
+    scanned = {f.id: _scan_835(_file_content(conn, f.id)) for f in files}
+    refs = sorted({r for k in scanned.values() if k for r in k.claim_numbers | k.references})
+    by_number: dict[str, set[int]] = {}
+    by_ref: dict[str, set[int]] = {}
+    for row in _rows(conn, "visits_named", {"refs": refs}) if refs else []:
+        by_number.setdefault(row.claim_number, set()).add(row.visit_id)
+        by_ref.setdefault(row.claim_number, set()).add(row.visit_id)
+        if row.payer_claim_control_number:
+            by_ref.setdefault(row.payer_claim_control_number, set()).add(row.visit_id)
+    conn.commit()
+    after: dict[int, set[int]] = {}
+    last: dict[tuple, int] = {}          # key -> the latest file so far that holds it
+    earlier: list[int] = []
+    barrier = None                       # the latest file that waits for all
+    for f in files:
+        k = scanned[f.id]
+        alone = k is None or any(n not in by_number for n in k.claim_numbers) or any(
+            r not in by_ref for r in k.recoupment_refs)
+        if alone:
+            after[f.id] = set(earlier)
+            barrier = f.id
+        else:
+            keys = ({("visit", v) for n in k.claim_numbers for v in by_number[n]}
+                    | {("visit", v) for r in k.references for v in by_ref.get(r, ())}
+                    | {("ref", r) for r in k.claim_numbers | k.references}
+                    | {("trace", x) for x in k.traces})
+            after[f.id] = {last[x] for x in keys if x in last} | ({barrier} if barrier is not None else set())
+            for x in keys:
+                last[x] = f.id
+        earlier.append(f.id)
+    return after
+
+
+class _Schedule:
+    """Hands out files in id order once the files they wait for are posted; after a failure, none."""
+
+    def __init__(self, files, after: dict[int, set[int]]):
+        self.waiting = list(files)
+        self.after = after
+        self.done: set[int] = set()
+        self.failed: BaseException | None = None
+        self.cond = threading.Condition()
+
+    def take(self):
+        with self.cond:
+            while self.failed is None and self.waiting:
+                for i, f in enumerate(self.waiting):
+                    if self.after[f.id] <= self.done:
+                        return self.waiting.pop(i)
+                self.cond.wait()
+            return None
+
+    def finish(self, file_id: int, failure: BaseException | None = None) -> None:
+        with self.cond:
+            if failure is None:
+                self.done.add(file_id)
+            elif self.failed is None:
+                self.failed = failure
+            self.cond.notify_all()
+
+
+def _post_concurrently(conn, files, *, actor: str, workers: int, connect) -> PostingResult:
+    after = _posting_order(conn, files)
+    settings = conn.execute("SELECT " + ", ".join("current_setting(%s, true)" for _ in SESSION_SETTINGS),
+                            SESSION_SETTINGS).fetchone()
+    conn.commit()
+    schedule = _Schedule(files, after)
+    per_file: dict[int, PostingResult] = {}
+
+    def work(c) -> None:
+        while (f := schedule.take()) is not None:
+            try:
+                per_file[f.id] = post_835_file(c, f.id, f.file_name, _file_content(c, f.id), actor=actor)
+            except BaseException as exc:  # noqa: BLE001 - re-raised below, once the others stopped
+                schedule.finish(f.id, exc)
+                return
+            schedule.finish(f.id)
+
+    others = []
+    try:
+        for _ in range(min(workers, len(files)) - 1):
+            other = connect()
+            others.append(other)
+            for name, value in zip(SESSION_SETTINGS, settings):
+                if value is not None:
+                    other.execute("SELECT set_config(%s, %s, false)", (name, value))
+            other.commit()
+        threads = [threading.Thread(target=work, args=(c,), name=f"post-835-{i}", daemon=True)
+                   for i, c in enumerate(others, start=1)]
+        with _cycle_collector_paused():  # once for all threads: the collector's switch is process-wide
+            for th in threads:
+                th.start()
+            work(conn)
+            for th in threads:
+                th.join()
+    finally:
+        for other in others:
+            other.close()
+    if schedule.failed is not None:
+        raise schedule.failed
+    res = PostingResult()
+    for f in files:                      # merged in file order: the counts and errors serial posting gives
+        part = per_file[f.id]
+        res.files += part.files
+        res.quarantined += part.quarantined
+        res.remittances_posted += part.remittances_posted
+        res.remittances_held += part.remittances_held
+        res.remittances_duplicate += part.remittances_duplicate
+        res.claims_posted += part.claims_posted
+        res.paid_total += part.paid_total
+        res.secondary_claims += part.secondary_claims
+        res.errors += part.errors
+    return res
 
 
 def other_payer_data(prior_payer_adjustments: dict | str | None) -> dict:
