@@ -52,9 +52,34 @@ def _el(v, d: Delimiters) -> str:
     return str(v)
 
 
+_ONLY_STR = {str}
+
+
 def segment_text(seg: Sequence, d: Delimiters = DEFAULT, index: int | None = None) -> str:
     """One segment's text (without terminator).  Raises DelimiterInDataError when a value
     holds one of ``d``'s delimiters (``index``: the segment's position, for the error)."""
+    # most segments hold only str: one C-level join and the same counts as below, with no
+    # component or repetition separator of the writer's own (exact str only: a subclass may
+    # write itself otherwise through str())
+    if set(map(type, seg)) == _ONLY_STR:
+        sep = d.element
+        n = len(seg)
+        if seg[-1] == "":
+            while n > 1 and seg[n - 1] == "":
+                n -= 1
+            text = sep.join(seg[:n])
+        else:
+            text = sep.join(seg)
+        rep = d.repetition
+        if (text.count(sep) != n - 1 or d.segment in text or d.component in text
+                or (rep and rep in text)):
+            _refuse(seg, d, index)
+        return text
+    return _segment_text(seg, d, index)
+
+
+def _segment_text(seg: Sequence, d: Delimiters, index: int | None) -> str:
+    """``segment_text`` for segments with composites or non-str values."""
     comp = d.component
     rep = d.repetition
     els = []
@@ -64,6 +89,15 @@ def segment_text(seg: Sequence, d: Delimiters = DEFAULT, index: int | None = Non
             els.append(v)
         elif isinstance(v, (list, tuple)):
             repeated = bool(v) and isinstance(v[0], (list, tuple))
+            if not repeated and v and set(map(type, v)) == _ONLY_STR:
+                # a composite of str (the usual one): the loop below without a call per component
+                k = len(v)
+                while k and v[k - 1] == "":
+                    k -= 1
+                if k:
+                    joins += k - 1
+                els.append(comp.join(v[:k]))
+                continue
             texts = []
             for x in (v if repeated else (v,)):
                 comps = [_el(y, d) for y in x]
