@@ -27,7 +27,9 @@ Tests crash it between any two steps through the connection and RemoteFiles they
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import hashlib
 import os
 import time
@@ -237,11 +239,29 @@ def _new_result(batch: dict) -> dict:
             "validate_seconds": 0.0, "build_seconds": 0.0, "build_cpu_seconds": 0.0, "upload": None}
 
 
+@contextlib.contextmanager
+def _older_objects_frozen():
+    """Leave the objects this process already holds (imports, caches, earlier steps' data) out of the
+    garbage collector's passes while a batch is built. A build keeps a batch's claims alive, enough new
+    objects to start a full pass every few batches, and each full pass walked that whole older heap: 0.9 s
+    of the parent's 2.6 s build CPU at 20,000 visits, more the bigger the process. Cycles among the
+    frozen objects are still collected, after the build."""
+    if gc.get_freeze_count():           # frozen by someone else (e.g. before a fork): theirs to undo
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def _build(conn, batch: dict, settings: SubmissionSettings, result: dict) -> tuple[bytes, list]:
     """The batch's bytes and where each claim sits in them."""
     t0, cpu0 = time.perf_counter(), time.process_time()
     places: list = []
-    data = build_batch_file(conn, batch, settings, places)
+    with _older_objects_frozen():
+        data = build_batch_file(conn, batch, settings, places)
     result["build_seconds"] = round(time.perf_counter() - t0, 3)
     # this process's CPU (the machine is shared and pyx12 runs beside it: wall time says little)
     result["build_cpu_seconds"] = round(time.process_time() - cpu0, 3)
