@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from decimal import Decimal
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 from .reader import Delimiters
@@ -21,10 +22,14 @@ def fmt_amount(v) -> str:
     if isinstance(v, str):
         return v
     d = Decimal(v) if not isinstance(v, Decimal) else v
+    s = str(d)
+    # the usual amount, plain with a fraction ('125.00', '12.50', NUMERIC's scale): the same text as below
+    # without two Decimal operations (short enough that neither below would round or overflow)
+    if "." in s and len(s) <= 28 and "E" not in s and "e" not in s:
+        return s.rstrip("0").rstrip(".")
     if d == d.to_integral_value():
         return str(d.quantize(Decimal(1)))
-    s = format(d.normalize(), "f")
-    return s
+    return format(d.normalize(), "f")
 
 
 def fmt_date(d) -> str:
@@ -32,6 +37,12 @@ def fmt_date(d) -> str:
         return ""
     if isinstance(d, str):
         return d.replace("-", "")
+    return _d8(d)
+
+
+@lru_cache(maxsize=4096)
+def _d8(d) -> str:
+    """CCYYMMDD of a date; a file's dates repeat (service and adjudication dates): each is formatted once."""
     return d.strftime("%Y%m%d")
 
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from include.edi.errors import DelimiterInDataError
 from include.edi.reader import Delimiters
-from include.edi.writer import _el, _refuse, segment_text
+from include.edi.writer import _el, _refuse, fmt_amount, fmt_date, segment_text
 
 
 def reference_segment_text(seg, d, index=None):
@@ -107,3 +107,43 @@ def test_the_fast_paths_cover_trailing_empties_delimiters_and_composites():
     ]
     for seg in cases:
         assert outcome(segment_text, seg, star) == outcome(reference_segment_text, seg, star), seg
+
+
+def reference_fmt_amount(v):
+    if v is None or v == "":
+        return ""
+    if isinstance(v, str):
+        return v
+    d = Decimal(v) if not isinstance(v, Decimal) else v
+    if d == d.to_integral_value():
+        return str(d.quantize(Decimal(1)))
+    return format(d.normalize(), "f")
+
+
+def _either(fn, v):
+    try:
+        return fn(v)
+    except Exception as e:      # noqa: BLE001 - the same failure is part of "the same"
+        return type(e)
+
+
+amounts = st.one_of(
+    st.decimals(allow_nan=False, allow_infinity=False, places=2, min_value=-10**9, max_value=10**9),
+    st.decimals(allow_nan=False, allow_infinity=False),
+    st.builds(lambda i, e: Decimal(i).scaleb(e), st.integers(-10**30, 10**30), st.integers(-40, 5)),
+    st.sampled_from([Decimal("-0.00"), Decimal("0.00"), Decimal("0"), Decimal("100.00"), Decimal("12.50"),
+                     Decimal("1E+2"), Decimal("1.000"), Decimal("0.0000001"), Decimal("-0.10"), 1.5, 0.1, 7]),
+    st.integers(-10**6, 10**6), st.floats(allow_nan=False, allow_infinity=False, width=32), st.just(None))
+
+
+@settings(max_examples=3000, deadline=None)
+@given(amounts)
+def test_fmt_amount_writes_every_amount_as_before(v):
+    assert _either(fmt_amount, v) == _either(reference_fmt_amount, v)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.dates(), st.datetimes(), st.none(), st.just(""), st.dates().map(dt.date.isoformat)))
+def test_fmt_date_writes_every_date_as_before(d):
+    expected = "" if d is None or d == "" else d.replace("-", "") if isinstance(d, str) else d.strftime("%Y%m%d")
+    assert fmt_date(d) == fmt_date(d) == expected
