@@ -93,7 +93,8 @@ def _even_chunks(items: list, most: int) -> list[list]:
 # --------------------------------------------------------------------------- building
 
 def load_claims_837(conn, batch_id: int) -> list:
-    """Claim837 objects for the claims of one batch, from the ledger and the PM data."""
+    """Claim837 objects for the claims of one batch, from the ledger and the PM data. Claims of the same
+    provider, payer, facility or subscriber share that party's object: read them, don't change them."""
     from include.edi.model import Address, Claim837, PatientDependent, Payer, Provider, ServiceLine, Subscriber
 
     def _addr(line1, city, state, zip_):      # imported once per batch above, not once per address
