@@ -230,8 +230,9 @@ def main(argv=None) -> int:
                                                       workers=args.workers)
                     conn.commit()
                     sizes = sorted(r["claims"] for r in results)
+                    build_cpu = sum(r["build_cpu_seconds"] for r in results)
                     print(f"    {len(results)} files of {sizes[0]:,}-{sizes[-1]:,} claims; parent build "
-                          f"{sum(r['build_seconds'] for r in results):.1f} s, pyx12 in the workers "
+                          f"{sum(r['build_seconds'] for r in results):.1f} s (cpu {build_cpu:.1f} s), pyx12 in the workers "
                           f"{sum(r['validate_seconds'] for r in results):.1f} s (sum over files)", flush=True)
                     return sum(r.get("claims_submitted", 0) for r in results)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from decimal import Decimal
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 from .reader import Delimiters
@@ -21,10 +22,14 @@ def fmt_amount(v) -> str:
     if isinstance(v, str):
         return v
     d = Decimal(v) if not isinstance(v, Decimal) else v
+    s = str(d)
+    # the usual amount, plain with a fraction ('125.00', '12.50', NUMERIC's scale): the same text as below
+    # without two Decimal operations (short enough that neither below would round or overflow)
+    if "." in s and len(s) <= 28 and "E" not in s and "e" not in s:
+        return s.rstrip("0").rstrip(".")
     if d == d.to_integral_value():
         return str(d.quantize(Decimal(1)))
-    s = format(d.normalize(), "f")
-    return s
+    return format(d.normalize(), "f")
 
 
 def fmt_date(d) -> str:
@@ -32,6 +37,12 @@ def fmt_date(d) -> str:
         return ""
     if isinstance(d, str):
         return d.replace("-", "")
+    return _d8(d)
+
+
+@lru_cache(maxsize=4096)
+def _d8(d) -> str:
+    """CCYYMMDD of a date; a file's dates repeat (service and adjudication dates): each is formatted once."""
     return d.strftime("%Y%m%d")
 
 
@@ -52,9 +63,34 @@ def _el(v, d: Delimiters) -> str:
     return str(v)
 
 
+_ONLY_STR = {str}
+
+
 def segment_text(seg: Sequence, d: Delimiters = DEFAULT, index: int | None = None) -> str:
     """One segment's text (without terminator).  Raises DelimiterInDataError when a value
     holds one of ``d``'s delimiters (``index``: the segment's position, for the error)."""
+    # most segments hold only str: one C-level join and the same counts as below, with no
+    # component or repetition separator of the writer's own (exact str only: a subclass may
+    # write itself otherwise through str())
+    if set(map(type, seg)) == _ONLY_STR:
+        sep = d.element
+        n = len(seg)
+        if seg[-1] == "":
+            while n > 1 and seg[n - 1] == "":
+                n -= 1
+            text = sep.join(seg[:n])
+        else:
+            text = sep.join(seg)
+        rep = d.repetition
+        if (text.count(sep) != n - 1 or d.segment in text or d.component in text
+                or (rep and rep in text)):
+            _refuse(seg, d, index)
+        return text
+    return _segment_text(seg, d, index)
+
+
+def _segment_text(seg: Sequence, d: Delimiters, index: int | None) -> str:
+    """``segment_text`` for segments with composites or non-str values."""
     comp = d.component
     rep = d.repetition
     els = []
@@ -64,6 +100,15 @@ def segment_text(seg: Sequence, d: Delimiters = DEFAULT, index: int | None = Non
             els.append(v)
         elif isinstance(v, (list, tuple)):
             repeated = bool(v) and isinstance(v[0], (list, tuple))
+            if not repeated and v and set(map(type, v)) == _ONLY_STR:
+                # a composite of str (the usual one): the loop below without a call per component
+                k = len(v)
+                while k and v[k - 1] == "":
+                    k -= 1
+                if k:
+                    joins += k - 1
+                els.append(comp.join(v[:k]))
+                continue
             texts = []
             for x in (v if repeated else (v,)):
                 comps = [_el(y, d) for y in x]

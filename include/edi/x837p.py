@@ -6,7 +6,7 @@ import datetime as dt
 import itertools
 from decimal import Decimal
 from functools import lru_cache
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from ._common import cas_items, cas_segments, date8, dec
 from .model import (
@@ -150,11 +150,14 @@ def _patient_key(p: PatientDependent):
 
 
 def _transaction_body(claims: list[Claim837], submitter: Submitter, receiver: Receiver,
-                      bht_ref: str, created: dt.datetime, marks: list | None = None) -> list[list]:
-    """The segments of one transaction set between ST and SE. ``marks``, when given, receives per
-    claim (CLM01, its subscriber level's (start, end), its patient level's (start, end) or None,
-    its 2300 loop's (start, end)): indexes into the returned list, end exclusive; a level is its
-    HL with the segments and name loops before its first claim or child level."""
+                      bht_ref: str, created: dt.datetime, marks: list | None = None) -> Iterator[list]:
+    """The segments of one transaction set between ST and SE, a subscriber level at a time: the writer
+    turns them into text as they come, so a file's segment lists never pile up in memory (where the
+    garbage collector would walk them again and again). ``marks``, when given, receives per claim
+    (CLM01, its subscriber level's (start, end), its patient level's (start, end) or None, its 2300
+    loop's (start, end)): indexes into the sequence of segments, end exclusive, complete once it has
+    been read to its end; a level is its HL with the segments and name loops before its first claim
+    or child level."""
     segs: list[list] = [
         ["BHT", "0019", "00", bht_ref, created.strftime("%Y%m%d"), created.strftime("%H%M"), "CH"],
         ["NM1", "41", "2", submitter.name, "", "", "", "", "46", submitter.id],
@@ -174,6 +177,7 @@ def _transaction_body(claims: list[Claim837], submitter: Submitter, receiver: Re
         else:
             sub["own"].append(c)
     hl = 0
+    done = 0                # segments given before those in segs
     for bp in tree.values():
         hl += 1
         bp_hl = hl
@@ -195,7 +199,7 @@ def _transaction_body(claims: list[Claim837], submitter: Submitter, receiver: Re
             c1: Claim837 = sub["claim"]
             s = c1.subscriber
             has_deps = bool(sub["deps"])
-            sub_start = len(segs)
+            sub_start = done + len(segs)
             segs.append(["HL", str(sub_hl), str(bp_hl), "22", "1" if has_deps else "0"])
             segs.append(["SBR", s.payer_responsibility, "" if has_deps else "18", s.group_number or "",
                          "", "", "", "", "", s.claim_filing_indicator])
@@ -207,28 +211,31 @@ def _transaction_body(claims: list[Claim837], submitter: Submitter, receiver: Re
             p = c1.payer
             segs.append(["NM1", "PR", "2", p.name, "", "", "", "", "PI", p.payer_id])
             segs += _addr(p.address)
-            sub_level = (sub_start, len(segs))
+            sub_level = (sub_start, done + len(segs))
             for c in sub["own"]:
-                start = len(segs)
+                start = done + len(segs)
                 segs += _claim_segments(c)
                 if marks is not None:
-                    marks.append((c.claim_id, sub_level, None, (start, len(segs))))
+                    marks.append((c.claim_id, sub_level, None, (start, done + len(segs))))
             for dep_claims in sub["deps"].values():
                 hl += 1
                 d = dep_claims[0].patient
-                dep_start = len(segs)
+                dep_start = done + len(segs)
                 segs.append(["HL", str(hl), str(sub_hl), "23", "0"])
                 segs.append(["PAT", d.relationship_code])
                 segs.append(["NM1", "QC", "1", d.last_name, d.first_name or "", d.middle_name or ""])
                 segs += _addr(d.address)
                 segs.append(["DMG", "D8", fmt_date(d.birth_date), d.sex or "U"])
-                dep_level = (dep_start, len(segs))
+                dep_level = (dep_start, done + len(segs))
                 for c in dep_claims:
-                    start = len(segs)
+                    start = done + len(segs)
                     segs += _claim_segments(c)
                     if marks is not None:
-                        marks.append((c.claim_id, sub_level, dep_level, (start, len(segs))))
-    return segs
+                        marks.append((c.claim_id, sub_level, dep_level, (start, done + len(segs))))
+            yield from segs
+            done += len(segs)
+            segs = []
+    yield from segs
 
 
 def build_837p(claims: list[Claim837], *, submitter: Submitter, receiver: Receiver,

@@ -150,7 +150,9 @@ def move_claims(conn, claim_ids: Iterable[int], *, from_status: str, to_status: 
     ids = sorted(set(int(i) for i in claim_ids))
     if not ids:
         return []
-    details = [json.dumps((detail_by_claim or {}).get(i, {}), default=str) for i in ids]
+    # without details every claim's is the empty object: one string, not a json.dumps per claim
+    details = ([json.dumps(detail_by_claim.get(i, {}), default=str) for i in ids] if detail_by_claim
+               else ["{}"] * len(ids))
     moved = conn.execute(query("ledger", "move_claims"), {
         "ids": ids, "details": details, "from": from_status, "to": to_status, "event": event_type,
         "actor": actor, "file": source_file_id, "prefix": dedupe_prefix}).fetchall()

@@ -409,3 +409,25 @@ def test_a_payer_s_claims_go_in_as_few_files_as_the_limit_allows_of_even_size(n,
     assert len(chunks) == -(-n // most)                                    # no more files than needed
     sizes = [len(c) for c in chunks]
     assert all(s <= most for s in sizes) and (not sizes or max(sizes) - min(sizes) <= 1)
+
+
+def test_a_build_leaves_the_garbage_collector_as_it_found_it():
+    """The build freezes the process's older objects (out of the collector's passes) and unfreezes them after,
+    also when it fails; a freeze the caller made (e.g. before forking) is left to the caller."""
+    import gc
+
+    assert gc.get_freeze_count() == 0
+    with submission._older_objects_frozen():
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
+    with pytest.raises(LookupError), submission._older_objects_frozen():
+        raise LookupError("a build failing midway")
+    assert gc.get_freeze_count() == 0
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with submission._older_objects_frozen():
+            pass
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
