@@ -358,8 +358,10 @@ def _judged_values(conn) -> dict:
     the claims waiting for scrubbing (scrub_values), with the same functions the rules call."""
     from include.billing.rcm_sql import run
 
+    judged: dict[str, list] = {"billing_provider": [], "provider": [], "payer": [], "diagnosis": []}
     bad_billing, bad_providers, non_billable, blank_payers = [], [], [], []
     for r in run(conn, "submission", "scrub_values").fetchall():
+        judged[r.kind].append(r.value if r.kind == "diagnosis" else r.id)
         if r.kind == "billing_provider" and not _npi_ok(r.value):
             bad_billing.append(r.id)
         elif r.kind == "provider" and r.value and not _npi_ok(r.value):      # rule_npi: an NPI that is there
@@ -369,7 +371,9 @@ def _judged_values(conn) -> dict:
         elif r.kind == "diagnosis" and not icd10_billable(r.value):
             non_billable.append(r.value)
     return {"bad_billing_providers": bad_billing, "bad_providers": bad_providers, "non_billable": non_billable,
-            "blank_payers": blank_payers, "known_modifiers": sorted(KNOWN_MODIFIERS),
+            "blank_payers": blank_payers, "judged_billing_providers": judged["billing_provider"],
+            "judged_providers": judged["provider"], "judged_payers": judged["payer"],
+            "judged_codes": judged["diagnosis"], "known_modifiers": sorted(KNOWN_MODIFIERS),
             "distinct_service_modifiers": list(DISTINCT_SERVICE_MODIFIERS)}
 
 

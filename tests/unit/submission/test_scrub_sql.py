@@ -135,3 +135,21 @@ def test_scrub_pending_claims_holds_and_releases_as_the_rules_say(planted):
         (cid, "held_scrubbing" if f else "scrubbed_clean") for cid, f in sorted(expected.items())]
     assert all(d == ({"reason_codes": sorted(code for code, _m in expected[cid])} if expected[cid] else {})
                for cid, _e, d in events)
+
+
+def test_a_claim_naming_what_was_not_judged_waits_for_the_next_run(planted):
+    """scrub_values and scrub_findings are two statements: a claim that became new in between, with a code
+    or payer the first did not read, is left new (scrubbed next run), never passed unjudged."""
+    db, ids = planted
+    params = {**scrub._judged_values(db), "today": TODAY}
+    late_code, late_payer = ids[30], ids[31]
+    db.execute("UPDATE billing.claims SET diagnosis_codes = '{Z99999}' WHERE id = %s", (late_code,))
+    payer = db.execute("""INSERT INTO pm.payers (name, payer_identifier, claim_filing_indicator)
+                          VALUES ('Late Payer', 'LATE1', 'CI')
+                          RETURNING id""").fetchone()[0]
+    db.execute("UPDATE billing.claims SET payer_id = %s WHERE id = %s", (payer, late_payer))
+    found = {r[0] for r in db.execute(query("submission", "scrub_findings"), params).fetchall()}
+    assert late_code not in found and late_payer not in found
+    assert found == set(_expected(db)) - {late_code, late_payer}
+    # judged again, they are scrubbed like any other
+    assert _sql(db) == _expected(db)

@@ -2,14 +2,22 @@
 -- the order of include.billing.scrub.RULES, word for word what the rule functions there say (tests/unit/
 -- submission/test_scrub_sql.py compares the two). The values judged in Python once each (scrub_values)
 -- come in as parameters: %(bad_billing_providers)s and %(bad_providers)s (a failing NPI),
--- %(non_billable)s (diagnosis codes), %(blank_payers)s (no clearinghouse id); %(known_modifiers)s and
--- %(distinct_service_modifiers)s are scrub's lists, %(today)s the run's date.
+-- %(non_billable)s (diagnosis codes), %(blank_payers)s (no clearinghouse id), and everything judged
+-- (%(judged_billing_providers)s, %(judged_providers)s, %(judged_payers)s, %(judged_codes)s): a claim
+-- that became new after scrub_values read them names something not judged and waits for the next run.
+-- %(known_modifiers)s and %(distinct_service_modifiers)s are scrub's lists, %(today)s the run's date.
 -- codes and messages are empty for a clean claim.
 WITH pending AS MATERIALIZED (
     SELECT c.id, c.claim_number, c.visit_id, c.date_of_service, c.total_charge, c.diagnosis_codes,
            cardinality(c.diagnosis_codes) AS n_dx, c.responsibility, c.payer_id,
            v.patient_id, v.billing_provider_id, v.rendering_provider_id, v.referring_provider_id,
-           py.id AS payer_row, coalesce(py.timely_filing_days, 365) AS timely_filing_days
+           py.id AS payer_row, coalesce(py.timely_filing_days, 365) AS timely_filing_days,
+           -- a column, not a filter: the planner keeps its row estimate for the joins below
+           (v.billing_provider_id = ANY(%(judged_billing_providers)s::integer[])
+            AND (v.rendering_provider_id IS NULL OR v.rendering_provider_id = ANY(%(judged_providers)s::integer[]))
+            AND (v.referring_provider_id IS NULL OR v.referring_provider_id = ANY(%(judged_providers)s::integer[]))
+            AND (py.id IS NULL OR py.id = ANY(%(judged_payers)s::integer[]))
+            AND array_remove(c.diagnosis_codes, NULL) <@ %(judged_codes)s::text[]) AS judged
     FROM billing.claims c
     JOIN pm.visits v ON v.id = c.visit_id
     JOIN pm.billing_providers bp ON bp.id = v.billing_provider_id
@@ -195,5 +203,6 @@ SELECT p.id, p.claim_number,
        coalesce(array_agg(f.message ORDER BY f.rule) FILTER (WHERE f.code IS NOT NULL), '{}') AS messages
 FROM pending p
 LEFT JOIN findings f ON f.claim_id = p.id
+WHERE p.judged
 GROUP BY p.id, p.claim_number
 ORDER BY p.id
