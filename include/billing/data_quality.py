@@ -3,9 +3,10 @@
 The suite checks what an 837P needs before anything is sent anywhere: required fields, formats
 (ZIP, NPI, state), code shapes (CPT/HCPCS, ICD-10-CM, modifiers), dates and amounts. A claim
 whose rows fail an expectation is held with one work-queue item per failed field
-(`DQ_<FIELD>`); the others go on to eligibility. One validation over every new claim: the checks of
-the claim's own fields over one row per claim, the line checks over every line (LINE_COLUMNS), so a
-claim's name, address or NPI is not checked again on each of its lines.
+(`DQ_<FIELD>`); the others go on to eligibility. Each expectation judges one value at a time, so the
+fields are checked in groups (GROUPS: persons, birth dates, diagnoses, providers, visits, lines), each over the
+distinct rows of its columns: a patient's name and address once however many claims and lines carry
+them, and a failing row holds every claim that has it.
 
 The validation summary (claim ids, expectation names and counts; never values) is written to
 the artefact store (`billing.artefacts`, kind dq_results) as `<run_id>.json`, and a copy in
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import operator
 import os
 import re
 from dataclasses import dataclass
@@ -161,15 +163,36 @@ def _quiet_gx():
 
 
 # the columns that differ from line to line of a claim; every other column is the claim's (the same on
-# each of its rows), so its checks run over one row per claim, not one per line
+# each of its rows), so its checks run over the claims, not over their lines
 LINE_COLUMNS = frozenset({"procedure_code", "modifier1", "modifier2", "modifier3", "modifier4", "units", "charge",
                           "service_date"})
 
-_DEFINITIONS = None     # the two validations and their ephemeral context: built once per process (about a second)
+# Every expectation here is a column map expectation: it judges each value of its column on its own. So
+# the checked columns are validated in groups, each over the distinct rows of its columns (a patient with
+# five claims is checked once, the practice's few providers once), and a distinct row that fails an
+# expectation fails every claim that has it: the same claims as checking every claim, for a fraction of
+# the rows (at 89,000 claims: 43,000 person rows, 30,000 birth-date pairs, 21,000 diagnosis lists, a few
+# hundred provider and visit rows, 4,500 distinct lines of 177,000). Which columns share a group changes
+# only the speed, never a result.
+GROUPS: dict[str, tuple[str, ...]] = {
+    "persons": ("member_id", *(f"{who}_{field}" for who in ("patient", "subscriber")
+                               for field in ("last_name", "first_name", "sex", "address1", "city", "state", "zip"))),
+    # apart from the persons: fewer distinct values (days), and their check parses each one
+    "birth_dates": ("patient_birth_date", "subscriber_birth_date"),
+    "diagnoses": ("diagnosis_codes",),
+    "providers": ("payer_id", "payer_name", "billing_npi", "billing_tax_id", "billing_state", "billing_zip",
+                  "rendering_npi", "referring_npi"),
+    "visits": ("place_of_service", "date_of_service"),
+    "lines": tuple(sorted(LINE_COLUMNS)),       # over the line rows
+}
+GROUP_OF = {column: group for group, columns in GROUPS.items() for column in columns}
+ROW_KEY = "group_row"       # the key column of a group's distinct rows: how a failing row finds its claims
+
+_DEFINITIONS = None     # one validation per group and their ephemeral context: built once per process
 
 
 def _definitions() -> dict:
-    """{"claims": the claim-level checks over one row per claim, "lines": the line checks over every line}."""
+    """{group: the validation definition of the checks on that group's columns}, in GROUPS order."""
     global _DEFINITIONS
     if _DEFINITIONS is None:
         import great_expectations as gx
@@ -179,43 +202,64 @@ def _definitions() -> dict:
         ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
         source = ctx.data_sources.add_pandas("claims_submission")
         definitions = {}
-        for level in ("claims", "lines"):
-            batch = source.add_dataframe_asset(f"{level}_rows").add_batch_definition_whole_dataframe("all_rows")
-            suite = ctx.suites.add(gx.ExpectationSuite(name=f"claim_837p_readiness_{level}"))
-            for i, check in enumerate(CHECKS):
-                if (check.column in LINE_COLUMNS) == (level == "lines"):
-                    suite.add_expectation(_expectation(check, i))
-            definitions[level] = ctx.validation_definitions.add(
-                gx.ValidationDefinition(name=f"claims_submission_dq_{level}", data=batch, suite=suite))
+        for group in GROUPS:
+            batch = source.add_dataframe_asset(f"{group}_rows").add_batch_definition_whole_dataframe("all_rows")
+            # the whole suite in one call: added one at a time, the context's store copies the suite on every
+            # addition (0.35 s for the 60 checks)
+            suite = ctx.suites.add(gx.ExpectationSuite(
+                name=f"claim_837p_readiness_{group}",
+                expectations=[_expectation(check, i) for i, check in enumerate(CHECKS)
+                              if GROUP_OF[check.column] == group]))
+            definitions[group] = ctx.validation_definitions.add(
+                gx.ValidationDefinition(name=f"claims_submission_dq_{group}", data=batch, suite=suite))
         _DEFINITIONS = definitions
     return _DEFINITIONS
 
 
-def validate_frame(df) -> tuple[dict[int, list[tuple[Check, str]]], list[dict]]:
-    """Run the suite over `df` (one row per claim line, column claim_id, the claim's fields repeated on each
-    of its lines): the claim-level checks over the first row of each claim, the line checks over all rows.
+def _distinct_rows(frame, columns: list[str]):
+    """(the distinct rows of `columns` with their number in ROW_KEY, each row's number): nulls are a value
+    like any other, so a missing field is checked (and found) as well."""
+    import numpy as np
+    import pandas as pd
+
+    if not columns:     # none of the group's columns is there: GX says so as it would over the whole frame
+        return pd.DataFrame({ROW_KEY: [0]}), np.zeros(len(frame), dtype="int64")
+    row_of = frame.groupby(columns, dropna=False, sort=False).ngroup().to_numpy()
+    _, first = np.unique(row_of, return_index=True)        # the first row of each number, numbers 0..n-1
+    distinct = frame.iloc[first][columns].reset_index(drop=True)
+    distinct.insert(0, ROW_KEY, np.arange(len(distinct)))
+    return distinct, row_of
+
+
+def validate_frames(claims, lines) -> tuple[dict[int, list[tuple[Check, str]]], list[dict]]:
+    """Run the suite: the claim-level checks over `claims` (one row per claim, column claim_id), the line
+    checks over `lines` (one row per line, column claim_id; a claim without lines has one empty row).
 
     Returns ({claim_id: [(check, expectation_type), ...]}, summary per expectation without values), both in
     the order of CHECKS.
     """
+    import numpy as np
+
     _quiet_gx()
     definitions = _definitions()
-    line_cols = ["claim_id", *sorted(LINE_COLUMNS & set(df.columns))]
-    claim_cols = [c for c in df.columns if c not in LINE_COLUMNS]
-    frames = {"claims": df.drop_duplicates("claim_id")[claim_cols].reset_index(drop=True),
-              "lines": df[line_cols].reset_index(drop=True)}
     results = []
-    for level, definition in definitions.items():
-        results += definition.run(batch_parameters={"dataframe": frames[level]}, result_format={
-            "result_format": "COMPLETE", "unexpected_index_column_names": ["claim_id"],
-            "return_unexpected_index_query": False}).results
-    results.sort(key=lambda r: int(r.expectation_config.meta["index"]))
+    for group, definition in definitions.items():
+        rows = lines if group == "lines" else claims
+        columns = [c for c in GROUPS[group] if c in rows.columns]    # a missing column fails its checks in GX
+        distinct, row_of = _distinct_rows(rows, columns)
+        claim_ids = rows["claim_id"].to_numpy()
+        for r in definition.run(batch_parameters={"dataframe": distinct}, result_format={
+                "result_format": "COMPLETE", "unexpected_index_column_names": [ROW_KEY],
+                "return_unexpected_index_query": False}).results:
+            failed = [int(row[ROW_KEY]) for row in (r.result or {}).get("unexpected_index_list") or []]
+            ids = np.unique(claim_ids[np.isin(row_of, failed)]) if failed else []
+            results.append((r, [int(i) for i in ids]))
+    results.sort(key=lambda pair: int(pair[0].expectation_config.meta["index"]))
     failures: dict[int, list[tuple[Check, str]]] = {}
     summary = []
-    for r in results:
+    for r, ids in results:
         cfg = r.expectation_config
         check = CHECKS[int(cfg.meta["index"])]
-        ids = sorted({int(row["claim_id"]) for row in (r.result or {}).get("unexpected_index_list") or []})
         exc = (r.exception_info or {}).get("raised_exception")
         summary.append({"expectation": cfg.type, "column": check.column, "reason_code": f"DQ_{check.field}",
                         "success": bool(r.success), "unexpected_count": len(ids), "claim_ids": ids,
@@ -228,19 +272,44 @@ def validate_frame(df) -> tuple[dict[int, list[tuple[Check, str]]], list[dict]]:
     return failures, summary
 
 
-def load_frame(conn):
+def validate_frame(df) -> tuple[dict[int, list[tuple[Check, str]]], list[dict]]:
+    """validate_frames over one frame of one row per claim line (column claim_id, the claim's fields repeated
+    on each of its lines): the claim-level checks see the first row of each claim."""
+    line_cols = ["claim_id", *sorted(LINE_COLUMNS & set(df.columns))]
+    claim_cols = [c for c in df.columns if c not in LINE_COLUMNS]
+    return validate_frames(df.drop_duplicates("claim_id")[claim_cols].reset_index(drop=True),
+                           df[line_cols].reset_index(drop=True))
+
+
+def load_frames(conn):
+    """(claims, lines) of every claim in status new: one row per claim, one per line (query dq_rows)."""
+    import numpy as np
     import pandas as pd
 
     cur = conn.execute(query("submission", "dq_rows"))
-    cols = [d.name for d in cur.description]
+    names = [d.name for d in cur.description]
     rows = cur.fetchall()
-    # object dtype keeps None as None (pandas 3 would make str columns with NaN otherwise)
-    df = pd.DataFrame.from_records(rows, columns=cols).astype(object)
-    df = df.where(df.notna(), None)
-    df["units"] = pd.to_numeric(df["units"], errors="coerce")
-    df["charge"] = pd.to_numeric(df["charge"], errors="coerce")
-    df["claim_id"] = df["claim_id"].astype("int64")
-    return df
+    flag = names.index("claim_row")
+    claim_cols = [n for n in names if n not in LINE_COLUMNS and n != "claim_row"]
+    line_cols = ["claim_id", *(n for n in names if n in LINE_COLUMNS)]
+
+    def frame(part, columns):
+        # only this part's columns (a claim row's line fields are empty, and so are a line row's claim fields)
+        pick = operator.itemgetter(*(names.index(n) for n in columns))
+        values = list(zip(*map(pick, part))) if part else [()] * len(columns)
+        data = {}
+        for name, column in zip(columns, values):
+            if name == "claim_id":
+                data[name] = pd.Series(column, dtype="int64")
+            elif name in ("units", "charge"):
+                data[name] = pd.Series([np.nan if v is None else v for v in column], dtype="float64")
+            else:
+                # object dtype keeps None as None (pandas 3 would make str columns with NaN otherwise)
+                data[name] = pd.Series(column, dtype=object)
+        return pd.DataFrame(data, columns=columns)
+
+    return (frame([r for r in rows if r[flag]], claim_cols).sort_values("claim_id", ignore_index=True),
+            frame([r for r in rows if not r[flag]], line_cols))
 
 
 def _safe_name(run_id: str) -> str:
@@ -249,9 +318,8 @@ def _safe_name(run_id: str) -> str:
 
 def check_new_claims(conn, *, actor: str, run_id: str, results_dir: Path | None = None) -> dict:
     """Validate every claim in status new; hold failures with DQ_<FIELD> work items."""
-    df = load_frame(conn)
-    claim_ids = sorted(set(int(x) for x in df["claim_id"])) if len(df) else []
-    failures, summary = validate_frame(df) if len(df) else ({}, [])
+    claims, lines = load_frames(conn)
+    failures, summary = validate_frames(claims, lines) if len(claims) else ({}, [])
     items: list[WorkItem] = []
     for cid, failed in failures.items():
         seen = set()
@@ -271,9 +339,9 @@ def check_new_claims(conn, *, actor: str, run_id: str, results_dir: Path | None 
         "run_id": run_id,
         "validated_at": dt.datetime.now(dt.timezone.utc).isoformat(),
         "suite": "claim_837p_readiness",
-        "claims_checked": len(claim_ids),
+        "claims_checked": len(claims),
         "claims_failed": len(failures),
-        "rows_checked": int(len(df)),
+        "rows_checked": len(lines),         # a line row per line, one for a claim without lines
         "results": summary,
     }, indent=2)
     # the results live in the artefact store (every worker and the UI read them there); a copy
@@ -287,5 +355,5 @@ def check_new_claims(conn, *, actor: str, run_id: str, results_dir: Path | None 
     by_reason: dict[str, int] = {}
     for i in items:
         by_reason[i.reason_code] = by_reason.get(i.reason_code, 0) + 1
-    return {"claims_checked": len(claim_ids), "claims_failed": len(failures), **held,
+    return {"claims_checked": len(claims), "claims_failed": len(failures), **held,
             "by_reason": by_reason, "results_artefact": results_id}

@@ -1,9 +1,11 @@
 """Claim scrubbing: the checks a clearinghouse or payer would reject a claim for, run before sending.
 
 Each rule is a small named function over a plain `ScrubClaim` that returns findings (code +
-message, no PHI in the message); `RULES` lists them in order. `scrub_claim` runs them all;
-`scrub_pending_claims` loads the claims waiting for this step set-based, writes failures to the
-work queue (claim held) and moves the rest to `ready`.
+message, no PHI in the message); `RULES` lists them in order. `scrub_claim` runs them all (one claim:
+a corrected claim released from the work queue). `scrub_pending_claims` runs the same rules as set-based
+SQL over every claim waiting for this step (include/sql/queries/submission/scrub_findings.sql; the
+values a rule judges, NPIs, diagnosis codes and payer ids, are judged here once per distinct value),
+writes failures to the work queue (claim held) and moves the rest to `ready`.
 
 What SCRUB_ICD10_NOT_BILLABLE can't check: simple_icd_10_cm ships one release of the code
 set (the fiscal-year file it was built from). A code is accepted when that release lists it
@@ -351,28 +353,53 @@ def load_claims(conn, claim_ids=None) -> list[ScrubClaim]:
     return list(claims.values())
 
 
-def scrub_pending_claims(conn, *, actor: str, today: dt.date) -> dict:
-    """Scrub every claim waiting for it: failures -> work queue + held, the rest -> ready."""
-    from include.billing.claims import WorkItem, hold_claims, move_claims
+def _judged_values(conn) -> dict:
+    """The parameters of scrub_findings: what the rules judge per value, judged once per distinct value of
+    the claims waiting for scrubbing (scrub_values), with the same functions the rules call."""
+    from include.billing.rcm_sql import run
 
-    claims = load_claims(conn)
+    judged: dict[str, list] = {"billing_provider": [], "provider": [], "payer": [], "diagnosis": []}
+    bad_billing, bad_providers, non_billable, blank_payers = [], [], [], []
+    for r in run(conn, "submission", "scrub_values").fetchall():
+        judged[r.kind].append(r.value if r.kind == "diagnosis" else r.id)
+        if r.kind == "billing_provider" and not _npi_ok(r.value):
+            bad_billing.append(r.id)
+        elif r.kind == "provider" and r.value and not _npi_ok(r.value):      # rule_npi: an NPI that is there
+            bad_providers.append(r.id)
+        elif r.kind == "payer" and not (r.value and r.value.strip()):         # rule_payer_unknown
+            blank_payers.append(r.id)
+        elif r.kind == "diagnosis" and not icd10_billable(r.value):
+            non_billable.append(r.value)
+    return {"bad_billing_providers": bad_billing, "bad_providers": bad_providers, "non_billable": non_billable,
+            "blank_payers": blank_payers, "judged_billing_providers": judged["billing_provider"],
+            "judged_providers": judged["provider"], "judged_payers": judged["payer"],
+            "judged_codes": judged["diagnosis"], "known_modifiers": sorted(KNOWN_MODIFIERS),
+            "distinct_service_modifiers": list(DISTINCT_SERVICE_MODIFIERS)}
+
+
+def scrub_pending_claims(conn, *, actor: str, today: dt.date) -> dict:
+    """Scrub every claim waiting for it: failures -> work queue + held, the rest -> ready.
+
+    Set-based: the rules run as one query (scrub_findings) over every waiting claim; what they judge per
+    value (NPI check digits, the ICD-10-CM code set, blank payer ids) is judged here once per distinct
+    value. The findings are what scrub_claim finds, word for word (tests/unit/submission/test_scrub_sql.py).
+    """
+    from include.billing.claims import WorkItem, hold_claims, move_claims
+    from include.billing.rcm_sql import query
+
+    rows = conn.execute(query("submission", "scrub_findings"), {**_judged_values(conn), "today": today}).fetchall()
     items: list[WorkItem] = []
     clean: list[int] = []
-    for c in claims:
-        findings = scrub_claim(c, today)
-        if not findings:
-            clean.append(c.claim_id)
-        seen = set()
-        for f in findings:
-            if f.code in seen:
-                continue
-            seen.add(f.code)
-            items.append(WorkItem(claim_id=c.claim_id, source="scrubbing", reason_code=f.code,
-                                  explanation=f.message, details={"claim_number": c.claim_number}))
+    for claim_id, claim_number, codes, messages in rows:
+        if not codes:
+            clean.append(claim_id)
+        # one finding per rule, so one item per reason code (as a claim's first finding of each code)
+        items += [WorkItem(claim_id=claim_id, source="scrubbing", reason_code=code, explanation=message,
+                           details={"claim_number": claim_number}) for code, message in zip(codes, messages)]
     held = hold_claims(conn, items, actor=actor, stage="scrubbing")
     ready = move_claims(conn, clean, from_status="new", to_status="ready", actor=actor,
                         event_type="scrubbed_clean", dedupe_prefix="ready")
     by_reason: dict[str, int] = {}
     for i in items:
         by_reason[i.reason_code] = by_reason.get(i.reason_code, 0) + 1
-    return {"claims_scrubbed": len(claims), "claims_ready": len(ready), **held, "by_reason": by_reason}
+    return {"claims_scrubbed": len(rows), "claims_ready": len(ready), **held, "by_reason": by_reason}

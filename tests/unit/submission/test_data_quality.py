@@ -1,5 +1,6 @@
-"""Data quality: the claim-level checks run over one row per claim and the line checks over every line,
-and find exactly what the whole suite over every row finds (the way it ran before the split)."""
+"""Data quality: the checks run in groups of columns over the distinct rows of each group (claim fields
+from one row per claim, line fields from every line), and find exactly what the whole suite over every
+row finds (the way it ran before the split)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import random
 import pandas as pd
 
 from include.billing import data_quality
-from include.billing.data_quality import CHECKS, LINE_COLUMNS
+from include.billing.data_quality import CHECKS, GROUPS, LINE_COLUMNS
 
 GOOD_CLAIM = {
     "member_id": "M1", "patient_last_name": "ROE", "patient_first_name": "ANN", "patient_birth_date": "1970-01-01",
@@ -24,9 +25,14 @@ GOOD_LINE = {"procedure_code": "99213", "modifier1": "25", "modifier2": None, "m
 CLAIM_DEFECTS = [("member_id", " "), ("member_id", None), ("patient_zip", "6270"), ("patient_state", "Il"),
                  ("subscriber_birth_date", "1970-13-01"), ("patient_sex", "X"), ("payer_name", "BLUE*CROSS"),
                  ("billing_npi", "123"), ("place_of_service", None), ("diagnosis_codes", "E11.9"),
-                 ("date_of_service", None), ("patient_city", "A~B"), ("referring_npi", "12345")]
+                 ("date_of_service", None), ("patient_city", "A~B"), ("referring_npi", "12345"),
+                 ("member_id", ""), ("patient_last_name", "\t"), ("subscriber_first_name", None),
+                 ("patient_birth_date", None), ("subscriber_zip", "62701-1234"), ("billing_tax_id", None),
+                 ("payer_id", None), ("rendering_npi", None), ("patient_address1", "1 MAIN ST\n"),
+                 ("date_of_service", "2026-11-2"), ("diagnosis_codes", "E119,"), ("subscriber_sex", None)]
 LINE_DEFECTS = [("procedure_code", "9921"), ("modifier2", "255"), ("units", 0.0), ("charge", -1.0),
-                ("service_date", "2026-02-30"), ("procedure_code", None)]
+                ("service_date", "2026-02-30"), ("procedure_code", None), ("units", float("nan")),
+                ("modifier1", ""), ("service_date", None), ("charge", 0.0)]
 
 
 def _frame(seed: int, claims: int = 60) -> pd.DataFrame:
@@ -72,8 +78,10 @@ def _whole_suite(df):
 
 
 def test_claim_and_line_checks_split_find_what_the_whole_suite_finds():
-    for seed in (1, 2, 3):
-        df = _frame(seed)
+    # claims share most values (GOOD_CLAIM, GOOD_LINE) and a defect recurs on several claims: a distinct
+    # row that fails must hold every claim that has it
+    for seed, claims in ((1, 60), (2, 60), (3, 60), (4, 400)):
+        df = _frame(seed, claims)
         failures, summary = data_quality.validate_frame(df)
         whole = _whole_suite(df)
         assert [(s["expectation"], s["success"], s["claim_ids"]) for s in summary] == [(t, ok, ids) for _i, t, ok, ids in whole]
@@ -87,9 +95,81 @@ def test_claim_and_line_checks_split_find_what_the_whole_suite_finds():
         assert any(c.column not in LINE_COLUMNS for f in failures.values() for c, _t in f)
 
 
-def test_every_check_runs_once_in_one_of_the_two_validations():
+def test_every_check_runs_once_in_the_validation_of_its_columns_group():
     definitions = data_quality._definitions()
+    assert list(definitions) == list(GROUPS)
     indexes = sorted(int(e.meta["index"]) for d in definitions.values() for e in d.suite.expectations)
     assert indexes == list(range(len(CHECKS)))
-    assert all(c.column in LINE_COLUMNS for e in definitions["lines"].suite.expectations
-               for c in [CHECKS[int(e.meta["index"])]])
+    for group, definition in definitions.items():
+        assert all(CHECKS[int(e.meta["index"])].column in GROUPS[group] for e in definition.suite.expectations)
+    columns = [c for cols in GROUPS.values() for c in cols]
+    assert len(columns) == len(set(columns))                       # a column is in one group
+    assert set(GROUPS["lines"]) == LINE_COLUMNS                   # the line checks see the line rows
+    assert {c.column for c in CHECKS} <= set(columns)
+
+
+# what data quality read before it read claim and line rows apart: one row per line with the claim's
+# fields repeated (a claim without lines: one row with empty line fields)
+JOINED_ROWS = """
+SELECT c.id AS claim_id, ip.member_id,
+       pt.last_name AS patient_last_name, pt.first_name AS patient_first_name,
+       to_char(pt.birth_date, 'YYYY-MM-DD') AS patient_birth_date, pt.sex AS patient_sex,
+       pt.address1 AS patient_address1, pt.city AS patient_city, pt.state AS patient_state, pt.zip AS patient_zip,
+       ip.subscriber_last_name, ip.subscriber_first_name,
+       to_char(ip.subscriber_birth_date, 'YYYY-MM-DD') AS subscriber_birth_date, ip.subscriber_sex,
+       ip.subscriber_address1, ip.subscriber_city, ip.subscriber_state, ip.subscriber_zip, ip.relationship_code,
+       c.payer_id::text AS payer_id, py.name AS payer_name,
+       bp.npi AS billing_npi, bp.tax_id AS billing_tax_id, bp.state AS billing_state, bp.zip AS billing_zip,
+       rp.npi AS rendering_npi, fp.npi AS referring_npi, v.place_of_service,
+       to_char(c.date_of_service, 'YYYY-MM-DD') AS date_of_service,
+       nullif(array_to_string(c.diagnosis_codes, ','), '') AS diagnosis_codes,
+       l.procedure_code, l.modifiers[1] AS modifier1, l.modifiers[2] AS modifier2, l.modifiers[3] AS modifier3,
+       l.modifiers[4] AS modifier4, l.units::float8 AS units, l.charge::float8 AS charge,
+       to_char(l.service_date, 'YYYY-MM-DD') AS service_date
+FROM billing.claims c
+JOIN pm.visits v ON v.id = c.visit_id
+JOIN pm.patients pt ON pt.id = v.patient_id
+LEFT JOIN pm.insurance_policies ip ON ip.id = c.policy_id
+LEFT JOIN pm.payers py ON py.id = c.payer_id
+JOIN pm.billing_providers bp ON bp.id = v.billing_provider_id
+LEFT JOIN pm.providers rp ON rp.id = v.rendering_provider_id
+LEFT JOIN pm.providers fp ON fp.id = v.referring_provider_id
+LEFT JOIN billing.claim_lines l ON l.claim_id = c.id
+WHERE c.status = 'new'
+ORDER BY c.id, l.line_number
+"""
+
+
+def test_claim_and_line_rows_from_the_database_find_what_the_joined_rows_find(db):
+    import datetime as dt
+
+    from include.billing import claims as ledger
+    from include.practice.seed import seed_practice
+
+    seed_practice(db, visits=120, seed=5, dirty_share=0.3)
+    ledger.pick_up_visits(db, high_water=dt.datetime.now(dt.timezone.utc), actor="t")
+    ledger.build_claims(db, actor="t")
+    ids = [r[0] for r in db.execute("SELECT id FROM billing.claims ORDER BY id")]
+    # defects shared by several claims, and a claim without lines
+    db.execute("UPDATE pm.insurance_policies SET member_id = ' ' WHERE id IN "
+               "(SELECT policy_id FROM billing.claims WHERE id = ANY(%s))", (ids[:3],))
+    db.execute("UPDATE billing.claim_lines SET modifiers = '{259}' WHERE claim_id = ANY(%s)", (ids[3:6],))
+    db.execute("DELETE FROM billing.claim_lines WHERE claim_id = %s", (ids[6],))
+    db.execute("UPDATE billing.claims SET status = 'held' WHERE id = %s", (ids[7],))      # not new: not read
+
+    claims, lines = data_quality.load_frames(db)
+    cur = db.execute(JOINED_ROWS)
+    joined = pd.DataFrame.from_records(cur.fetchall(), columns=[d.name for d in cur.description]).astype(object)
+    joined = joined.where(joined.notna(), None)
+    for column in ("units", "charge"):
+        joined[column] = pd.to_numeric(joined[column], errors="coerce")
+    joined["claim_id"] = joined["claim_id"].astype("int64")
+
+    assert list(claims["claim_id"]) == sorted(set(joined["claim_id"])) and ids[7] not in set(claims["claim_id"])
+    assert len(lines) == len(joined)                                  # rows_checked is what it was
+    assert lines[lines["claim_id"] == ids[6]].drop(columns="claim_id").isna().all(axis=None)
+    assert all(claims[c].dtype == object for c in claims.columns if c != "claim_id")
+    found = data_quality.validate_frames(claims, lines)
+    assert found == data_quality.validate_frame(joined)
+    held = found[0]
+    assert set(ids[:3]) <= set(held) and set(ids[3:6]) <= set(held)
