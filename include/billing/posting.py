@@ -33,7 +33,6 @@ import gc
 import json
 import logging
 import os
-import re
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -743,44 +742,34 @@ class _FileKeys:
 
 
 def _scan_835(content: bytes) -> _FileKeys | None:
-    """The file's keys (a superset of what posting reads), or None when they cannot be told
-    cheaply (no ISA at the start, another interchange with other delimiters): such a file posts
-    alone, after every earlier file and before every later one."""
-    from include.edi.reader import detect_delimiters
+    """The file's keys (a superset of what posting reads), or None when the reader refuses the
+    file: such a file posts alone, after every earlier file and before every later one. The X12
+    reader's segments, not a parse: CLP, TRN and PLB are read as x835 reads them (PLB composites
+    split as `Segment.composite` splits them), nothing else is looked at."""
+    from include.edi.reader import iter_segments
 
+    keys = _FileKeys()
     try:
-        d, _ = detect_delimiters(content)
+        for s in iter_segments(content):
+            tag = s.tag
+            if tag == "CLP":
+                keys.claim_numbers.add(s.el(1))
+                if s.el(7):
+                    keys.references.add(s.el(7))
+            elif tag == "TRN":
+                keys.traces.add(s.el(2))
+            elif tag == "PLB":
+                for k in range(3, len(s.elements) + 1, 2):    # PLB03, 05, …: reason:reference
+                    parts = s.composite(k)
+                    if not parts:
+                        continue
+                    # no reference is a key too: FBs without one net with each other
+                    ref = parts[1] if len(parts) > 1 and parts[1] else ""
+                    keys.references.add(ref)
+                    if ref and parts[0].strip() in RECOUPMENT_PLB:
+                        keys.recoupment_refs.add(ref)
     except X12Error:
         return None
-    e, t, c = (x.encode("latin-1") for x in (d.element, d.segment, d.component))
-    # a later interchange (after this one's terminator, not "ISA" inside a name) must use the same delimiters
-    for m in re.finditer(re.escape(t) + rb"\s*ISA", content):
-        try:
-            if detect_delimiters(content, m.end() - 3)[0] != d:
-                return None
-        except X12Error:
-            return None
-    keys = _FileKeys()
-    pattern = re.compile(rb"(?:^|" + re.escape(t) + rb")\s*(CLP|TRN|PLB)" + re.escape(e)
-                         + rb"([^" + re.escape(t) + rb"]*)")
-    for m in pattern.finditer(content):
-        tag, elements = m.group(1), m.group(2).decode("utf-8", "replace").split(d.element)
-        if tag == b"CLP":
-            keys.claim_numbers.add(elements[0])
-            if len(elements) > 6 and elements[6]:
-                keys.references.add(elements[6])
-        elif tag == b"TRN":
-            if len(elements) > 1:
-                keys.traces.add(elements[1])
-        else:                            # PLB03, 05, …: reason:reference (any separator the reader accepts)
-            for composite in elements[2::2]:
-                for sep in {c.decode("latin-1"), ":", ">"}:
-                    parts = composite.split(sep)
-                    # no reference is a key too: FBs without one net with each other
-                    refs = {x for x in parts[1:] if x} or {""}
-                    keys.references |= refs
-                    if parts[0].strip() in RECOUPMENT_PLB:
-                        keys.recoupment_refs |= refs - {""}
     return keys
 
 
