@@ -260,7 +260,7 @@ def validate_frames(claims, lines) -> tuple[dict[int, list[tuple[Check, str]]], 
     for r, ids in results:
         cfg = r.expectation_config
         check = CHECKS[int(cfg.meta["index"])]
-        exc = (r.exception_info or {}).get("raised_exception")
+        exc = _raised_exception(r.exception_info)
         summary.append({"expectation": cfg.type, "column": check.column, "reason_code": f"DQ_{check.field}",
                         "success": bool(r.success), "unexpected_count": len(ids), "claim_ids": ids,
                         "raised_exception": bool(exc)})
@@ -270,6 +270,15 @@ def validate_frames(claims, lines) -> tuple[dict[int, list[tuple[Check, str]]], 
         for cid in ids:
             failures.setdefault(cid, []).append((check, cfg.type))
     return failures, summary
+
+
+def _raised_exception(exception_info) -> bool:
+    """Whether GX could not run an expectation. GX 1.x reports it per metric
+    ({metric id: {"raised_exception": True, ...}}); a flat {"raised_exception": ...} is read too."""
+    info = exception_info or {}
+    if info.get("raised_exception"):
+        return True
+    return any(isinstance(v, dict) and v.get("raised_exception") for v in info.values())
 
 
 def validate_frame(df) -> tuple[dict[int, list[tuple[Check, str]]], list[dict]]:

@@ -173,3 +173,19 @@ def test_claim_and_line_rows_from_the_database_find_what_the_joined_rows_find(db
     assert found == data_quality.validate_frame(joined)
     held = found[0]
     assert set(ids[:3]) <= set(held) and set(ids[3:6]) <= set(held)
+
+
+def test_an_expectation_that_cannot_run_stops_the_stage_instead_of_passing_claims():
+    # GX 1.x reports a metric that raised per metric id ({id: {"raised_exception": True}}), not at the
+    # top of exception_info: a missing column must stop the stage, not read as "failed, no claims held"
+    df = _frame(5, 10).drop(columns=["patient_zip"])
+    try:
+        data_quality.validate_frame(df)
+    except RuntimeError as exc:
+        assert "could not run" in str(exc) and "patient_zip" in str(exc)
+    else:
+        raise AssertionError("a check over a missing column passed")
+    assert data_quality._raised_exception({"MetricConfigurationID(...)": {"raised_exception": True}})
+    assert data_quality._raised_exception({"raised_exception": True})
+    assert not data_quality._raised_exception({"MetricConfigurationID(...)": {"raised_exception": False}})
+    assert not data_quality._raised_exception(None)
