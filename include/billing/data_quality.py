@@ -228,10 +228,10 @@ def validate_frame(df) -> tuple[dict[int, list[tuple[Check, str]]], list[dict]]:
     return failures, summary
 
 
-def load_frame(conn):
+def load_frame(conn, through_claim_id: int | None = None):
     import pandas as pd
 
-    cur = conn.execute(query("submission", "dq_rows"))
+    cur = conn.execute(query("submission", "dq_rows"), {"through_claim_id": through_claim_id})
     cols = [d.name for d in cur.description]
     rows = cur.fetchall()
     # object dtype keeps None as None (pandas 3 would make str columns with NaN otherwise)
@@ -247,9 +247,11 @@ def _safe_name(run_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", run_id)[:200] or "run"
 
 
-def check_new_claims(conn, *, actor: str, run_id: str, results_dir: Path | None = None) -> dict:
-    """Validate every claim in status new; hold failures with DQ_<FIELD> work items."""
-    df = load_frame(conn)
+def check_new_claims(conn, *, actor: str, run_id: str, results_dir: Path | None = None,
+                     through_claim_id: int | None = None) -> dict:
+    """Validate every claim in status new (with ``through_claim_id``, only those up to that id: one wave of
+    the backlog, submission.wave_end); hold failures with DQ_<FIELD> work items."""
+    df = load_frame(conn, through_claim_id)
     claim_ids = sorted(set(int(x) for x in df["claim_id"])) if len(df) else []
     failures, summary = validate_frame(df) if len(df) else ({}, [])
     items: list[WorkItem] = []

@@ -332,17 +332,19 @@ def scrub_claim(c: ScrubClaim, today: dt.date) -> list[Finding]:
 
 # --------------------------------------------------------------------------- the DB step
 
-def load_claims(conn, claim_ids=None) -> list[ScrubClaim]:
-    """Claims in status new (they passed data quality and eligibility), with lines, set-based."""
+def load_claims(conn, claim_ids=None, through_claim_id: int | None = None) -> list[ScrubClaim]:
+    """Claims in status new (they passed data quality and eligibility), with lines, set-based; with
+    ``through_claim_id``, only those up to that id (one wave of the backlog, submission.wave_end)."""
     from include.billing.rcm_sql import query
 
+    params = {"claim_ids": claim_ids, "through_claim_id": through_claim_id}
     claims: dict[int, ScrubClaim] = {}
-    for r in conn.execute(query("submission", "scrub_claims"), {"claim_ids": claim_ids}).fetchall():
+    for r in conn.execute(query("submission", "scrub_claims"), params).fetchall():
         claims[r[0]] = ScrubClaim(
             claim_id=r[0], claim_number=r[1], date_of_service=r[2], total_charge=r[3],
             diagnosis_codes=list(r[4] or []), lines=[], billing_npi=r[5], rendering_npi=r[6],
             referring_npi=r[7], payer_identifier=r[8], timely_filing_days=r[9], filing_from=r[10])
-    for r in conn.execute(query("submission", "scrub_lines"), {"claim_ids": claim_ids}).fetchall():
+    for r in conn.execute(query("submission", "scrub_lines"), params).fetchall():
         c = claims.get(r[0])
         if c is not None:
             c.lines.append(ScrubLine(line_number=r[1], procedure_code=r[2], charge=r[3], units=r[4],
@@ -351,11 +353,12 @@ def load_claims(conn, claim_ids=None) -> list[ScrubClaim]:
     return list(claims.values())
 
 
-def scrub_pending_claims(conn, *, actor: str, today: dt.date) -> dict:
-    """Scrub every claim waiting for it: failures -> work queue + held, the rest -> ready."""
+def scrub_pending_claims(conn, *, actor: str, today: dt.date, through_claim_id: int | None = None) -> dict:
+    """Scrub every claim waiting for it (with ``through_claim_id``, only those up to that id: one wave of the
+    backlog, submission.wave_end): failures -> work queue + held, the rest -> ready."""
     from include.billing.claims import WorkItem, hold_claims, move_claims
 
-    claims = load_claims(conn)
+    claims = load_claims(conn, through_claim_id=through_claim_id)
     items: list[WorkItem] = []
     clean: list[int] = []
     for c in claims:

@@ -1,6 +1,7 @@
 -- One row per line of every claim waiting for data quality (status new), with the claim-level
 -- fields repeated. Dates as ISO text so the checks see exactly what the 837P will carry.
 -- A claim without lines gives one row with empty line fields (scrubbing rejects it: SCRUB_TOTALS).
+-- through_claim_id (NULL: every claim): one wave of the backlog, the claims up to that id (submission.wave_end).
 SELECT c.id AS claim_id,
        ip.member_id,
        pt.last_name AS patient_last_name, pt.first_name AS patient_first_name,
@@ -33,4 +34,5 @@ LEFT JOIN pm.providers rp ON rp.id = v.rendering_provider_id
 LEFT JOIN pm.providers fp ON fp.id = v.referring_provider_id
 LEFT JOIN billing.claim_lines l ON l.claim_id = c.id
 WHERE c.status = 'new'
+  AND (%(through_claim_id)s::bigint IS NULL OR c.id <= %(through_claim_id)s::bigint)
 ORDER BY c.id, l.line_number

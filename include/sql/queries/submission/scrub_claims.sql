@@ -1,4 +1,5 @@
 -- Claims waiting for scrubbing (status new: data quality and eligibility passed), with what the rules need.
+-- through_claim_id (NULL: every claim): one wave of the backlog, the claims up to that id (submission.wave_end).
 SELECT c.id, c.claim_number, c.date_of_service, c.total_charge, c.diagnosis_codes,
        bp.npi AS billing_npi, rp.npi AS rendering_npi, fp.npi AS referring_npi,
        py.payer_identifier, coalesce(py.timely_filing_days, 365),
@@ -17,4 +18,5 @@ LEFT JOIN pm.providers fp ON fp.id = v.referring_provider_id
 LEFT JOIN pm.payers py ON py.id = c.payer_id
 WHERE (c.status = 'new' OR %(claim_ids)s::bigint[] IS NOT NULL)   -- a named claim: a corrected one, re-scrubbed
   AND (%(claim_ids)s::bigint[] IS NULL OR c.id = ANY(%(claim_ids)s::bigint[]))
+  AND (%(through_claim_id)s::bigint IS NULL OR c.id <= %(through_claim_id)s::bigint)
 ORDER BY c.id

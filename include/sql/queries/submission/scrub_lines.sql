@@ -14,6 +14,7 @@ WITH pending AS MATERIALIZED (
     JOIN pm.visits v ON v.id = c.visit_id
     WHERE (c.status = 'new' OR %(claim_ids)s::bigint[] IS NOT NULL)   -- a named claim: a corrected one
       AND (%(claim_ids)s::bigint[] IS NULL OR c.id = ANY(%(claim_ids)s::bigint[]))
+      AND (%(through_claim_id)s::bigint IS NULL OR c.id <= %(through_claim_id)s::bigint)   -- one wave
 ), others AS MATERIALIZED (
     -- lines of claims that can be duplicated: billed (not new/held/rejected/replaced/voided) or new
     SELECT l2.service_date, l2.procedure_code, v2.patient_id, v2.rendering_provider_id,
