@@ -206,8 +206,11 @@ def stop_private_server() -> None:
 def scratch_database(name: str, admin_url: str | None = None):
     """A fresh, migrated database `name` on the configured server for a benchmark; dropped after.
 
-    Yields its URL. A leftover of the same name (a killed earlier run) is replaced.
+    Yields its URL. The name gets a short tag of this checkout's path: two checkouts (worktrees)
+    benchmarking on one server must not drop each other's database, while a leftover of the same
+    checkout (a killed earlier run) is still replaced.
     """
+    import hashlib
     from urllib.parse import urlsplit, urlunsplit
 
     import psycopg
@@ -215,6 +218,8 @@ def scratch_database(name: str, admin_url: str | None = None):
 
     from include.billing.db import migrate
 
+    checkout = str(Path(__file__).resolve().parents[2])
+    name = f"{name}_{hashlib.sha1(checkout.encode()).hexdigest()[:6]}"
     admin_url = admin_url or database_url()
     drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
     with psycopg.connect(admin_url, autocommit=True) as admin:
