@@ -290,12 +290,13 @@ def validate_frame(df) -> tuple[dict[int, list[tuple[Check, str]]], list[dict]]:
                            df[line_cols].reset_index(drop=True))
 
 
-def load_frames(conn):
-    """(claims, lines) of every claim in status new: one row per claim, one per line (query dq_rows)."""
+def load_frames(conn, through_claim_id: int | None = None):
+    """(claims, lines) of every claim in status new (with ``through_claim_id``, only those up to that id):
+    one row per claim, one per line (query dq_rows)."""
     import numpy as np
     import pandas as pd
 
-    cur = conn.execute(query("submission", "dq_rows"))
+    cur = conn.execute(query("submission", "dq_rows"), {"through_claim_id": through_claim_id})
     names = [d.name for d in cur.description]
     rows = cur.fetchall()
     flag = names.index("claim_row")
@@ -325,9 +326,11 @@ def _safe_name(run_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", run_id)[:200] or "run"
 
 
-def check_new_claims(conn, *, actor: str, run_id: str, results_dir: Path | None = None) -> dict:
-    """Validate every claim in status new; hold failures with DQ_<FIELD> work items."""
-    claims, lines = load_frames(conn)
+def check_new_claims(conn, *, actor: str, run_id: str, results_dir: Path | None = None,
+                     through_claim_id: int | None = None) -> dict:
+    """Validate every claim in status new (with ``through_claim_id``, only those up to that id: one wave of
+    the backlog, submission.wave_end); hold failures with DQ_<FIELD> work items."""
+    claims, lines = load_frames(conn, through_claim_id)
     failures, summary = validate_frames(claims, lines) if len(claims) else ({}, [])
     items: list[WorkItem] = []
     for cid, failed in failures.items():

@@ -589,12 +589,14 @@ def _inquiry(row, trace: str):
 
 
 def check_new_claims(conn, *, transport, actor: str, today: dt.date, cache_days: int = 7,
-                     sender_id: str = "BILLINGSVC", usage_indicator: str = "P") -> dict:
+                     sender_id: str = "BILLINGSVC", usage_indicator: str = "P",
+                     through_claim_id: int | None = None) -> dict:
     """Check eligibility for every claim in status new; hold those not covered.
 
-    `transport` is a RealtimeTransport or a BatchSftpTransport. Returns counts only.
+    `transport` is a RealtimeTransport or a BatchSftpTransport. With ``through_claim_id``, only the claims up
+    to that id (one wave of the backlog, submission.wave_end). Returns counts only.
     """
-    rows = run(conn, "submission", "eligibility_claims").fetchall()
+    rows = run(conn, "submission", "eligibility_claims", {"through_claim_id": through_claim_id}).fetchall()
     by_policy: dict[int, list] = {}          # one inquiry per policy, however many of its claims wait
     for r in rows:
         by_policy.setdefault(r.policy_id, []).append(r)

@@ -353,14 +353,14 @@ def load_claims(conn, claim_ids=None) -> list[ScrubClaim]:
     return list(claims.values())
 
 
-def _judged_values(conn) -> dict:
+def _judged_values(conn, through_claim_id: int | None = None) -> dict:
     """The parameters of scrub_findings: what the rules judge per value, judged once per distinct value of
     the claims waiting for scrubbing (scrub_values), with the same functions the rules call."""
     from include.billing.rcm_sql import run
 
     judged: dict[str, list] = {"billing_provider": [], "provider": [], "payer": [], "diagnosis": []}
     bad_billing, bad_providers, non_billable, blank_payers = [], [], [], []
-    for r in run(conn, "submission", "scrub_values").fetchall():
+    for r in run(conn, "submission", "scrub_values", {"through_claim_id": through_claim_id}).fetchall():
         judged[r.kind].append(r.value if r.kind == "diagnosis" else r.id)
         if r.kind == "billing_provider" and not _npi_ok(r.value):
             bad_billing.append(r.id)
@@ -377,8 +377,9 @@ def _judged_values(conn) -> dict:
             "distinct_service_modifiers": list(DISTINCT_SERVICE_MODIFIERS)}
 
 
-def scrub_pending_claims(conn, *, actor: str, today: dt.date) -> dict:
-    """Scrub every claim waiting for it: failures -> work queue + held, the rest -> ready.
+def scrub_pending_claims(conn, *, actor: str, today: dt.date, through_claim_id: int | None = None) -> dict:
+    """Scrub every claim waiting for it (with ``through_claim_id``, only those up to that id: one wave of the
+    backlog, submission.wave_end): failures -> work queue + held, the rest -> ready.
 
     Set-based: the rules run as one query (scrub_findings) over every waiting claim; what they judge per
     value (NPI check digits, the ICD-10-CM code set, blank payer ids) is judged here once per distinct
@@ -387,7 +388,9 @@ def scrub_pending_claims(conn, *, actor: str, today: dt.date) -> dict:
     from include.billing.claims import WorkItem, hold_claims, move_claims
     from include.billing.rcm_sql import query
 
-    rows = conn.execute(query("submission", "scrub_findings"), {**_judged_values(conn), "today": today}).fetchall()
+    rows = conn.execute(query("submission", "scrub_findings"),
+                        {**_judged_values(conn, through_claim_id), "today": today,
+                         "through_claim_id": through_claim_id}).fetchall()
     items: list[WorkItem] = []
     clean: list[int] = []
     for claim_id, claim_number, codes, messages in rows:

@@ -27,6 +27,7 @@ Tests crash it between any two steps through the connection and RemoteFiles they
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import datetime as dt
 import gc
@@ -357,100 +358,240 @@ def send_batch(conn, batch_id: int, *, remote: RemoteFiles, actor: str,
                               result=result, places=places)
 
 
+class BatchSender:
+    """`send_batch` for batches handed in as they are planned, with pyx12 in `workers` processes (default: one
+    per core) validating whole files while this process builds the next batch, or does other work between two
+    `submit` calls (run_pipeline's waves: the next wave's checks)::
+
+        with BatchSender(conn, remote=remote, actor=actor) as sender:
+            sender.submit(plan_batches(conn))   # each planned batch built here, handed to a worker
+            ...                                 # anything else on `conn`, between transactions
+            sender.submit(plan_batches(conn))   # batches already handed in are skipped
+        sender.results                          # one per batch, in the order handed in
+
+    Each batch goes through exactly the steps of `send_batch`, and batches are finished (steps 2-4: stored or
+    failed, committed, then uploaded and marked) in the order they were handed in, each as soon as its own
+    validation and every earlier batch's are done: a file is stored (and committed) only after its validation
+    came back clean, and only then uploaded. Finishing happens only inside `submit`, `poll` and `finish`, on
+    this thread and `conn`, so call them between transactions (each commits). A batch id handed in twice is
+    sent once and listed once.
+
+    Memory: at most `queue` built files wait for their validation (default `workers`); `submit` finishes the
+    oldest (waiting for its validation) before building another, so at most `queue + 1` built files are held,
+    each of at most the batches' max_claims_per_file claims.
+
+    A crash anywhere leaves batches `planned` (built in memory only; rebuilt byte-identical) or `uploading`
+    (stored), which the next plan_batches returns and the next sender resumes.
+    """
+
+    def __init__(self, conn, *, remote: RemoteFiles, actor: str, settings: SubmissionSettings | None = None,
+                 workers: int | None = None, queue: int | None = None) -> None:
+        self.conn, self.remote, self.actor = conn, remote, actor
+        self.settings = settings or load_settings()
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self.queue = max(1, queue or self.workers)
+        self.results: list[dict] = []
+        self.wait_seconds = 0.0            # spent here waiting for a validation to come back
+        self._pending: collections.deque = collections.deque()    # (batch, result, data, places, future)
+        self._seen: set[int] = set()
+        self._pool = None
+        self._closed = False
+
+    def __enter__(self) -> BatchSender:
+        if self.workers > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            # spawn, not fork: this process holds database connections and maybe threads
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_warm_worker)
+            # start every process now (one is spawned per waiting task): they import pyx12 while this one
+            # builds the first file, instead of after it
+            for _ in range(self.workers):
+                self._pool.submit(int)
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            if exc_type is None and not self._closed:
+                self.finish()
+        except BaseException:
+            self._close(cancel=True)
+            raise
+        self._close(cancel=exc_type is not None)
+
+    def _close(self, *, cancel: bool) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=cancel)
+            self._pool = None
+
+    def submit(self, batch_ids: list[int]) -> None:
+        """Build each batch not handed in before and hand it to a worker (with one worker: send it now),
+        finishing on the way every earlier batch whose validation is done."""
+        if self._closed:
+            raise RuntimeError("this BatchSender has finished; open another")
+        for batch_id in batch_ids:
+            if batch_id in self._seen:
+                continue
+            self._seen.add(batch_id)
+            if self._pool is None:
+                self.results.append(send_batch(self.conn, batch_id, remote=self.remote, actor=self.actor,
+                                               settings=self.settings))
+                continue
+            batch = _batch(self.conn, batch_id)
+            result = _new_result(batch)
+            if batch["state"] not in ("planned", "uploading"):
+                self.conn.commit()
+                result["state"] = batch["state"]
+                self._pending.append((batch, result, None, None, None))
+            elif batch["state"] == "uploading":
+                self._pending.append((batch, result, None, None, None))
+            else:
+                data, places = _build(self.conn, batch, self.settings, result)
+                self.conn.commit()                  # read-only; no transaction held open while waiting
+                self._pending.append((batch, result, data, places,
+                                      self._pool.submit(_validation_errors, data, batch["file_name"])))
+            self._finish_ready(most=self.queue)
+
+    def poll(self) -> None:
+        """Finish the batches whose validation (and every earlier one's) is done, without waiting."""
+        self._finish_ready(most=None)
+
+    def finish(self) -> list[dict]:
+        """Wait for every validation still out, finish its batch and stop the workers (nothing can be handed
+        in after this); every batch's result."""
+        self._finish_ready(most=0)
+        self._close(cancel=False)
+        self._closed = True
+        return self.results
+
+    def _finish_ready(self, *, most: int | None) -> None:
+        """Finish from the oldest batch on while its validation is done (or it needs none), and beyond that
+        while more than `most` wait."""
+        while self._pending:
+            future = self._pending[0][4]
+            if not (future is None or future.done() or (most is not None and len(self._pending) > most)):
+                return
+            self._finish_oldest()
+
+    def _finish_oldest(self) -> None:
+        batch, result, data, places, future = self._pending.popleft()
+        if "state" in result:                       # neither planned nor uploading: nothing to do
+            self.results.append(result)
+            return
+        errors = None
+        if future is not None:
+            waited = time.perf_counter()
+            errors, seconds = future.result()
+            self.wait_seconds += time.perf_counter() - waited
+            result["validate_seconds"] = round(seconds, 3)
+        self.results.append(_store_and_deliver(self.conn, batch, data, errors, remote=self.remote, actor=self.actor,
+                                               settings=self.settings, result=result, places=places))
+
+
 def send_batches(conn, batch_ids: list[int], *, remote: RemoteFiles, actor: str,
                  settings: SubmissionSettings | None = None, workers: int | None = None) -> list[dict]:
     """`send_batch` for many batches in one process, with pyx12 in `workers` processes (default: one per
-    core), each validating whole files while this process builds the next batch.
+    core), each validating whole files while this process builds the next batch (`BatchSender`).
 
     Each batch goes through exactly the steps of `send_batch`, in batch order: a file is stored (and
     committed) only after its validation came back clean, and only then uploaded. At most `workers + 1`
     built files wait in memory. A crash anywhere leaves batches `planned` or `uploading`, which resume.
     """
-    import collections
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    settings = settings or load_settings()
     workers = max(1, workers or os.cpu_count() or 1)
-    if workers == 1 or len(batch_ids) < 2:
-        return [send_batch(conn, b, remote=remote, actor=actor, settings=settings) for b in batch_ids]
-    results: list[dict] = []
-    # (batch, result, data, places, future) in batch order
-    pending: collections.deque = collections.deque()
+    if len(batch_ids) < 2:                          # no processes to start for one file
+        workers = 1
+    with BatchSender(conn, remote=remote, actor=actor, settings=settings, workers=workers) as sender:
+        sender.submit(batch_ids)
+    return sender.results
 
-    def finish_oldest() -> None:
-        batch, result, data, places, future = pending.popleft()
-        if "state" in result:                       # neither planned nor uploading: nothing to do
-            results.append(result)
-            return
-        errors = None
-        if future is not None:
-            errors, seconds = future.result()
-            result["validate_seconds"] = round(seconds, 3)
-        results.append(_store_and_deliver(conn, batch, data, errors, remote=remote, actor=actor,
-                                          settings=settings, result=result, places=places))
 
-    # spawn, not fork: this process holds database connections and maybe threads
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_warm_worker) as pool:
-        try:
-            # start every process now (one is spawned per waiting task): they import pyx12 while this one
-            # builds the first file, instead of after it
-            for _ in range(workers):
-                pool.submit(int)
-            for batch_id in batch_ids:
-                batch = _batch(conn, batch_id)
-                result = _new_result(batch)
-                if batch["state"] not in ("planned", "uploading"):
-                    conn.commit()
-                    result["state"] = batch["state"]
-                    pending.append((batch, result, None, None, None))
-                elif batch["state"] == "uploading":
-                    pending.append((batch, result, None, None, None))
-                else:
-                    data, places = _build(conn, batch, settings, result)
-                    conn.commit()                   # read-only; no transaction held open while waiting
-                    pending.append((batch, result, data, places,
-                                    pool.submit(_validation_errors, data, batch["file_name"])))
-                while len(pending) > workers or (pending and pending[0][4] is None):
-                    finish_oldest()
-            while pending:
-                finish_oldest()
-        except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
-    return results
+def wave_end(conn, claims: int, *, after: int | None = None) -> int | None:
+    """The last claim id of the next wave: the `claims` lowest-numbered claims waiting in status new (above
+    `after`, the previous wave's end); None when none wait."""
+    if claims < 1:
+        raise ValueError("a wave holds at least one claim")
+    return run(conn, "submission", "wave_end", {"claims": claims, "after": after}).fetchone().through_claim_id
 
 
 # --------------------------------------------------------------------------- the whole pipeline
 
 def run_pipeline(conn, *, remote: RemoteFiles, eligibility_transport, actor: str = "cli:claims_submission",
                  high_water: dt.datetime | None = None, today: dt.date | None = None, run_id: str | None = None,
-                 max_claims_per_file: int | None = None, settings: SubmissionSettings | None = None) -> dict:
-    """Every step of the claims_submission DAG in order, without Airflow (CLI, demo, notebooks).
+                 max_claims_per_file: int | None = None, settings: SubmissionSettings | None = None,
+                 wave_claims: int | None = None, workers: int | None = None, timed=None) -> dict:
+    """Every step of the claims_submission DAG in order, without Airflow (CLI, demo, notebooks, bench).
 
     Commits after each step like the DAG's tasks do. Returns each step's counts.
+
+    ``wave_claims`` None (or 0): one pass, each step over the whole backlog, then every batch sent, as the DAG
+    does. A number: the backlog of new claims in waves of that many, lowest claim ids first (`wave_end`):
+    data quality, eligibility, scrubbing and planning for one wave, its batches handed to the pyx12 workers
+    (`BatchSender`), and the next wave's checks run in this process while the workers validate, so the idle
+    cores of the checks (waiting on PostgreSQL and the payer) validate 837Ps instead. Then data_quality,
+    eligibility and scrub are lists, one result per wave. ``workers``: pyx12 processes (default one per
+    core). ``timed(step, fn)``, when given, runs each step's ``fn`` and returns its result (a bench times them).
     """
     from include.billing import claims, data_quality, eligibility, scrub
 
     settings = settings or load_settings()
     high_water = high_water or dt.datetime.now(dt.timezone.utc)
     today = today or high_water.date()
+    run_id = run_id or f"cli__{high_water:%Y-%m-%dT%H%M%S}"
+    most = max_claims_per_file or settings.max_claims_per_file
+    timed = timed or (lambda _step, fn: fn())
+    senders: list[BatchSender] = []          # the waves' sender, once open
+
+    def step(name: str, fn):
+        result = timed(name, fn)
+        conn.commit()
+        for sender in senders:
+            sender.poll()           # files validated meanwhile are stored and delivered now, not at the end
+        return result
+
+    def checks(through: int | None, dq_run_id: str) -> tuple[dict, dict, dict]:
+        return (step("data_quality", lambda: data_quality.check_new_claims(
+                    conn, actor=actor, run_id=dq_run_id, through_claim_id=through)),
+                step("eligibility", lambda: eligibility.check_new_claims(
+                    conn, transport=eligibility_transport, actor=actor, today=today,
+                    cache_days=settings.eligibility_cache_days, sender_id=settings.submitter_id,
+                    usage_indicator=settings.usage_indicator, through_claim_id=through)),
+                step("scrub", lambda: scrub.scrub_pending_claims(conn, actor=actor, today=today,
+                                                                 through_claim_id=through)))
+
     out: dict = {}
-    out["pick_up_visits"] = claims.pick_up_visits(conn, high_water=high_water, actor=actor)
-    conn.commit()
-    out["build_claims"] = claims.build_claims(conn, actor=actor)
-    conn.commit()
-    out["data_quality"] = data_quality.check_new_claims(
-        conn, actor=actor, run_id=run_id or f"cli__{high_water:%Y-%m-%dT%H%M%S}")
-    conn.commit()
-    out["eligibility"] = eligibility.check_new_claims(
-        conn, transport=eligibility_transport, actor=actor, today=today,
-        cache_days=settings.eligibility_cache_days, sender_id=settings.submitter_id,
-        usage_indicator=settings.usage_indicator)
-    conn.commit()
-    out["scrub"] = scrub.scrub_pending_claims(conn, actor=actor, today=today)
-    conn.commit()
-    batches = plan_batches(conn, max_claims_per_file=max_claims_per_file or settings.max_claims_per_file)
-    out["send_batch"] = send_batches(conn, batches, remote=remote, actor=actor, settings=settings)
+    out["pick_up_visits"] = step("pick_up_visits", lambda: claims.pick_up_visits(conn, high_water=high_water,
+                                                                                 actor=actor))
+    out["build_claims"] = step("build_claims", lambda: claims.build_claims(conn, actor=actor))
+    if not wave_claims:
+        out["data_quality"], out["eligibility"], out["scrub"] = checks(None, run_id)
+        batches = step("plan_batches", lambda: plan_batches(conn, max_claims_per_file=most))
+        out["send_batch"] = timed("send_batch", lambda: send_batches(conn, batches, remote=remote, actor=actor,
+                                                                     settings=settings, workers=workers))
+        return out
+
+    out.update(data_quality=[], eligibility=[], scrub=[])
+    workers = max(1, workers or os.cpu_count() or 1)
+    # room for two waves of files: the workers' backlog while this process checks and builds the next
+    # wave. Memory: at most that many built files of at most `most` claims each
+    queue = workers + 2 * -(-wave_claims // most)
+    with BatchSender(conn, remote=remote, actor=actor, settings=settings, workers=workers, queue=queue) as sender:
+        senders.append(sender)
+        through = None
+        while True:
+            through = wave_end(conn, wave_claims, after=through)
+            conn.commit()
+            if through is not None:
+                for name, result in zip(("data_quality", "eligibility", "scrub"),
+                                        checks(through, f"{run_id}.wave{len(out['scrub']) + 1}")):
+                    out[name].append(result)
+            # the last pass, with no new claim left, still plans: batches left planned or uploading by an
+            # earlier run, and ready claims no batch holds, go out as in one pass
+            batches = step("plan_batches", lambda: plan_batches(conn, max_claims_per_file=most))
+            timed("send_batch", lambda b=batches: sender.submit(b))
+            if through is None:
+                break
+        timed("send_batch_wait", sender.finish)
+    out["send_batch"] = sender.results
+    out["waves"] = len(out["scrub"])
     return out

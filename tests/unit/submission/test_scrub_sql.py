@@ -28,7 +28,7 @@ def _expected(db) -> dict[int, list[tuple[str, str]]]:
 
 
 def _sql(db) -> dict[int, list[tuple[str, str]]]:
-    rows = db.execute(query("submission", "scrub_findings"), {**scrub._judged_values(db), "today": TODAY}).fetchall()
+    rows = db.execute(query("submission", "scrub_findings"), {**scrub._judged_values(db), "today": TODAY, "through_claim_id": None}).fetchall()
     return {claim_id: list(zip(codes, messages)) for claim_id, _number, codes, messages in rows}
 
 
@@ -141,7 +141,7 @@ def test_a_claim_naming_what_was_not_judged_waits_for_the_next_run(planted):
     """scrub_values and scrub_findings are two statements: a claim that became new in between, with a code
     or payer the first did not read, is left new (scrubbed next run), never passed unjudged."""
     db, ids = planted
-    params = {**scrub._judged_values(db), "today": TODAY}
+    params = {**scrub._judged_values(db), "today": TODAY, "through_claim_id": None}
     late_code, late_payer = ids[30], ids[31]
     db.execute("UPDATE billing.claims SET diagnosis_codes = '{Z99999}' WHERE id = %s", (late_code,))
     payer = db.execute("""INSERT INTO pm.payers (name, payer_identifier, claim_filing_indicator)

@@ -3,7 +3,8 @@
 -- and its line rows (claim_row false: the line fields), so a claim's fields travel once, not once per
 -- line. A claim without lines gives one line row with empty line fields (scrubbing rejects it:
 -- SCRUB_TOTALS). Dates as ISO text so the checks see exactly what the 837P will carry. No order: the
--- results name claims by id.
+-- results name claims by id. through_claim_id (NULL: every claim): one wave of the backlog, the claims up
+-- to that id (submission.wave_end).
 SELECT c.id AS claim_id, true AS claim_row,
        ip.member_id,
        pt.last_name AS patient_last_name, pt.first_name AS patient_first_name,
@@ -32,6 +33,7 @@ JOIN pm.billing_providers bp ON bp.id = v.billing_provider_id
 LEFT JOIN pm.providers rp ON rp.id = v.rendering_provider_id
 LEFT JOIN pm.providers fp ON fp.id = v.referring_provider_id
 WHERE c.status = 'new'
+  AND (%(through_claim_id)s::bigint IS NULL OR c.id <= %(through_claim_id)s::bigint)
 UNION ALL
 SELECT c.id, false,
        NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
@@ -44,3 +46,4 @@ SELECT c.id, false,
 FROM billing.claims c
 LEFT JOIN billing.claim_lines l ON l.claim_id = c.id
 WHERE c.status = 'new'
+  AND (%(through_claim_id)s::bigint IS NULL OR c.id <= %(through_claim_id)s::bigint)

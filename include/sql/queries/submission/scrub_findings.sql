@@ -23,6 +23,7 @@ WITH pending AS MATERIALIZED (
     JOIN pm.billing_providers bp ON bp.id = v.billing_provider_id
     LEFT JOIN pm.payers py ON py.id = c.payer_id
     WHERE c.status = 'new'
+      AND (%(through_claim_id)s::bigint IS NULL OR c.id <= %(through_claim_id)s::bigint)   -- one wave (submission.wave_end)
 ), lines AS MATERIALIZED (
     SELECT l.claim_id, l.line_number, l.procedure_code, l.charge, l.modifiers, l.dx_pointers, l.service_date,
            p.n_dx, (l.procedure_code ~ '^[0-9]{5}$' AND l.procedure_code::integer BETWEEN 99202 AND 99499) AS is_em,

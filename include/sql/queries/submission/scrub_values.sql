@@ -7,6 +7,7 @@ WITH pending AS MATERIALIZED (
     FROM billing.claims c
     JOIN pm.visits v ON v.id = c.visit_id
     WHERE c.status = 'new'
+      AND (%(through_claim_id)s::bigint IS NULL OR c.id <= %(through_claim_id)s::bigint)   -- one wave (submission.wave_end)
 )
 SELECT 'billing_provider' AS kind, bp.id, bp.npi AS value
   FROM pm.billing_providers bp WHERE bp.id IN (SELECT billing_provider_id FROM pending)
