@@ -1,4 +1,4 @@
-"""RealtimeTransport's own HTTP/1.1 client and sender threads: answers in the forms a payer's server may
+"""RealtimeTransport (http.client, kept-alive connections) and its sender threads: answers in the forms a payer's server may
 use (Content-Length, chunked, a 100 Continue first, a body to the close), connections kept or closed as
 the server says, and answers handed back in request order with the first failure raised."""
 
