@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from ._common import date8, transactions
 from .reader import Delimiters
-from .writer import DEFAULT, build_interchange, fmt_date, isa_segment
+from .writer import DEFAULT, build_interchange, fmt_date
 
 VERSION = "005010X279A1"
 
@@ -96,77 +96,12 @@ def build_270(inquiries: list[EligibilityInquiry], *, sender_id: str, receiver_i
     created = created or dt.datetime.now()
     if not inquiries:
         raise ValueError("no inquiries")
-    if len(inquiries) == 1 and delimiters == DEFAULT and not line_breaks:
-        one = _one_270(inquiries[0], sender_id, receiver_id, interchange_control_number, group_control_number,
-                       transaction_control_number, usage_indicator, created)
-        if one is not None:
-            return one
     body = _body(inquiries, str(transaction_control_number), created)
     return build_interchange(sender_id, receiver_id, interchange_control_number,
                              [("HS", sender_id, receiver_id, group_control_number, VERSION,
                                [("270", f"{transaction_control_number:04d}", body)])],
                              delimiters=delimiters, usage_indicator=usage_indicator, date=created,
                              line_breaks=line_breaks)
-
-
-class _Unusual(Exception):
-    """A value the one-inquiry path leaves to the general writer (not a string, or holding a delimiter)."""
-
-
-def _text(v) -> str:
-    if v.__class__ is str:
-        if "*" in v or ":" in v or "^" in v or "~" in v:
-            raise _Unusual
-        return v
-    if v is None:
-        return ""
-    raise _Unusual
-
-
-def _seg(*els: str) -> str:
-    # no value holds '*' (checked by _text): stripping them drops exactly the trailing empty elements
-    return "*".join(els).rstrip("*") + "~"
-
-
-def _one_270(q: EligibilityInquiry, sender_id, receiver_id, icn, gcn, tcn, usage, created) -> bytes | None:
-    """build_270's bytes for one inquiry with the default delimiters, written directly (real time sends
-    one 270 per member, tens of thousands a run); None when a value needs the general writer, which
-    then writes it or refuses it (DelimiterInDataError) the same way as always."""
-    try:
-        ref, stcn = _text(str(tcn)), _text(str(f"{tcn:04d}").zfill(4))
-        date8, hhmm = created.strftime("%Y%m%d"), created.strftime("%H%M")
-        trn = _seg("TRN", "1", _text(q.trace_number), _text(q.originator_id))
-        segs = [_seg("BHT", "0022", "13", ref, date8, hhmm), "HL*1**20*1~",
-                _seg("NM1", "PR", "2", _text(q.payer_name), "", "", "", "", "PI", _text(q.payer_id)),
-                "HL*2*1*21*1~",
-                _seg("NM1", "1P", "2", _text(q.provider_name), "", "", "", "", "XX", _text(q.provider_npi))]
-        dependent = q.is_dependent
-        segs.append("HL*3*2*22*1~" if dependent else "HL*3*2*22*0~")
-        if not dependent:
-            segs.append(trn)
-        segs.append(_seg("NM1", "IL", "1", _text(q.last_name), _text(q.first_name or ""), "", "", "", "MI",
-                         _text(q.member_id)))
-        if q.group_number:
-            segs.append(_seg("REF", "6P", _text(q.group_number)))
-        if q.birth_date:
-            segs.append(_seg("DMG", "D8", _text(fmt_date(q.birth_date)), _text(q.sex or "")))
-        if dependent:
-            segs += ["HL*4*3*23*0~", trn,
-                     _seg("NM1", "03", "1", _text(q.dependent_last_name), _text(q.dependent_first_name or ""))]
-            if q.dependent_birth_date:
-                segs.append(_seg("DMG", "D8", _text(fmt_date(q.dependent_birth_date)),
-                                 _text(q.dependent_sex or "")))
-        if q.service_date:
-            segs.append(_seg("DTP", "291", "D8", _text(fmt_date(q.service_date))))
-        segs += [_seg("EQ", _text(st)) for st in q.service_types or ["30"]]
-        gcn_text, sender, receiver = str(int(gcn)), _text(sender_id), _text(receiver_id)
-    except _Unusual:
-        return None
-    isa = isa_segment(sender_id, receiver_id, icn, d=DEFAULT, usage_indicator=usage, when=created)
-    return "".join([
-        isa, "~", _seg("GS", "HS", sender, receiver, date8, hhmm, gcn_text, "X", VERSION),
-        _seg("ST", "270", stcn, VERSION), *segs, _seg("SE", str(len(segs) + 2), stcn),
-        "GE*1*", gcn_text, "~IEA*1*", f"{int(icn):09d}", "~"]).encode("utf-8")
 
 
 def parse_270(source, name: str | None = None) -> list[EligibilityInquiry]:

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from ._common import date_range, dec, m2, money, transactions
 from .reader import Delimiters
-from .writer import DEFAULT, build_flat_interchange, build_interchange, fmt_amount, fmt_date
+from .writer import DEFAULT, build_interchange, fmt_amount, fmt_date
 
 VERSION = "005010X279A1"
 
@@ -403,12 +403,6 @@ def build_271(responses: list[EligibilityResponse], *, sender_id: str, receiver_
             segs += person("03", with_id=False)
         else:
             segs += person("IL")
-    if delimiters == DEFAULT and not line_breaks:
-        flat = build_flat_interchange(sender_id, receiver_id, interchange_control_number, "HB", group_control_number,
-                                      VERSION, "271", f"{transaction_control_number:04d}", segs,
-                                      usage_indicator=usage_indicator, date=created)
-        if flat is not None:
-            return flat
     return build_interchange(sender_id, receiver_id, interchange_control_number,
                              [("HB", sender_id, receiver_id, group_control_number, VERSION,
                                [("271", f"{transaction_control_number:04d}", segs)])],
