@@ -353,14 +353,14 @@ def load_claims(conn, claim_ids=None) -> list[ScrubClaim]:
     return list(claims.values())
 
 
-def _judged_values(conn) -> dict:
+def _judged_values(conn, claim_ids: list[int] | None = None) -> dict:
     """The parameters of scrub_findings: what the rules judge per value, judged once per distinct value of
-    the claims waiting for scrubbing (scrub_values), with the same functions the rules call."""
+    the claims to scrub (scrub_values: every waiting claim, or the named ones)."""
     from include.billing.rcm_sql import run
 
     judged: dict[str, list] = {"billing_provider": [], "provider": [], "payer": [], "diagnosis": []}
     bad_billing, bad_providers, non_billable, blank_payers = [], [], [], []
-    for r in run(conn, "submission", "scrub_values").fetchall():
+    for r in run(conn, "submission", "scrub_values", {"claim_ids": claim_ids}).fetchall():
         judged[r.kind].append(r.value if r.kind == "diagnosis" else r.id)
         if r.kind == "billing_provider" and not _npi_ok(r.value):
             bad_billing.append(r.id)
@@ -374,7 +374,25 @@ def _judged_values(conn) -> dict:
             "blank_payers": blank_payers, "judged_billing_providers": judged["billing_provider"],
             "judged_providers": judged["provider"], "judged_payers": judged["payer"],
             "judged_codes": judged["diagnosis"], "known_modifiers": sorted(KNOWN_MODIFIERS),
-            "distinct_service_modifiers": list(DISTINCT_SERVICE_MODIFIERS)}
+            "distinct_service_modifiers": list(DISTINCT_SERVICE_MODIFIERS), "claim_ids": claim_ids}
+
+
+@dataclass(frozen=True)
+class Scrubbed:
+    claim_id: int
+    claim_number: str
+    findings: list[Finding]      # the first finding of each rule, in rule order; empty: clean
+
+
+def scrub_claims_sql(conn, claim_ids: list[int] | None, today: dt.date) -> dict[int, Scrubbed]:
+    """The rules (scrub_findings) over the named claims, whatever their status, or every claim in status new
+    (claim_ids None). A waiting claim that names a value not judged yet is left out (scrubbed next run)."""
+    from include.billing.rcm_sql import query
+
+    rows = conn.execute(query("submission", "scrub_findings"),
+                        {**_judged_values(conn, claim_ids), "today": today}).fetchall()
+    return {claim_id: Scrubbed(claim_id, claim_number, [Finding(c, m) for c, m in zip(codes, messages)])
+            for claim_id, claim_number, codes, messages in rows}
 
 
 def scrub_pending_claims(conn, *, actor: str, today: dt.date) -> dict:
@@ -385,17 +403,16 @@ def scrub_pending_claims(conn, *, actor: str, today: dt.date) -> dict:
     value. The findings are what scrub_claim finds, word for word (tests/unit/submission/test_scrub_sql.py).
     """
     from include.billing.claims import WorkItem, hold_claims, move_claims
-    from include.billing.rcm_sql import query
 
-    rows = conn.execute(query("submission", "scrub_findings"), {**_judged_values(conn), "today": today}).fetchall()
+    rows = scrub_claims_sql(conn, None, today)
     items: list[WorkItem] = []
     clean: list[int] = []
-    for claim_id, claim_number, codes, messages in rows:
-        if not codes:
-            clean.append(claim_id)
+    for s in rows.values():
+        if not s.findings:
+            clean.append(s.claim_id)
         # one finding per rule, so one item per reason code (as a claim's first finding of each code)
-        items += [WorkItem(claim_id=claim_id, source="scrubbing", reason_code=code, explanation=message,
-                           details={"claim_number": claim_number}) for code, message in zip(codes, messages)]
+        items += [WorkItem(claim_id=s.claim_id, source="scrubbing", reason_code=f.code, explanation=f.message,
+                           details={"claim_number": s.claim_number}) for f in s.findings]
     held = hold_claims(conn, items, actor=actor, stage="scrubbing")
     ready = move_claims(conn, clean, from_status="new", to_status="ready", actor=actor,
                         event_type="scrubbed_clean", dedupe_prefix="ready")

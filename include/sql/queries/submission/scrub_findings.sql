@@ -6,6 +6,9 @@
 -- (%(judged_billing_providers)s, %(judged_providers)s, %(judged_payers)s, %(judged_codes)s): a claim
 -- that became new after scrub_values read them names something not judged and waits for the next run.
 -- %(known_modifiers)s and %(distinct_service_modifiers)s are scrub's lists, %(today)s the run's date.
+-- %(claim_ids)s: NULL = every claim in status new; given = exactly those claims whatever their status (a
+-- corrected claim released from the work queue), judged against the same other claims (duplicates) and
+-- payments (a secondary's timely filing) as a waiting claim.
 -- codes and messages are empty for a clean claim.
 WITH pending AS MATERIALIZED (
     SELECT c.id, c.claim_number, c.visit_id, c.date_of_service, c.total_charge, c.diagnosis_codes,
@@ -22,7 +25,8 @@ WITH pending AS MATERIALIZED (
     JOIN pm.visits v ON v.id = c.visit_id
     JOIN pm.billing_providers bp ON bp.id = v.billing_provider_id
     LEFT JOIN pm.payers py ON py.id = c.payer_id
-    WHERE c.status = 'new'
+    WHERE (c.status = 'new' AND %(claim_ids)s::bigint[] IS NULL)   -- every waiting claim, or
+       OR c.id = ANY(%(claim_ids)s::bigint[])                       -- the named ones: a corrected claim, any status
 ), lines AS MATERIALIZED (
     SELECT l.claim_id, l.line_number, l.procedure_code, l.charge, l.modifiers, l.dx_pointers, l.service_date,
            p.n_dx, (l.procedure_code ~ '^[0-9]{5}$' AND l.procedure_code::integer BETWEEN 99202 AND 99499) AS is_em,
