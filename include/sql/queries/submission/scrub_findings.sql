@@ -1,6 +1,7 @@
--- Scrubbing, set-based: every claim waiting for it (status new) with the first finding of each rule, in
--- the order of include.billing.scrub.RULES, word for word what the rule functions there say (tests/unit/
--- submission/test_scrub_sql.py compares the two). The values judged in Python once each (scrub_values)
+-- Scrubbing's rules, the one implementation of them (include.billing.scrub lists them; tests/unit/submission/
+-- test_scrub_sql.py plants each rule's defects): every claim waiting for it (status new), or the named
+-- claims, with the first finding of each rule in rule order (the `findings` part below: each rule's code
+-- and its message, word for word). The values judged in Python once each (scrub_values)
 -- come in as parameters: %(bad_billing_providers)s and %(bad_providers)s (a failing NPI),
 -- %(non_billable)s (diagnosis codes), %(blank_payers)s (no clearinghouse id), and everything judged
 -- (%(judged_billing_providers)s, %(judged_providers)s, %(judged_payers)s, %(judged_codes)s): a claim
@@ -37,7 +38,8 @@ WITH pending AS MATERIALIZED (
     FROM billing.claim_lines l
     JOIN pending p ON p.id = l.claim_id
 ), others AS MATERIALIZED (
-    -- as scrub_lines: lines of claims that can be duplicated, billed (not new/held/rejected/replaced/voided) or new
+    -- lines of claims that can be duplicated: billed (not new/held/rejected/replaced/voided) or new; of two
+    -- waiting duplicates the lower claim id goes on and the other is held; of several, the lowest claim id
     SELECT l2.service_date, l2.procedure_code, v2.patient_id, v2.rendering_provider_id,
            c2.id, c2.visit_id, c2.status, c2.claim_number
     FROM billing.claim_lines l2
