@@ -446,10 +446,13 @@ def create_new_claim(conn, claim_id: int, *, actor: str, detail: dict | None = N
 
 
 def _scrub(conn, claim_id: int, today: date | None):
-    from include.billing.scrub import load_claims, scrub_claim
+    """The scrubber's rules (the same query the scrubbing step runs) over this one claim, whatever its status."""
+    from include.billing.scrub import scrub_claims_sql
 
-    (claim,) = load_claims(conn, [claim_id])
-    return claim, scrub_claim(claim, today or date.today())
+    found = scrub_claims_sql(conn, [claim_id], today or date.today()).get(claim_id)
+    if found is None:      # its values changed between the two statements of the scrub: not judged
+        raise ActionError(f"claim {claim_id} could not be scrubbed (missing, or changed meanwhile); try again")
+    return found, found.findings
 
 
 def _release_new(conn, claim_id: int, *, actor: str, detail: dict, today: date | None = None) -> list[str]:

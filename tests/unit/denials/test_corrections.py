@@ -7,14 +7,13 @@ same day as another service; 59 (and XE/XP/XS/XU) is a distinct service other th
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 import pytest
 
 from include.billing import workqueue
 from include.billing.denials import route_denials
 from include.billing.posting import post_stored_remittances
-from include.billing.scrub import ScrubClaim, ScrubLine, scrub_claim
+from include.billing.scrub import scrub_claims_sql
 from include.devenv.demo_clerk import auto_correct_for_demo
 from tests.unit.posting.factory import DOS, denied_clp, file_835, remittance, seed_practice, store
 
@@ -22,15 +21,13 @@ ACTOR = "test:corrections"
 TODAY = dt.date(2026, 3, 21)
 
 
-def _claim(*lines):
-    ls = [ScrubLine(line_number=i, procedure_code=code, charge=Decimal("100.00"), modifiers=list(mods),
-                    dx_pointers=[1], service_date=day or DOS) for i, (code, mods, day) in enumerate(lines, start=1)]
-    return ScrubClaim(claim_id=1, claim_number="V1P1", date_of_service=DOS, total_charge=Decimal(100) * len(ls),
-                      diagnosis_codes=["J069"], lines=ls, billing_npi="1234567893", payer_identifier="BHP01")
-
-
-def _codes(c):
-    return {f.code for f in scrub_claim(c, TODAY)}
+def _codes(db, *lines):
+    """The scrubber's finding codes for a waiting claim with these lines (code, modifiers, day or the DOS)."""
+    (claim,) = seed_practice(db, 1, lines=len(lines), status="new")
+    for n, (code, mods, day) in enumerate(lines, start=1):
+        db.execute("UPDATE billing.claim_lines SET procedure_code = %s, modifiers = %s, service_date = %s "
+                   "WHERE claim_id = %s AND line_number = %s", (code, list(mods), day or DOS, claim["id"], n))
+    return {f.code for f in scrub_claims_sql(db, [claim["id"]], TODAY)[claim["id"]].findings}
 
 
 @pytest.mark.parametrize("lines,expected", [
@@ -45,8 +42,8 @@ def _codes(c):
     ([("85025", ["25"], None), ("99213", [], None)], {"SCRUB_MODIFIER_25"}),     # 25 on a non-E/M code
     ([("99499", ["59"], None)], {"SCRUB_MODIFIER_59"}), ([("99201", ["59"], None)], set()),   # range ends
 ])
-def test_modifier_25_and_59_edits(lines, expected):
-    found = _codes(_claim(*lines)) & {"SCRUB_MODIFIER_25", "SCRUB_MODIFIER_59"}
+def test_modifier_25_and_59_edits(db, lines, expected):
+    found = _codes(db, *lines) & {"SCRUB_MODIFIER_25", "SCRUB_MODIFIER_59"}
     assert found == expected
 
 
@@ -81,8 +78,33 @@ def test_a_corrected_claim_that_fails_the_scrubber_is_held_not_sent(db):
     db.commit()
     status = db.execute("SELECT status FROM billing.claims WHERE id = %s", (out["replacement_claim_id"],)).fetchone()
     assert status[0] == "held"
-    assert db.execute("SELECT reason_code FROM billing.work_queue WHERE claim_id = %s",
-                      (out["replacement_claim_id"],)).fetchall() == [("SCRUB_MODIFIER_25",)]
+    number = db.execute("SELECT claim_number FROM billing.claims WHERE id = %s",
+                        (out["replacement_claim_id"],)).fetchone()[0]
+    assert db.execute("SELECT reason_code, explanation, details->>'claim_number' FROM billing.work_queue "
+                      "WHERE claim_id = %s", (out["replacement_claim_id"],)).fetchall() == [(
+        "SCRUB_MODIFIER_25", "Modifier 25 problem: line 1: modifier 25 on 99213 needs another service billed on the "
+                             "same date on this claim; without one, remove it.", number)]
+
+
+def test_a_held_claim_is_rescrubbed_before_release(db):
+    """The work queue's one-claim scrub (the scrubbing step's query, on a claim in status held): still failing,
+    the release is refused with the finding; corrected, it goes to ready."""
+    from include.billing.scrub import scrub_pending_claims
+
+    (claim,) = seed_practice(db, 1, lines=1, status="new")
+    db.execute("UPDATE billing.claim_lines SET dx_pointers = '{3}' WHERE claim_id = %s", (claim["id"],))
+    scrub_pending_claims(db, actor=ACTOR, today=TODAY)
+    db.commit()
+    item = db.execute("SELECT id FROM billing.work_queue WHERE claim_id = %s AND reason_code = 'SCRUB_DX_POINTER'",
+                      (claim["id"],)).fetchone()[0]
+    with pytest.raises(workqueue.ActionError) as refused:
+        workqueue.release(db, item, actor="user:alice", today=TODAY)
+    assert str(refused.value) == (f"claim {claim['id']} still fails the scrubber: SCRUB_DX_POINTER: Diagnosis pointer "
+                                  f"problem: line 1 points to diagnosis 3 but the claim has 1.")
+    db.rollback()
+    workqueue.correct(db, item, "dx_pointers", "1", actor="user:alice", line_number=1)
+    assert workqueue.release(db, item, actor="user:alice", today=TODAY)["status"] == "ready"
+    assert db.execute("SELECT status FROM billing.claims WHERE id = %s", (claim["id"],)).fetchone()[0] == "ready"
 
 
 def _replacement_lines(db, claim):

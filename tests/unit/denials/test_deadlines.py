@@ -12,9 +12,9 @@ from include.billing.acknowledgments import apply_pending_responses
 from include.billing.deadlines import default_deadlines, payer_deadlines
 from include.billing.denials import route_denials
 from include.billing.posting import post_stored_remittances
-from include.billing.scrub import ScrubClaim, ScrubLine, rule_timely_filing
+from include.billing.scrub import scrub_claims_sql
 from include.edi.x277ca import ClaimStatus, Status, build_277ca
-from tests.unit.posting.factory import DOS, denied_clp, file_835, paid_clp, remittance, seed_practice, store
+from tests.unit.posting.factory import denied_clp, file_835, paid_clp, remittance, seed_practice, store
 
 ACTOR = "test:deadlines"
 TODAY = dt.date(2026, 3, 21)
@@ -62,15 +62,27 @@ def test_a_payers_own_appeal_window_wins(db, tmp_path):
     assert _route_co50(db, tmp_path)[0] == dt.date(2026, 5, 19)
 
 
-def test_scrub_timely_filing_of_a_secondary_runs_from_the_primary_835():
-    c = ScrubClaim(claim_id=1, claim_number="V1S1", date_of_service=DOS, total_charge=Decimal(100),
-                   diagnosis_codes=["J069"], lines=[ScrubLine(1, "99213", Decimal(100), service_date=DOS)],
-                   billing_npi=None, timely_filing_days=90)
-    late_day = dt.date(2026, 6, 10)                      # DOS 2 Mar + 90 = 31 May: late from the DOS
-    assert rule_timely_filing(c, late_day)
-    c.filing_from = NOTICE                               # 20 Mar + 90 = 18 Jun: in time from the 835
-    assert rule_timely_filing(c, late_day) == []
-    assert rule_timely_filing(c, dt.date(2026, 6, 19))
+def test_scrub_timely_filing_of_a_secondary_runs_from_the_primary_835(db):
+    (claim,) = seed_practice(db, 1, secondary_for={1})
+    db.execute("UPDATE pm.payers SET timely_filing_days = 90")
+    store(db, "P.835", file_835([remittance([paid_clp(claim, coinsurance=Decimal("20.00"))], trace="P")]))
+    post_stored_remittances(db, actor=ACTOR)
+    (sec,) = db.execute("SELECT id FROM billing.claims WHERE responsibility = 'S'").fetchone()
+
+    def timely(today):
+        return [f.message for f in scrub_claims_sql(db, [sec], today)[sec].findings if f.code == "SCRUB_TIMELY_FILING"]
+
+    # DOS 2 Mar + 90 = 31 May: late from the DOS; 20 Mar (the primary's 835) + 90 = 18 Jun: in time from the 835
+    assert timely(dt.date(2026, 6, 10)) == []
+    assert timely(dt.date(2026, 6, 18)) == []
+    assert timely(dt.date(2026, 6, 19)) == [
+        "The payer's timely-filing limit (90 days from the prior payer's 835 payment date) passed on 2026-06-18; "
+        "send with proof of timely filing or write off."]
+    # the primary itself counts from its date of service
+    primary = [f.message for f in scrub_claims_sql(db, [claim["id"]], dt.date(2026, 6, 1))[claim["id"]].findings
+               if f.code == "SCRUB_TIMELY_FILING"]
+    assert primary == ["The payer's timely-filing limit (90 days from the date of service) passed on 2026-05-31; "
+                       "send with proof of timely filing or write off."]
 
 
 def test_co29_on_a_secondary_counts_from_the_primarys_835(db, tmp_path):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 
 import pytest
 
@@ -96,7 +97,7 @@ def _to_ready(db):
 
 
 def test_duplicate_lines_point_to_the_first_billed_or_lower_pending_claim(seeded):
-    """scrub_lines.sql's duplicate_of: same patient, service date, code and rendering provider on
+    """scrub_findings.sql's SCRUB_DUPLICATE: same patient, service date, code and rendering provider on
     another visit; billed claims count whatever their id, pending ones only with a lower id."""
     db = seeded
     ledger.pick_up_visits(db, high_water=NOW, actor="t")
@@ -114,7 +115,12 @@ def test_duplicate_lines_point_to_the_first_billed_or_lower_pending_claim(seeded
                    "WHERE claim_id = %s AND line_number = 1", (day, code, claim[0]))
 
     def first_line_duplicates():
-        found = {cl.claim_id: cl.lines[0].duplicate_of for cl in scrub.load_claims(db)}
+        """Per claim, the claim number its line 1 repeats (None: no duplicate), or "not pending"."""
+        found = {}
+        for cid, s in scrub.scrub_claims_sql(db, None, dt.date.today()).items():
+            dup = [re.search(r"line 1 repeats a line of claim (\S+) \(", f.message) for f in s.findings
+                   if f.code == "SCRUB_DUPLICATE"]
+            found[cid] = dup[0].group(1) if dup and dup[0] else None
         return [found.get(claim[0], "not pending") for claim in (a, b, c, d, e)]
 
     # all pending: the lowest claim id goes on, the others point to it

@@ -1,11 +1,15 @@
--- Scrubbing, set-based: every claim waiting for it (status new) with the first finding of each rule, in
--- the order of include.billing.scrub.RULES, word for word what the rule functions there say (tests/unit/
--- submission/test_scrub_sql.py compares the two). The values judged in Python once each (scrub_values)
+-- Scrubbing's rules, the one implementation of them (include.billing.scrub lists them; tests/unit/submission/
+-- test_scrub_sql.py plants each rule's defects): every claim waiting for it (status new), or the named
+-- claims, with the first finding of each rule in rule order (the `findings` part below: each rule's code
+-- and its message, word for word). The values judged in Python once each (scrub_values)
 -- come in as parameters: %(bad_billing_providers)s and %(bad_providers)s (a failing NPI),
 -- %(non_billable)s (diagnosis codes), %(blank_payers)s (no clearinghouse id), and everything judged
 -- (%(judged_billing_providers)s, %(judged_providers)s, %(judged_payers)s, %(judged_codes)s): a claim
 -- that became new after scrub_values read them names something not judged and waits for the next run.
 -- %(known_modifiers)s and %(distinct_service_modifiers)s are scrub's lists, %(today)s the run's date.
+-- %(claim_ids)s: NULL = every claim in status new; given = exactly those claims whatever their status (a
+-- corrected claim released from the work queue), judged against the same other claims (duplicates) and
+-- payments (a secondary's timely filing) as a waiting claim.
 -- codes and messages are empty for a clean claim.
 WITH pending AS MATERIALIZED (
     SELECT c.id, c.claim_number, c.visit_id, c.date_of_service, c.total_charge, c.diagnosis_codes,
@@ -22,7 +26,8 @@ WITH pending AS MATERIALIZED (
     JOIN pm.visits v ON v.id = c.visit_id
     JOIN pm.billing_providers bp ON bp.id = v.billing_provider_id
     LEFT JOIN pm.payers py ON py.id = c.payer_id
-    WHERE c.status = 'new'
+    WHERE ((c.status = 'new' AND %(claim_ids)s::bigint[] IS NULL)   -- every waiting claim, or
+       OR c.id = ANY(%(claim_ids)s::bigint[]))                       -- the named ones: a corrected claim, any status
       AND (%(through_claim_id)s::bigint IS NULL OR c.id <= %(through_claim_id)s::bigint)   -- one wave (submission.wave_end)
 ), lines AS MATERIALIZED (
     SELECT l.claim_id, l.line_number, l.procedure_code, l.charge, l.modifiers, l.dx_pointers, l.service_date,
@@ -34,7 +39,8 @@ WITH pending AS MATERIALIZED (
     FROM billing.claim_lines l
     JOIN pending p ON p.id = l.claim_id
 ), others AS MATERIALIZED (
-    -- as scrub_lines: lines of claims that can be duplicated, billed (not new/held/rejected/replaced/voided) or new
+    -- lines of claims that can be duplicated: billed (not new/held/rejected/replaced/voided) or new; of two
+    -- waiting duplicates the lower claim id goes on and the other is held; of several, the lowest claim id
     SELECT l2.service_date, l2.procedure_code, v2.patient_id, v2.rendering_provider_id,
            c2.id, c2.visit_id, c2.status, c2.claim_number
     FROM billing.claim_lines l2

@@ -6,7 +6,8 @@ WITH pending AS MATERIALIZED (
     SELECT c.diagnosis_codes, c.payer_id, v.billing_provider_id, v.rendering_provider_id, v.referring_provider_id
     FROM billing.claims c
     JOIN pm.visits v ON v.id = c.visit_id
-    WHERE c.status = 'new'
+    WHERE ((c.status = 'new' AND %(claim_ids)s::bigint[] IS NULL)   -- as scrub_findings: waiting, or named
+       OR c.id = ANY(%(claim_ids)s::bigint[]))
       AND (%(through_claim_id)s::bigint IS NULL OR c.id <= %(through_claim_id)s::bigint)   -- one wave (submission.wave_end)
 )
 SELECT 'billing_provider' AS kind, bp.id, bp.npi AS value
