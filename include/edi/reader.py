@@ -201,17 +201,20 @@ _WS_BYTES = frozenset(_WS)
 _ISA_SPAN = 400   # bytes an ISA may need to be read (detect_delimiters' limit)
 
 
-def _interchange_end(buf: bytes, pos: int, end: int, term: int, delims: Delimiters, eof: bool) -> int:
+def _interchange_end(buf: bytes, pos: int, end: int, term: int, delims: Delimiters, eof: bool,
+                     start: int | None = None) -> tuple[int, Delimiters | None]:
     """Where the segments in ``buf[pos:end]`` stop sharing ``delims``: the start of the first
-    ISA from ``pos`` on (at a segment start) whose delimiters differ, cannot be read yet, or are
-    malformed; ``end`` when there is none.  One forward scan with ``bytes.find``: each byte is
-    looked at a bounded number of times, so the reader stays linear whatever the delimiters."""
-    k = pos
+    ISA from ``start`` (default ``pos``) on, at a segment start, whose delimiters differ, cannot
+    be read yet, or are malformed; ``end`` when there is none. Also that ISA's delimiters when
+    they were read (the caller need not read them again), else None. One forward scan with
+    ``bytes.find``: each byte is looked at a bounded number of times, so the reader stays linear
+    whatever the delimiters."""
+    k = pos if start is None else start
     ws = _WS_BYTES
     while True:
         j = buf.find(b"ISA", k, end)
         if j < 0:
-            return end
+            return end, None
         k = j + 3
         q = j
         while q > pos and buf[q - 1] in ws and buf[q - 1] != term:
@@ -219,13 +222,13 @@ def _interchange_end(buf: bytes, pos: int, end: int, term: int, delims: Delimite
         if q != pos and buf[q - 1] != term:
             continue            # "ISA" inside data (e.g. a name), not a segment
         if not eof and len(buf) - j < _ISA_SPAN:
-            return j            # read more before deciding
+            return j, None      # read more before deciding
         try:
             nd, _ = detect_delimiters(buf, j)
         except X12Error:
-            return j            # reported with its segment index when reached
+            return j, None      # reported with its segment index when reached
         if nd != delims:
-            return j
+            return j, nd
 
 
 def _iter(fh, name, chunk_size, source=None) -> Iterator[Segment]:
@@ -249,6 +252,11 @@ def _iter(fh, name, chunk_size, source=None) -> Iterator[Segment]:
         good = _GOOD_TAGS
         Lazy = _LazySegment
         need_more = True
+        # (file offset, delimiters) of an ISA whose delimiters were read already: the next one, found
+        # by _interchange_end, or the current one, so neither is read again (alternating delimiters
+        # would otherwise read each ISA three times)
+        next_isa: tuple[int, Delimiters] | None = None
+        current_isa = -1
         while True:
             if need_more and not eof:
                 need_more = False
@@ -280,10 +288,14 @@ def _iter(fh, name, chunk_size, source=None) -> Iterator[Segment]:
                     raise X12Error("not an X12 interchange: expected ISA" if not seen_any
                                    else "data after IEA is not a new ISA",
                                    file=name, segment_index=index + 1, offset=base + pos)
-                try:
-                    delims, _ = detect_delimiters(buf, pos, file=name, index=index + 1)
-                except X12Error as exc:     # the offset in the file, not in the buffer
-                    raise X12Error(exc.message, file=name, segment_index=index + 1, offset=base + pos) from None
+                if next_isa is not None and next_isa[0] == base + pos:
+                    delims = next_isa[1]
+                else:
+                    try:
+                        delims, _ = detect_delimiters(buf, pos, file=name, index=index + 1)
+                    except X12Error as exc:     # the offset in the file, not in the buffer
+                        raise X12Error(exc.message, file=name, segment_index=index + 1, offset=base + pos) from None
+                next_isa, current_isa = None, base + pos
                 term = delims.segment.encode("latin-1")
                 esep = delims.element
                 seen_any = True
@@ -306,7 +318,10 @@ def _iter(fh, name, chunk_size, source=None) -> Iterator[Segment]:
                 raise X12Error("segment terminator missing at end of file", file=name,
                                segment_index=index + 1, offset=base + pos)
             # the segments up to the last terminator, or up to an ISA with other delimiters
-            stop = _interchange_end(buf, pos, last + 1, term[0], delims, eof)
+            stop, found = _interchange_end(buf, pos, last + 1, term[0], delims, eof,
+                                           pos + 3 if base + pos == current_isa else None)
+            if found is not None:
+                next_isa = (base + stop, found)
             if stop == pos:         # an ISA with other delimiters right here: read them
                 delims = None
                 continue

@@ -240,3 +240,25 @@ def test_many_interchanges_with_alternating_delimiters_are_all_read(chunk):
     isas_read = read_interchanges(io.BytesIO(data))
     assert len(isas_read) == n and all(i.all_findings() == [] for i in isas_read)
     assert [len(i.groups[0].transactions) for i in isas_read] == [2] * n
+
+
+@pytest.mark.parametrize("chunk", [512, 1 << 20])
+def test_each_isa_is_read_once_whatever_the_delimiters(chunk, monkeypatch):
+    # the reader finds where the delimiters change and reads that ISA's delimiters there; it must not
+    # read them again when it gets there (alternating delimiters had cost three reads an interchange)
+    import include.edi.reader as reader
+
+    calls = []
+
+    def counted(buf, pos=0, **kw):
+        calls.append(pos)
+        return detect_delimiters(buf, pos, **kw)
+
+    monkeypatch.setattr(reader, "detect_delimiters", counted)
+    n = 300
+    for delimiters in (lambda i: ALTERNATING[i % 3], lambda i: ALTERNATING[0]):
+        calls.clear()
+        data = b"".join(make(delimiters(i), icn=i + 1) for i in range(n))
+        assert sum(1 for _ in iter_segments(io.BytesIO(data), chunk_size=chunk)) == 11 * n
+        # chunk edges may make the reader wait for more bytes before reading an ISA, not read it twice
+        assert n - 1 <= len(calls) <= n + len(data) // chunk + 1, len(calls)
