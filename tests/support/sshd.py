@@ -58,7 +58,10 @@ class SshServer:
             import psutil
 
             for session in psutil.Process(self.process.pid).children(recursive=True):
-                session.kill()
+                try:
+                    session.kill()
+                except psutil.NoSuchProcess:    # the session ended between the listing and the kill
+                    pass
             self.process.terminate()
             self.process.wait(timeout=10)
 
